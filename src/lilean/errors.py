@@ -1,0 +1,42 @@
+"""Errors that lilean raises on bad input.
+
+Every error says *where* (file, row, column or parameter) and *what was expected*, in one line, so the
+CLI can print it without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LileanError(Exception):
+    """Base class for all errors lilean raises on purpose (bad input, bad parameters)."""
+
+
+class FileFormatError(LileanError):
+    """A file could not be read as the expected format.
+
+    Parameters
+    ----------
+    path:
+        The offending file.
+    problem:
+        What is wrong and what was expected.
+    row:
+        1-based row (line) number in the file, when known.
+    """
+
+    def __init__(self, path: str | Path, problem: str, row: int | None = None) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.row = row
+        where = f"{self.path}" + (f", row {row}" if row is not None else "")
+        super().__init__(f"{where}: {problem}")
+
+
+class ParameterError(LileanError):
+    """A parameter is unknown, has the wrong unit, or is out of its physical range."""
+
+
+class OutputError(LileanError):
+    """An output path is unusable (e.g. it would overwrite an input file)."""

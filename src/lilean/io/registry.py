@@ -1,0 +1,96 @@
+"""Reader registry and format auto-detection (by content first, extension only as a tie-breaker).
+
+Each instrument module registers one :class:`Reader` per file format. ``sniff`` looks at the first
+bytes of the file (and may open it) and says whether this reader can parse it; detection never
+relies on the extension alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lilean.errors import FileFormatError
+from lilean.schema import CyclingData
+
+HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One file format.
+
+    name: short id used on the CLI (``--format``), e.g. ``"biologic-mpr"``.
+    instrument: vendor family, e.g. ``"biologic"``.
+    extensions: usual extensions (lower case, with dot), used only to order candidates.
+    sniff: ``sniff(path, head) -> bool``; ``head`` is the first :data:`HEAD_BYTES` bytes.
+    read: ``read(path) -> CyclingData``; raises :class:`FileFormatError` on bad input.
+    description: one line for ``lilean formats``.
+    """
+
+    name: str
+    instrument: str
+    extensions: tuple[str, ...]
+    sniff: Callable[[Path, bytes], bool]
+    read: Callable[[Path], CyclingData]
+    description: str = ""
+
+
+_REGISTRY: dict[str, Reader] = {}
+
+
+def register(reader: Reader) -> Reader:
+    if reader.name in _REGISTRY:
+        raise ValueError(f"reader {reader.name!r} registered twice")
+    _REGISTRY[reader.name] = reader
+    return reader
+
+
+def readers() -> list[Reader]:
+    return list(_REGISTRY.values())
+
+
+def get_reader(name: str) -> Reader:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise FileFormatError(
+            name, f"unknown format; expected one of {sorted(_REGISTRY)}"
+        ) from None
+
+
+def read_head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(HEAD_BYTES)
+
+
+def check_readable(path: str | Path) -> Path:
+    """Common preconditions: the file exists, is a file and is not empty."""
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError(path, "file not found")
+    if not path.is_file():
+        raise FileFormatError(path, "not a regular file")
+    if path.stat().st_size == 0:
+        raise FileFormatError(path, "file is empty")
+    return path
+
+
+def detect(path: str | Path) -> Reader:
+    """The reader whose ``sniff`` accepts the file. Readers whose extension matches are tried first."""
+    path = check_readable(path)
+    head = read_head(path)
+    ext = path.suffix.lower()
+    ordered = sorted(_REGISTRY.values(), key=lambda r: ext not in r.extensions)
+    for reader in ordered:
+        try:
+            if reader.sniff(path, head):
+                return reader
+        except Exception:  # a sniffer must never break detection of other formats
+            continue
+    raise FileFormatError(
+        path,
+        "unrecognised file format (not a known cycler export); "
+        "use --format to force one, or the generic CSV reader with --map",
+    )

@@ -1,0 +1,376 @@
+"""The one table for all cycling data, measured or simulated.
+
+Columns follow the PyBaMM / PyProBE convention (name, then unit in square brackets):
+
+==========================  ========  ===========================================================
+column                      dtype     meaning
+==========================  ========  ===========================================================
+``Time [s]``                float64   test time since the first record; must never decrease
+``Voltage [V]``             float64   cell voltage (working electrode vs counter/reference)
+``Current [A]``             float64   **positive = charge = oxidation at the working electrode**
+``Cycle``                   int64     1-based cycle index (the instrument's, or the protocol's)
+``Step``                    int64     1-based step index, increases whenever the step changes
+``Step type``               string    ``"charge"`` (I > 0), ``"discharge"`` (I < 0) or ``"rest"``
+``Charge capacity [mAh]``   float64   charge passed at I > 0 since the start of the cycle (>= 0)
+``Discharge capacity [mAh]``float64   charge passed at I < 0 since the start of the cycle (>= 0)
+==========================  ========  ===========================================================
+
+Sign convention (one, enforced by every reader and every model): a positive current charges the cell,
+i.e. it oxidises the working electrode. In a Li || substrate cell, plating Li onto the substrate is a
+*negative* current and the substrate potential then dips below 0 V vs Li/Li+; in a Li || LFP cell,
+charging (delithiating LFP) is a positive current.
+
+The two capacity columns are always computed by lilean from ``Current [A]`` and ``Time [s]`` (trapezoid
+rule), so they mean the same for every instrument. A vendor's own capacity column, when the file has
+one, is kept beside them as ``Vendor charge capacity [mAh]`` / ``Vendor discharge capacity [mAh]``
+(same convention: per cycle, >= 0) so that it can be used as an independent check.
+
+Metadata (cell area, active mass, source file and its hash, instrument, units found in the file, ...)
+travels with the table in :class:`Metadata` and is stored in the Parquet file's schema metadata, so a
+Parquet round trip loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from lilean.errors import FileFormatError, OutputError
+
+TIME = "Time [s]"
+VOLTAGE = "Voltage [V]"
+CURRENT = "Current [A]"
+CYCLE = "Cycle"
+STEP = "Step"
+STEP_TYPE = "Step type"
+CHARGE_CAPACITY = "Charge capacity [mAh]"
+DISCHARGE_CAPACITY = "Discharge capacity [mAh]"
+VENDOR_CHARGE_CAPACITY = "Vendor charge capacity [mAh]"
+VENDOR_DISCHARGE_CAPACITY = "Vendor discharge capacity [mAh]"
+TEMPERATURE = "Temperature [degC]"
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    TIME,
+    VOLTAGE,
+    CURRENT,
+    CYCLE,
+    STEP,
+    STEP_TYPE,
+    CHARGE_CAPACITY,
+    DISCHARGE_CAPACITY,
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = (VENDOR_CHARGE_CAPACITY, VENDOR_DISCHARGE_CAPACITY, TEMPERATURE)
+
+CHARGE, DISCHARGE, REST = "charge", "discharge", "rest"
+
+SIGN_CONVENTION = "positive current = charge of the cell = oxidation of the working electrode"
+
+PARQUET_METADATA_KEY = b"lilean.metadata"
+
+
+class Metadata(BaseModel):
+    """What travels with a cycling table. All fields are JSON-serialisable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_file: str | None = Field(None, description="file the data were read from")
+    source_sha256: str | None = Field(None, description="sha256 of that file (provenance stamp)")
+    instrument: str = Field(..., description="e.g. 'biologic', 'neware', 'lilean' for simulations")
+    file_format: str = Field(..., description="reader name, e.g. 'biologic-mpr'")
+    reader: str = Field("", description="library and version that parsed the file")
+    area_cm2: float | None = Field(None, gt=0, description="electrode area")
+    active_mass_mg: float | None = Field(None, gt=0, description="active material mass")
+    units_found: dict[str, str] = Field(
+        default_factory=dict, description="canonical column -> column/unit as found in the file"
+    )
+    original_columns: list[str] = Field(default_factory=list)
+    start_time: str | None = Field(None, description="ISO 8601 start of the test, when known")
+    sign_convention: str = SIGN_CONVENTION
+    anomalies: list[str] = Field(default_factory=list, description="problems found while reading")
+    notes: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict, description="instrument-specific header")
+
+
+@dataclass(frozen=True)
+class CyclingData:
+    """A cycling table (:data:`REQUIRED_COLUMNS`) and its :class:`Metadata`.
+
+    Metadata is held beside the DataFrame, never in ``DataFrame.attrs`` (which pandas arithmetic drops).
+    """
+
+    data: pd.DataFrame
+    meta: Metadata
+    _validated: bool = field(default=False, repr=False, compare=False)
+
+    # ---- convenience -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def n_cycles(self) -> int:
+        return int(self.data[CYCLE].nunique()) if len(self.data) else 0
+
+    @property
+    def duration_s(self) -> float:
+        t = self.data[TIME]
+        return float(t.iloc[-1] - t.iloc[0]) if len(t) else 0.0
+
+    def with_meta(self, **changes: Any) -> CyclingData:
+        """A copy with metadata fields changed (e.g. ``area_cm2=1.131``)."""
+        return CyclingData(self.data, self.meta.model_copy(update=changes))
+
+    def cycle(self, n: int) -> pd.DataFrame:
+        return self.data[self.data[CYCLE] == n]
+
+    # ---- persistence --------------------------------------------------------------------------
+    def to_parquet(self, path: str | Path) -> Path:
+        """Write table + metadata to Parquet atomically (a half-written file never appears)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        _refuse_overwriting_source(path, self.meta)
+        table = pa.Table.from_pandas(self.data, preserve_index=False)
+        existing = table.schema.metadata or {}
+        table = table.replace_schema_metadata(
+            {**existing, PARQUET_METADATA_KEY: self.meta.model_dump_json().encode()}
+        )
+        with atomic_output(path) as tmp:
+            pq.write_table(table, tmp)
+        return path
+
+    @classmethod
+    def from_parquet(cls, path: str | Path) -> CyclingData:
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several types
+            raise FileFormatError(path, f"not a readable Parquet file ({exc})") from exc
+        raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+        if raw is None:
+            raise FileFormatError(path, "Parquet file has no lilean metadata (not written by lilean)")
+        meta = Metadata.model_validate_json(raw)
+        data = table.to_pandas()
+        if STEP_TYPE in data:
+            data[STEP_TYPE] = data[STEP_TYPE].astype("string")
+        return cls(data, meta)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the table as CSV and the metadata as JSON beside it (``<name>.meta.json``)."""
+        path = Path(path)
+        _refuse_overwriting_source(path, self.meta)
+        meta_path = path.with_suffix(path.suffix + ".meta.json")
+        with atomic_output(path) as tmp:
+            self.data.to_csv(tmp, index=False)
+        with atomic_output(meta_path) as tmp:
+            tmp.write_text(self.meta.model_dump_json(indent=2))
+        return path
+
+
+# ---- helpers used by readers and models ------------------------------------------------------
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def step_type_from_current(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.ndarray:
+    """Classify each row as charge / discharge / rest from the sign of the current.
+
+    A row is ``rest`` when ``|I| <= rel_tol * max|I|`` (and below 1e-12 A in any case).
+    """
+    current_A = np.asarray(current_A, dtype=float)
+    peak = float(np.nanmax(np.abs(current_A))) if current_A.size else 0.0
+    threshold = max(rel_tol * peak, 1e-12)
+    out = np.full(current_A.shape, REST, dtype=object)
+    out[current_A > threshold] = CHARGE
+    out[current_A < -threshold] = DISCHARGE
+    return out
+
+
+def capacities_from_current(
+    time_s: np.ndarray, current_A: np.ndarray, cycle: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Charge and discharge capacity in mAh, accumulated within each cycle (trapezoid rule).
+
+    ``Q_ch(t) = (1/3.6) * integral of max(I, 0) dt`` over the current cycle (A*s -> mAh: /3.6), and the
+    same with ``max(-I, 0)`` for discharge. The interval between two rows is attributed to the cycle
+    of the later row, and nothing is accumulated across a cycle boundary.
+    """
+    t = np.asarray(time_s, dtype=float)
+    i = np.asarray(current_A, dtype=float)
+    c = np.asarray(cycle)
+    n = t.size
+    q_ch = np.zeros(n)
+    q_dis = np.zeros(n)
+    if n < 2:
+        return q_ch, q_dis
+    dt = np.diff(t)
+    pos = np.clip(i, 0, None)
+    neg = np.clip(-i, 0, None)
+    d_ch = 0.5 * (pos[1:] + pos[:-1]) * dt / 3.6
+    d_dis = 0.5 * (neg[1:] + neg[:-1]) * dt / 3.6
+    same_cycle = c[1:] == c[:-1]
+    d_ch = np.where(same_cycle, d_ch, 0.0)
+    d_dis = np.where(same_cycle, d_dis, 0.0)
+    cum_ch = np.concatenate([[0.0], np.cumsum(d_ch)])
+    cum_dis = np.concatenate([[0.0], np.cumsum(d_dis)])
+    # subtract the cumulative value at the first row of each cycle
+    starts = np.concatenate([[True], ~same_cycle])
+    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    q_ch = cum_ch - cum_ch[start_idx]
+    q_dis = cum_dis - cum_dis[start_idx]
+    return q_ch, q_dis
+
+
+def steps_from_changes(step_type: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+    """A 1-based step index that increases whenever the step type or the cycle changes."""
+    st = np.asarray(step_type)
+    cy = np.asarray(cycle)
+    change = np.concatenate([[True], (st[1:] != st[:-1]) | (cy[1:] != cy[:-1])])
+    return np.cumsum(change).astype(np.int64)
+
+
+def build_table(
+    time_s: Any,
+    voltage_V: Any,
+    current_A: Any,
+    *,
+    cycle: Any | None = None,
+    step: Any | None = None,
+    extra: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Assemble a schema table from arrays in canonical units, computing the derived columns.
+
+    ``cycle``/``step`` default to 1 / sign changes; cycles and steps are renumbered to start at 1
+    and to increase monotonically (renumbering keeps the instrument's grouping).
+    """
+    t = np.asarray(time_s, dtype=float)
+    v = np.asarray(voltage_V, dtype=float)
+    i = np.asarray(current_A, dtype=float)
+    n = t.size
+    st = step_type_from_current(i)
+    cy = np.ones(n, dtype=np.int64) if cycle is None else _renumber(np.asarray(cycle))
+    sp = steps_from_changes(st, cy) if step is None else _renumber(np.asarray(step), cy)
+    q_ch, q_dis = capacities_from_current(t, i, cy)
+    data = {
+        TIME: t,
+        VOLTAGE: v,
+        CURRENT: i,
+        CYCLE: cy,
+        STEP: sp,
+        STEP_TYPE: pd.array(st, dtype="string"),
+        CHARGE_CAPACITY: q_ch,
+        DISCHARGE_CAPACITY: q_dis,
+    }
+    for name, values in (extra or {}).items():
+        data[name] = np.asarray(values)
+    return pd.DataFrame(data)
+
+
+def _renumber(values: np.ndarray, cycle: np.ndarray | None = None) -> np.ndarray:
+    """1-based index that increases by one every time ``values`` (or ``cycle``) changes."""
+    if values.size == 0:
+        return values.astype(np.int64)
+    change = values[1:] != values[:-1]
+    if cycle is not None:
+        change = change | (cycle[1:] != cycle[:-1])
+    return np.cumsum(np.concatenate([[True], change])).astype(np.int64)
+
+
+def validate(data: pd.DataFrame, *, source: str | Path = "<table>") -> list[str]:
+    """Check a table against the schema. Raises :class:`FileFormatError` on a broken table and
+    returns a list of anomalies (human-readable) that do not make the table unusable."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
+    if missing:
+        raise FileFormatError(source, f"table lacks required columns {missing}")
+    if len(data) == 0:
+        raise FileFormatError(source, "no data rows")
+    anomalies: list[str] = []
+    t = data[TIME].to_numpy(dtype=float)
+    for col in (TIME, VOLTAGE, CURRENT):
+        n_nan = int(np.isnan(data[col].to_numpy(dtype=float)).sum())
+        if n_nan:
+            anomalies.append(f"{n_nan} NaN value(s) in {col!r}")
+    back = np.flatnonzero(np.diff(t) < 0)
+    if back.size:
+        anomalies.append(
+            f"time goes backwards {back.size} time(s), first at data row {int(back[0]) + 2}"
+        )
+    if t.size > 2:
+        dt = np.diff(t)
+        dt_pos = dt[dt > 0]
+        if dt_pos.size:
+            median = float(np.median(dt_pos))
+            gaps = np.flatnonzero(dt > max(100 * median, 3600.0))
+            if gaps.size:
+                anomalies.append(
+                    f"{gaps.size} gap(s) in time longer than max(100 x median step, 1 h); "
+                    f"largest {float(dt.max()):.0f} s at data row {int(np.argmax(dt)) + 2}"
+                )
+    if (np.diff(data[CYCLE].to_numpy()) < 0).any():
+        anomalies.append("cycle index decreases")
+    return anomalies
+
+
+def _refuse_overwriting_source(path: Path, meta: Metadata) -> None:
+    if meta.source_file and Path(meta.source_file).resolve() == path.resolve():
+        raise OutputError(f"{path}: refusing to overwrite the input file")
+
+
+class atomic_output:
+    """Context manager yielding a temporary path next to ``path``; renamed onto ``path`` only if the
+    block succeeds, so readers never see a half-written result."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def to_json_records(obj: Any) -> Any:
+    """Make numpy/pandas values JSON-serialisable (NaN -> None)."""
+    if isinstance(obj, dict):
+        return {str(k): to_json_records(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_json_records(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_json_records(v) for v in obj.tolist()]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return None if not np.isfinite(f) else f
+    if isinstance(obj, BaseModel):
+        return to_json_records(obj.model_dump())
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(to_json_records(obj))
