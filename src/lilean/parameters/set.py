@@ -1,7 +1,7 @@
 """The whole parameter set: cell + cathode + one block per substrate.
 
 The embedded default set lives in ``sets/Zhang2023/*.toml`` (one file per group, values with unit,
-provenance kind and source). User files (TOML or YAML) overlay it: a bare number or an inline table per
+provenance kind and source; ``nucleation.toml`` and ``anode.toml`` hold one table per substrate). User files (TOML or YAML) overlay it: a bare number or an inline table per
 parameter, e.g.::
 
     [cell]
@@ -39,7 +39,8 @@ from lilean.parameters.nucleation import NucleationParameters
 
 SUBSTRATES = ("cu", "ag-cu")
 DEFAULT_SET = "Zhang2023"
-_GROUP_FILES = ("cell", "cathode", "substrates")
+_GROUP_FILES = ("cell", "cathode")
+_SUBSTRATE_GROUP_FILES = ("nucleation", "anode")  # each holds one table per substrate
 
 
 class SubstrateParameters(BaseModel):
@@ -155,4 +156,10 @@ def default_parameters(name: str = DEFAULT_SET) -> ParameterSet:
     mapping: dict[str, Any] = {"name": name}
     for group in _GROUP_FILES:
         mapping[group] = tomllib.loads((root / f"{group}.toml").read_text())
+    substrates: dict[str, dict[str, Any]] = {s: {} for s in SUBSTRATES}
+    for group in _SUBSTRATE_GROUP_FILES:
+        tables = tomllib.loads((root / f"{group}.toml").read_text())
+        for substrate in SUBSTRATES:
+            substrates[substrate][group] = tables.get(substrate, {})
+    mapping["substrates"] = substrates
     return ParameterSet.from_mapping(mapping)
