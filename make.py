@@ -58,7 +58,7 @@ def ensure_env() -> None:
 
 def demo(args: list[str]) -> None:
     ensure_env()
-    _run(BIN / "lilean", "reproduce", "--out", "report", *args)
+    _run(BIN / "lilean", "reproduce", "--out", "report", "--data-dir", "tests/data", *args)
 
 
 def test(args: list[str]) -> None:

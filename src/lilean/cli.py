@@ -129,8 +129,12 @@ def formats(json_out: JsonOpt = False) -> None:
     from lilean import io
 
     rows = [
-        {"name": r.name, "instrument": r.instrument, "extensions": list(r.extensions),
-         "description": r.description}
+        {
+            "name": r.name,
+            "instrument": r.instrument,
+            "extensions": list(r.extensions),
+            "description": r.description,
+        }
         for r in io.formats()
     ]
     if json_out:
@@ -198,8 +202,8 @@ def convert(
     area_cm2: AreaOpt = None,
     active_mass_mg: MassOpt = None,
 ) -> None:
-    """Convert a cycler file to the canonical table (Parquet keeps all metadata; CSV writes a
-    ``.meta.json`` beside it)."""
+    """Convert a cycler file to the canonical table (Parquet keeps all metadata; CSV writes
+    a .meta.json beside it)."""
     from lilean.errors import OutputError
 
     if output.resolve() == file.resolve():
@@ -237,8 +241,9 @@ def analyze(
     """Compute the study's metrics from a measured (or simulated) file."""
     from lilean.api import analyze_data, load_table
 
-    data = load_table(file, fmt=fmt, mapping=mapping, area_cm2=area_cm2,
-                      active_mass_mg=active_mass_mg)
+    data = load_table(
+        file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+    )
     result = analyze_data(data, kind=kind, plot_dir=plot)
     if json_out:
         _emit_json(result)
@@ -286,6 +291,216 @@ def params_export(
     """Write the whole parameter set (with provenance) to TOML or YAML."""
     _params(params).save(output)
     err_console.print(f"wrote {output}")
+
+
+# ---- simulations ---------------------------------------------------------------------------
+
+SubstrateOpt = Annotated[str, typer.Option("--substrate", "-s", help="cu | ag-cu")]
+OutOpt = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Write the time series (.parquet or .csv).")
+]
+PlotOpt = Annotated[
+    Path | None, typer.Option("--plot", help="Write PNG+SVG figures into this folder.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the stochastic parts.")]
+
+
+def _finish_simulation(
+    result: Any, json_out: bool, output: Path | None, plot: Path | None, stem: str
+) -> None:
+    """Common tail of the simulate commands: write table / figures, print JSON or a summary."""
+    if output is not None:
+        if output.suffix.lower() == ".csv":
+            result.data.to_csv(output)
+        else:
+            result.data.to_parquet(output)
+    payload = result.to_dict()
+    if plot is not None:
+        from lilean.api import analyze_data
+
+        figs = analyze_data(result.data, kind=_SIM_KIND[stem], plot_dir=plot)
+        if not json_out:
+            err_console.print(f"figures: {', '.join(figs.get('figures', []))}")
+    if json_out:
+        _emit_json(payload)
+    else:
+        _print_result({"kind": stem, **payload})
+        if output is not None:
+            err_console.print(f"wrote {output}")
+
+
+_SIM_KIND = {
+    "nucleation": "deposition",
+    "symmetric": "symmetric",
+    "cycling": "cycling",
+    "rate": "rate",
+}
+
+
+@simulate_app.command("nucleation")
+@_errors
+def simulate_nucleation(
+    substrate: SubstrateOpt,
+    current_density: Annotated[
+        float, typer.Option("--current-density", help="Plating current density, mA/cm^2.")
+    ] = 1.0,
+    capacity: Annotated[
+        float | None, typer.Option("--capacity", help="Deposited capacity, mAh/cm^2.")
+    ] = None,
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Galvanostatic Li deposition on a substrate: potential dip and growth plateau."""
+    from lilean.simulate import simulate_nucleation as run
+
+    result = run(_params(params), substrate, current_density, capacity_mAh_cm2=capacity)
+    _finish_simulation(result, json_out, output, plot, "nucleation")
+
+
+@simulate_app.command("symmetric")
+@_errors
+def simulate_symmetric(
+    substrate: SubstrateOpt,
+    current_density: Annotated[
+        float, typer.Option("--current-density", help="mA/cm^2 per half-cycle.")
+    ] = 1.0,
+    areal_capacity: Annotated[
+        float, typer.Option("--areal-capacity", help="mAh/cm^2 per half-cycle.")
+    ] = 1.0,
+    hours: Annotated[float, typer.Option("--hours", help="Test duration in hours.")] = 100.0,
+    seed: SeedOpt = 0,
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Li || Li symmetric cell of two pre-lithiated electrodes: polarization, failure, shorts."""
+    from lilean.simulate import simulate_symmetric as run
+
+    result = run(_params(params), substrate, current_density, areal_capacity, hours, seed=seed)
+    _finish_simulation(result, json_out, output, plot, "symmetric")
+
+
+@simulate_app.command("cycling")
+@_errors
+def simulate_cycling(
+    substrate: SubstrateOpt,
+    cathode_loading: Annotated[
+        float, typer.Option("--cathode-loading", help="LFP areal capacity, mAh/cm^2.")
+    ] = 0.4,
+    li_inventory: Annotated[
+        float, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")
+    ] = 10.0,
+    c_rate: Annotated[float, typer.Option("--c-rate", help="C-rate of the test cycles.")] = 1.0,
+    cycles: Annotated[int, typer.Option("--cycles", help="Test cycles after formation.")] = 300,
+    formation_cycles: Annotated[int, typer.Option("--formation-cycles")] = 3,
+    formation_c_rate: Annotated[float, typer.Option("--formation-c-rate")] = 0.5,
+    seed: SeedOpt = 0,
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Li || LFP full cell over many cycles (formation first, as in the study)."""
+    from lilean.simulate import simulate_cycling as run
+
+    result = run(
+        _params(params),
+        substrate,
+        cathode_loading_mAh_cm2=cathode_loading,
+        li_inventory_mAh_cm2=li_inventory,
+        c_rate=c_rate,
+        cycles=cycles,
+        formation_cycles=formation_cycles,
+        formation_c_rate=formation_c_rate,
+        seed=seed,
+    )
+    _finish_simulation(result, json_out, output, plot, "cycling")
+
+
+@simulate_app.command("rate")
+@_errors
+def simulate_rate(
+    substrate: SubstrateOpt,
+    cathode_loading: Annotated[
+        float, typer.Option("--cathode-loading", help="LFP areal capacity, mAh/cm^2.")
+    ] = 0.4,
+    li_inventory: Annotated[
+        float, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")
+    ] = 10.0,
+    c_rates: Annotated[
+        str, typer.Option("--c-rates", help="Comma-separated C-rates of the blocks.")
+    ] = "0.5,1,2,3,4,5",
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The study's rate test: 3 cycles at the first rate, 5 at each next, then back to 1C."""
+    from lilean.errors import ParameterError
+    from lilean.simulate import simulate_rate as run
+
+    try:
+        rates = tuple(float(x) for x in c_rates.split(",") if x.strip())
+    except ValueError:
+        raise ParameterError(f"--c-rates {c_rates!r}: expected numbers like 0.5,1,2") from None
+    result = run(
+        _params(params),
+        substrate,
+        cathode_loading_mAh_cm2=cathode_loading,
+        li_inventory_mAh_cm2=li_inventory,
+        c_rates=rates,
+    )
+    _finish_simulation(result, json_out, output, plot, "rate")
+
+
+# ---- the whole study -------------------------------------------------------------------------
+
+
+@app.command()
+@_errors
+def reproduce(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("report"),
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Measured files to analyse and overlay.")
+    ] = None,
+    params: ParamsOpt = None,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Coarser settings for a quick look.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Reproduce the study in silico and write report.html, figures/, results/, summary.json."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lilean.report.reproduce import reproduce as run
+
+    p = _params(params)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=json_out,
+    ) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def progress(title: str, done: int, total: int) -> None:
+            bar.update(task, description=title, completed=done, total=total)
+
+        result = run(out, p, fast=fast, data_dir=data_dir, progress=progress)
+    if json_out:
+        _emit_json(result)
+    else:
+        err_console.print(
+            f"wrote {result['report']} in {result['seconds']:.1f} s; "
+            f"missing: {', '.join(result['missing']) or 'none'}; "
+            f"failed: {', '.join(result['failed']) or 'none'}"
+        )
+    if result["failed"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:  # console-script entry point

@@ -159,7 +159,9 @@ class CyclingData:
             raise FileFormatError(path, f"not a readable Parquet file ({exc})") from exc
         raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
         if raw is None:
-            raise FileFormatError(path, "Parquet file has no lilean metadata (not written by lilean)")
+            raise FileFormatError(
+                path, "Parquet file has no lilean metadata (not written by lilean)"
+            )
         meta = Metadata.model_validate_json(raw)
         data = table.to_pandas()
         if STEP_TYPE in data:
@@ -342,7 +344,9 @@ class atomic_output:
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+        )
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp

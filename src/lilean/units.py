@@ -13,10 +13,25 @@ from lilean.errors import LileanError
 
 #: factor to the canonical unit, per dimension
 _FACTORS: dict[str, dict[str, float]] = {
-    "time": {"s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0, "hr": 3600.0, "hour": 3600.0},
+    "time": {
+        "s": 1.0,
+        "sec": 1.0,
+        "ms": 1e-3,
+        "min": 60.0,
+        "h": 3600.0,
+        "hr": 3600.0,
+        "hour": 3600.0,
+    },
     "voltage": {"v": 1.0, "mv": 1e-3, "uv": 1e-6, "µv": 1e-6},
     "current": {"a": 1.0, "ma": 1e-3, "ua": 1e-6, "µa": 1e-6, "na": 1e-9},
-    "capacity": {"ah": 1e3, "mah": 1.0, "uah": 1e-3, "µah": 1e-3, "as": 1e3 / 3600, "c": 1e3 / 3600},
+    "capacity": {
+        "ah": 1e3,
+        "mah": 1.0,
+        "uah": 1e-3,
+        "µah": 1e-3,
+        "as": 1e3 / 3600,
+        "c": 1e3 / 3600,
+    },
     "energy": {"wh": 1e3, "mwh": 1.0, "uwh": 1e-3, "µwh": 1e-3, "j": 1e3 / 3600},
     "resistance": {"ohm": 1.0, "mohm": 1e-3, "kohm": 1e3},
     "temperature": {"degc": 1.0, "c": 1.0, "°c": 1.0},
@@ -43,9 +58,7 @@ def factor(unit: str, dimension: str) -> float:
     table = _FACTORS[dimension]
     key = unit.strip().lower().replace(" ", "").replace("ω", "ohm").replace("Ω".lower(), "ohm")
     if key not in table:
-        raise LileanError(
-            f"unknown {dimension} unit {unit!r}; expected one of {sorted(table)}"
-        )
+        raise LileanError(f"unknown {dimension} unit {unit!r}; expected one of {sorted(table)}")
     return table[key]
 
 

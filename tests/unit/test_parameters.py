@@ -39,7 +39,7 @@ def test_save_load_round_trip(tmp_path, suffix):
 
 def test_user_override_records_provenance(tmp_path):
     f = tmp_path / "mine.toml"
-    f.write_text('[cell]\nli_inventory_mAh_cm2 = 5.0\ncathode_loading_mAh_cm2 = {value = 1.0}\n')
+    f.write_text("[cell]\nli_inventory_mAh_cm2 = 5.0\ncathode_loading_mAh_cm2 = {value = 1.0}\n")
     p = ParameterSet.load(f)
     assert p.cell.li_inventory_mAh_cm2.value == 5.0
     assert p.cell.li_inventory_mAh_cm2.kind == "user"
@@ -54,7 +54,10 @@ def test_user_override_records_provenance(tmp_path):
         ("[cel]\nx = 1\n", "unknown parameter 'cel'"),
         ("[cell]\nli_inventory_mAh_cm2 = -1.0\n", "out of range"),
         ("[cell]\nli_inventory_mAh_cm2 = 'ten'\n", "expected a number"),
-        ('[cell]\nelectrode_area_cm2 = {value = 1.0, unit = "m^2"}\n', re.escape("expected 'cm^2'")),
+        (
+            '[cell]\nelectrode_area_cm2 = {value = 1.0, unit = "m^2"}\n',
+            re.escape("expected 'cm^2'"),
+        ),
         ("[cell\n", "not valid TOML"),
     ],
 )

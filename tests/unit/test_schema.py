@@ -122,7 +122,7 @@ def test_from_parquet_rejects_foreign_files(tmp_path):
         CyclingData.from_parquet(path)
     bad = tmp_path / "garbage.parquet"
     bad.write_bytes(b"\x00garbage" * 10)
-    with pytest.raises(FileFormatError, match="garbage.parquet"):
+    with pytest.raises(FileFormatError, match=r"garbage\.parquet"):
         CyclingData.from_parquet(bad)
 
 

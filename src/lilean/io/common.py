@@ -111,7 +111,9 @@ def finish(
     t = t[keep]
     extra_cols: dict[str, Any] = {}
     if vendor_charge_capacity_mAh is not None:
-        extra_cols[VENDOR_CHARGE_CAPACITY] = np.asarray(sel(vendor_charge_capacity_mAh), dtype=float)
+        extra_cols[VENDOR_CHARGE_CAPACITY] = np.asarray(
+            sel(vendor_charge_capacity_mAh), dtype=float
+        )
     if vendor_discharge_capacity_mAh is not None:
         extra_cols[VENDOR_DISCHARGE_CAPACITY] = np.asarray(
             sel(vendor_discharge_capacity_mAh), dtype=float
