@@ -1,0 +1,496 @@
+"""BioLogic (EC-Lab / BT-Lab) readers: binary ``.mpr`` and ASCII ``.mpt`` / ``.txt`` exports.
+
+Sign convention: BioLogic records ``I > 0`` as an anodic current, i.e. oxidation of the working
+electrode (EC-Lab Software User's Manual, "Sign convention"). That is lilean's convention
+(:data:`lilean.schema.SIGN_CONVENTION`), so currents are taken as they are; the tests check it on
+the data (``Ewe`` rises while ``I > 0`` in the cathode and Si half cells).
+
+* ``biologic-mpr``: parsed with galvani (GPL-3, an optional extra imported lazily). Rows measured
+  by an impedance technique (``freq/Hz > 0``, PEIS/GEIS inside a Modulo Bat sequence) are
+  dropped; the number dropped is recorded in ``meta.notes``.
+* ``biologic-mpt``: parsed by lilean with :func:`pandas.read_csv` (galvani's ``MPTfile`` needs CRLF
+  line ends and rejects LF copies). Latin-1 or UTF-8, LF or CRLF, decimal point or comma.
+
+Cycle numbering follows EC-Lab: the ``cycle number`` column when the export has one; else (``.mpr``)
+a new cycle each time the "counter inc." flag (bit 7 of ``flags``) toggles; else each time the
+technique sequence loops back (``Ns`` decreases); else ``half cycle // 2``. The rule used is
+recorded in ``meta.notes``.
+
+The vendor capacity columns (:data:`lilean.schema.VENDOR_CHARGE_CAPACITY`) are built from the
+instrument's own charge increments (``dq/mA.h``, or the differences of ``(Q-Qo)/mA.h``), which
+EC-Lab integrates at its internal sampling rate, independently of the recorded points.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lilean.errors import FileFormatError
+from lilean.io.common import as_float, finish, library_version, require
+from lilean.io.registry import Reader, register
+from lilean.schema import (
+    CURRENT,
+    CYCLE,
+    STEP,
+    TEMPERATURE,
+    TIME,
+    VENDOR_CHARGE_CAPACITY,
+    VENDOR_DISCHARGE_CAPACITY,
+    VOLTAGE,
+    CyclingData,
+)
+
+MPR_MAGIC = b"BIO-LOGIC MODULAR FILE\x1a"
+MPT_MAGICS = (b"EC-Lab ASCII FILE", b"BT-Lab ASCII FILE")
+
+#: EC-Lab writes 0.001 (mg, cm^2, g) when the user leaves a field unset.
+_ECLAB_UNSET = 0.001
+
+#: Candidate columns, in order of preference.
+_TIME_COLUMNS = ("time/s",)
+_VOLTAGE_COLUMNS = ("Ewe/V", "Ecell/V", "<Ewe>/V", "<Ecell>/V", "Ewe/mV", "Ecell/mV")
+_CURRENT_COLUMNS = ("I/mA", "<I>/mA", "I/A", "<I>/A", "I/uA", "I/µA")
+_TEMPERATURE_COLUMNS = ("Temperature/°C", "Temperature/\ufffdC", "Temperature/degC")
+
+_UNIT_TO_SI = {
+    "s": 1.0,
+    "h": 3600.0,
+    "min": 60.0,
+    "V": 1.0,
+    "mV": 1e-3,
+    "A": 1.0,
+    "mA": 1e-3,
+    "uA": 1e-6,
+    "µA": 1e-6,
+    "nA": 1e-9,
+    "mA.h": 1.0,  # capacities stay in mAh
+    "A.h": 1e3,
+    "uA.h": 1e-3,
+    "µA.h": 1e-3,
+}
+
+
+# ---- helpers shared with other readers ----------------------------------------------------------
+
+
+def capacity_per_cycle(
+    increment_mAh: Any, cycle: Any, *, start_mask: Any | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cycle cumulative charge and discharge capacity (mAh, both >= 0) from charge increments.
+
+    ``increment_mAh[k]`` is the charge passed between rows ``k-1`` and ``k`` (positive = charge).
+    Following :func:`lilean.schema.capacities_from_current`, the interval is attributed to the cycle
+    of the later row and nothing is accumulated into the first row of a cycle::
+
+        Q_ch[k] = sum_{j in cycle(k), j <= k, j not first of cycle} max(dq_j, 0)
+        Q_dis[k] = sum_{same j} max(-dq_j, 0)
+
+    ``start_mask`` marks further rows whose increment is ignored (default: none).
+    """
+    dq = np.nan_to_num(np.asarray(increment_mAh, dtype=float), nan=0.0)
+    cy = np.asarray(cycle)
+    n = dq.size
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    first = np.concatenate([[True], cy[1:] != cy[:-1]])
+    if start_mask is not None:
+        first = first | np.asarray(start_mask, dtype=bool)
+    dq = np.where(first, 0.0, dq)
+    cycle_start = np.concatenate([[True], cy[1:] != cy[:-1]])
+    idx = np.maximum.accumulate(np.where(cycle_start, np.arange(n), 0))
+    cum_ch = np.cumsum(np.clip(dq, 0, None))
+    cum_dis = np.cumsum(np.clip(-dq, 0, None))
+    return cum_ch - cum_ch[idx], cum_dis - cum_dis[idx]
+
+
+def _unit_factor(column: str, path: Path) -> float:
+    unit = column.rsplit("/", 1)[-1] if "/" in column else ""
+    if column.startswith("control/V/"):
+        unit = column.split("/", 2)[-1]
+    if unit not in _UNIT_TO_SI:
+        raise FileFormatError(path, f"column {column!r}: unknown unit {unit!r}")
+    return _UNIT_TO_SI[unit]
+
+
+def _first(columns: Any, candidates: tuple[str, ...]) -> str | None:
+    present = set(columns)
+    return next((c for c in candidates if c in present), None)
+
+
+def _cycle_from_columns(
+    frame: pd.DataFrame, path: Path, notes: list[str]
+) -> tuple[np.ndarray | None, str]:
+    """EC-Lab's cycle index (see the module docstring); returns (cycle, rule)."""
+    if "cycle number" in frame:
+        return as_float(frame["cycle number"], path, "cycle number").astype(
+            np.int64
+        ), "cycle number"
+    if "flags" in frame:
+        counter = (frame["flags"].to_numpy().astype(np.int64) & 128) > 0
+        toggles = np.concatenate([[False], counter[1:] != counter[:-1]])
+        if toggles.any():
+            return np.cumsum(toggles) + 1, "toggles of the 'counter inc.' flag"
+    if "Ns" in frame:
+        ns = frame["Ns"].to_numpy().astype(np.int64)
+        loops = np.concatenate([[False], ns[1:] < ns[:-1]])
+        if loops.any():
+            return np.cumsum(loops) + 1, "technique loops (Ns decreases)"
+    if "half cycle" in frame:
+        hc = frame["half cycle"].to_numpy().astype(np.int64)
+        return hc // 2 + 1, "half cycle // 2 + 1"
+    notes.append("no cycle information in the file: all rows are cycle 1")
+    return None, "none"
+
+
+def _drop_impedance_rows(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+    """Remove rows measured by an impedance technique (``freq/Hz > 0``)."""
+    if "freq/Hz" not in frame:
+        return frame
+    freq = as_float(frame["freq/Hz"], path, "freq/Hz")
+    eis = np.nan_to_num(freq, nan=0.0) > 0
+    if eis.all():
+        raise FileFormatError(
+            path,
+            "impedance data (frequency sweep, PEIS/GEIS) with no time-domain cycling rows; "
+            "use 'lilean eis' for impedance files",
+        )
+    if eis.any():
+        notes.append(
+            f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
+            "kept the time-domain rows only"
+        )
+    return frame.loc[~eis].reset_index(drop=True)
+
+
+def _build(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    file_format: str,
+    reader: str,
+    notes: list[str],
+    start_time: str | None,
+    extra: dict[str, Any],
+    active_mass_mg: float | None = None,
+    area_cm2: float | None = None,
+) -> CyclingData:
+    """Map an EC-Lab table (columns as EC-Lab names them) onto the canonical table."""
+    frame = _drop_impedance_rows(frame, path, notes)
+    columns = list(frame.columns)
+    units: dict[str, str] = {}
+    time_col = _first(columns, _TIME_COLUMNS)
+    volt_col = _first(columns, _VOLTAGE_COLUMNS)
+    if time_col is None or volt_col is None:
+        raise FileFormatError(path, f"no time/s or Ewe/V (Ecell/V) column; found {columns[:12]}")
+    time_s = as_float(frame[time_col], path, time_col) * _unit_factor(time_col, path)
+    voltage_V = as_float(frame[volt_col], path, volt_col) * _unit_factor(volt_col, path)
+    units[TIME], units[VOLTAGE] = time_col, volt_col
+
+    cur_col = _first(columns, _CURRENT_COLUMNS)
+    if cur_col is not None:
+        current_A = as_float(frame[cur_col], path, cur_col) * _unit_factor(cur_col, path)
+        units[CURRENT] = cur_col
+    else:
+        current_A = _current_without_i_column(frame, path, time_s, notes, units)
+
+    cycle, rule = _cycle_from_columns(frame, path, notes)
+    if cycle is not None:
+        notes.append(f"cycle index from {rule}")
+        units[CYCLE] = rule
+    step = frame["Ns"].to_numpy().astype(np.int64) if "Ns" in frame else None
+    if step is not None:
+        units[STEP] = "Ns (technique sequence index)"
+    cy_for_q = cycle if cycle is not None else np.ones(len(frame), dtype=np.int64)
+
+    vendor_ch = vendor_dis = None
+    if "dq/mA.h" in frame:
+        dq = as_float(frame["dq/mA.h"], path, "dq/mA.h")
+        vendor_ch, vendor_dis = capacity_per_cycle(dq, cy_for_q)
+        vendor_source = "dq/mA.h (per-row charge increment)"
+        units[VENDOR_CHARGE_CAPACITY] = units[VENDOR_DISCHARGE_CAPACITY] = vendor_source
+    elif "(Q-Qo)/mA.h" in frame:
+        q = as_float(frame["(Q-Qo)/mA.h"], path, "(Q-Qo)/mA.h")
+        vendor_ch, vendor_dis = capacity_per_cycle(np.diff(q, prepend=q[:1]), cy_for_q)
+        vendor_source = "(Q-Qo)/mA.h (differences)"
+        units[VENDOR_CHARGE_CAPACITY] = units[VENDOR_DISCHARGE_CAPACITY] = vendor_source
+
+    temp_col = _first(columns, _TEMPERATURE_COLUMNS)
+    temperature = None
+    if temp_col is not None:
+        temperature = as_float(frame[temp_col], path, temp_col)
+        units[TEMPERATURE] = temp_col
+
+    return finish(
+        path,
+        time_s=time_s,
+        voltage_V=voltage_V,
+        current_A=current_A,
+        instrument="biologic",
+        file_format=file_format,
+        reader=reader,
+        units_found=units,
+        original_columns=columns,
+        cycle=cycle,
+        step=step,
+        vendor_charge_capacity_mAh=vendor_ch,
+        vendor_discharge_capacity_mAh=vendor_dis,
+        temperature_degC=temperature,
+        start_time=start_time,
+        active_mass_mg=active_mass_mg,
+        area_cm2=area_cm2,
+        notes=notes,
+        extra=extra,
+    )
+
+
+def _current_without_i_column(
+    frame: pd.DataFrame,
+    path: Path,
+    time_s: np.ndarray,
+    notes: list[str],
+    units: dict[str, str],
+) -> np.ndarray:
+    """Current when the file has no ``I`` column (e.g. GCPL ``.mpr`` with ``control/V/mA``).
+
+    In galvanostatic rows (flags mode 1) the control value is the applied current; in rest rows
+    (mode 3) I = 0; in potentiostatic rows (mode 2) I = 3.6 * dq / dt (dq in mAh, dt in s, I in A).
+    """
+    ctrl = _first(frame.columns, ("control/V/mA", "control/mA", "control/A"))
+    if ctrl is None or "flags" not in frame or "dq/mA.h" not in frame:
+        raise FileFormatError(
+            path, "no current column (I/mA) and no control/dq columns to derive it from"
+        )
+    mode = frame["flags"].to_numpy().astype(np.int64) & 3
+    control_A = as_float(frame[ctrl], path, ctrl) * _unit_factor(ctrl, path)
+    dq_mAh = as_float(frame["dq/mA.h"], path, "dq/mA.h")
+    dt = np.diff(time_s, prepend=time_s[:1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        from_dq = np.where(dt > 0, 3.6 * dq_mAh / dt, 0.0)
+    current = np.where(mode == 1, control_A, np.where(mode == 3, 0.0, from_dq))
+    units[CURRENT] = f"{ctrl} (galvanostatic rows), 0 (rest), dq/mA.h / dt (potentiostatic)"
+    notes.append(f"no I column: current = {ctrl} in galvanostatic rows, 0 at rest, dq/dt otherwise")
+    return current
+
+
+# ---- .mpr ----------------------------------------------------------------------------------------
+
+
+def sniff_mpr(path: Path, head: bytes) -> bool:
+    """EC-Lab binary files start with the magic ``BIO-LOGIC MODULAR FILE\\x1a``."""
+    return head.startswith(MPR_MAGIC)
+
+
+def read_mpr(path: str | Path) -> CyclingData:
+    """Read an EC-Lab ``.mpr`` file (galvani's ``MPRfile``) into the canonical table."""
+    path = Path(path)
+    galvani_biologic = require("galvani.BioLogic", "gpl", path)
+    with open(path, "rb") as fh:
+        if not fh.read(len(MPR_MAGIC)) == MPR_MAGIC:
+            raise FileFormatError(path, "not an EC-Lab .mpr file (magic 'BIO-LOGIC MODULAR FILE')")
+        fh.seek(0)
+        try:
+            mpr = galvani_biologic.MPRfile(fh)
+        except Exception as exc:  # galvani raises ValueError, AssertionError, struct errors...
+            raise FileFormatError(
+                path,
+                f"unreadable .mpr file, truncated or unsupported ({type(exc).__name__}: {exc})",
+            ) from None
+    frame = pd.DataFrame(np.asarray(mpr.data))
+    if len(frame) == 0:
+        raise FileFormatError(path, "the .mpr data module holds no rows")
+    timestamp = getattr(mpr, "timestamp", None)
+    start_time = timestamp.isoformat() if isinstance(timestamp, datetime) else None
+    modules = [m["shortname"].decode("latin-1").strip() for m in mpr.modules]
+    extra: dict[str, Any] = {
+        "modules": modules,
+        "data_module_version": int(mpr.version),
+        "n_points": len(frame),
+        "start_date": str(getattr(mpr, "startdate", "")),
+        "end_date": str(getattr(mpr, "enddate", "")),
+    }
+    notes: list[str] = []
+    return _build(
+        frame,
+        path,
+        file_format="biologic-mpr",
+        reader=library_version("galvani"),
+        notes=notes,
+        start_time=start_time,
+        extra=extra,
+    )
+
+
+# ---- .mpt ----------------------------------------------------------------------------------------
+
+
+def sniff_mpt(path: Path, head: bytes) -> bool:
+    """EC-Lab / BT-Lab ASCII exports start with ``EC-Lab ASCII FILE`` (or ``BT-Lab ...``)."""
+    return head.lstrip(b"\xef\xbb\xbf").startswith(MPT_MAGICS)
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 when the bytes are valid UTF-8, else Latin-1 (EC-Lab's native encoding)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+_HEADER_LINES = re.compile(r"Nb header lines\s*:\s*(\d+)")
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d*)?(?:[eE][-+]?\d+)?)\s*(\S+)?\s*$")
+
+
+def _parse_header(lines: list[str]) -> dict[str, str]:
+    """``key : value`` pairs of an EC-Lab header (first occurrence of each key)."""
+    out: dict[str, str] = {}
+    for line in lines:
+        if " : " in line:
+            key, _, value = line.partition(" : ")
+            key, value = key.strip(), value.strip()
+            if key and key not in out:
+                out[key] = value
+    return out
+
+
+def _header_quantity(header: dict[str, str], key: str, unit_prefix: str) -> float | None:
+    """A positive number from a header field (``0.001`` = EC-Lab's "unset" value -> None)."""
+    text = header.get(key)
+    if not text:
+        return None
+    m = _NUMBER_UNIT.match(text)
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", "."))
+    unit = m.group(2) or ""
+    if not unit.startswith(unit_prefix) or value <= 0 or value == _ECLAB_UNSET:
+        return None
+    return value
+
+
+def _start_time(header: dict[str, str]) -> str | None:
+    text = header.get("Acquisition started on") or header.get("Technique started on")
+    if not text:
+        return None
+    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S"):
+        try:
+            return datetime.strptime(text.strip(), fmt).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def read_mpt(path: str | Path) -> CyclingData:
+    """Read an EC-Lab / BT-Lab ASCII export (``.mpt`` or ``.txt``) into the canonical table."""
+    path = Path(path)
+    text = _decode(path.read_bytes())
+    lines = text.splitlines()
+    if not lines or not lines[0].strip().encode("latin-1", "replace").startswith(MPT_MAGICS):
+        raise FileFormatError(path, "not an EC-Lab ASCII export (first line 'EC-Lab ASCII FILE')")
+    m = _HEADER_LINES.search(lines[1]) if len(lines) > 1 else None
+    if m is None:
+        raise FileFormatError(path, "line 2 should read 'Nb header lines : N'", row=2)
+    n_header = int(m.group(1))
+    if len(lines) < n_header or n_header < 3:
+        raise FileFormatError(
+            path, f"header says {n_header} lines but the file has {len(lines)} (truncated?)"
+        )
+    column_line = lines[n_header - 1]
+    names = [c.strip() for c in column_line.split("\t")]
+    while names and names[-1] == "":
+        names.pop()
+    if "time/s" not in names and "freq/Hz" not in names:
+        raise FileFormatError(
+            path, f"line {n_header} should be the column header (with time/s)", row=n_header
+        )
+    body = lines[n_header:]
+    if not body:
+        raise FileFormatError(path, "no data rows after the header", row=n_header + 1)
+    first = body[0].split("\t")
+    decimal = "," if any("," in f for f in first) and not any("." in f for f in first) else "."
+    for k, line in enumerate(body):
+        n_fields = len(line.rstrip("\t").split("\t"))
+        if line.strip() and n_fields != len(names):
+            raise FileFormatError(
+                path,
+                f"row has {n_fields} fields, the header names {len(names)} (truncated file?)",
+                row=n_header + k + 1,
+            )
+    try:
+        frame = pd.read_csv(
+            io.StringIO("\n".join(body)),
+            sep="\t",
+            header=None,
+            names=names,
+            usecols=range(len(names)),
+            decimal=decimal,
+            skip_blank_lines=True,
+        )
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FileFormatError(path, f"unparseable data block ({exc})", row=n_header + 1) from None
+    header = _parse_header(lines[: n_header - 1])
+    notes: list[str] = []
+    if decimal == ",":
+        notes.append("decimal comma")
+    active_mass = _header_quantity(header, "Mass of active material", "mg")
+    area = _header_quantity(header, "Electrode surface area", "cm")
+    for key in ("Mass of active material", "Electrode surface area"):
+        if key in header and (active_mass if key.startswith("Mass") else area) is None:
+            notes.append(f"header '{key} : {header[key]}' is EC-Lab's unset default: ignored")
+    wanted = (
+        "Run on channel",
+        "Device",
+        "User",
+        "Electrode material",
+        "Electrolyte",
+        "Comments",
+        "Battery capacity",
+        "Mass of active material",
+        "Electrode surface area",
+        "Characteristic mass",
+        "Cycle Definition",
+        "Acquisition started on",
+        "Loaded Setting File",
+    )
+    extra: dict[str, Any] = {"technique": lines[3].strip() if len(lines) > 3 else ""}
+    extra.update({k: header[k] for k in wanted if k in header})
+    extra["software"] = next((ln.strip() for ln in lines[:n_header] if "(software)" in ln), "")
+    return _build(
+        frame,
+        path,
+        file_format="biologic-mpt",
+        reader=f"lilean biologic-mpt (pandas {pd.__version__})",
+        notes=notes,
+        start_time=_start_time(header),
+        extra=extra,
+        active_mass_mg=active_mass,
+        area_cm2=area,
+    )
+
+
+MPR = register(
+    Reader(
+        name="biologic-mpr",
+        instrument="biologic",
+        extensions=(".mpr",),
+        sniff=sniff_mpr,
+        read=read_mpr,
+        description="BioLogic EC-Lab binary .mpr (galvani, optional GPL extra)",
+    )
+)
+MPT = register(
+    Reader(
+        name="biologic-mpt",
+        instrument="biologic",
+        extensions=(".mpt", ".txt"),
+        sniff=sniff_mpt,
+        read=read_mpt,
+        description="BioLogic EC-Lab / BT-Lab ASCII export (.mpt, .txt)",
+    )
+)

@@ -1,0 +1,686 @@
+"""Neware (BTS / BTSDA) readers: binary ``.nda`` / ``.ndax``, CSV exports and ``.xls`` exports.
+
+Sign convention: Neware records charge currents as positive and discharge currents as negative
+(BTSDA manual; checked on the data by the tests: ``CC_Chg`` rows have I > 0 and a rising voltage),
+which is lilean's convention, so currents are taken as they are.
+
+* ``neware-nda``: ``.nda`` and ``.ndax`` via fastnda (BSD-3). fastnda was chosen over NewareNDA
+  (BSD-3, kept as the reference reader in the tests) because it reads all five test files with
+  identical voltage, current, cycle and step columns, is faster, and returns the *total* test time
+  (NewareNDA's ``Time`` column is the step time for several of them). Cycles follow fastnda's
+  default (and NewareNDA's): a new cycle starts with a charge step that follows a discharge.
+* ``neware-csv``: BTSDA CSV exports, either flat (one row per record: ``DataPoint, Cycle Index,
+  Step Index, Step Type, Time, Cumulative Time, Current(A), Voltage(V), ...``) or the "regular"
+  nested layout (cycle, step and record rows interleaved under three header lines).
+* ``neware-xls``: BTSDA ``.xls`` workbooks (sheets ``Info``, ``Cycle_*``, ``Statis_*``,
+  ``Detail_*``); records from the ``Detail_*`` sheets (xlrd). The ``Info`` remark
+  (e.g. ``"1.04497215 mg active"``) sets the active mass.
+
+Units are taken from the column headers (``Current(mA)``, ``Capacity(Ah)``...). When a table has
+only a step time, the total time is rebuilt by :func:`total_time_from_step_time` (noted in
+``meta.notes``). Vendor capacities (per step in Neware files) are accumulated per cycle with
+:func:`lilean.io.biologic.capacity_per_cycle`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lilean.errors import FileFormatError
+from lilean.io.biologic import capacity_per_cycle
+from lilean.io.common import as_float, finish, library_version, require
+from lilean.io.registry import Reader, register
+from lilean.schema import (
+    CURRENT,
+    CYCLE,
+    STEP,
+    TEMPERATURE,
+    TIME,
+    VENDOR_CHARGE_CAPACITY,
+    VENDOR_DISCHARGE_CAPACITY,
+    VOLTAGE,
+    CyclingData,
+)
+
+NDA_MAGIC = b"NEWARE"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_UNIT_RE = re.compile(r"^(?P<name>.*?)\s*\((?P<unit>[^()]*)\)\s*$")
+_SCALE = {"A": 1.0, "mA": 1e-3, "uA": 1e-6, "µA": 1e-6, "V": 1.0, "mV": 1e-3}
+_CAPACITY_TO_MAH = {"Ah": 1e3, "mAh": 1.0, "uAh": 1e-3, "µAh": 1e-3}
+
+
+# ---- shared helpers ----------------------------------------------------------------------------
+
+
+def step_sign(step_type: Any) -> np.ndarray:
+    """+1 for charge steps (``CC_Chg``, ``CCCV Chg``...), -1 for discharge (``*DChg``), 0 else."""
+    text = pd.Series(step_type, dtype="string").fillna("").str.lower().str.replace(" ", "_")
+    dis = text.str.contains("dchg", regex=False) | text.str.contains("dischg", regex=False)
+    chg = text.str.contains("chg", regex=False) & ~dis
+    return np.where(dis, -1.0, np.where(chg, 1.0, 0.0))
+
+
+def increments_from_step_capacity(signed_q_mAh: Any, step: Any) -> np.ndarray:
+    """Per-row charge increments (mAh) from a capacity that restarts at 0 with every step.
+
+    ``dq[k] = q[k] - q[k-1]`` inside a step and ``dq[k] = q[k]`` on the first row of a step.
+    """
+    q = np.nan_to_num(np.asarray(signed_q_mAh, dtype=float))
+    st = np.asarray(step)
+    if q.size == 0:
+        return q
+    new_step = np.concatenate([[True], st[1:] != st[:-1]])
+    return np.where(new_step, q, np.diff(q, prepend=0.0))
+
+
+def total_time_from_step_time(step_time_s: Any, step: Any) -> np.ndarray:
+    """Total test time (s) rebuilt from a step time that restarts with every step.
+
+    ``t[k] = offset(step of k) + step_time[k]``, with ``offset`` of a step = offset of the previous
+    step + the last step time recorded in it (any time between the last record of a step and the
+    start of the next is unknown and taken as 0).
+    """
+    ts = np.asarray(step_time_s, dtype=float)
+    st = np.asarray(step)
+    if ts.size == 0:
+        return ts
+    new_step = np.concatenate([[True], (st[1:] != st[:-1]) | (ts[1:] < ts[:-1])])
+    last_of_prev = np.where(new_step, np.concatenate([[0.0], ts[:-1]]), 0.0)
+    last_of_prev[0] = 0.0
+    return np.cumsum(last_of_prev) + ts
+
+
+def parse_duration_s(values: Any, path: Path, column: str) -> np.ndarray:
+    """``hh:mm:ss(.fff)`` (hours may exceed 24), ``d-hh:mm:ss`` or plain seconds -> seconds."""
+    series = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy(dtype=float)
+    text = series.astype("string").str.strip()
+    parts = text.str.extract(
+        r"^(?:(?P<d>\d+)[-\s]+(?:days?\s+)?)?(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)$"
+    )
+    seconds = (
+        parts["d"].astype("Float64").fillna(0) * 86400
+        + parts["h"].astype("Float64") * 3600
+        + parts["m"].astype("Float64") * 60
+        + pd.to_numeric(parts["s"], errors="coerce").astype("Float64")
+    )
+    plain = pd.to_numeric(text, errors="coerce").astype("Float64")
+    seconds = seconds.fillna(plain)
+    bad = seconds.isna() & text.notna() & (text != "")
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FileFormatError(
+            path,
+            f"column {column!r}: {series.iloc[first]!r} is not a duration (expected hh:mm:ss)",
+            row=first + 1,
+        )
+    return seconds.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """First column whose name (without its unit) is one of ``names`` (case-insensitive)."""
+    wanted = [n.lower() for n in names]
+    for name in wanted:
+        for col in columns:
+            m = _UNIT_RE.match(col)
+            base = (m.group("name") if m else col).strip().lower()
+            if base == name:
+                return col
+    return None
+
+
+def _unit(column: str) -> str:
+    m = _UNIT_RE.match(column)
+    return m.group("unit").strip() if m else ""
+
+
+def _scaled(frame: pd.DataFrame, col: str, table: dict[str, float], path: Path) -> np.ndarray:
+    unit = _unit(col)
+    if unit not in table:
+        raise FileFormatError(path, f"column {col!r}: unit {unit!r} not one of {sorted(table)}")
+    return as_float(frame[col], path, col) * table[unit]
+
+
+def _from_record_table(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    file_format: str,
+    reader: str,
+    notes: list[str],
+    extra: dict[str, Any],
+    start_time: str | None = None,
+    active_mass_mg: float | None = None,
+    total_time_s: np.ndarray | None = None,
+) -> CyclingData:
+    """Map a BTSDA record table (CSV or the xls Detail sheet) onto the canonical table."""
+    cols = [str(c) for c in frame.columns]
+    units: dict[str, str] = {}
+    cur = _find(cols, ("Current", "Cur"))
+    volt = _find(cols, ("Voltage",))
+    if cur is None or volt is None:
+        raise FileFormatError(path, f"no Current(...) / Voltage(...) column; found {cols[:12]}")
+    current_A = _scaled(frame, cur, _SCALE, path)
+    voltage_V = _scaled(frame, volt, _SCALE, path)
+    units[CURRENT], units[VOLTAGE] = cur, volt
+
+    cycle_col = _find(cols, ("Cycle Index", "Cycle", "CyCle"))
+    step_col = _find(cols, ("Step Number", "Step Index", "Step"))
+    type_col = _find(cols, ("Step Type", "Status"))
+    cycle = as_float(frame[cycle_col], path, cycle_col) if cycle_col else None
+    step = as_float(frame[step_col], path, step_col) if step_col else None
+    if cycle_col:
+        units[CYCLE] = cycle_col
+    if step_col:
+        units[STEP] = step_col
+
+    if total_time_s is None:
+        total_col = _find(cols, ("Total Time", "Cumulative Time", "Test Time"))
+        step_time_col = _find(cols, ("Time", "Step Time", "Relative Time"))
+        if total_col is not None:
+            total_time_s = parse_duration_s(frame[total_col], path, total_col)
+            units[TIME] = total_col
+        elif step_time_col is not None:
+            step_t = parse_duration_s(frame[step_time_col], path, step_time_col)
+            total_time_s = total_time_from_step_time(
+                step_t, step if step is not None else np.zeros(len(frame))
+            )
+            units[TIME] = f"{step_time_col} (step time, summed over steps)"
+            notes.append(
+                f"no total-time column: total time rebuilt from the step time {step_time_col!r} "
+                "(gaps between steps, if any, are lost)"
+            )
+        else:
+            raise FileFormatError(path, f"no time column; found {cols[:12]}")
+    else:
+        units.setdefault(TIME, extra.get("time_source", "total time"))
+
+    # vendor capacity: per-step capacity made signed by the step type
+    step_for_q = step if step is not None else np.zeros(len(frame))
+    signed_q = None
+    chg_col = _find(cols, ("Chg. Cap.",))
+    dchg_col = _find(cols, ("DChg. Cap.",))
+    cap_col = _find(cols, ("Capacity", "CapaCity"))
+    if chg_col and dchg_col and _unit(chg_col) in _CAPACITY_TO_MAH:
+        signed_q = _scaled(frame, chg_col, _CAPACITY_TO_MAH, path) - _scaled(
+            frame, dchg_col, _CAPACITY_TO_MAH, path
+        )
+        vendor_source = f"{chg_col} - {dchg_col} (per step)"
+        units[VENDOR_CHARGE_CAPACITY] = units[VENDOR_DISCHARGE_CAPACITY] = vendor_source
+    elif cap_col and _unit(cap_col) in _CAPACITY_TO_MAH:
+        sign = step_sign(frame[type_col]) if type_col else np.sign(current_A)
+        signed_q = np.abs(_scaled(frame, cap_col, _CAPACITY_TO_MAH, path)) * sign
+        vendor_source = f"{cap_col} (per step, signed by {type_col or 'current'})"
+        units[VENDOR_CHARGE_CAPACITY] = units[VENDOR_DISCHARGE_CAPACITY] = vendor_source
+    vendor_ch = vendor_dis = None
+    if signed_q is not None:
+        cy = cycle if cycle is not None else np.ones(len(frame))
+        vendor_ch, vendor_dis = capacity_per_cycle(
+            increments_from_step_capacity(signed_q, step_for_q), cy
+        )
+    if type_col is not None:
+        extra.setdefault("step_types", sorted(pd.unique(frame[type_col].astype(str)).tolist()))
+
+    return finish(
+        path,
+        time_s=total_time_s,
+        voltage_V=voltage_V,
+        current_A=current_A,
+        instrument="neware",
+        file_format=file_format,
+        reader=reader,
+        units_found=units,
+        original_columns=cols,
+        cycle=cycle,
+        step=step,
+        vendor_charge_capacity_mAh=vendor_ch,
+        vendor_discharge_capacity_mAh=vendor_dis,
+        start_time=start_time,
+        active_mass_mg=active_mass_mg,
+        notes=notes,
+        extra=extra,
+    )
+
+
+# ---- .nda / .ndax -----------------------------------------------------------------------------
+
+
+def _is_ndax(path: Path, head: bytes) -> bool:
+    if not head.startswith(ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "data.ndc" in names or ("Step.xml" in names and "TestInfo.xml" in names)
+
+
+def sniff_nda(path: Path, head: bytes) -> bool:
+    """``.nda`` files start with ``NEWARE``; ``.ndax`` files are zip archives with ``data.ndc``."""
+    return head.startswith(NDA_MAGIC) or _is_ndax(path, head)
+
+
+def _flatten(d: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {} if out is None else out
+    if isinstance(d, dict):
+        for k, v in d.items():
+            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
+    else:
+        out[prefix] = d
+    return out
+
+
+def _nda_start_time(flat: dict[str, Any], unix_s: np.ndarray) -> str | None:
+    """Test start (ISO 8601): the header's start time, else the first record's timestamp (UTC)."""
+    for key in ("start_time", "TestInfo.TestInfo.StartTime"):
+        text = flat.get(key)
+        if isinstance(text, str) and text:
+            try:
+                return datetime.fromisoformat(text.strip()).isoformat()
+            except ValueError:
+                continue
+    if unix_s.size and np.isfinite(unix_s[0]):
+        return datetime.fromtimestamp(float(unix_s[0]), tz=UTC).isoformat()
+    return None
+
+
+def read_nda(path: str | Path) -> CyclingData:
+    """Read a Neware ``.nda`` or ``.ndax`` file (fastnda) into the canonical table."""
+    path = Path(path)
+    fastnda = require("fastnda", "neware", path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not (head.startswith(NDA_MAGIC) or head.startswith(ZIP_MAGIC)):
+        raise FileFormatError(path, "not a Neware .nda (magic 'NEWARE') or .ndax (zip) file")
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = fastnda.read(str(path)).to_pandas()
+    except Exception as exc:  # fastnda raises many types on corrupt input
+        raise FileFormatError(
+            path, f"unreadable Neware file, truncated or unsupported ({type(exc).__name__}: {exc})"
+        ) from None
+    notes += [f"fastnda: {w.message}" for w in caught]
+    if len(frame) == 0:
+        raise FileFormatError(path, "the Neware file holds no records")
+    meta: dict[str, Any] = {}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            meta = dict(fastnda.read_metadata(str(path)) or {})
+        notes += [f"fastnda metadata: {w.message}" for w in caught]
+    except Exception as exc:  # metadata is optional: keep the data
+        notes.append(f"header metadata unreadable ({type(exc).__name__}: {exc})")
+
+    flat = _flatten(meta)
+    version = flat.get("nda_version")
+    if isinstance(version, int) and version >= 129 and "stop_time" not in flat:
+        # BTS 9 .nda files end with a footer (test id, start/stop time, record count)
+        raise FileFormatError(
+            path, "the BTS 9 .nda footer (start/stop time, record count) is missing: truncated?"
+        )
+    expected = flat.get("num_datapoints")
+    if isinstance(expected, int) and 0 < expected != len(frame):
+        raise FileFormatError(
+            path, f"header announces {expected} records but {len(frame)} were read (truncated?)"
+        )
+    mass = flat.get("active_mass_mg")
+    active_mass_mg = float(mass) if isinstance(mass, (int, float)) and mass > 0 else None
+    if active_mass_mg is not None:
+        notes.append(f"active mass {active_mass_mg} mg from the file header")
+    keep_keys = re.compile(
+        r"(version|remarks?|Remark|barcode|Barcode|creator|StartTime|EndTime|start_time|"
+        r"stop_time|StepName|step_name|test_name|sn$|SN$|active_mass|SCQ|MultCap|DevID|ChlID|"
+        r"UnitID|CurrRange|VoltRange)"
+    )
+    extra: dict[str, Any] = {
+        k: (v if isinstance(v, (int, float, str)) else str(v))
+        for k, v in flat.items()
+        if keep_keys.search(k) and len(str(v)) < 200
+    }
+    start_time = _nda_start_time(flat, frame["unix_time_s"].to_numpy(dtype=float))
+    temp_col = next((c for c in frame.columns if c.endswith("temperature_degC")), None)
+    units = {
+        TIME: "total_time_s",
+        VOLTAGE: "voltage_V",
+        CURRENT: "current_mA",
+        CYCLE: "cycle_count (fastnda cycle_mode='chg')",
+        STEP: "step_count",
+        VENDOR_CHARGE_CAPACITY: "capacity_mAh (per step, signed)",
+        VENDOR_DISCHARGE_CAPACITY: "capacity_mAh (per step, signed)",
+    }
+    if temp_col:
+        units[TEMPERATURE] = temp_col
+    step = frame["step_count"].to_numpy()
+    cycle = frame["cycle_count"].to_numpy()
+    vendor_ch, vendor_dis = capacity_per_cycle(
+        increments_from_step_capacity(frame["capacity_mAh"].to_numpy(dtype=float), step), cycle
+    )
+    return finish(
+        path,
+        time_s=frame["total_time_s"].to_numpy(dtype=float),
+        voltage_V=frame["voltage_V"].to_numpy(dtype=float),
+        current_A=frame["current_mA"].to_numpy(dtype=float) * 1e-3,
+        instrument="neware",
+        file_format="neware-nda",
+        reader=library_version("fastnda"),
+        units_found=units,
+        original_columns=[str(c) for c in frame.columns],
+        cycle=cycle,
+        step=step,
+        vendor_charge_capacity_mAh=vendor_ch,
+        vendor_discharge_capacity_mAh=vendor_dis,
+        temperature_degC=None if temp_col is None else frame[temp_col].to_numpy(dtype=float),
+        start_time=start_time,
+        active_mass_mg=active_mass_mg,
+        notes=notes,
+        extra=extra,
+    )
+
+
+# ---- CSV --------------------------------------------------------------------------------------
+
+
+def _text_head(head: bytes) -> str:
+    return head.decode("utf-8-sig", errors="replace")
+
+
+def _is_nested(first_lines: list[str]) -> bool:
+    return (
+        len(first_lines) >= 3
+        and first_lines[0].startswith("Cycle Index,")
+        and first_lines[1].startswith(",Step Index,")
+        and first_lines[2].startswith(",,")
+    )
+
+
+def sniff_csv(path: Path, head: bytes) -> bool:
+    """BTSDA CSV: a flat header with ``DataPoint``, ``Cycle Index``, ``Current(..)``, or the nested
+    layout (``Cycle Index,...`` / ``,Step Index,...`` / ``,,DataPoint,...``)."""
+    if b"\x00" in head[:4096]:
+        return False
+    lines = _text_head(head).splitlines()[:3]
+    if _is_nested(lines):
+        return "DataPoint" in lines[2] or "Record" in lines[2]
+    if not lines:
+        return False
+    first = lines[0]
+    return (
+        "DataPoint" in first
+        and "Cycle Index" in first
+        and ("Current(" in first)
+        and ("Voltage(" in first)
+    )
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
+def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, Any]) -> pd.DataFrame:
+    """Flatten the nested BTSDA export: each record row gets the cycle and step it sits under."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) < 4:
+        raise FileFormatError(path, "nested Neware CSV has no data below its three header lines")
+    cycle_hdr = [c.strip() for c in rows[0]]
+    step_hdr = [c.strip() for c in rows[1][1:]]
+    rec_hdr = [c.strip() for c in rows[2][2:]]
+    n_cyc = len(cycle_hdr)
+    records: list[list[str]] = []
+    rec_cycle: list[int] = []
+    rec_step: list[int] = []
+    rec_type: list[str] = []
+    cycles: list[list[str]] = []
+    cycle = step_no = 0
+    step_type = ""
+    i_num = step_hdr.index("Step Number") if "Step Number" in step_hdr else 0
+    i_type = step_hdr.index("Step Type") if "Step Type" in step_hdr else None
+
+    def take_step(fields: list[str], line: int) -> None:
+        nonlocal step_no, step_type
+        try:
+            step_no = int(fields[i_num])
+        except (ValueError, IndexError):
+            raise FileFormatError(path, "step row without a step number", row=line) from None
+        step_type = fields[i_type] if i_type is not None and i_type < len(fields) else ""
+
+    for k, row in enumerate(rows[3:], start=4):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if row[0].strip():
+            try:
+                cycle = int(float(row[0]))
+            except ValueError:
+                raise FileFormatError(path, f"bad cycle index {row[0]!r}", row=k) from None
+            cycles.append(row[:n_cyc])
+            if len(row) > n_cyc:  # the first step row of a cycle may share its line
+                take_step(row[n_cyc:], k)
+        elif len(row) > 1 and row[1].strip():
+            take_step(row[1:], k)
+        else:
+            fields = row[2:]
+            if len(fields) != len(rec_hdr):
+                raise FileFormatError(
+                    path,
+                    f"record row has {len(fields)} fields, the header names {len(rec_hdr)} "
+                    "(truncated file?)",
+                    row=k,
+                )
+            records.append(fields)
+            rec_cycle.append(cycle)
+            rec_step.append(step_no)
+            rec_type.append(step_type)
+    if not records:
+        raise FileFormatError(path, "nested Neware CSV holds no record rows")
+    frame = pd.DataFrame(records, columns=rec_hdr)
+    frame.insert(0, "Cycle Index", rec_cycle)
+    frame.insert(1, "Step Number", rec_step)
+    frame.insert(2, "Step Type", rec_type)
+    notes.append(
+        f"nested BTSDA export: {len(records)} record rows under {len(cycles)} cycle rows; "
+        "cycle and step taken from the enclosing rows"
+    )
+    extra["cycle_table"] = {
+        name: [c[j] if j < len(c) else "" for c in cycles] for j, name in enumerate(cycle_hdr)
+    }
+    return frame
+
+
+def read_csv(path: str | Path) -> CyclingData:
+    """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
+    path = Path(path)
+    text = _read_text(path)
+    lines = text.splitlines()[:3]
+    notes: list[str] = []
+    extra: dict[str, Any] = {}
+    if _is_nested(lines):
+        frame = _nested_records(text, path, notes, extra)
+        extra["layout"] = "nested"
+    elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
+        n_fields = len(next(csv.reader([lines[0]])))
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise FileFormatError(path, f"unparseable CSV ({exc})") from None
+        last_line = text.rstrip("\r\n").rsplit("\n", 1)[-1]
+        if len(next(csv.reader([last_line]))) != n_fields:
+            raise FileFormatError(
+                path,
+                f"last row has not the {n_fields} fields of the header (truncated file?)",
+                row=len(frame) + 1,
+            )
+        extra["layout"] = "flat"
+    else:
+        raise FileFormatError(
+            path, "not a Neware BTSDA CSV export (no DataPoint/Cycle Index header)"
+        )
+    start_time = None
+    date_col = _find([str(c) for c in frame.columns], ("Date",))
+    if date_col is not None and len(frame):
+        ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
+        start_time = None if pd.isna(ts) else ts.isoformat()
+    return _from_record_table(
+        frame,
+        path,
+        file_format="neware-csv",
+        reader=f"lilean neware-csv (pandas {pd.__version__})",
+        notes=notes,
+        extra=extra,
+        start_time=start_time,
+    )
+
+
+# ---- .xls -------------------------------------------------------------------------------------
+
+
+def sniff_xls(path: Path, head: bytes) -> bool:
+    """An OLE2 (BIFF) workbook with an ``Info`` sheet and at least one ``Detail_*`` sheet."""
+    if not head.startswith(OLE2_MAGIC):
+        return False
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
+        try:
+            names = book.sheet_names()
+        finally:
+            book.release_resources()
+    except Exception:
+        return False
+    return "Info" in names and any(n.startswith("Detail") for n in names)
+
+
+_MASS_RE = re.compile(r"([\d.]+(?:[eE][-+]?\d+)?)\s*(mg|g|ug|µg)\b", re.IGNORECASE)
+
+
+def _info_sheet(sheet: Any) -> dict[str, Any]:
+    """The Info sheet: a label row (``Equipment, Unit, Channel, ...``) above a value row."""
+    rows = [[str(v).strip() for v in sheet.row_values(r)] for r in range(sheet.nrows)]
+    info: dict[str, Any] = {}
+    for r, row in enumerate(rows):
+        if "Equipment" in row and r + 1 < len(rows):
+            info.update({k: v for k, v in zip(row, rows[r + 1], strict=False) if k})
+        elif row and ":" in row[0]:
+            key, _, value = row[0].partition(":")
+            info[key.strip()] = (value.strip() or " ".join(x for x in row[1:] if x)).strip()
+    return info
+
+
+def read_xls(path: str | Path) -> CyclingData:
+    """Read a Neware BTSDA ``.xls`` export (``Detail_*`` sheets) into the canonical table."""
+    import xlrd
+
+    path = Path(path)
+    try:
+        book = xlrd.open_workbook(str(path), logfile=io.StringIO())
+    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors...
+        raise FileFormatError(
+            path, f"unreadable .xls workbook, truncated or not BIFF ({type(exc).__name__}: {exc})"
+        ) from None
+    names = book.sheet_names()
+    detail = [n for n in names if n.startswith("Detail")]
+    if not detail or "Info" not in names:
+        raise FileFormatError(path, f"expected sheets Info and Detail_*; found {names}")
+    parts = []
+    header: list[str] | None = None
+    for name in detail:
+        sheet = book.sheet_by_name(name)
+        if sheet.nrows < 2:
+            continue
+        hdr = [str(v).strip() for v in sheet.row_values(0)]
+        if header is None:
+            header = hdr
+        elif hdr != header:
+            raise FileFormatError(path, f"sheet {name!r} has other columns than {detail[0]!r}")
+        parts.append(
+            pd.DataFrame([sheet.row_values(r) for r in range(1, sheet.nrows)], columns=hdr)
+        )
+    if not parts or header is None:
+        raise FileFormatError(path, "the Detail sheets hold no records")
+    frame = pd.concat(parts, ignore_index=True)
+    info = _info_sheet(book.sheet_by_name("Info"))
+    notes: list[str] = []
+    extra: dict[str, Any] = {"sheets": names, "info": info}
+    active_mass_mg = None
+    m = _MASS_RE.search(str(info.get("Remark", "")))
+    if m:
+        factor = {"mg": 1.0, "g": 1e3, "ug": 1e-3, "µg": 1e-3}[m.group(2).lower()]
+        active_mass_mg = float(m.group(1)) * factor
+        notes.append(
+            f"active mass {active_mass_mg} mg from the Info sheet remark {info['Remark']!r}"
+        )
+    cols = [str(c) for c in frame.columns]
+    abs_col = _find(cols, ("Absolute Time",))
+    total = None
+    start_time = None
+    if abs_col is not None:
+        absolute = as_float(frame[abs_col], path, abs_col)
+        if np.all(np.diff(absolute) >= 0):
+            total = (absolute - absolute[0]) * 86400.0
+            extra["time_source"] = f"{abs_col} (Excel date, days -> s)"
+            start_time = xlrd.xldate.xldate_as_datetime(absolute[0], book.datemode).isoformat()
+            notes.append(f"total time from {abs_col!r} (wall clock; includes any pause)")
+    if start_time is None and info.get("Start time"):
+        start_time = str(info["Start time"])
+    return _from_record_table(
+        frame,
+        path,
+        file_format="neware-xls",
+        reader=library_version("xlrd"),
+        notes=notes,
+        extra=extra,
+        start_time=start_time,
+        active_mass_mg=active_mass_mg,
+        total_time_s=total,
+    )
+
+
+NDA = register(
+    Reader(
+        name="neware-nda",
+        instrument="neware",
+        extensions=(".nda", ".ndax"),
+        sniff=sniff_nda,
+        read=read_nda,
+        description="Neware BTS binary .nda / .ndax (fastnda)",
+    )
+)
+CSV = register(
+    Reader(
+        name="neware-csv",
+        instrument="neware",
+        extensions=(".csv",),
+        sniff=sniff_csv,
+        read=read_csv,
+        description="Neware BTSDA CSV export (flat or nested cycle/step/record layout)",
+    )
+)
+XLS = register(
+    Reader(
+        name="neware-xls",
+        instrument="neware",
+        extensions=(".xls",),
+        sniff=sniff_xls,
+        read=read_xls,
+        description="Neware BTSDA .xls export (Info, Cycle_*, Statis_*, Detail_* sheets)",
+    )
+)

@@ -1,0 +1,823 @@
+r"""LiFePO4 cathode: single particle model with electrolyte (SPMe), numba kernels.
+
+Model (Marquis, Sulzer, Timms, Please, Chapman, "An asymptotic derivation of a single particle model with
+electrolyte", J. Electrochem. Soc. 166 (2019) A3693; half-cell form as in PyBaMM's
+``SPMe(options={"working electrode": "positive"})``):
+
+* **Solid diffusion** in one representative LFP sphere of radius :math:`R`,
+
+  .. math:: \partial_t c_s = \frac{1}{r^2}\partial_r (r^2 D_s \partial_r c_s),\qquad
+            -D_s \partial_r c_s|_{R} = j / F,\qquad j = \frac{i}{a L_p},\quad a = 3\varepsilon_s/R,
+
+  with :math:`i` the current density per geometric electrode area [A/m^2] (positive = cell charge =
+  delithiation of LFP) and :math:`j` the reaction current per particle surface [A/m^2]. Finite volumes on
+  ``n_shells`` equal-thickness shells, backward Euler in time (exactly conservative: the Li content changes
+  by :math:`-\int i\,dt/F` per unit electrode area). The state stores the stoichiometry
+  :math:`x = c_s/c_{max}` of each shell (``x = 1`` is LiFePO4).
+* **Electrolyte** (separator + cathode, 1D, finite volumes, backward Euler):
+
+  .. math:: \varepsilon \partial_t c_e = \partial_x(\varepsilon^{b} D_e \partial_x c_e) + (1-t^+)\,S,
+
+  with a uniform source :math:`S = i/(F L_p)` in the cathode (SPMe: uniform reaction) and the Li-metal
+  counter electrode at :math:`x = 0` removing :math:`(1-t^+) i / F` (no flux at the current collector).
+* **Potential** of the cathode vs Li/Li+ in the electrolyte at the Li-metal surface (:math:`x = 0`):
+
+  .. math::
+     E = U(x_{surf}) + \frac{2RT}{F}\sinh^{-1}\!\frac{j}{2 i_0}
+       + \frac{2(1-t^+)\,\mathrm{TDF}\,RT}{F}\left(\overline{\ln c_{e,p}} - \ln c_e(0)\right)
+       + i\left(\frac{L_s}{\kappa\,\varepsilon_{sep}^{b_s}} + \frac{L_p}{3\kappa\,\varepsilon_p^{b_p}}
+         + \frac{L_p}{3\sigma\,\varepsilon_s^{b_e}} + R_c\right),
+
+  :math:`i_0 = k\,e^{-E_a/R(1/T-1/T_{ref})}\,\bar c_{e,p}^{0.5}\,c_{s,surf}^{0.5}(c_{max}-c_{s,surf})^{0.5}`
+  (symmetric Butler-Volmer; Kashkooli et al., J. Appl. Electrochem. 47 (2017) 281), :math:`\kappa` at the
+  mean electrolyte concentration (Nyman et al., Electrochim. Acta 53 (2008) 6356), Bruggeman
+  tortuosity. These are the composite (SPMe) electrolyte and electrode ohmic terms of Marquis et al.
+  (2019) eqs. for a planar counter electrode, as implemented in PyBaMM.
+* **OCV** of LFP (Prada et al., J. Electrochem. Soc. 160 (2013) A616, via PyBaMM "Prada2013", fit of
+  Afshar et al. 2017): :math:`U(x) = 3.4077 - 0.020269x + 0.5e^{-150x} - 0.9e^{-30(1-x)}` V.
+
+Geometry from the study's loading (Zhang et al. 2023): LFP mass per area :math:`m = Q/q` (loading
+:math:`Q` mAh/cm^2, :math:`q` = 170 mAh/g), LFP volume per area :math:`m/\rho_{LFP}`; the solid volume fraction
+of LFP :math:`\phi = (w/\rho_{LFP}) / (w/\rho_{LFP} + (1-w)/\rho_{add})` (:math:`w` = LFP mass fraction),
+LFP volume fraction :math:`(1-\varepsilon)\phi` for porosity :math:`\varepsilon`, thickness
+:math:`L_p = (m/\rho_{LFP})/((1-\varepsilon)\phi)`. For 0.4 mAh/cm^2 this gives a LFP volume fraction of
+0.40 and :math:`L_p \approx 16\,\mu m`. Only the accessible fraction :math:`u` of the LFP
+(``active_material_fraction``, electronically connected particles) takes part:
+:math:`\varepsilon_s = u(1-\varepsilon)\phi`.
+
+Choices and simplifications: the surface stoichiometry and :math:`c_e(0)` are extrapolated from the
+outer cell with the known boundary flux (second-order); :math:`D_e` is constant (Nyman 2008 at 1 M);
+:math:`\kappa(c)` uses the Nyman polynomial at the mean concentration. The effective solid diffusivity and
+the accessible LFP fraction are calibrated on the study's rate table (``calibration/calibrate_cathode.py``).
+
+Validation (``tests/reference/test_cathode_vs_pybamm.py``): against PyBaMM's SPMe of the same half-cell
+(:func:`pybamm_half_cell_parameter_values`) the 1 C discharge curves differ by ~4 mV RMS (10 shells,
+200 steps) and the capacities by < 0.1 %. One 1 C discharge takes ~0.2 ms (``benchmarks/bench_cathode.py``).
+
+Ageing: :data:`IDX_LAM_PER_CYCLE` and :data:`IDX_LAM_PER_HOUR` carry the loss-of-active-material rates;
+the full-cell loop applies them with :func:`apply_active_material_loss` (the Li stoichiometry of the
+remaining material is unchanged; lost LFP takes its Li with it).
+
+Units: SI inside the kernels (m, s, A, mol, V, K); current density per geometric electrode area.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numba import njit
+
+from lilean.errors import ParameterError
+
+if TYPE_CHECKING:
+    from lilean.parameters.set import ParameterSet
+    from lilean.schema import CyclingData
+
+FARADAY = 96485.33212  # C/mol
+GAS_CONSTANT = 8.314462618  # J/(mol K)
+T_REF_K = 298.15
+
+# Li-metal exchange current of PyBaMM's Xu2019 set (Xu et al., J. Electrochem. Soc. 166 (2019) A3456):
+# i0 = 3.5e-8 F c_Li^0.7 c_e^0.3 A/m^2 with c_Li = 1 / (1.3e-5 m^3/mol).
+XU2019_LI_I0_COEFFICIENT = 3.5e-8 * FARADAY * (1.0 / 1.3e-5) ** 0.7  # A/m^2 / (mol/m^3)^0.3
+XU2019_LI_I0_EXPONENT = 0.3
+
+# Default numerical resolution (shells in the particle, cells in separator and cathode electrolyte).
+DEFAULT_N_SHELLS = 10
+DEFAULT_N_SEPARATOR = 4
+DEFAULT_N_CATHODE = 4
+
+# ---- parameter-vector layout (float64, SI) -------------------------------------------------------
+IDX_T_K = 0  # temperature [K]
+IDX_C_MAX = 1  # max Li concentration in LFP [mol/m^3]
+IDX_D_S = 2  # solid diffusivity [m^2/s]
+IDX_R_P = 3  # particle radius [m]
+IDX_EPS_S = 4  # LFP (active) volume fraction [-]
+IDX_EPS_P = 5  # cathode porosity [-]
+IDX_L_P = 6  # cathode thickness [m]
+IDX_L_S = 7  # separator thickness [m]
+IDX_EPS_SEP = 8  # separator porosity [-]
+IDX_B_P = 9  # Bruggeman exponent, cathode electrolyte [-]
+IDX_B_SEP = 10  # Bruggeman exponent, separator [-]
+IDX_K_REACTION = 11  # exchange-current constant k at T (Arrhenius applied) [A/m^2/(mol/m^3)^1.5]
+IDX_SIGMA_S = 12  # cathode solid conductivity [S/m]
+IDX_B_S = 13  # Bruggeman exponent, solid phase [-]
+IDX_R_CONTACT = 14  # area-specific contact resistance [Ohm m^2]
+IDX_C_E0 = 15  # initial electrolyte concentration [mol/m^3]
+IDX_D_E = 16  # electrolyte diffusivity [m^2/s]
+IDX_T_PLUS = 17  # cation transference number [-]
+IDX_TDF = 18  # thermodynamic factor [-]
+IDX_KAPPA_C1 = 19  # conductivity coefficients, kappa = c1 c + c15 c^1.5 + c3 c^3, c in mol/L [S/m]
+IDX_KAPPA_C15 = 20
+IDX_KAPPA_C3 = 21
+IDX_N_SHELLS = 22  # number of particle shells (stored as float)
+IDX_N_SEP = 23  # electrolyte cells in the separator
+IDX_N_CAT = 24  # electrolyte cells in the cathode
+IDX_LAM_PER_CYCLE = 25  # loss of active material per cycle [-]
+IDX_LAM_PER_HOUR = 26  # loss of active material per hour [1/h]
+N_PARAMETERS = 27
+
+
+def lfp_geometry(
+    loading_mAh_cm2: float,
+    specific_capacity_mAh_g: float,
+    lfp_mass_fraction: float,
+    lfp_density_g_cm3: float,
+    additive_density_g_cm3: float,
+    porosity: float,
+) -> tuple[float, float]:
+    """LFP volume fraction and cathode thickness [m] from the areal loading (see module docstring).
+
+    ``eps_s = (1 - porosity) * (w/rho_LFP) / (w/rho_LFP + (1 - w)/rho_add)``, ``L = (m/rho_LFP)/eps_s``
+    with ``m = loading / specific capacity`` (g/cm^2).
+    """
+    mass_g_cm2 = loading_mAh_cm2 / specific_capacity_mAh_g
+    lfp_volume_cm = mass_g_cm2 / lfp_density_g_cm3  # cm^3 of LFP per cm^2
+    w = lfp_mass_fraction
+    solid_fraction_lfp = (w / lfp_density_g_cm3) / (
+        w / lfp_density_g_cm3 + (1.0 - w) / additive_density_g_cm3
+    )
+    eps_s = (1.0 - porosity) * solid_fraction_lfp
+    thickness_m = lfp_volume_cm / eps_s * 1e-2
+    return eps_s, thickness_m
+
+
+def cathode_parameter_vector(
+    params: ParameterSet,
+    *,
+    cathode_loading_mAh_cm2: float | None = None,
+    n_shells: int = DEFAULT_N_SHELLS,
+    n_separator: int = DEFAULT_N_SEPARATOR,
+    n_cathode: int = DEFAULT_N_CATHODE,
+) -> np.ndarray:
+    """Float64 vector of the cathode + electrolyte parameters in SI (layout: the ``IDX_*`` constants).
+
+    ``cathode_loading_mAh_cm2`` overrides ``cell.cathode_loading_mAh_cm2`` (e.g. 1.0 for N/P = 10).
+    The Arrhenius factor of the rate constant is applied here at ``cell.temperature_C``.
+    """
+    for name, n in (("n_shells", n_shells), ("n_separator", n_separator), ("n_cathode", n_cathode)):
+        if int(n) < 1:
+            raise ParameterError(f"cathode model: {name} = {n}, expected an integer >= 1")
+    c = params.cathode.values()
+    cell = params.cell.values()
+    loading = (
+        cell["cathode_loading_mAh_cm2"]
+        if cathode_loading_mAh_cm2 is None
+        else float(cathode_loading_mAh_cm2)
+    )
+    if not loading > 0:
+        raise ParameterError(f"cathode_loading_mAh_cm2 = {loading}, expected > 0")
+    eps_s, thickness_m = lfp_geometry(
+        loading,
+        cell["lfp_specific_capacity_mAh_g"],
+        cell["lfp_mass_fraction"],
+        c["lfp_density_g_cm3"],
+        c["additive_density_g_cm3"],
+        c["porosity"],
+    )
+    t_k = cell["temperature_C"] + 273.15
+    arrhenius = math.exp(
+        c["reaction_activation_energy_J_mol"] / GAS_CONSTANT * (1.0 / T_REF_K - 1.0 / t_k)
+    )
+    p = np.zeros(N_PARAMETERS)
+    p[IDX_T_K] = t_k
+    p[IDX_C_MAX] = c["max_concentration_mol_m3"]
+    p[IDX_D_S] = c["solid_diffusivity_m2_s"]
+    p[IDX_R_P] = c["particle_radius_nm"] * 1e-9
+    p[IDX_EPS_S] = eps_s * c["active_material_fraction"]
+    p[IDX_EPS_P] = c["porosity"]
+    p[IDX_L_P] = thickness_m
+    p[IDX_L_S] = cell["separator_thickness_um"] * 1e-6
+    p[IDX_EPS_SEP] = c["separator_porosity"]
+    p[IDX_B_P] = c["bruggeman_electrolyte"]
+    p[IDX_B_SEP] = c["separator_bruggeman"]
+    p[IDX_K_REACTION] = c["reaction_rate_constant"] * arrhenius
+    p[IDX_SIGMA_S] = c["electrode_conductivity_S_m"]
+    p[IDX_B_S] = c["bruggeman_electrode"]
+    p[IDX_R_CONTACT] = c["contact_resistance_ohm_cm2"] * 1e-4
+    p[IDX_C_E0] = c["electrolyte_concentration_mol_m3"]
+    p[IDX_D_E] = c["electrolyte_diffusivity_m2_s"]
+    p[IDX_T_PLUS] = c["cation_transference_number"]
+    p[IDX_TDF] = c["thermodynamic_factor"]
+    p[IDX_KAPPA_C1] = c["electrolyte_conductivity_c1_S_m"]
+    p[IDX_KAPPA_C15] = c["electrolyte_conductivity_c15_S_m"]
+    p[IDX_KAPPA_C3] = c["electrolyte_conductivity_c3_S_m"]
+    p[IDX_N_SHELLS] = float(int(n_shells))
+    p[IDX_N_SEP] = float(int(n_separator))
+    p[IDX_N_CAT] = float(int(n_cathode))
+    p[IDX_LAM_PER_CYCLE] = c["loss_of_active_material_per_cycle"]
+    p[IDX_LAM_PER_HOUR] = c["loss_of_active_material_per_hour"]
+    kappa0 = _kappa(p, p[IDX_C_E0])
+    if not kappa0 > 0:
+        raise ParameterError(
+            f"cathode.electrolyte_conductivity_*: conductivity at {p[IDX_C_E0]} mol/m^3 is "
+            f"{kappa0} S/m, expected > 0"
+        )
+    return p
+
+
+def state_size(p: np.ndarray) -> int:
+    """Length of the state vector: particle shells + electrolyte cells."""
+    return int(p[IDX_N_SHELLS]) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
+
+
+def initial_state(p: np.ndarray, stoichiometry: float) -> np.ndarray:
+    """Uniform Li fraction ``x`` in the particle (1 = LiFePO4) and uniform electrolyte at ``c_e0``.
+
+    Layout: ``state[:n_shells]`` = shell stoichiometries (centre first), then the electrolyte
+    concentrations [mol/m^3] from the Li-metal side of the separator to the current collector.
+    """
+    if not 0.0 <= stoichiometry <= 1.0:
+        raise ParameterError(f"initial stoichiometry = {stoichiometry}, expected 0 <= x <= 1")
+    n_r = int(p[IDX_N_SHELLS])
+    state = np.empty(state_size(p))
+    state[:n_r] = stoichiometry
+    state[n_r:] = p[IDX_C_E0]
+    return state
+
+
+def cathode_capacity_mAh(p: np.ndarray, area_cm2: float) -> float:
+    """Theoretical capacity for x: 0 -> 1, ``eps_s L_p c_max F A / 3.6`` [mAh]."""
+    return float(p[IDX_EPS_S] * p[IDX_L_P] * p[IDX_C_MAX] * FARADAY * area_cm2 * 1e-4 / 3.6)
+
+
+# ---- numba kernels ----------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def lfp_ocv_V(x: float) -> float:
+    """Prada2013 / Afshar2017 LFP OCV [V] at Li stoichiometry ``x`` (1 = LiFePO4)."""
+    return 3.4077 - 0.020269 * x + 0.5 * math.exp(-150.0 * x) - 0.9 * math.exp(-30.0 * (1.0 - x))
+
+
+@njit(cache=True)
+def _kappa(p: np.ndarray, c_e: float) -> float:
+    """Electrolyte conductivity [S/m] (Nyman 2008 form), ``c_e`` in mol/m^3."""
+    c = max(c_e, 1e-6) * 1e-3
+    return p[IDX_KAPPA_C1] * c + p[IDX_KAPPA_C15] * c**1.5 + p[IDX_KAPPA_C3] * c**3
+
+
+@njit(cache=True)
+def _tridiagonal_solve(
+    lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray
+) -> np.ndarray:
+    """Thomas algorithm; ``lower[0]`` and ``upper[-1]`` are ignored. Returns the solution."""
+    n = diag.size
+    cp = np.empty(n)
+    dp = np.empty(n)
+    cp[0] = upper[0] / diag[0]
+    dp[0] = rhs[0] / diag[0]
+    for k in range(1, n):
+        m = diag[k] - lower[k] * cp[k - 1]
+        cp[k] = upper[k] / m if k < n - 1 else 0.0
+        dp[k] = (rhs[k] - lower[k] * dp[k - 1]) / m
+    out = np.empty(n)
+    out[n - 1] = dp[n - 1]
+    for k in range(n - 2, -1, -1):
+        out[k] = dp[k] - cp[k] * out[k + 1]
+    return out
+
+
+@njit(cache=True)
+def _surface_flux_A_m2(p: np.ndarray, current_density_A_m2: float) -> float:
+    """Reaction current per particle surface ``j = i / (a L_p)``, ``a = 3 eps_s / R`` [A/m^2]."""
+    a = 3.0 * p[IDX_EPS_S] / p[IDX_R_P]
+    return current_density_A_m2 / (a * p[IDX_L_P])
+
+
+@njit(cache=True)
+def cathode_step(
+    state: np.ndarray, p: np.ndarray, current_density_A_m2: float, dt_s: float
+) -> None:
+    """Advance the state in place by ``dt_s`` at constant current density (backward Euler).
+
+    ``current_density_A_m2`` per geometric electrode area; positive = cell charge = delithiation.
+    """
+    n_r = int(p[IDX_N_SHELLS])
+    n_sep = int(p[IDX_N_SEP])
+    n_cat = int(p[IDX_N_CAT])
+    # ---- particle: V_k dx_k/dt = D (A_{k+1}(x_{k+1}-x_k) - A_k(x_k-x_{k-1}))/dr - [k=N-1] A_N j/(F c_max)
+    radius = p[IDX_R_P]
+    dr = radius / n_r
+    d_s = p[IDX_D_S]
+    lower = np.zeros(n_r)
+    diag = np.empty(n_r)
+    upper = np.zeros(n_r)
+    rhs = np.empty(n_r)
+    for k in range(n_r):
+        r_in = k * dr
+        r_out = (k + 1) * dr
+        vol = (r_out**3 - r_in**3) / 3.0
+        g_in = d_s * r_in * r_in / dr
+        g_out = d_s * r_out * r_out / dr if k < n_r - 1 else 0.0
+        diag[k] = vol / dt_s + g_in + g_out
+        lower[k] = -g_in
+        upper[k] = -g_out
+        rhs[k] = vol / dt_s * state[k]
+    j = _surface_flux_A_m2(p, current_density_A_m2)
+    rhs[n_r - 1] -= radius * radius * j / (FARADAY * p[IDX_C_MAX])
+    x_new = _tridiagonal_solve(lower, diag, upper, rhs)
+    for k in range(n_r):
+        state[k] = x_new[k]
+    # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
+    n_e = n_sep + n_cat
+    dx = np.empty(n_e)
+    eps = np.empty(n_e)
+    d_eff = np.empty(n_e)
+    for m in range(n_e):
+        if m < n_sep:
+            dx[m] = p[IDX_L_S] / n_sep
+            eps[m] = p[IDX_EPS_SEP]
+            d_eff[m] = p[IDX_D_E] * p[IDX_EPS_SEP] ** p[IDX_B_SEP]
+        else:
+            dx[m] = p[IDX_L_P] / n_cat
+            eps[m] = p[IDX_EPS_P]
+            d_eff[m] = p[IDX_D_E] * p[IDX_EPS_P] ** p[IDX_B_P]
+    lower_e = np.zeros(n_e)
+    diag_e = np.empty(n_e)
+    upper_e = np.zeros(n_e)
+    rhs_e = np.empty(n_e)
+    salt_flux = (1.0 - p[IDX_T_PLUS]) * current_density_A_m2 / FARADAY  # mol/(m^2 s)
+    for m in range(n_e):
+        g_lo = 0.0
+        g_hi = 0.0
+        if m > 0:
+            g_lo = 1.0 / (0.5 * dx[m - 1] / d_eff[m - 1] + 0.5 * dx[m] / d_eff[m])
+        if m < n_e - 1:
+            g_hi = 1.0 / (0.5 * dx[m] / d_eff[m] + 0.5 * dx[m + 1] / d_eff[m + 1])
+        cap = eps[m] * dx[m] / dt_s
+        diag_e[m] = cap + g_lo + g_hi
+        lower_e[m] = -g_lo
+        upper_e[m] = -g_hi
+        src = 0.0
+        if m >= n_sep:
+            src = salt_flux * dx[m] / p[IDX_L_P]
+        if m == 0:
+            src -= salt_flux
+        rhs_e[m] = cap * state[n_r + m] + src
+    c_new = _tridiagonal_solve(lower_e, diag_e, upper_e, rhs_e)
+    for m in range(n_e):
+        state[n_r + m] = c_new[m]
+
+
+@njit(cache=True)
+def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
+    """Volume-averaged Li stoichiometry x of the particle."""
+    n_r = int(p[IDX_N_SHELLS])
+    total = 0.0
+    for k in range(n_r):
+        total += ((k + 1) ** 3 - k**3) * state[k]  # equal-thickness shells: volume ~ (k+1)^3 - k^3
+    return total / n_r**3
+
+
+@njit(cache=True)
+def _surface_x(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
+    """Surface stoichiometry, extrapolated from the outer shell with the flux condition.
+
+    ``x_surf = x_N - (dr/2) j / (F c_max D_s)``.
+    """
+    n_r = int(p[IDX_N_SHELLS])
+    dr = p[IDX_R_P] / n_r
+    j = _surface_flux_A_m2(p, current_density_A_m2)
+    return state[n_r - 1] - 0.5 * dr * j / (FARADAY * p[IDX_C_MAX] * p[IDX_D_S])
+
+
+@njit(cache=True)
+def cathode_surface_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
+    """Surface stoichiometry at zero current (the outer shell's value extrapolated with zero flux)."""
+    return _surface_x(state, p, 0.0)
+
+
+@njit(cache=True)
+def electrolyte_concentration_at_anode(
+    state: np.ndarray, p: np.ndarray, current_density_A_m2: float
+) -> float:
+    """Electrolyte concentration [mol/m^3] at the Li-metal surface (x = 0), extrapolated with the
+    boundary flux ``-D_eff dc/dx = -(1 - t+) i / F``."""
+    n_r = int(p[IDX_N_SHELLS])
+    n_sep = int(p[IDX_N_SEP])
+    dx = p[IDX_L_S] / n_sep
+    d_eff = p[IDX_D_E] * p[IDX_EPS_SEP] ** p[IDX_B_SEP]
+    grad = (1.0 - p[IDX_T_PLUS]) * current_density_A_m2 / (FARADAY * d_eff)
+    return max(state[n_r] - 0.5 * dx * grad, 1e-6)
+
+
+@njit(cache=True)
+def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
+    """Cathode potential vs Li/Li+ (reference at the Li-metal surface) at this current density [V].
+
+    OCV(surface x) + Butler-Volmer overpotential + electrolyte concentration overpotential + ohmic
+    drops (electrolyte in separator and cathode, solid phase) + contact resistance (equation in the
+    module docstring). Returns ``-inf`` when discharging with a saturated surface (x_surf >= 1) and
+    ``+inf`` when charging with an empty one (x_surf <= 0): the exchange current vanishes there, so
+    no finite potential drives the current (PyBaMM stops on the same surface-stoichiometry events).
+    """
+    i = current_density_A_m2
+    n_r = int(p[IDX_N_SHELLS])
+    n_sep = int(p[IDX_N_SEP])
+    n_cat = int(p[IDX_N_CAT])
+    rt_f = GAS_CONSTANT * p[IDX_T_K] / FARADAY
+    c_max = p[IDX_C_MAX]
+    x_surf = _surface_x(state, p, i)
+    # a saturated (empty) surface cannot take (give) more Li: the potential diverges, as in
+    # PyBaMM's surface-stoichiometry events
+    if x_surf >= 1.0 and i < 0.0:
+        return -math.inf
+    if x_surf <= 0.0 and i > 0.0:
+        return math.inf
+    x_surf = min(max(x_surf, 1e-12), 1.0 - 1e-12)
+    # electrolyte averages
+    ln_cat = 0.0
+    c_cat = 0.0
+    for m in range(n_cat):
+        c = max(state[n_r + n_sep + m], 1e-6)
+        ln_cat += math.log(c)
+        c_cat += c
+    ln_cat /= n_cat
+    c_cat /= n_cat
+    c_sep = 0.0
+    for m in range(n_sep):
+        c_sep += state[n_r + m]
+    c_sep /= n_sep
+    c_av = (c_sep * p[IDX_L_S] + c_cat * p[IDX_L_P]) / (p[IDX_L_S] + p[IDX_L_P])
+    c_anode = electrolyte_concentration_at_anode(state, p, i)
+    # kinetics
+    c_s = x_surf * c_max
+    i0 = p[IDX_K_REACTION] * math.sqrt(c_cat) * math.sqrt(c_s) * math.sqrt(c_max - c_s)
+    j = _surface_flux_A_m2(p, i)
+    eta_r = 2.0 * rt_f * math.asinh(j / (2.0 * i0))
+    # electrolyte
+    chi = 2.0 * (1.0 - p[IDX_T_PLUS]) * p[IDX_TDF]
+    eta_c = chi * rt_f * (ln_cat - math.log(c_anode))
+    kappa = _kappa(p, c_av)
+    r_e = p[IDX_L_S] / (kappa * p[IDX_EPS_SEP] ** p[IDX_B_SEP]) + p[IDX_L_P] / (
+        3.0 * kappa * p[IDX_EPS_P] ** p[IDX_B_P]
+    )
+    r_s = p[IDX_L_P] / (3.0 * p[IDX_SIGMA_S] * p[IDX_EPS_S] ** p[IDX_B_S])
+    return lfp_ocv_V(x_surf) + eta_r + eta_c + i * (r_e + r_s + p[IDX_R_CONTACT])
+
+
+@njit(cache=True)
+def apply_active_material_loss(p: np.ndarray, fraction: float) -> None:
+    """Remove ``fraction`` of the remaining LFP (scales ``eps_s``; geometry otherwise unchanged)."""
+    p[IDX_EPS_S] *= 1.0 - fraction
+
+
+@njit(cache=True)
+def li_metal_overpotential_V(
+    current_density_A_m2: float,
+    c_e_mol_m3: float,
+    temperature_K: float,
+    i0_coefficient: float,
+    i0_exponent: float,
+    resistance_ohm_m2: float,
+) -> float:
+    """Potential of a Li-metal electrode vs Li/Li+ while the *cell* passes ``current_density``.
+
+    Symmetric Butler-Volmer, ``i0 = i0_coefficient c_e^i0_exponent`` (PyBaMM Xu2019:
+    :data:`XU2019_LI_I0_COEFFICIENT`, exponent 0.3) plus an interface resistance. Cell charge (i > 0)
+    plates Li, so the Li electrode sits at ``-(2RT/F) asinh(i / 2 i0) - i R``.
+    """
+    i0 = i0_coefficient * c_e_mol_m3**i0_exponent
+    rt_f = GAS_CONSTANT * temperature_K / FARADAY
+    return -2.0 * rt_f * math.asinh(current_density_A_m2 / (2.0 * i0)) - (
+        current_density_A_m2 * resistance_ohm_m2
+    )
+
+
+@njit(cache=True)
+def half_cell_voltage_V(
+    state: np.ndarray,
+    p: np.ndarray,
+    current_density_A_m2: float,
+    anode_i0_coefficient: float,
+    anode_i0_exponent: float,
+    anode_resistance_ohm_m2: float,
+) -> float:
+    """Li || LFP half-cell voltage: cathode potential minus the Li-metal electrode potential."""
+    c0 = electrolyte_concentration_at_anode(state, p, current_density_A_m2)
+    e_an = li_metal_overpotential_V(
+        current_density_A_m2,
+        c0,
+        p[IDX_T_K],
+        anode_i0_coefficient,
+        anode_i0_exponent,
+        anode_resistance_ohm_m2,
+    )
+    return cathode_potential_V(state, p, current_density_A_m2) - e_an
+
+
+@njit(cache=True)
+def run_constant_current(
+    state: np.ndarray,
+    p: np.ndarray,
+    current_density_A_m2: float,
+    dt_s: float,
+    v_limit: float,
+    max_time_s: float,
+    anode_i0_coefficient: float,
+    anode_i0_exponent: float,
+    anode_resistance_ohm_m2: float,
+    out_time_s: np.ndarray,
+    out_voltage_V: np.ndarray,
+) -> int:
+    """Constant-current step of a Li || LFP half-cell until ``v_limit`` (or ``max_time_s``).
+
+    Charging (i > 0) stops when V >= v_limit, discharging when V <= v_limit; the last step is shortened
+    (safeguarded secant on the step length, re-stepping from the saved state) so the cut-off is hit
+    to 1 uV. If the particle surface saturates first (low rates: the potential only diverges at
+    x_surf = 1), the step ends on the last time with a finite potential, just above the cut-off. Writes times (from 0) and voltages into the output arrays (row 0 = start) and
+    returns the number of rows written; the state is advanced in place. Stops early if the output
+    arrays are full.
+    """
+    sign = 1.0 if current_density_A_m2 > 0 else -1.0
+    a0 = anode_i0_coefficient
+    a1 = anode_i0_exponent
+    a2 = anode_resistance_ohm_m2
+    v = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+    out_time_s[0] = 0.0
+    out_voltage_V[0] = v
+    n = 1
+    t = 0.0
+    if sign * (v - v_limit) >= 0.0:
+        return n
+    backup = state.copy()
+    cap = out_time_s.size
+    while t < max_time_s and n < cap:
+        h = min(dt_s, max_time_s - t)
+        backup[:] = state
+        cathode_step(state, p, current_density_A_m2, h)
+        v_new = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+        if sign * (v_new - v_limit) >= 0.0 or not math.isfinite(v_new):
+            # shorten the step to land on the cut-off: safeguarded secant (every other
+            # iteration a plain bisection, so the bracket shrinks at least 2x per two iterations)
+            lo = 0.0
+            hi = h
+            v_lo = v
+            v_hi = v_new if math.isfinite(v_new) else v_limit + sign * 1.0
+            for it in range(100):
+                frac = 0.5
+                if it % 2 == 0 and v_hi != v_lo:
+                    frac = min(max((v_limit - v_lo) / (v_hi - v_lo), 0.1), 0.9)
+                mid = lo + frac * (hi - lo)
+                state[:] = backup
+                cathode_step(state, p, current_density_A_m2, mid)
+                v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+                if not math.isfinite(v_mid) or sign * (v_mid - v_limit) >= 0.0:
+                    hi = mid
+                    v_hi = v_mid if math.isfinite(v_mid) else v_hi
+                else:
+                    lo = mid
+                    v_lo = v_mid
+                if hi - lo < 1e-13 * h or abs(v_mid - v_limit) < 1e-6:
+                    break
+            # end on whichever bracket side is closer to the cut-off (lo when the surface
+            # saturated: the potential diverges there)
+            t_end = hi
+            if not (math.isfinite(v_hi) and abs(v_hi - v_limit) <= abs(v_lo - v_limit)):
+                t_end = lo
+            state[:] = backup
+            cathode_step(state, p, current_density_A_m2, t_end)
+            if t_end > 0.0:
+                t += t_end
+                out_time_s[n] = t
+                out_voltage_V[n] = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+                n += 1
+            return n
+        t += h
+        out_time_s[n] = t
+        out_voltage_V[n] = v_new
+        v = v_new
+        n += 1
+    return n
+
+
+# ---- convenience (not numba) --------------------------------------------------------------------
+
+
+def one_c_current_density_A_m2(params: ParameterSet, loading_mAh_cm2: float | None = None) -> float:
+    """1C current density of the study (170 mA/g x LFP mass = loading in mA/cm^2) in A/m^2."""
+    loading = (
+        params.cell.cathode_loading_mAh_cm2.value if loading_mAh_cm2 is None else loading_mAh_cm2
+    )
+    return float(loading) * 10.0  # 1 mA/cm^2 = 10 A/m^2
+
+
+def simulate_half_cell_discharge(
+    params: ParameterSet,
+    c_rate: float,
+    *,
+    v_min: float = 2.0,
+    x0: float = 0.01,
+    dt_s: float | None = None,
+    cathode_loading_mAh_cm2: float | None = None,
+    anode_i0_A_m2: float | None = None,
+    anode_resistance_ohm_cm2: float = 0.0,
+    p: np.ndarray | None = None,
+) -> CyclingData:
+    """Constant-current discharge of a Li || LFP half-cell from stoichiometry ``x0`` down to ``v_min``.
+
+    The Li counter electrode is symmetric Butler-Volmer with PyBaMM's Xu2019 exchange current
+    (``i0 = 3.5e-8 F c_Li^0.7 c_e^0.3``) unless ``anode_i0_A_m2`` gives a constant one, plus
+    ``anode_resistance_ohm_cm2``. ``dt_s`` defaults to 1/200 of the nominal discharge time.
+    Returns a canonical table (negative current = discharge), ``meta.instrument = "lilean"``.
+    """
+    from lilean.schema import Metadata, build_table
+
+    if not c_rate > 0:
+        raise ParameterError(f"c_rate = {c_rate}, expected > 0")
+    if p is None:
+        p = cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
+    area_cm2 = params.cell.electrode_area_cm2.value
+    i_1c = one_c_current_density_A_m2(params, cathode_loading_mAh_cm2)
+    current_density = -c_rate * i_1c
+    duration = 3600.0 / c_rate
+    dt = duration / 200.0 if dt_s is None else float(dt_s)
+    if anode_i0_A_m2 is None:
+        k_an, g_an = XU2019_LI_I0_COEFFICIENT, XU2019_LI_I0_EXPONENT
+    else:
+        k_an, g_an = float(anode_i0_A_m2), 0.0
+    state = initial_state(p, x0)
+    n_max = int(1.5 * duration / dt) + 10
+    t = np.empty(n_max)
+    v = np.empty(n_max)
+    n = run_constant_current(
+        state, p, current_density, dt, v_min, 1.5 * duration, k_an, g_an,
+        anode_resistance_ohm_cm2 * 1e-4, t, v,
+    )  # fmt: skip
+    current_A = np.full(n, current_density * area_cm2 * 1e-4)
+    data = build_table(t[:n], v[:n], current_A)
+    meta = Metadata(
+        source_file=None,
+        source_sha256=None,
+        start_time=None,
+        instrument="lilean",
+        file_format="simulation",
+        reader="lilean.models.cathode (SPMe)",
+        area_cm2=area_cm2,
+        active_mass_mg=params.cell.active_mass_mg
+        if cathode_loading_mAh_cm2 is None
+        else cathode_loading_mAh_cm2
+        * area_cm2
+        / params.cell.lfp_specific_capacity_mAh_g.value
+        * 1e3,
+        notes=[
+            f"Li || LFP half-cell SPMe discharge at {c_rate:g} C from x = {x0:g} to {v_min:g} V"
+        ],
+    )
+    return _cycling_data(data, meta)
+
+
+def _cycling_data(data: Any, meta: Any) -> CyclingData:
+    from lilean.schema import CyclingData
+
+    return CyclingData(data, meta)
+
+
+def pybamm_half_cell_parameter_values(
+    params: ParameterSet,
+    *,
+    cathode_loading_mAh_cm2: float | None = None,
+    x0: float = 0.01,
+    p: np.ndarray | None = None,
+) -> Any:
+    """PyBaMM ``ParameterValues`` for the *same* Li || LFP half-cell (for validation).
+
+    Built from PyBaMM's ``Xu2019`` set (Li-metal counter electrode: Xu2019 exchange current,
+    Li partial molar volume 1.3e-5 m^3/mol) with every cathode, separator and electrolyte entry
+    replaced by lilean's values: the Prada2013 OCV and Kashkooli k (our value, Arrhenius already at
+    T), c_max, D_s, R, eps_s, porosity, L_p, sigma, Bruggeman exponents, separator thickness/porosity,
+    c_e0, constant D_e, t+, TDF, the Nyman-form conductivity, the contact resistance (converted to
+    Ohm with the electrode area), the electrode area (height = width = sqrt(area)) and T.
+    Requires pybamm (optional ``reference`` extra).
+    """
+    try:
+        import pybamm
+    except ImportError:  # pragma: no cover - pybamm is a dev dependency
+        raise ImportError(
+            "the PyBaMM comparison needs pybamm: pip install 'lilean[reference]'"
+        ) from None
+    if p is None:
+        p = cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
+    area_m2 = params.cell.electrode_area_cm2.value * 1e-4
+    side = math.sqrt(area_m2)
+    k = float(p[IDX_K_REACTION])
+    c1, c15, c3 = (float(p[IDX_KAPPA_C1]), float(p[IDX_KAPPA_C15]), float(p[IDX_KAPPA_C3]))
+    i_1c_A = one_c_current_density_A_m2(params, cathode_loading_mAh_cm2) * area_m2
+
+    def ocp(sto: Any) -> Any:
+        return (
+            3.4077
+            - 0.020269 * sto
+            + 0.5 * pybamm.exp(-150 * sto)
+            - 0.9 * pybamm.exp(-30 * (1 - sto))
+        )
+
+    def j0(c_e: Any, c_s_surf: Any, c_s_max: Any, T: Any) -> Any:
+        return k * c_e**0.5 * c_s_surf**0.5 * (c_s_max - c_s_surf) ** 0.5
+
+    def kappa(c_e: Any, T: Any) -> Any:
+        c = c_e / 1000
+        return c1 * c + c15 * c**1.5 + c3 * c**3
+
+    pv = pybamm.ParameterValues("Xu2019")
+    pv.update(
+        {
+            "Positive electrode thickness [m]": float(p[IDX_L_P]),
+            "Separator thickness [m]": float(p[IDX_L_S]),
+            "Electrode height [m]": side,
+            "Electrode width [m]": side,
+            "Nominal cell capacity [A.h]": i_1c_A,
+            "Current function [A]": i_1c_A,
+            "Contact resistance [Ohm]": float(p[IDX_R_CONTACT]) / area_m2,
+            "Positive electrode conductivity [S.m-1]": float(p[IDX_SIGMA_S]),
+            "Maximum concentration in positive electrode [mol.m-3]": float(p[IDX_C_MAX]),
+            "Positive particle diffusivity [m2.s-1]": float(p[IDX_D_S]),
+            "Positive electrode OCP [V]": ocp,
+            "Positive electrode porosity": float(p[IDX_EPS_P]),
+            "Positive electrode active material volume fraction": float(p[IDX_EPS_S]),
+            "Positive particle radius [m]": float(p[IDX_R_P]),
+            "Positive electrode Bruggeman coefficient (electrolyte)": float(p[IDX_B_P]),
+            "Positive electrode Bruggeman coefficient (electrode)": float(p[IDX_B_S]),
+            "Positive electrode charge transfer coefficient": 0.5,
+            "Positive electrode exchange-current density [A.m-2]": j0,
+            "Separator porosity": float(p[IDX_EPS_SEP]),
+            "Separator Bruggeman coefficient (electrolyte)": float(p[IDX_B_SEP]),
+            "Initial concentration in electrolyte [mol.m-3]": float(p[IDX_C_E0]),
+            "Cation transference number": float(p[IDX_T_PLUS]),
+            "Thermodynamic factor": float(p[IDX_TDF]),
+            "Electrolyte diffusivity [m2.s-1]": float(p[IDX_D_E]),
+            "Electrolyte conductivity [S.m-1]": kappa,
+            "Ambient temperature [K]": float(p[IDX_T_K]),
+            "Reference temperature [K]": float(p[IDX_T_K]),
+            "Initial temperature [K]": float(p[IDX_T_K]),
+            "Lower voltage cut-off [V]": 2.0,
+            "Upper voltage cut-off [V]": 4.2,
+            "Open-circuit voltage at 0% SOC [V]": 2.0,
+            "Open-circuit voltage at 100% SOC [V]": 4.2,
+            "Initial concentration in positive electrode [mol.m-3]": x0 * float(p[IDX_C_MAX]),
+        },
+        check_already_exists=False,
+    )
+    return pv
+
+
+def rate_test_discharge_capacities_mAh_g(
+    params: ParameterSet,
+    c_rates: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0),
+    cycles_per_rate: tuple[int, ...] = (3, 5, 5, 5, 5, 5),
+    *,
+    x0: float = 0.99,
+    anode_i0_A_m2: float = 10.0,
+    anode_resistance_ohm_cm2: float = 20.0,
+    steps_per_half_cycle: int = 200,
+    cathode_loading_mAh_cm2: float | None = None,
+    p: np.ndarray | None = None,
+) -> np.ndarray:
+    """The study's rate protocol on a Li || LFP cell; discharge capacity [mAh/g LFP] of the last cycle
+    of each block.
+
+    Each cycle: constant-current charge to ``cell.upper_cutoff_V`` then constant-current discharge to
+    ``cell.lower_cutoff_V`` at the same C-rate (1C = ``cell.lfp_specific_capacity_mAh_g`` x LFP
+    mass), no rests, starting from as-made LFP at stoichiometry ``x0``. The Li electrode is a simple
+    symmetric Butler-Volmer interface with a constant ``anode_i0_A_m2`` plus
+    ``anode_resistance_ohm_cm2`` (Li inventory is not limiting at N/P = 25). Time step: the
+    nominal half-cycle time / ``steps_per_half_cycle``.
+    """
+    if len(c_rates) != len(cycles_per_rate):
+        raise ParameterError("rate test: c_rates and cycles_per_rate must have the same length")
+    if p is None:
+        p = cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
+    loading = (
+        params.cell.cathode_loading_mAh_cm2.value
+        if cathode_loading_mAh_cm2 is None
+        else cathode_loading_mAh_cm2
+    )
+    mass_g_m2 = loading / params.cell.lfp_specific_capacity_mAh_g.value * 1e4
+    i_1c = one_c_current_density_A_m2(params, loading)
+    v_hi = params.cell.upper_cutoff_V.value
+    v_lo = params.cell.lower_cutoff_V.value
+    r_an = anode_resistance_ohm_cm2 * 1e-4
+    state = initial_state(p, x0)
+    n_buf = 4 * steps_per_half_cycle + 10
+    t = np.empty(n_buf)
+    v = np.empty(n_buf)
+    out = np.empty(len(c_rates))
+    for b, (c_rate, n_cycles) in enumerate(zip(c_rates, cycles_per_rate, strict=True)):
+        if not c_rate > 0 or n_cycles < 1:
+            raise ParameterError(f"rate test: C-rate {c_rate} x {n_cycles} cycles, expected > 0")
+        dt = 3600.0 / c_rate / steps_per_half_cycle
+        t_max = 2.0 * 3600.0 / c_rate
+        q = 0.0
+        for _ in range(n_cycles):
+            run_constant_current(
+                state, p, c_rate * i_1c, dt, v_hi, t_max, anode_i0_A_m2, 0.0, r_an, t, v
+            )
+            n = run_constant_current(
+                state, p, -c_rate * i_1c, dt, v_lo, t_max, anode_i0_A_m2, 0.0, r_an, t, v
+            )
+            q = c_rate * i_1c * t[n - 1] / 3.6 / mass_g_m2  # (A/m^2 s -> mAh/m^2) / (g/m^2)
+        out[b] = q
+    return out
