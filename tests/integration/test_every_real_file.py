@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,21 @@ from lilean.schema import (
     CyclingData,
 )
 
-from .real_files import CYCLER_FILES, file_id
+DATA = Path(__file__).parents[1] / "data"
+
+#: every time-domain cycler file (EIS spectra, reader configs and licences excluded)
+CYCLER_FILES: list[Path] = sorted(
+    p
+    for sub in ("arbin", "biologic", "land", "maccor", "neware", "other")
+    for p in (DATA / sub).iterdir()
+    if p.is_file()
+    and p.suffix.lower() not in {".yml", ".md", ".tsv", ".json"}
+    and not p.name.endswith("_Metadata.csv")
+)
+
+
+def file_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
 
 
 def _sha(path) -> str:

@@ -1,0 +1,405 @@
+r"""Galvanostatic Li deposition onto a foreign substrate: nucleation dip and growth plateau.
+
+The cell is Li (counter) || substrate (working electrode, Cu or Ag@Cu), plated at a constant current
+density ``j`` (mA/cm^2, magnitude). The model follows the classical picture of electrochemical
+phase formation (Budevski, Staikov & Lorenz, *Electrochemical Phase Formation and Growth*, VCH 1996)
+as applied to Li by Ely & Garcia (J. Electrochem. Soc. 160, A662 (2013)), Pei et al. (Nano Lett. 17,
+1132 (2017)) and, for alloying substrates, Yan et al. (Nature Energy 1, 16010 (2016)); the study is
+Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023) (``shared/spec/system.md`` sections 4-5).
+
+Equations (cathodic quantities positive; ``eta`` is the substrate's plating overpotential, V)
+
+* Double layer: ``C_dl d(eta)/dt = j - j_F``.
+* Growth kinetics (Butler-Volmer on Li):
+  ``j_BV(eta) = i0 [exp(alpha_c F eta / RT) - exp(-(1 - alpha_c) F eta / RT)]``.
+* Faradaic current on the Li-covered fraction (Armstrong, Fleischmann & Thirsk, J. Electroanal.
+  Chem. 11, 208 (1966): kinetically controlled 3D growth) plus, on an alloying substrate, a
+  barrier-free Li-alloying current on the still bare fraction (Li dissolves into Ag: Yan et al. 2016):
+  ``j_F = [theta_cov + (1 - theta_cov) i0_alloy / i0] j_BV(eta)`` (``i0_alloy = 0`` for Cu).
+* Nucleation, classical theory with a heterogeneous factor (Volmer; Turnbull):
+  ``dG*_hom = 16 pi gamma^3 Omega^2 / (3 (e eta)^2)`` (J; Omega = V_m / N_A, e eta = driving force
+  per atom, z = 1), ``f(theta_c) = (2 + cos theta_c)(1 - cos theta_c)^2 / 4``,
+  ``dG*_het = f dG*_hom``; nucleation on a finite site density N0 (Scharifker & Mostany,
+  J. Electroanal. Chem. 177, 13 (1984)): ``dN/dt = k0 exp(-dG*_het / kT) (N0 - N)``. A small contact
+  angle (Li-Ag alloying: Li wets / dissolves into Ag) makes the barrier vanish (Yan et al. 2016).
+* Lateral growth of each nucleus at ``v = V_m j_BV(eta) / F`` (m/s) and overlap by Avrami / KJMA:
+  ``theta_ext = pi sum r^2``, ``theta_cov = 1 - exp(-theta_ext)``, integrated with the moments
+  ``S1 = sum r`` and ``S2 = sum r^2``: ``dS1/dt = v N``, ``dS2/dt = 2 v S1`` (nuclei are born with
+  r ~ 0; the critical radius 2 gamma Omega / (e eta) ~ 1 nm is neglected).
+* Measured substrate potential vs the Li counter (negative while plating):
+  ``E = -(eta + eta_ce + j R_s)`` with the counter electrode's Butler-Volmer overpotential ``eta_ce``
+  (``j = i0_ce [exp((1 - alpha_c) F eta_ce/RT) - exp(-alpha_c F eta_ce/RT)]``, Li stripping) and
+  the area-specific series resistance ``R_s``.
+
+Charge balance: ``int j dt = C_dl eta + Q_Li`` with ``dQ_Li/dt = j_F`` (checked in the tests).
+The nuclei actually born on bare substrate (not the Avrami phantoms) follow
+``dN_real/dt = (dN/dt) (1 - theta_cov)``.
+
+Limitations: the pre-nucleation ramp is set by the double layer alone (20 uF/cm^2: ~50 V/s at
+1 mA/cm^2), so the simulated dip comes within milliseconds, whereas measured dips come after seconds
+(SEI formation and native-oxide reduction, not modelled, add charge before nucleation). The dip depth
+is what the model is for; its time is not. The Li-Ag alloy is never saturated (the plumes' Ag content
+is not known): at 1 mA/cm^2 Li covers the surface within ~10 s and the alloy current fades, but at
+0.1 mA/cm^2 the alloy would carry most of the current for hours, which a finite Ag content would cut
+short.
+
+Units inside the right-hand side: mA/cm^2, mF/cm^2 (so ``C_dl eta`` is in mC/cm^2), s, V, cm.
+States are scaled to O(1): ``x1 = N / N0``, ``x2 = S1 sqrt(pi / N0)``, ``x3 = pi S2 = theta_ext``,
+so ``dx2/dt = w x1``, ``dx3/dt = 2 w x2`` with ``w = v sqrt(pi N0)`` (1/s). The system is stiff
+(``C_dl`` charges in ms, coverage completes in minutes) and is solved with ``scipy`` LSODA.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+
+from lilean.errors import LileanError, ParameterError
+from lilean.parameters.set import ParameterSet
+from lilean.schema import CyclingData, Metadata, build_table
+
+F = 96485.33212  # C/mol, Faraday constant (CODATA 2018)
+R_GAS = 8.314462618  # J/(mol K)
+K_B = 1.380649e-23  # J/K
+E_CHARGE = 1.602176634e-19  # C
+N_A = 6.02214076e23  # 1/mol
+
+_N_STATES = 6
+
+#: default deposited areal capacity when neither duration nor capacity is given
+DEFAULT_CAPACITY_MAH_CM2 = 1.0
+
+
+def heterogeneous_factor(contact_angle_deg: float) -> float:
+    """``f(theta) = (2 + cos theta)(1 - cos theta)^2 / 4``: ratio of the heterogeneous to the
+    homogeneous nucleation barrier for a spherical-cap nucleus of contact angle ``theta``
+    (Volmer 1939; Turnbull, J. Chem. Phys. 18, 198 (1950)). 0 at 0 deg, 1/2 at 90 deg, 1 at 180 deg."""
+    c = math.cos(math.radians(contact_angle_deg))
+    return (2.0 + c) * (1.0 - c) ** 2 / 4.0
+
+
+def barrier_coefficient_V2(
+    surface_energy_J_m2: float, molar_volume_cm3_mol: float, temperature_K: float
+) -> float:
+    """``B`` in V^2 such that ``dG*_hom / kT = B / eta^2``.
+
+    ``dG*_hom = 16 pi gamma^3 Omega^2 / (3 (e eta)^2)`` with the atomic volume
+    ``Omega = V_m / N_A`` (m^3), gamma in J/m^2, e in C, eta in V (z = 1 for Li+).
+    """
+    omega_m3 = molar_volume_cm3_mol * 1e-6 / N_A
+    dg_times_eta2_J_V2 = 16.0 * math.pi * surface_energy_J_m2**3 * omega_m3**2 / (3.0 * E_CHARGE**2)
+    return dg_times_eta2_J_V2 / (K_B * temperature_K)
+
+
+def critical_radius_nm(
+    surface_energy_J_m2: float, molar_volume_cm3_mol: float, eta_V: float
+) -> float:
+    """Critical nucleus radius ``r* = 2 gamma Omega / (e eta)`` in nm (Pei et al. 2017, eq. 1)."""
+    omega_m3 = molar_volume_cm3_mol * 1e-6 / N_A
+    return 2.0 * surface_energy_J_m2 * omega_m3 / (E_CHARGE * eta_V) * 1e9
+
+
+@dataclass(frozen=True)
+class _Constants:
+    """Plain floats used by the right-hand side (units in the names)."""
+
+    j_mA_cm2: float
+    i0_mA_cm2: float
+    alpha_c: float
+    f_over_rt: float  # F / RT, 1/V
+    c_dl_mF_cm2: float
+    n0_cm2: float
+    k0_s: float
+    barrier_V2: float  # f(theta) * B
+    vm_cm3_mol: float
+    alloy_ratio: float  # i0_alloy / i0: barrier-free alloying current on the bare substrate
+
+    def j_bv(self, eta: float) -> float:
+        """Cathodic Butler-Volmer current density on Li, mA/cm^2."""
+        a = self.alpha_c * self.f_over_rt * eta
+        b = -(1.0 - self.alpha_c) * self.f_over_rt * eta
+        return self.i0_mA_cm2 * (math.exp(min(a, 700.0)) - math.exp(min(b, 700.0)))
+
+    def w(self, j_bv: float) -> float:
+        """``w = v sqrt(pi N0)`` (1/s) with the lateral speed ``v = V_m j / F`` (cm/s)."""
+        v_cm_s = self.vm_cm3_mol * max(j_bv, 0.0) * 1e-3 / F
+        return v_cm_s * math.sqrt(math.pi * self.n0_cm2)
+
+    def nucleation_rate(self, eta: float, x1: float) -> float:
+        """``d(N/N0)/dt`` in 1/s."""
+        if eta <= 0.0:
+            return 0.0
+        exponent = self.barrier_V2 / (eta * eta)
+        if exponent > 700.0:
+            return 0.0
+        return self.k0_s * math.exp(-exponent) * max(1.0 - x1, 0.0)
+
+    def rhs(self, _t: float, y: np.ndarray) -> list[float]:
+        """``d/dt [eta, N/N0, S1 sqrt(pi/N0), theta_ext, Q_Li, N_real/N0]``."""
+        eta, x1, x2, x3 = y[0], y[1], y[2], y[3]
+        jbv = self.j_bv(eta)
+        uncovered = math.exp(-max(x3, 0.0))
+        j_f = (1.0 - uncovered + uncovered * self.alloy_ratio) * jbv
+        w = self.w(jbv)
+        nucleation = self.nucleation_rate(eta, x1)
+        return [
+            (self.j_mA_cm2 - j_f) / self.c_dl_mF_cm2,
+            nucleation,
+            w * x1,
+            2.0 * w * x2,
+            j_f,
+            nucleation * uncovered,
+        ]
+
+    def active_fraction(self, x3: float) -> float:
+        """``theta_cov + (1 - theta_cov) i0_alloy / i0``: the share of the Li kinetics available."""
+        uncovered = math.exp(-max(x3, 0.0))
+        return 1.0 - uncovered + uncovered * self.alloy_ratio
+
+    def faradaic(self, y: np.ndarray) -> np.ndarray:
+        """Faradaic current density (mA/cm^2) for states ``y`` of shape (n_states, n)."""
+        return np.array(
+            [self.active_fraction(x3) * self.j_bv(e) for e, x3 in zip(y[0], y[3], strict=True)]
+        )
+
+
+@dataclass(frozen=True)
+class NucleationResult:
+    """Simulated galvanostatic deposition transient on one substrate.
+
+    ``data`` is the canonical table (current negative = plating; ``Voltage [V]`` = substrate vs Li);
+    ``time_s`` and ``potential_mV`` are the same series as arrays. ``dip_mV`` / ``plateau_mV`` /
+    ``nucleation_overpotential_mV`` (= plateau - dip, >= 0), ``dip_time_s`` and ``recovery_time_s``
+    use the definitions of :func:`lilean.analysis.deposition.analyze_deposition`.
+    ``nuclei_density_cm2`` is the density of Li nuclei born on the bare substrate at the end.
+
+    ``states`` holds the internal variables on the same time grid: ``overpotential_V`` (substrate
+    interface, cathodic > 0), ``coverage`` (theta_cov), ``nuclei_cm2`` (real nuclei),
+    ``extended_nuclei_cm2`` (Avrami extended count, <= N0), ``faradaic_mA_cm2``,
+    ``li_charge_mC_cm2`` (charge into Li metal and Li alloy) and ``double_layer_charge_mC_cm2``.
+    """
+
+    substrate: str
+    current_density_mA_cm2: float
+    data: CyclingData
+    time_s: np.ndarray
+    potential_mV: np.ndarray
+    dip_mV: float
+    plateau_mV: float
+    nucleation_overpotential_mV: float
+    dip_time_s: float
+    recovery_time_s: float
+    nuclei_density_cm2: float
+    states: dict[str, np.ndarray] = field(repr=False)
+    solver: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _constants(
+    params: ParameterSet, substrate: str, current_density_mA_cm2: float
+) -> tuple[_Constants, float, float, float]:
+    p = params.substrate(substrate).nucleation.values()
+    temperature_K = params.cell.temperature_C.value + 273.15
+    f_over_rt = F / (R_GAS * temperature_K)
+    b = barrier_coefficient_V2(
+        p["li_surface_energy_J_m2"], p["li_molar_volume_cm3_mol"], temperature_K
+    )
+    consts = _Constants(
+        j_mA_cm2=current_density_mA_cm2,
+        i0_mA_cm2=p["exchange_current_density_mA_cm2"],
+        alpha_c=p["charge_transfer_coefficient"],
+        f_over_rt=f_over_rt,
+        c_dl_mF_cm2=p["double_layer_capacitance_uF_cm2"] * 1e-3,
+        n0_cm2=p["nucleation_site_density_cm2"],
+        k0_s=p["nucleation_attempt_frequency_s"],
+        barrier_V2=heterogeneous_factor(p["contact_angle_deg"]) * b,
+        vm_cm3_mol=p["li_molar_volume_cm3_mol"],
+        alloy_ratio=p["alloying_exchange_current_density_mA_cm2"]
+        / p["exchange_current_density_mA_cm2"],
+    )
+    eta_ce = counter_overpotential_V(
+        current_density_mA_cm2,
+        p["counter_exchange_current_density_mA_cm2"],
+        p["charge_transfer_coefficient"],
+        f_over_rt,
+    )
+    ohmic_V = current_density_mA_cm2 * 1e-3 * p["series_resistance_ohm_cm2"]
+    return consts, eta_ce, ohmic_V, temperature_K
+
+
+def counter_overpotential_V(
+    j_mA_cm2: float, i0_mA_cm2: float, alpha_c: float, f_over_rt: float
+) -> float:
+    """Stripping overpotential of the Li counter electrode at ``j`` (V, > 0): the root of
+    ``j = i0 [exp((1 - alpha_c) F eta / RT) - exp(-alpha_c F eta / RT)]`` (Butler-Volmer)."""
+    if j_mA_cm2 == 0.0:
+        return 0.0
+
+    def g(eta: float) -> float:
+        return (
+            i0_mA_cm2
+            * (math.exp((1 - alpha_c) * f_over_rt * eta) - math.exp(-alpha_c * f_over_rt * eta))
+            - j_mA_cm2
+        )
+
+    hi = 0.05
+    while g(hi) < 0:
+        hi *= 2.0
+    return float(brentq(g, 0.0, hi, xtol=1e-12, rtol=1e-12))
+
+
+def _dip_times(c: _Constants, sol: Any) -> np.ndarray:
+    """Time of the potential minimum: first root of ``j - j_F`` (d(eta)/dt = 0, from + to -),
+    located on the solver's steps and refined on the dense output."""
+    g = c.j_mA_cm2 - c.faradaic(sol.y)
+    down = np.flatnonzero((g[:-1] > 0) & (g[1:] <= 0))
+    if down.size == 0:
+        return np.empty(0)
+    k = int(down[0])
+
+    def g_t(t: float) -> float:
+        y = sol.sol(t)
+        return c.j_mA_cm2 - c.active_fraction(y[3]) * c.j_bv(y[0])
+
+    a, b = float(sol.t[k]), float(sol.t[k + 1])
+    if g_t(a) > 0 >= g_t(b):
+        return np.array([brentq(g_t, a, b, xtol=1e-15, rtol=1e-12)])
+    return np.array([b if g[k + 1] == 0 else a])
+
+
+def simulate_nucleation(
+    params: ParameterSet,
+    substrate: str,
+    current_density_mA_cm2: float,
+    *,
+    duration_s: float | None = None,
+    capacity_mAh_cm2: float | None = None,
+    area_cm2: float | None = None,
+    n_points: int = 600,
+) -> NucleationResult:
+    """Simulate galvanostatic Li plating onto ``substrate`` and measure the nucleation dip.
+
+    Parameters
+    ----------
+    params:
+        Parameter set; uses ``substrates[substrate].nucleation`` and ``cell.temperature_C``.
+    substrate:
+        ``"cu"`` or ``"ag-cu"`` (any key of ``params.substrates``).
+    current_density_mA_cm2:
+        Plating current density (magnitude, > 0).
+    duration_s, capacity_mAh_cm2:
+        Stop after this time or this plated areal capacity, whichever comes first (default:
+        ``DEFAULT_CAPACITY_MAH_CM2`` = 1 mAh/cm^2).
+    area_cm2:
+        Electrode area for the table's ``Current [A]`` (default: ``cell.electrode_area_cm2``).
+    n_points:
+        Number of output samples (log-spaced over the transient, then uniform; plus the exact dip).
+
+    Returns
+    -------
+    NucleationResult
+    """
+    if not (math.isfinite(current_density_mA_cm2) and current_density_mA_cm2 > 0):
+        raise ParameterError(
+            f"simulate_nucleation: current_density_mA_cm2 = {current_density_mA_cm2} must be > 0"
+        )
+    for name, value in (("duration_s", duration_s), ("capacity_mAh_cm2", capacity_mAh_cm2)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ParameterError(f"simulate_nucleation: {name} = {value} must be > 0")
+    if n_points < 20:
+        raise ParameterError(f"simulate_nucleation: n_points = {n_points} must be >= 20")
+    area = params.cell.electrode_area_cm2.value if area_cm2 is None else float(area_cm2)
+    if not (math.isfinite(area) and area > 0):
+        raise ParameterError(f"simulate_nucleation: area_cm2 = {area} must be > 0")
+    if duration_s is None and capacity_mAh_cm2 is None:
+        capacity_mAh_cm2 = DEFAULT_CAPACITY_MAH_CM2
+    t_end = math.inf if duration_s is None else float(duration_s)
+    if capacity_mAh_cm2 is not None:
+        t_end = min(t_end, capacity_mAh_cm2 * 3600.0 / current_density_mA_cm2)
+
+    c, eta_ce, ohmic_V, temperature_K = _constants(params, substrate, current_density_mA_cm2)
+
+    # characteristic time of the double layer to reach ~1 V: sets the first output sample
+    t_dl = c.c_dl_mF_cm2 * 1.0 / c.j_mA_cm2
+    sol = solve_ivp(
+        c.rhs,
+        (0.0, t_end),
+        np.zeros(_N_STATES),
+        method="LSODA",
+        rtol=1e-8,
+        atol=np.array([1e-9, 1e-12, 1e-12, 1e-12, 1e-9 * c.j_mA_cm2, 1e-12]),
+        dense_output=True,
+        first_step=min(t_dl * 1e-4, t_end / 10),
+    )
+    if not sol.success:
+        raise LileanError(
+            f"simulate_nucleation({substrate!r}, {current_density_mA_cm2}): {sol.message}"
+        )
+    n_log = n_points // 2
+    t_first = min(t_dl * 1e-3, t_end * 1e-6)
+    grid = np.concatenate(
+        [
+            [0.0],
+            np.geomspace(t_first, t_end, n_log),
+            np.linspace(0.0, t_end, n_points - n_log),
+            _dip_times(c, sol),
+        ]
+    )
+    grid = np.unique(np.clip(grid, 0.0, t_end))
+    y = sol.sol(grid)
+    eta = y[0]
+    # galvanostatic from t = 0: the ohmic drop and the counter electrode respond at once
+    potential_V = -(eta + eta_ce + ohmic_V)
+    current_A = np.full(grid.size, -current_density_mA_cm2 * area * 1e-3)
+    table = build_table(grid, potential_V, current_A)
+    meta = Metadata.model_validate(
+        {
+            "instrument": "lilean",
+            "file_format": "simulation",
+            "reader": "lilean.models.nucleation",
+            "area_cm2": area,
+            "notes": [
+                f"simulate_nucleation: substrate={substrate}, j={current_density_mA_cm2} mA/cm^2, "
+                f"T={temperature_K:.2f} K, parameter set {params.name}"
+            ],
+            "extra": {
+                "substrate": substrate,
+                "current_density_mA_cm2": float(current_density_mA_cm2),
+                "parameter_set_hash": params.hash(),
+            },
+        }
+    )
+    data = CyclingData(table, meta)
+
+    from lilean.analysis.deposition import analyze_deposition
+
+    metrics = analyze_deposition(data)
+    j_f = c.faradaic(y)
+    states = {
+        "overpotential_V": eta,
+        "coverage": -np.expm1(-np.maximum(y[3], 0.0)),
+        "nuclei_cm2": y[5] * c.n0_cm2,
+        "extended_nuclei_cm2": y[1] * c.n0_cm2,
+        "faradaic_mA_cm2": j_f,
+        "li_charge_mC_cm2": y[4],
+        "double_layer_charge_mC_cm2": c.c_dl_mF_cm2 * eta,
+    }
+    return NucleationResult(
+        substrate=substrate,
+        current_density_mA_cm2=float(current_density_mA_cm2),
+        data=data,
+        time_s=grid,
+        potential_mV=potential_V * 1e3,
+        dip_mV=metrics.dip_mV,
+        plateau_mV=metrics.plateau_mV,
+        nucleation_overpotential_mV=metrics.nucleation_overpotential_mV,
+        dip_time_s=metrics.dip_time_s,
+        recovery_time_s=metrics.recovery_time_s,
+        nuclei_density_cm2=float(y[5, -1] * c.n0_cm2),
+        states=states,
+        solver={"nfev": sol.nfev, "njev": sol.njev, "status": sol.status, "t_end_s": t_end},
+    )
