@@ -1,0 +1,179 @@
+"""Novonix UHPC (Ultra High Precision Charger) CSV files.
+
+Layout: ``[Summary]`` ... ``[End Summary]`` (``Key: value`` lines: Channel, Cell, Description,
+``Mass (g)``, ``Capacity (Ah)``, ``Area (cm2)``, ``Started: 2025-07-19 15:26:20``, Version),
+``[Protocol]`` ... ``[End Protocol]`` (JSON), then ``[Data]`` and a CSV table: ``Date and Time,
+Cycle Number, Step Type, Run Time (h), Step Time (h), Current (A), Potential (V),
+Capacity (Ah), Temperature (°C), ..., Step Number, ...``.
+
+Current is signed as in lilean (charge positive). ``Capacity (Ah)`` is the charge passed in the
+current step (it restarts at every step); it is split per cycle and direction with
+:func:`lilean.io.csv_generic.vendor_capacity_split`. Units come from the ``(unit)`` in each header.
+``Mass (g)`` and ``Area (cm2)`` are used only when they differ from 1.000, the UHPC placeholder
+values that the software writes when nothing was entered (both stay in ``meta.extra``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lilean.errors import FileFormatError
+from lilean.io.common import finish, library_version
+from lilean.io.csv_generic import (
+    head_text,
+    numeric,
+    read_text,
+    table_from_lines,
+    vendor_capacity_split,
+)
+from lilean.io.registry import Reader, register
+from lilean.schema import (
+    CURRENT,
+    CYCLE,
+    STEP,
+    TEMPERATURE,
+    TIME,
+    VENDOR_CHARGE_CAPACITY,
+    VENDOR_DISCHARGE_CAPACITY,
+    VOLTAGE,
+    CyclingData,
+)
+from lilean.units import factor
+
+_UNIT = re.compile(r"^(?P<base>.*?)\s*\((?P<unit>[^)]*)\)\s*$")
+
+
+def _split(header: str) -> tuple[str, str | None]:
+    m = _UNIT.match(header.strip())
+    if m is None:
+        return header.strip(), None
+    return m.group("base").strip(), m.group("unit").strip()
+
+
+def _sniff(path: Path, head: bytes) -> bool:
+    text = head_text(head)
+    if text is None:
+        return False
+    text = text.lstrip("\ufeff")
+    return text.startswith("[Summary]") and "novonix" in text[:400].lower()
+
+
+def read(path: str | Path) -> CyclingData:
+    """Read a Novonix UHPC CSV file."""
+    path = Path(path)
+    text = read_text(path)
+    lines = text.splitlines()
+    try:
+        k = next(i for i, ln in enumerate(lines) if ln.strip() == "[Data]")
+    except StopIteration:
+        raise FileFormatError(path, "no [Data] section; expected a Novonix UHPC CSV") from None
+    summary: dict[str, str] = {}
+    in_summary = False
+    for line in lines[:k]:
+        s = line.strip()
+        if s == "[Summary]":
+            in_summary = True
+        elif s == "[End Summary]":
+            in_summary = False
+        elif in_summary and ":" in s:
+            key, _, value = s.partition(":")
+            summary[key.strip()] = value.strip()
+    df, notes = table_from_lines(path, lines, k + 1, sep=",")
+    cols: dict[str, tuple[str, str | None]] = {}
+    for col in df.columns:
+        base, unit = _split(str(col))
+        cols.setdefault(base.lower(), (str(col), unit))
+    for base in ("run time", "current", "potential"):
+        if base not in cols:
+            raise FileFormatError(
+                path, f"no '{base.title()} (unit)' column in the [Data] header", row=k + 2
+            )
+    units_found: dict[str, str] = {}
+
+    def scaled(base: str, dim: str, default: str, canonical: str) -> np.ndarray:
+        col, unit = cols[base]
+        u = unit or default
+        try:
+            scale = factor(u, dim)
+        except Exception as exc:
+            raise FileFormatError(path, f"column {col!r}: {exc}") from None
+        units_found[canonical] = col if unit else f"{col} [{u}] (assumed)"
+        return numeric(df[col], path, col) * scale
+
+    time_s = scaled("run time", "time", "h", TIME)
+    voltage = scaled("potential", "voltage", "V", VOLTAGE)
+    current = scaled("current", "current", "A", CURRENT)
+    cycle = step = None
+    if "cycle number" in cols:
+        cycle = numeric(df[cols["cycle number"][0]], path, "Cycle Number")
+        units_found[CYCLE] = cols["cycle number"][0]
+    if "step number" in cols:
+        step = numeric(df[cols["step number"][0]], path, "Step Number")
+        units_found[STEP] = cols["step number"][0]
+    v_ch = v_dis = temp = None
+    if "capacity" in cols:
+        q = scaled("capacity", "capacity", "Ah", VENDOR_CHARGE_CAPACITY)
+        units_found[VENDOR_CHARGE_CAPACITY] += " (per step, split by direction)"
+        units_found[VENDOR_DISCHARGE_CAPACITY] = units_found[VENDOR_CHARGE_CAPACITY]
+        v_ch, v_dis = vendor_capacity_split(q, current, cycle, step=step, reset_on_step=True)
+    if "temperature" in cols:
+        col, _unit = cols["temperature"]
+        temp = numeric(df[col], path, col)
+        units_found[TEMPERATURE] = col
+    start_time = None
+    if summary.get("Started"):
+        try:
+            start_time = pd.Timestamp(summary["Started"]).isoformat()
+        except (ValueError, TypeError):
+            notes.append(f"could not read the start time {summary['Started']!r}")
+    mass_mg = area_cm2 = None
+    try:
+        mass_g = float(summary.get("Mass (g)", "nan"))
+        area = float(summary.get("Area (cm2)", "nan"))
+    except ValueError:
+        mass_g = area = float("nan")
+    if np.isfinite(mass_g) and mass_g > 0 and mass_g != 1.0:
+        mass_mg = mass_g * 1e3
+    if np.isfinite(area) and area > 0 and area != 1.0:
+        area_cm2 = area
+    if mass_g == 1.0 or area == 1.0:
+        notes.append("Mass (g) / Area (cm2) of 1.000 are UHPC placeholders: not used")
+    extra: dict[str, Any] = dict(summary)
+    return finish(
+        path,
+        time_s=time_s,
+        voltage_V=voltage,
+        current_A=current,
+        instrument="novonix",
+        file_format="novonix",
+        reader=f"lilean novonix; {library_version('pandas')}",
+        units_found=units_found,
+        original_columns=[str(c) for c in df.columns],
+        cycle=cycle,
+        step=step,
+        vendor_charge_capacity_mAh=v_ch,
+        vendor_discharge_capacity_mAh=v_dis,
+        temperature_degC=temp,
+        start_time=start_time,
+        area_cm2=area_cm2,
+        active_mass_mg=mass_mg,
+        notes=notes,
+        extra=extra,
+    )
+
+
+register(
+    Reader(
+        name="novonix",
+        instrument="novonix",
+        extensions=(".csv",),
+        sniff=_sniff,
+        read=read,
+        description="Novonix UHPC CSV ([Summary] / [Protocol] / [Data] sections)",
+    )
+)

@@ -1,0 +1,91 @@
+"""Novonix UHPC CSV reader on the real sample (tests/data/other, see PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lilean.io as lio
+from lilean.errors import FileFormatError
+from lilean.io import novonix
+
+FILE = Path(__file__).parents[2] / "data" / "other" / "sample_data_novonix.csv"
+N_ROWS = 207  # PROVENANCE.md (pyprobe Novonix)
+
+
+def _raw() -> pd.DataFrame:
+    lines = FILE.read_text(encoding="utf-8").splitlines()
+    k = lines.index("[Data]")
+    return pd.read_csv(io.StringIO("\n".join(lines[k + 1 :])))
+
+
+@pytest.fixture(scope="module")
+def cd():
+    return novonix.read(FILE)
+
+
+def test_loads_rows_units(cd):
+    assert lio.detect(FILE).name == "novonix"
+    assert len(cd) == N_ROWS
+    raw = _raw()
+    np.testing.assert_allclose(cd.data["Time [s]"], raw["Run Time (h)"] * 3600)
+    np.testing.assert_allclose(cd.data["Voltage [V]"], raw["Potential (V)"])
+    assert 3.84 < cd.data["Voltage [V]"].min() and cd.data["Voltage [V]"].max() < 4.13
+    assert cd.data["Current [A]"].abs().max() == pytest.approx(0.5, rel=1e-3)
+    assert cd.meta.start_time == "2025-07-19T15:26:20"
+    assert cd.meta.extra["Description"] == "LGM50LT-Co10-1C"
+    assert cd.meta.active_mass_mg is None  # 1.000 g is the UHPC placeholder
+    assert "Temperature [degC]" in cd.data
+
+
+def test_sign(cd):
+    i = cd.data["Current [A]"].to_numpy()
+    assert (i[1:] > 0).all()  # a CC charge at 0.5 A
+    slope = np.polyfit(cd.data["Time [s]"], cd.data["Voltage [V]"], 1)[0]
+    assert slope > 0
+
+
+def test_capacity_agrees_with_novonix(cd):
+    raw = _raw()
+    theirs = float(raw["Capacity (Ah)"].iloc[-1] - raw["Capacity (Ah)"].iloc[0]) * 1e3
+    ours = float(cd.data["Charge capacity [mAh]"].iloc[-1])
+    i = np.clip(cd.data["Current [A]"].to_numpy(), 0, None)
+    # trapezoid error bound |I_b - I_a| dt / 2 per interval; Run Time printed to 1e-7 h
+    dt = np.diff(cd.data["Time [s]"])
+    bound = np.sum(0.5 * np.abs(np.diff(i)) * dt) / 3.6 + i.max() * 0.5e-7 * 3600 / 3.6 * len(dt)
+    assert abs(ours - theirs) <= bound
+    assert abs(ours - theirs) / theirs < 1e-4
+    assert cd.data["Vendor charge capacity [mAh]"].iloc[-1] == pytest.approx(theirs, rel=1e-9)
+
+
+def test_detect_by_content_with_wrong_extension(tmp_path):
+    wrong = tmp_path / "novonix.txt"
+    shutil.copyfile(FILE, wrong)
+    assert lio.detect(wrong).name == "novonix"
+    assert len(lio.read(wrong)) == N_ROWS
+
+
+def test_truncated_and_garbage(tmp_path):
+    text = FILE.read_text(encoding="utf-8")
+    cut = tmp_path / "cut.csv"
+    cut.write_text(text[: text.index("[Data]")], encoding="utf-8")
+    with pytest.raises(FileFormatError, match=r"cut\.csv"):
+        novonix.read(cut)
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(np.random.default_rng(9).bytes(1024))
+    with pytest.raises(FileFormatError, match=r"junk\.csv"):
+        novonix.read(junk)
+    with pytest.raises(FileFormatError, match=r"junk\.csv"):
+        lio.read(junk)
+
+
+def test_input_file_unchanged(cd):
+    before = hashlib.sha256(FILE.read_bytes()).hexdigest()
+    novonix.read(FILE)
+    assert hashlib.sha256(FILE.read_bytes()).hexdigest() == before == cd.meta.source_sha256
