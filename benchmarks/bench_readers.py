@@ -64,8 +64,11 @@ CASES: list[tuple[str, str, Callable[[Path], Any] | None]] = [
     ("neware/nw4-120-6-1-36.ndax", "NewareNDA", ref_newarenda),
     ("neware/neware_uio.csv", "pandas.read_csv", ref_csv),
     ("land/custom_data_002.xlsx", "pandas.read_excel(openpyxl)", ref_excel("Record-Tab")),
-    ("arbin/bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx", "pandas.read_excel(openpyxl)",
-     ref_excel(1)),
+    (
+        "arbin/bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx",
+        "pandas.read_excel(openpyxl)",
+        ref_excel(1),
+    ),
     ("arbin/arbin_example.res", "none installed", None),
     ("maccor/PredictionDiagnostics_000151_test.052", "none installed", None),
 ]

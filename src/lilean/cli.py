@@ -101,18 +101,6 @@ def _main(
     _STATE["debug"] = debug
 
 
-def _load(path: Path, fmt: str | None, mapping: str | None, **meta: float | None) -> Any:
-    from lilean import io
-
-    if mapping:
-        from lilean.io.csv_generic import parse_mapping, read_csv_mapped
-
-        data = read_csv_mapped(path, parse_mapping(mapping))
-        changes = {k: v for k, v in meta.items() if v is not None}
-        return data.with_meta(**changes) if changes else data
-    return io.read(path, fmt, **meta)
-
-
 def _params(path: Path | None) -> Any:
     from lilean.parameters import ParameterSet, default_parameters
 
@@ -128,7 +116,7 @@ def formats(json_out: JsonOpt = False) -> None:
     """List the file formats lilean reads (detected by content)."""
     from lilean import io
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": r.name,
             "instrument": r.instrument,
@@ -141,8 +129,10 @@ def formats(json_out: JsonOpt = False) -> None:
         _emit_json({"formats": rows})
         return
     table = Table("format", "instrument", "extensions", "description")
-    for r in rows:
-        table.add_row(r["name"], r["instrument"], " ".join(r["extensions"]), r["description"])
+    for reader in io.formats():
+        table.add_row(
+            reader.name, reader.instrument, " ".join(reader.extensions), reader.description
+        )
     console.print(table)
 
 
@@ -159,7 +149,9 @@ def info(
     from lilean.schema import CURRENT, VOLTAGE
 
     if mapping:
-        data = _load(file, fmt, mapping)
+        from lilean.api import load_table
+
+        data = load_table(file, mapping=mapping)
     else:
         data = io.read(file, fmt, strict=False)
     d = data.data
@@ -211,7 +203,11 @@ def convert(
     suffix = output.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise OutputError(f"{output}: output must end in .parquet or .csv")
-    data = _load(file, fmt, mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg)
+    from lilean.api import load_table
+
+    data = load_table(
+        file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+    )
     if suffix == ".parquet":
         data.to_parquet(output)
     else:
