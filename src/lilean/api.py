@@ -87,7 +87,10 @@ def analyze_data(
 
             figures.append(("cycle_summary", plot_cycle_summary(cyc.table)))
             figures.append(("voltage", plot_voltage(data, x="capacity")))
-            cycles = sorted(set(data.data["Cycle"]))
+            table = cyc.table
+            cycles = table.loc[table["Complete"], "Cycle"].tolist() or sorted(
+                set(data.data["Cycle"])
+            )
             picks = sorted({cycles[0], cycles[len(cycles) // 2], cycles[-1]})
             curves = [(f"cycle {c}", dqdv(data, c)) for c in picks]
             figures.append(("dqdv", plot_dqdv(curves)))

@@ -1,0 +1,255 @@
+"""Per-cycle capacity, Coulombic efficiency, energy, polarization and retention.
+
+Definitions (per cycle ``n``, from the canonical table):
+
+* ``Q_ch(n)``, ``Q_dis(n)`` [mAh]: the maxima of ``Charge capacity [mAh]`` / ``Discharge capacity
+  [mAh]`` within the cycle (both columns restart at 0 every cycle, see :mod:`lilean.schema`);
+* specific capacity [mAh/g] = ``Q / (m_active / 1000)``, with ``m_active`` in mg (NaN without mass);
+* ``E_ch(n) = (1/3.6) * integral of V * max(I, 0) dt`` and ``E_dis(n)`` with ``max(-I, 0)``, in mWh
+  (V in V, I in A, t in s; trapezoid rule, intervals attributed to the cycle of their later row as
+  for the capacities);
+* mean voltage = ``E / Q`` [V]; ``Voltage gap [V]`` = mean charge voltage - mean discharge voltage
+  (the polarization between the charge and discharge plateaus);
+* **Coulombic efficiency** (a fraction): ``"discharge/charge"`` for cells that charge first (Li ||
+  LFP full cell: the charge puts Li into the anode, the discharge gets back what is left);
+  ``"charge/discharge"`` for cells that discharge first (Li || Cu, anode half-cells: the discharge
+  plates/lithiates the working electrode, the charge strips it). ``"auto"`` picks the convention
+  from the sign of the first non-rest step of the first cycle; the choice is recorded in
+  ``summary.attrs["ce_convention"]`` and :attr:`CyclingResult.ce_convention`. CE is NaN in a cycle
+  where either capacity is zero (incomplete cycle);
+* ``Retention [%]`` = ``100 * Q_dis(n) / Q_dis(reference_cycle)``;
+* ``knee_cycle``: the first complete cycle after the reference cycle whose retention falls below
+  ``knee_threshold_percent`` (80 % by default, the usual end-of-life criterion).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from lilean.analysis._common import (
+    Result,
+    TableLike,
+    frame_to_columns,
+    meta_value,
+    segments,
+    unpack,
+)
+from lilean.errors import LileanError
+from lilean.schema import (
+    CHARGE,
+    CHARGE_CAPACITY,
+    CURRENT,
+    CYCLE,
+    DISCHARGE_CAPACITY,
+    TIME,
+    VOLTAGE,
+)
+
+CEConvention = Literal["discharge/charge", "charge/discharge"]
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "Cycle",
+    "Charge capacity [mAh]",
+    "Discharge capacity [mAh]",
+    "Charge capacity [mAh/g]",
+    "Discharge capacity [mAh/g]",
+    "Coulombic efficiency",
+    "Charge energy [mWh]",
+    "Discharge energy [mWh]",
+    "Mean charge voltage [V]",
+    "Mean discharge voltage [V]",
+    "Voltage gap [V]",
+    "Retention [%]",
+    "Complete",
+)
+
+
+def resolve_ce_convention(data: TableLike, ce_convention: str = "auto") -> CEConvention:
+    """The CE convention for ``data``: the given one, or (``"auto"``) from the first step's sign."""
+    if ce_convention == "discharge/charge":
+        return "discharge/charge"
+    if ce_convention == "charge/discharge":
+        return "charge/discharge"
+    if ce_convention != "auto":
+        raise LileanError(
+            f"ce_convention {ce_convention!r} unknown; expected 'auto', 'discharge/charge' "
+            "or 'charge/discharge'"
+        )
+    frame, _ = unpack(data)
+    segs = segments(frame)
+    if not segs:
+        raise LileanError("cannot choose a CE convention: the table has no charge or discharge")
+    return "discharge/charge" if segs[0].kind == CHARGE else "charge/discharge"
+
+
+def _energies_mWh(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Charge and discharge energy per cycle [mWh] (trapezoid rule, see module docstring)."""
+    t = frame[TIME].to_numpy(dtype=float)
+    v = frame[VOLTAGE].to_numpy(dtype=float)
+    i = frame[CURRENT].to_numpy(dtype=float)
+    cyc = frame[CYCLE].to_numpy()
+    p_ch = v * np.clip(i, 0, None)
+    p_dis = v * np.clip(-i, 0, None)
+    dt = np.diff(t)
+    same = cyc[1:] == cyc[:-1]
+    e_ch = np.where(same, 0.5 * (p_ch[1:] + p_ch[:-1]) * dt / 3.6, 0.0)
+    e_dis = np.where(same, 0.5 * (p_dis[1:] + p_dis[:-1]) * dt / 3.6, 0.0)
+    later = cyc[1:]
+    return (
+        pd.Series(e_ch).groupby(later).sum(),
+        pd.Series(e_dis).groupby(later).sum(),
+    )
+
+
+def cycle_summary(
+    data: TableLike,
+    *,
+    active_mass_mg: float | None = None,
+    reference_cycle: int = 1,
+    ce_convention: str = "auto",
+) -> pd.DataFrame:
+    """One row per cycle: capacities, CE, energies, mean voltages, voltage gap and retention.
+
+    Columns are :data:`SUMMARY_COLUMNS` (``Complete`` is True when both capacities are > 0). The CE
+    convention used is stored in ``summary.attrs["ce_convention"]``. ``active_mass_mg`` defaults to
+    the table's metadata. Raises :class:`LileanError` when ``reference_cycle`` is not in the table
+    or has no discharge capacity.
+    """
+    frame, meta = unpack(data)
+    mass_mg = meta_value(meta, "active_mass_mg", active_mass_mg)
+    convention = resolve_ce_convention(frame, ce_convention)
+    grouped = frame.groupby(CYCLE, sort=True)
+    q_ch = grouped[CHARGE_CAPACITY].max().astype(float)
+    q_dis = grouped[DISCHARGE_CAPACITY].max().astype(float)
+    e_ch, e_dis = _energies_mWh(frame)
+    cycles = q_ch.index
+    e_ch = e_ch.reindex(cycles, fill_value=0.0)
+    e_dis = e_dis.reindex(cycles, fill_value=0.0)
+
+    scale = max(float(q_ch.max()), float(q_dis.max()), 0.0)
+    tiny = 1e-9 * scale if scale > 0 else 0.0
+    complete = (q_ch > tiny) & (q_dis > tiny)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_v_ch = (e_ch / q_ch).where(q_ch > tiny)
+        mean_v_dis = (e_dis / q_dis).where(q_dis > tiny)
+        if convention == "discharge/charge":
+            ce = (q_dis / q_ch).where(complete)
+        else:
+            ce = (q_ch / q_dis).where(complete)
+    if reference_cycle not in q_dis.index:
+        raise LileanError(
+            f"reference_cycle {reference_cycle} is not in the table (cycles "
+            f"{int(cycles.min())}..{int(cycles.max())})"
+        )
+    q_ref = float(q_dis.loc[reference_cycle])
+    if not q_ref > tiny:
+        raise LileanError(f"reference_cycle {reference_cycle} has no discharge capacity")
+    grams = np.nan if mass_mg is None else mass_mg / 1000.0
+    summary = pd.DataFrame(
+        {
+            "Cycle": cycles.to_numpy(dtype=np.int64),
+            "Charge capacity [mAh]": q_ch.to_numpy(),
+            "Discharge capacity [mAh]": q_dis.to_numpy(),
+            "Charge capacity [mAh/g]": q_ch.to_numpy() / grams,
+            "Discharge capacity [mAh/g]": q_dis.to_numpy() / grams,
+            "Coulombic efficiency": ce.to_numpy(dtype=float),
+            "Charge energy [mWh]": e_ch.to_numpy(dtype=float),
+            "Discharge energy [mWh]": e_dis.to_numpy(dtype=float),
+            "Mean charge voltage [V]": mean_v_ch.to_numpy(dtype=float),
+            "Mean discharge voltage [V]": mean_v_dis.to_numpy(dtype=float),
+            "Voltage gap [V]": (mean_v_ch - mean_v_dis).to_numpy(dtype=float),
+            "Retention [%]": 100.0 * q_dis.to_numpy() / q_ref,
+            "Complete": complete.to_numpy(dtype=bool),
+        }
+    )
+    summary.attrs["ce_convention"] = convention
+    summary.attrs["reference_cycle"] = reference_cycle
+    summary.attrs["active_mass_mg"] = mass_mg
+    return summary
+
+
+def knee_cycle(
+    summary: pd.DataFrame, *, reference_cycle: int = 1, threshold_percent: float = 80.0
+) -> int | None:
+    """First complete cycle after ``reference_cycle`` with ``Retention [%] < threshold_percent``."""
+    after = summary[(summary["Cycle"] > reference_cycle) & summary["Complete"]]
+    below = after[after["Retention [%]"] < threshold_percent]
+    return None if below.empty else int(below["Cycle"].iloc[0])
+
+
+class CyclingResult(Result):
+    """Cycle summary plus the scalars of a cycling test.
+
+    :attr:`table` is the summary as a DataFrame; :meth:`to_dict` gives it column-wise under
+    ``"table"`` (``{"Cycle": [...], "Coulombic efficiency": [...], ...}``).
+    """
+
+    table_columns: dict[str, list[Any]] = Field(serialization_alias="table")
+    ce_convention: CEConvention
+    reference_cycle: int
+    knee_threshold_percent: float
+    knee_cycle: int | None
+    n_cycles: int
+    final_cycle: int | None
+    final_retention_percent: float | None
+    final_discharge_capacity_mAh: float | None
+    final_discharge_capacity_mAh_g: float | None
+    mean_coulombic_efficiency: float | None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The cycle summary as a DataFrame (the same columns as :func:`cycle_summary`)."""
+        frame = pd.DataFrame(self.table_columns, columns=list(SUMMARY_COLUMNS))
+        frame = frame.astype({"Cycle": np.int64, "Complete": bool})
+        other = [c for c in SUMMARY_COLUMNS if c not in ("Cycle", "Complete")]
+        frame[other] = frame[other].astype(float)
+        frame.attrs["ce_convention"] = self.ce_convention
+        return frame
+
+
+def analyze_cycling(
+    data: TableLike,
+    *,
+    active_mass_mg: float | None = None,
+    reference_cycle: int = 1,
+    ce_convention: str = "auto",
+    knee_threshold_percent: float = 80.0,
+) -> CyclingResult:
+    """:func:`cycle_summary` plus knee cycle, final retention and mean CE (complete cycles only)."""
+    summary = cycle_summary(
+        data,
+        active_mass_mg=active_mass_mg,
+        reference_cycle=reference_cycle,
+        ce_convention=ce_convention,
+    )
+    complete = summary[summary["Complete"]]
+    last = complete.iloc[-1] if len(complete) else None
+
+    def _num(value: Any) -> float | None:
+        f = float(value)
+        return f if np.isfinite(f) else None
+
+    ce = complete["Coulombic efficiency"].to_numpy(dtype=float)
+    return CyclingResult(
+        table_columns=frame_to_columns(summary),
+        ce_convention=summary.attrs["ce_convention"],
+        reference_cycle=reference_cycle,
+        knee_threshold_percent=knee_threshold_percent,
+        knee_cycle=knee_cycle(
+            summary, reference_cycle=reference_cycle, threshold_percent=knee_threshold_percent
+        ),
+        n_cycles=len(summary),
+        final_cycle=None if last is None else int(last["Cycle"]),
+        final_retention_percent=None if last is None else _num(last["Retention [%]"]),
+        final_discharge_capacity_mAh=None
+        if last is None
+        else _num(last["Discharge capacity [mAh]"]),
+        final_discharge_capacity_mAh_g=None
+        if last is None
+        else _num(last["Discharge capacity [mAh/g]"]),
+        mean_coulombic_efficiency=_num(np.mean(ce)) if ce.size else None,
+    )

@@ -1,0 +1,487 @@
+"""Paper-style figures of cycling tables and analysis results (matplotlib, Agg canvas, no pyplot).
+
+Every function returns a :class:`matplotlib.figure.Figure` in the style of
+:mod:`lilean.plotting.style` (3.5 in single column, labelled axes with units). Functions that
+compare datasets (e.g. Li-Cu vs Li-Ag@Cu) accept either one dataset or a list of ``(label,
+dataset)`` pairs. Nothing is drawn through pyplot, so figures never leak into global state and need
+no display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from lilean.errors import LileanError
+from lilean.plotting.style import (
+    DPI,
+    SINGLE_COLUMN_IN,
+    color_for,
+    figure_size,
+    paper_style,
+)
+from lilean.schema import (
+    CHARGE,
+    CHARGE_CAPACITY,
+    CYCLE,
+    DISCHARGE,
+    DISCHARGE_CAPACITY,
+    STEP_TYPE,
+    TIME,
+    VOLTAGE,
+    CyclingData,
+    atomic_output,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from lilean.analysis.cycling import CyclingResult
+    from lilean.analysis.deposition import DepositionResult
+    from lilean.analysis.symmetric import SymmetricResult
+
+TableLike: TypeAlias = CyclingData | pd.DataFrame
+
+POTENTIAL_LABEL = "Potential vs Li/Li$^+$ [mV]"
+VOLTAGE_LABEL = "Voltage [V]"
+TIME_H_LABEL = "Time [h]"
+CYCLE_LABEL = "Cycle number"
+SAVE_FORMATS = ("png", "svg", "pdf")
+#: default time axis of plot_deposition, in recovery times
+ZOOM_RECOVERY_TIMES = 5.0
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _new_figure(
+    nrows: int = 1, *, width_in: float = SINGLE_COLUMN_IN, aspect: float = 0.75, **kw: Any
+) -> tuple[Figure, Any]:
+    """A figure on an Agg canvas (no pyplot) with ``nrows`` axes stacked vertically."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figure_size(width_in, aspect), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, 1, squeeze=True, **kw)
+    return fig, axes
+
+
+def _frame(data: Any) -> tuple[pd.DataFrame, float | None, float | None]:
+    """(table, area_cm2, active_mass_mg) of a CyclingData or DataFrame."""
+    if isinstance(data, CyclingData):
+        return data.data, data.meta.area_cm2, data.meta.active_mass_mg
+    if isinstance(data, pd.DataFrame):
+        return data, None, None
+    raise LileanError(f"expected a CyclingData or DataFrame to plot, got {type(data).__name__}")
+
+
+def _labelled(items: Any, kinds: tuple[type, ...]) -> list[tuple[str, Any]]:
+    """One object of ``kinds`` -> ``[("", obj)]``; a list of ``(label, obj)`` pairs as is."""
+    if isinstance(items, kinds):
+        return [("", items)]
+    if isinstance(items, Sequence) and not isinstance(items, str):
+        out = []
+        for entry in items:
+            if not (isinstance(entry, tuple) and len(entry) >= 2 and isinstance(entry[0], str)):
+                raise LileanError("expected a dataset or a list of (label, dataset) tuples")
+            out.append(entry)
+        if not out:
+            raise LileanError("nothing to plot: the list of datasets is empty")
+        return out
+    raise LileanError(f"cannot plot an object of type {type(items).__name__}")
+
+
+def _legend(ax: Axes, labels: list[str]) -> None:
+    if any(labels):
+        ax.legend(loc="best")
+
+
+def _time_unit(seconds: float) -> tuple[float, str]:
+    """Divisor and unit for an axis spanning ``seconds``: s, min or h."""
+    if seconds <= 300:
+        return 1.0, "s"
+    if seconds <= 3 * 3600:
+        return 60.0, "min"
+    return 3600.0, "h"
+
+
+# ---- voltage curves ---------------------------------------------------------------------------
+
+
+def plot_voltage(
+    data: TableLike | Sequence[tuple[str, TableLike]],
+    x: Literal["time", "capacity"] = "time",
+    cycles: Sequence[int] | None = None,
+) -> Figure:
+    """Voltage vs time [h] or vs capacity (per cycle, charge and discharge branches).
+
+    ``x="capacity"`` uses the specific capacity [mAh/g] when every dataset has an active mass in its
+    metadata, else the capacity [mAh]. Vs capacity with one dataset, cycles are coloured along
+    ``viridis`` (legend up to 6 cycles, else a colour bar); otherwise each dataset has one colour.
+    ``cycles`` restricts the plotted cycles.
+    """
+    if x not in ("time", "capacity"):
+        raise LileanError(f"x must be 'time' or 'capacity', got {x!r}")
+    sets = _labelled(data, (CyclingData, pd.DataFrame))
+    with paper_style():
+        import matplotlib as mpl
+
+        fig, ax = _new_figure()
+        frames = [(label, *_frame(d)) for label, d in sets]
+        specific = x == "capacity" and all(mass is not None for *_, mass in frames)
+        single = len(frames) == 1
+        cmap = mpl.colormaps["viridis"]
+        for k, (label, frame, _area, mass) in enumerate(frames):
+            if cycles is not None:
+                frame = frame[frame[CYCLE].isin(list(cycles))]
+            if frame.empty:
+                raise LileanError(f"no rows to plot for cycles {list(cycles or [])}")
+            groups = list(frame.groupby(CYCLE, sort=True))
+            by_cycle = single and x == "capacity"  # colour cycles along viridis
+            for j, (cyc, rows) in enumerate(groups):
+                if x == "time":
+                    xs = rows[TIME].to_numpy(dtype=float) / 3600.0
+                    ys = rows[VOLTAGE].to_numpy(dtype=float)
+                else:
+                    parts_x, parts_y = [], []
+                    for kind, col in ((CHARGE, CHARGE_CAPACITY), (DISCHARGE, DISCHARGE_CAPACITY)):
+                        branch = rows[rows[STEP_TYPE] == kind]
+                        q = branch[col].to_numpy(dtype=float)
+                        if specific and mass is not None:
+                            q = q / (mass / 1000.0)
+                        parts_x += [q, [np.nan]]
+                        parts_y += [branch[VOLTAGE].to_numpy(dtype=float), [np.nan]]
+                    xs, ys = np.concatenate(parts_x), np.concatenate(parts_y)
+                color: Any
+                if by_cycle:
+                    color = cmap(j / max(len(groups) - 1, 1))
+                    name = f"cycle {cyc}" if len(groups) <= 6 else None
+                else:
+                    color = color_for(label, k)
+                    name = label if (j == 0 and label) else None
+                ax.plot(xs, ys, color=color, label=name, lw=0.8)
+            if by_cycle and len(groups) > 6:
+                first, last = float(groups[0][0]), float(groups[-1][0])
+                norm = mpl.colors.Normalize(vmin=first, vmax=last)
+                sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+                fig.colorbar(sm, ax=ax, label=CYCLE_LABEL, aspect=30)
+        if x == "time":
+            ax.set_xlabel(TIME_H_LABEL)
+        else:
+            ax.set_xlabel("Specific capacity [mAh g$^{-1}$]" if specific else "Capacity [mAh]")
+        ax.set_ylabel(VOLTAGE_LABEL)
+        handles, _ = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(loc="best")
+    return fig
+
+
+# ---- deposition -------------------------------------------------------------------------------
+
+
+def plot_deposition(
+    data: TableLike | Sequence[tuple[Any, ...]],
+    result: DepositionResult | None = None,
+    *,
+    t_max_s: float | None = None,
+) -> Figure:
+    """Potential [mV] vs time during the first plating step, with the dip and plateau marked.
+
+    ``data`` is one table (``result`` computed when None) or a list of ``(label, data)`` or
+    ``(label, data, result)`` tuples (e.g. Li || Cu vs Li || Ag@Cu). The time axis is zoomed to the
+    nucleation transient and the start of the plateau: ``t_max_s`` defaults to 5 x the recovery
+    time; the potential axis to the range from the dip to the plateau (the open-circuit start is cut
+    off).
+    """
+    from lilean.analysis.deposition import analyze_deposition
+
+    if isinstance(data, (CyclingData, pd.DataFrame)):
+        entries: list[tuple[str, Any, Any]] = [("", data, result)]
+    else:
+        entries = [
+            (str(e[0]), e[1], e[2] if len(e) > 2 else None)
+            for e in _labelled(data, (CyclingData, pd.DataFrame))
+        ]
+    prepared = [
+        (label, d, res if res is not None else analyze_deposition(d)) for label, d, res in entries
+    ]
+    span = t_max_s or max(
+        min(ZOOM_RECOVERY_TIMES * r.recovery_time_s, r.step_duration_s) for _, _, r in prepared
+    )
+    span = max(span, 1e-9)
+    divisor, unit = _time_unit(span)
+    with paper_style():
+        fig, ax = _new_figure()
+        for k, (label, d, res) in enumerate(prepared):
+            frame, *_ = _frame(d)
+            t = frame[TIME].to_numpy(dtype=float) - res.step_start_s
+            keep = (t >= 0) & (t <= min(span, res.step_duration_s))
+            color = color_for(label, k)
+            ax.plot(
+                t[keep] / divisor,
+                frame[VOLTAGE].to_numpy(dtype=float)[keep] * 1e3,
+                color=color,
+                label=label or None,
+            )
+            ax.plot(res.dip_time_s / divisor, res.dip_mV, "v", color=color, ms=4)
+            ax.axhline(res.plateau_mV, color=color, lw=0.6, ls="--")
+            ax.annotate(
+                f"$\\eta_n$ = {res.nucleation_overpotential_mV:.0f} mV",
+                xy=(res.dip_time_s / divisor, res.dip_mV),
+                xytext=(6, -2),
+                textcoords="offset points",
+                fontsize=7,
+                color=color,
+                va="top",
+            )
+        low = min(r.dip_mV for _, _, r in prepared)
+        high = max(r.plateau_mV for _, _, r in prepared)
+        pad = 0.15 * max(high - low, 10.0)
+        ax.set_ylim(low - pad, high + 2 * pad)
+        ax.set_xlim(0, span / divisor)
+        ax.set_xlabel(f"Time [{unit}]")
+        ax.set_ylabel(POTENTIAL_LABEL)
+        _legend(ax, [e[0] for e in prepared])
+    return fig
+
+
+# ---- symmetric cells --------------------------------------------------------------------------
+
+
+def plot_symmetric(
+    data: TableLike | Sequence[tuple[Any, ...]],
+    result: SymmetricResult | None = None,
+) -> Figure:
+    """Two panels: the voltage trace [mV] vs time [h], and the polarization per cycle [mV].
+
+    Failure and short-circuit times are marked by vertical dotted / dash-dot lines. ``data`` is one
+    table (``result`` computed when None) or a list of ``(label, data[, result])`` tuples.
+    """
+    from lilean.analysis.symmetric import analyze_symmetric
+
+    if isinstance(data, (CyclingData, pd.DataFrame)):
+        entries: list[tuple[str, Any, Any]] = [("", data, result)]
+    else:
+        entries = [
+            (str(e[0]), e[1], e[2] if len(e) > 2 else None)
+            for e in _labelled(data, (CyclingData, pd.DataFrame))
+        ]
+    prepared = [
+        (label, d, res if res is not None else analyze_symmetric(d)) for label, d, res in entries
+    ]
+    with paper_style():
+        fig, (ax_v, ax_p) = _new_figure(2, aspect=1.1, sharex=True, height_ratios=[2, 1])
+        for k, (label, d, res) in enumerate(prepared):
+            frame, *_ = _frame(d)
+            color = color_for(label, k)
+            t0 = float(frame[TIME].iloc[0])
+            ax_v.plot(
+                (frame[TIME].to_numpy(dtype=float) - t0) / 3600.0,
+                frame[VOLTAGE].to_numpy(dtype=float) * 1e3,
+                color=color,
+                lw=0.5,
+                label=label or None,
+            )
+            table = res.table
+            if len(table):
+                ax_p.plot(
+                    table["Time [h]"],
+                    table["Polarization [mV]"],
+                    "o",
+                    color=color,
+                    mfc="none",
+                    ms=2.5 if len(table) < 100 else 1.5,
+                )
+            for ax in (ax_v, ax_p):
+                if res.failure_h is not None and res.failure_reason == "polarization":
+                    ax.axvline(res.failure_h, color=color, ls=":", lw=0.8)
+                if res.short_circuit_h is not None:
+                    ax.axvline(res.short_circuit_h, color=color, ls="-.", lw=0.8)
+        ax_v.set_ylabel("Voltage [mV]")
+        ax_p.set_ylabel("Polarization [mV]")
+        pol_max = max(
+            (
+                float(np.nanmax(r.table["Polarization [mV]"].to_numpy(dtype=float)))
+                for *_, r in prepared
+                if r.cycles
+            ),
+            default=0.0,
+        )
+        if np.isfinite(pol_max) and pol_max > 0:
+            ax_p.set_ylim(0, 1.15 * pol_max)
+        ax_p.set_xlabel(TIME_H_LABEL)
+        _legend(ax_v, [e[0] for e in prepared])
+    return fig
+
+
+# ---- cycling summary --------------------------------------------------------------------------
+
+
+def _summary_frame(obj: Any) -> pd.DataFrame:
+    from lilean.analysis.cycling import CyclingResult
+
+    if isinstance(obj, CyclingResult):
+        return obj.table
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    raise LileanError(f"expected a cycle summary DataFrame or CyclingResult, got {type(obj)}")
+
+
+def plot_cycle_summary(
+    summary: pd.DataFrame | CyclingResult | Sequence[tuple[str, Any]],
+) -> Figure:
+    """Discharge capacity (filled, left axis) and Coulombic efficiency [%] (open, right) vs cycle.
+
+    The capacity is specific [mAh/g] when the summary has it (active mass known), else in mAh.
+    Accepts one summary (:func:`~lilean.analysis.cycling.cycle_summary` or a ``CyclingResult``) or a
+    list of ``(label, summary)`` pairs.
+    """
+    from lilean.analysis.cycling import CyclingResult
+
+    sets = [
+        (label, _summary_frame(s)) for label, s in _labelled(summary, (pd.DataFrame, CyclingResult))
+    ]
+    specific = all(s["Discharge capacity [mAh/g]"].notna().any() for _, s in sets)
+    cap_col = "Discharge capacity [mAh/g]" if specific else "Discharge capacity [mAh]"
+    with paper_style():
+        fig, ax = _new_figure()
+        ax_ce = ax.twinx()
+        ax_ce.spines["right"].set_visible(True)
+        for k, (label, s) in enumerate(sets):
+            color = color_for(label, k)
+            ax.plot(s["Cycle"], s[cap_col], "o", color=color, ms=2.5, label=label or None)
+            ax_ce.plot(
+                s["Cycle"], 100 * s["Coulombic efficiency"], "o", color=color, ms=2.5, mfc="none"
+            )
+        ax.set_xlabel(CYCLE_LABEL)
+        ax.set_ylabel(
+            "Discharge capacity [mAh g$^{-1}$]" if specific else "Discharge capacity [mAh]"
+        )
+        ax_ce.set_ylabel("Coulombic efficiency [%]")
+        ax.set_ylim(bottom=0)
+        ce_all = np.concatenate(
+            [100 * s["Coulombic efficiency"].to_numpy(dtype=float) for _, s in sets]
+        )
+        ce_all = ce_all[np.isfinite(ce_all)]
+        if ce_all.size:
+            low = max(0.0, min(80.0, 10 * float(np.floor(ce_all.min() / 10))))
+            ax_ce.set_ylim(low, max(105.0, float(ce_all.max()) + 2))
+        ax_ce.ticklabel_format(axis="y", useOffset=False)
+        _legend(ax, [label for label, _ in sets])
+    return fig
+
+
+# ---- dQ/dV ------------------------------------------------------------------------------------
+
+
+def plot_dqdv(curves: pd.DataFrame | Sequence[tuple[str, pd.DataFrame]]) -> Figure:
+    """dQ/dV [mAh/V] vs voltage: one curve (:func:`~lilean.analysis.dqdv.dqdv`) or labelled ones."""
+    sets = _labelled(curves, (pd.DataFrame,))
+    with paper_style():
+        fig, ax = _new_figure()
+        for k, (label, curve) in enumerate(sets):
+            ax.plot(
+                curve["Voltage [V]"],
+                curve["dQ/dV [mAh/V]"],
+                color=color_for(label, k),
+                label=label or None,
+            )
+        ax.set_xlabel(VOLTAGE_LABEL)
+        ax.set_ylabel("dQ/dV [mAh V$^{-1}$]")
+        _legend(ax, [label for label, _ in sets])
+    return fig
+
+
+# ---- rate capability --------------------------------------------------------------------------
+
+
+def _rate_label(rate: float) -> str:
+    """``"0.5C"``, ``"2C"``: the nearest usual C-rate when within 5 %, else 2 significant digits."""
+    usual = [0.05, 0.1, 0.2, 0.25, 1 / 3, 0.5, *range(1, 21)]
+    nearest = min(usual, key=lambda u: abs(rate - u) / u)
+    if abs(rate - nearest) <= 0.05 * nearest:
+        return "C/3" if nearest == 1 / 3 else f"{nearest:g}C"
+    return f"{rate:.2g}C"
+
+
+def plot_rate(table: pd.DataFrame | Sequence[tuple[str, pd.DataFrame]]) -> Figure:
+    """Block-mean discharge capacity vs cycle for a rate test, each block labelled by its C-rate.
+
+    ``table`` is :func:`~lilean.analysis.rate.rate_table` output (or labelled ones). The capacity is
+    specific [mAh/g] when every table has it.
+    """
+    sets = _labelled(table, (pd.DataFrame,))
+    specific = all(t["Discharge capacity [mAh/g]"].notna().all() for _, t in sets)
+    col = "Discharge capacity [mAh/g]" if specific else "Discharge capacity [mAh]"
+    with paper_style():
+        fig, ax = _new_figure()
+        top = 0.0
+        for k, (label, t) in enumerate(sets):
+            color = color_for(label, k)
+            xs, ys = [], []
+            for _, row in t.iterrows():
+                cycles = list(row["Cycles"])
+                xs += cycles
+                ys += [float(row[col])] * len(cycles)
+            ax.plot(xs, ys, "o", color=color, ms=3, label=label or None)
+            top = max(top, float(np.nanmax(ys)) if ys else 0.0)
+        first = sets[0][1]
+        for _, row in first.iterrows():
+            cycles = list(row["Cycles"])
+            rate = float(row["C-rate"])
+            text = (
+                _rate_label(rate)
+                if np.isfinite(rate)
+                else f"{1e3 * float(row['Current [A]']):.2g} mA"
+            )
+            ax.annotate(
+                text,
+                xy=(0.5 * (cycles[0] + cycles[-1]), float(row[col])),
+                xytext=(0, 5),
+                textcoords="offset points",
+                ha="center",
+                fontsize=6,
+            )
+        ax.set_xlabel(CYCLE_LABEL)
+        ax.set_ylabel(
+            "Discharge capacity [mAh g$^{-1}$]" if specific else "Discharge capacity [mAh]"
+        )
+        ax.set_ylim(0, 1.15 * top if top > 0 else None)
+        _legend(ax, [label for label, _ in sets])
+    return fig
+
+
+# ---- output -----------------------------------------------------------------------------------
+
+
+def save_figure(
+    fig: Figure, stem: str | Path, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
+    """Write ``fig`` as ``<stem>.<format>`` for each format, atomically (temp file + rename).
+
+    PNG at 300 dpi; SVG and PDF carry no creation date, so the same figure gives the same file.
+    Returns the written paths.
+    """
+    stem = Path(stem)
+    unknown = [f for f in formats if f not in SAVE_FORMATS]
+    if unknown:
+        raise LileanError(f"unknown figure format(s) {unknown}; expected some of {SAVE_FORMATS}")
+    metadata: dict[str, dict[str, Any]] = {
+        "png": {"Software": None},
+        "svg": {"Date": None, "Creator": None},
+        "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+    }
+    written: list[Path] = []
+    with paper_style():
+        for fmt in formats:
+            path = stem.parent / f"{stem.name}.{fmt}"
+            with atomic_output(path) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata[fmt])
+            written.append(path)
+    return written
