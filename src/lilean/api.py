@@ -48,15 +48,23 @@ def analyze_data(
     """Run one analysis on a table and return a JSON-ready dict (``kind`` and ``file`` included).
 
     kind: ``deposition``, ``symmetric``, ``cycling``, ``rate`` or ``auto`` (detected from the
-    current/voltage pattern). ``plot_dir``: also write the matching figures (PNG + SVG) there.
+    current/voltage pattern; when the pattern fits none of them, e.g. a rest-only or single-step
+    file, the per-cycle summary is computed and ``kind_note`` says why). ``plot_dir``: also write the matching figures (PNG + SVG) there.
     """
     from lilean.analysis.kind import detect_kind
 
+    note = None
     if kind == "auto":
-        kind = detect_kind(data)
+        try:
+            kind = detect_kind(data)
+        except LileanError as exc:
+            # any file has a per-cycle summary; say why nothing more specific was computed
+            kind, note = "cycling", f"{exc}; showing the per-cycle summary"
     if kind not in ANALYSIS_KINDS:
         raise LileanError(f"unknown analysis kind {kind!r}; expected one of {ANALYSIS_KINDS}")
     out: dict[str, Any] = {"kind": kind, "file": data.meta.source_file}
+    if note:
+        out["kind_note"] = note
     figures: list[Any] = []
     if kind == "deposition":
         from lilean.analysis.deposition import analyze_deposition

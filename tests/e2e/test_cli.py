@@ -94,3 +94,22 @@ def test_convert_refuses_to_overwrite_input(tmp_path):
     proc = run("convert", str(src), "-o", str(src), check=False)
     assert proc.returncode == 2 and "refusing to overwrite" in proc.stderr
     assert src.read_bytes() == before
+
+
+CYCLER_FILES = sorted(
+    p
+    for sub in ("arbin", "biologic", "land", "maccor", "neware", "other")
+    for p in (DATA / sub).iterdir()
+    if p.suffix.lower() not in {".yml"} and not p.name.endswith("_Metadata.csv")
+)
+
+
+@pytest.mark.parametrize("path", CYCLER_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_real_file_converts_and_analyses(path, tmp_path):
+    out = tmp_path / "t.parquet"
+    run("convert", str(path), "-o", str(out))
+    res = json.loads(run("analyze", str(path), "--json", "--plot", str(tmp_path)).stdout)
+    assert res["kind"] in {"deposition", "symmetric", "cycling", "rate"}
+    assert res["figures"], "analysis wrote no figure"
+    for fig in res["figures"]:
+        assert Path(fig).stat().st_size > 1000

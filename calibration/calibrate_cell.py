@@ -1,0 +1,266 @@
+"""Calibrate the few free Li-lean anode parameters per substrate and write them to anode.toml.
+
+Targets (``tests/data/targets.json``, restated from Zhang et al., ACS Appl. Energy Mater. 6, 6338
+(2023)):
+
+* ``full_cell_np25_1C_300cycles.cu``: 9 % retention after 300 cycles at 1 C, N/P = 25, with the
+  collapse starting near cycle 150 -> ``cu.corrosion_rate_mAh_cm2_h`` (when the reservoir runs out)
+  and ``cu.cycling_loss_fraction`` (how fast the capacity then falls);
+* ``full_cell_np25_1C_300cycles.ag-cu``: 81 % retention -> ``ag-cu.specific_area_cm2_per_mAh``
+  (the Li/electrolyte contact area per mAh of reservoir). The loss fraction and the corrosion rate
+  per unit area are the Cu values: same Li, same electrolyte; the substrate changes the contact
+  area (dense Li in the Ag plumes vs mossy Li on Cu, ``cu.specific_area_cm2_per_mAh`` assumed 1),
+  not the chemistry;
+* ``symmetric.1mA_1mAh.cu``: polarization rises markedly after ~60 h -> the interphase resistance
+  growth ``cu.sei_resistivity_ohm_cm2_per_mAh`` such that the Li-Cu polarization doubles at
+  ``SYMMETRIC_FAILURE_TARGET_H``;
+* ``symmetric.0.5mA_0.5mAh.ag-cu``: stable for 320 h -> ``ag-cu.sei_resistivity_ohm_cm2_per_mAh``
+  such that the polarization grows by ``SYMMETRIC_AG_GROWTH_TARGET`` over the 320 h.
+
+* ``nucleation_1mA_cm2`` growth plateau (-62 mV) -> ``exchange_current_density_mA_cm2`` in closed
+  form (:func:`exchange_current_from_plateau`).
+
+Everything else is literature, measured or assumed (see ``anode.toml``). Run from the repository root::
+
+    .venv/bin/python calibration/calibrate_cell.py [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import brentq, least_squares
+
+ROOT = Path(__file__).resolve().parents[1]
+TOML = ROOT / "src/lilean/parameters/sets/Zhang2023/anode.toml"
+TARGETS = ROOT / "tests/data/targets.json"
+SCRIPT = "calibration/calibrate_cell.py"
+#: "rises markedly after about 60 h": the 2x-polarization failure is placed 10 h after that onset
+SYMMETRIC_FAILURE_TARGET_H = 70.0
+#: "stable for 320 h (no marked polarization growth)" at 0.5 mA/cm2: final / initial polarization,
+#: midway between no growth (1) and the 2x failure criterion
+SYMMETRIC_AG_GROWTH_TARGET = 1.5
+#: collapse onset: first cycle (after formation) whose retention is below this
+COLLAPSE_RETENTION_PERCENT = 95.0
+
+
+def _params(changes: dict[str, float]):  # type: ignore[no-untyped-def]
+    from lilean.parameters import default_parameters
+
+    return default_parameters().replace(changes)
+
+
+def full_cell(changes: dict[str, float], substrate: str) -> np.ndarray:
+    from lilean.simulate import simulate_cycling
+
+    sim = simulate_cycling(
+        _params(changes),
+        substrate,
+        cathode_loading_mAh_cm2=0.4,
+        li_inventory_mAh_cm2=10.0,
+        c_rate=1.0,
+        cycles=300,
+    )
+    return np.asarray(sim.to_dict()["discharge_capacity_mAh_g"], dtype=float)
+
+
+def collapse_cycle(q: np.ndarray) -> float:
+    """First cycle (1-based) with retention below COLLAPSE_RETENTION_PERCENT, linearly interpolated."""
+    ret = 100.0 * q / q[0]
+    below = np.flatnonzero(ret < COLLAPSE_RETENTION_PERCENT)
+    if below.size == 0:
+        return float(q.size + 50)
+    k = int(below[0])
+    if k == 0:
+        return 1.0
+    r0, r1 = ret[k - 1], ret[k]
+    return float(k + (r0 - COLLAPSE_RETENTION_PERCENT) / (r0 - r1))
+
+
+def exchange_current_from_plateau(targets: dict, substrate: str) -> float:
+    """Closed form: the growth plateau of Li || substrate deposition at 1 mA/cm^2 (both electrodes Li
+    once covered) is ``|E| = 2 (2RT/F) asinh(J / 2 i0) + J (2 R_SEI0 + R_sep)`` [V]; solve for i0.
+
+    ``R_SEI0`` and ``R_sep`` (= L N_M / kappa) are the set's values (assumed / literature).
+    """
+    import math
+
+    from lilean.models.anode import F_C_MOL, R_J_MOL_K, separator_resistance_ohm_cm2
+    from lilean.parameters import default_parameters
+
+    params = default_parameters()
+    anode = params.substrate(substrate).anode
+    j = 1.0  # mA/cm^2, the study's nucleation current density
+    plateau_V = abs(float(targets["nucleation_1mA_cm2"][substrate]["plateau_mV"])) * 1e-3
+    r_sep = separator_resistance_ohm_cm2(anode, params.cell.separator_thickness_um.value)
+    ohmic_V = j * (2.0 * anode.sei_resistance_ohm_cm2.value + r_sep) * 1e-3
+    thermal_V = 2.0 * R_J_MOL_K * (params.cell.temperature_C.value + 273.15) / F_C_MOL
+    x = math.sinh((plateau_V - ohmic_V) / (2.0 * thermal_V))
+    return j / (2.0 * x)
+
+
+def calibrate(targets: dict) -> dict[str, dict[str, float]]:
+    i0 = {s: exchange_current_from_plateau(targets, s) for s in ("cu", "ag-cu")}
+    print(f"exchange current density from the -62 mV plateau: {i0}")
+    fc = targets["full_cell_np25_1C_300cycles"]
+    cu_ret = float(fc["cu"]["retention_percent"])
+    cu_onset = float(fc["cu"]["collapse_starts_near_cycle"])
+    ag_ret = float(fc["ag-cu"]["retention_percent"])
+
+    # ---- cu: (corrosion rate, loss fraction) -> (collapse onset, final retention) ----------
+    def residual(x: np.ndarray) -> np.ndarray:
+        k_corr, eps = float(np.exp(x[0])), float(np.exp(x[1]))
+        ch = {
+            "substrates.cu.anode.corrosion_rate_mAh_cm2_h": k_corr,
+            "substrates.cu.anode.cycling_loss_fraction": eps,
+        }
+        q = full_cell(ch, "cu")
+        return np.array(
+            [(collapse_cycle(q) - cu_onset) / 10.0, (100 * q[-1] / q[0] - cu_ret) / 2.0]
+        )
+
+    fit = least_squares(
+        residual, x0=np.log([0.0077, 0.01]), diff_step=0.05, xtol=1e-3, ftol=1e-3, max_nfev=40
+    )
+    k_corr, eps_cu = (float(v) for v in np.exp(fit.x))
+    print(f"cu: corrosion {k_corr:.5g} mAh/cm2/h, loss fraction {eps_cu:.5g}, residual {fit.fun}")
+
+    # ---- ag-cu: same chemistry (loss fraction, corrosion per area); fit its contact area ----
+    def ag(s_area: float) -> float:
+        q = full_cell(
+            {
+                "substrates.ag-cu.anode.corrosion_rate_mAh_cm2_h": k_corr,
+                "substrates.ag-cu.anode.cycling_loss_fraction": eps_cu,
+                "substrates.ag-cu.anode.specific_area_cm2_per_mAh": s_area,
+            },
+            "ag-cu",
+        )
+        return 100.0 * q[-1] / q[0] - ag_ret
+
+    s_ag = float(brentq(ag, 0.0, 1.0, xtol=1e-5))
+    print(f"ag-cu: specific contact area {s_ag:.5g} cm2/mAh (cu: assumed 1)")
+
+    # ---- shared interphase resistance growth -> Li-Cu symmetric failure time --------------
+    from lilean.simulate import simulate_symmetric
+
+    base = {
+        "substrates.cu.anode.corrosion_rate_mAh_cm2_h": k_corr,
+        "substrates.cu.anode.cycling_loss_fraction": eps_cu,
+    }
+
+    def sym(rho: float) -> float:
+        p = _params({**base, "substrates.cu.anode.sei_resistivity_ohm_cm2_per_mAh": rho})
+        out = simulate_symmetric(p, "cu", 1.0, 1.0, 100.0).to_dict()
+        fail = out["failure_h"] if out["failure_h"] is not None else 200.0
+        return float(fail) - SYMMETRIC_FAILURE_TARGET_H
+
+    rho = float(brentq(sym, 1.0, 200.0, xtol=1e-2))
+    print(f"cu: sei resistivity {rho:.4g} ohm cm2 per mAh/cm2")
+
+    base_ag = {
+        "substrates.ag-cu.anode.corrosion_rate_mAh_cm2_h": k_corr,
+        "substrates.ag-cu.anode.cycling_loss_fraction": eps_cu,
+        "substrates.ag-cu.anode.specific_area_cm2_per_mAh": s_ag,
+    }
+
+    def sym_ag(rho_ag: float) -> float:
+        p = _params({**base_ag, "substrates.ag-cu.anode.sei_resistivity_ohm_cm2_per_mAh": rho_ag})
+        pol = simulate_symmetric(p, "ag-cu", 0.5, 0.5, 320.0).to_dict()["polarization_mV"]
+        return float(pol[-1] / min(pol[:3])) - SYMMETRIC_AG_GROWTH_TARGET
+
+    rho_ag = float(brentq(sym_ag, 0.0, rho, xtol=1e-3))
+    print(f"ag-cu: sei resistivity {rho_ag:.4g} ohm cm2 per mAh/cm2")
+    return {
+        "cu": {
+            "exchange_current_density_mA_cm2": i0["cu"],
+            "corrosion_rate_mAh_cm2_h": k_corr,
+            "cycling_loss_fraction": eps_cu,
+            "sei_resistivity_ohm_cm2_per_mAh": rho,
+        },
+        "ag-cu": {
+            "exchange_current_density_mA_cm2": i0["ag-cu"],
+            "corrosion_rate_mAh_cm2_h": k_corr,
+            "cycling_loss_fraction": eps_cu,
+            "specific_area_cm2_per_mAh": s_ag,
+            "sei_resistivity_ohm_cm2_per_mAh": rho_ag,
+        },
+    }
+
+
+SOURCES = {
+    "exchange_current_density_mA_cm2": (
+        "closed form from targets.json nucleation_1mA_cm2 plateau (-62 mV at 1 mA/cm^2, Li on both "
+        "electrodes): 62 mV = 2 (2RT/F) asinh(J / 2 i0) + J (2 R_SEI0 + R_sep); ~1 mA/cm^2 is typical "
+        f"of Li in carbonates (Chen et al. 2017); computed by {SCRIPT}"
+    ),
+    "corrosion_rate_mAh_cm2_h": (
+        "targets.json full_cell_np25_1C_300cycles.cu (collapse near cycle 150, 9 % retention; Cu "
+        "value used for both substrates: same Li/electrolyte chemistry per area; Boyle et al., "
+        f"Nat. Energy 6, 487 (2021)); fitted by {SCRIPT}"
+    ),
+    "cycling_loss_fraction": (
+        "targets.json full_cell_np25_1C_300cycles.cu (9 % retention, collapse near cycle 150: the "
+        "slow fall after the reservoir runs out); Cu value used for both substrates (intrinsic loss "
+        f"on fresh Li, same electrolyte); fitted by {SCRIPT}"
+    ),
+    "specific_area_cm2_per_mAh": (
+        "targets.json full_cell_np25_1C_300cycles.ag-cu (81 % retention after 300 cycles) with the "
+        "Cu chemistry (loss fraction, corrosion rate per area): Li hosted in the 3D Ag plumes exposes "
+        f"far less area than mossy Li on Cu (assumed 1 cm2/mAh); fitted by {SCRIPT}"
+    ),
+    "sei_resistivity_ohm_cm2_per_mAh": {
+        "cu": "targets.json symmetric.1mA_1mAh.cu (polarization rises markedly after ~60 h; 2x at "
+        f"{SYMMETRIC_FAILURE_TARGET_H:g} h); fitted by {SCRIPT}",
+        "ag-cu": "targets.json symmetric.0.5mA_0.5mAh.ag-cu (stable for 320 h: polarization "
+        f"x{SYMMETRIC_AG_GROWTH_TARGET:g} at 320 h, half the 2x failure growth); lower than on Cu, "
+        "consistent with a LiF-rich SEI from the AgCuF3 in the plumes (Zhang2023 EDS: F); "
+        f"fitted by {SCRIPT}",
+    },
+}
+
+
+def write_toml(values: dict[str, dict[str, float]], path: Path = TOML) -> None:
+    """Rewrite the calibrated entries of ``anode.toml`` in place (other lines untouched)."""
+    current = tomllib.loads(path.read_text())
+    lines = path.read_text().splitlines()
+    table = None
+    out = []
+    for line in lines:
+        head = re.match(r'^\[\s*"?([\w-]+)"?\s*\]', line)
+        if head:
+            table = head.group(1)
+        key = line.split("=", 1)[0].strip() if "=" in line and not line.startswith("#") else None
+        if table in values and key in values[table]:
+            old = current[table][key]
+            src = SOURCES[key]
+            src = src[table] if isinstance(src, dict) else src
+            line = (
+                f"{key} = {{ value = {values[table][key]:.6g}, unit = {json.dumps(old['unit'])}, "
+                f'kind = "calibrated", source = {json.dumps(src)}, '
+                f"description = {json.dumps(old.get('description', ''))} }}"
+            )
+        out.append(line)
+    path.write_text("\n".join(out) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dry-run", action="store_true", help="print the values, do not write")
+    args = ap.parse_args(argv)
+    targets = json.loads(TARGETS.read_text())
+    values = calibrate(targets)
+    print(json.dumps(values, indent=2))
+    if not args.dry_run:
+        write_toml(values)
+        print(f"wrote {TOML.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

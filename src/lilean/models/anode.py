@@ -1,0 +1,320 @@
+"""Li-lean anode: Li inventory bookkeeping, interface resistance and protrusion growth on a substrate.
+
+State (per electrode, per geometric cm^2; a float64 array, see the ``S_*`` indices)
+-------------------------------------------------------------------------------
+``Q_act``   active Li reservoir on the substrate [mAh/cm^2] (1 mAh/cm^2 = 4.85 um of dense Li)
+``Q_dead``  electrically isolated ("dead") Li metal [mAh/cm^2]
+``Q_sei``   Li bound in the SEI [mAh/cm^2]
+``L_prot``  protrusion (dendrite) length [um]; the cell shorts when it exceeds ``L_short``
+plus the charge and time since the current last changed sign (for transients and Sand's time).
+
+Inventory equations (J = |i| in mA/cm^2, dq = J dt / 3600 in mAh/cm^2)
+-----------------------------------------------------------------------
+Contact-area factors (relative to the geometric area, ``m`` = this electrode's heterogeneity factor,
+``theta = Q_act / (Q_act + q_cov)`` the substrate coverage)::
+
+    a_fresh = m (1 + k_dead Q_dead)                        (fresh surface made per mAh cycled)
+    a_corr  = m theta (1 + s Q_act + k_dead Q_dead)        (Li/electrolyte area of the reservoir)
+
+``s`` (cm^2/mAh) is large for the mossy, high-area Li on bare Cu and small for the dense Li hosted in
+the Ag plumes of Ag@Cu
+(Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023); Adams et al., Adv. Energy Mater. 8, 1702097
+(2018): Li-on-Cu Coulombic efficiency 80-95 % in carbonates). ``k_dead`` makes both grow with the porous
+dead-Li layer (Chen et al., J. Mater. Chem. A 5, 11671 (2017)).
+
+* plating ``dq``: ``Q_act += dq (1 - eps a_fresh (1 - f_dead))``, ``Q_sei += dq eps a_fresh (1 - f_dead)``
+  (part of the electrons reduce electrolyte on the freshly exposed Li: SEI);
+* stripping ``dq``: ``Q_act -= dq (1 + eps a_fresh f_dead)``, ``Q_dead += dq eps a_fresh f_dead``
+  (part of the Li loses electronic contact: dead Li; Fang et al., Nature 572, 511 (2019));
+* calendar corrosion, at rest and under current (Boyle et al., Nat. Energy 6, 487 (2021)):
+  ``dQ_act/dt = -k_corr a_corr``, ``dQ_sei/dt = +k_corr a_corr`` (per hour).
+
+Every term moves Li between pools (or to/from the cathode through the external circuit), so
+``Q_act + Q_dead + Q_sei + Li in the cathode`` is conserved exactly; all losses are >= 0.
+Stripping can never take more than ``Q_act``: :func:`anode_step` returns the charge actually passed,
+and a shortfall means the reservoir is exhausted (the full cell then ends the step at its cut-off).
+
+Overpotential (V, positive for oxidation = stripping)
+------------------------------------------------------
+``eta = (2RT/F) asinh(i / (2 i0 theta)) + i (R_SEI0 + rho_SEI Q_sei) [+ i R_dead on stripping]
++ transient``, with Butler-Volmer (alpha = 0.5) kinetics on Li metal, an interphase resistance that
+grows with the SEI Li, and tortuous transport through the porous dead-Li layer while stripping the Li
+beneath it (Chen et al. 2017)::
+
+    R_dead = L_dead tau / (kappa eps_p),  L_dead = 4.85e-4 cm * Q_dead / (1 - eps_p)
+
+The start of each half-cycle carries a peak ``eta * h exp(-q_half / q_tr)`` (nucleation of new Li and
+pits; Chen et al. 2017). Units: i in mA/cm^2, R in ohm cm^2 (mA/cm^2 * ohm cm^2 = mV -> 1e-3 V).
+
+Protrusions and shorts (Sand's time; Bai et al., Energy Environ. Sci. 9, 3221 (2016))
+-------------------------------------------------------------------------------------
+At deposit hot spots the local current density is ``h_s J``; once the time since plating began exceeds
+the local Sand's time ``t_S = t_1 / (h_s J)^2`` (``t_1`` = Sand's time at 1 mA/cm^2), Li grows at tips:
+``dL = g dq``; stripping removes ``r g dq``. The cell shorts when ``L_prot > L_short`` where
+``L_short = L_sep exp(sigma xi)``, ``xi ~ N(0, 1)`` drawn from the seeded generator.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from lilean.parameters.anode import AnodeParameters
+
+F_C_MOL = 96485.33212
+R_J_MOL_K = 8.314462618
+LI_UM_PER_MAH_CM2 = 4.85  # dense Li: 1 mAh/cm^2 = 3.6 C/cm^2 / F * 13.0 cm^3/mol = 4.85 um
+
+# ---- state indices ------------------------------------------------------------------------
+S_ACT, S_DEAD, S_SEI, S_PROT, S_SHORT, S_QHALF, S_THALF, S_SIGN, S_AREA, S_LSHORT = range(10)
+N_STATE = 10
+
+# ---- parameter-vector indices ---------------------------------------------------------------
+(
+    P_EPS,
+    P_FDEAD,
+    P_KCORR,
+    P_SAREA,
+    P_KDEAD,
+    P_QCOV,
+    P_I0,
+    P_RSEI0,
+    P_RHOSEI,
+    P_POR,
+    P_TAU,
+    P_KAPPA,
+    P_OVERSHOOT,
+    P_QTR,
+    P_GROWTH,
+    P_RETRACT,
+    P_TSAND,
+    P_HOTSPOT,
+    P_RSHORT,
+    P_THERMAL,
+) = range(20)
+N_PARAM = 20
+
+
+def drop_stale_numba_cache(module_file: str, *dependencies: str) -> None:
+    """Delete ``module_file``'s numba cache files that are older than any of ``dependencies``.
+
+    numba's on-disk cache (``cache=True``) is keyed on the defining file only, so a kernel that calls
+    njit functions of another module keeps the *old* callee code after that module changes. Called at
+    import by the modules whose kernels call into :mod:`lilean.models.anode` /
+    :mod:`lilean.models.cathode`. Only the default cache location (``__pycache__`` beside the source)
+    is handled; errors (read-only trees, races) are ignored: numba then recompiles or reuses.
+    """
+    here = Path(module_file)
+    cache_dir = here.parent / "__pycache__"
+    try:
+        newest = max(Path(d).stat().st_mtime for d in dependencies)
+        for f in cache_dir.glob(f"{here.stem}.*.nb[ic]"):
+            if f.stat().st_mtime < newest:
+                f.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        return
+
+
+def anode_parameter_vector(anode: AnodeParameters, *, temperature_C: float = 25.0) -> np.ndarray:
+    """Flat float64 vector of the anode parameters for the numba kernels (``P_*`` indices).
+
+    ``P_THERMAL`` holds ``2RT/F`` in V at ``temperature_C``.
+    """
+    v = anode.values()
+    p = np.zeros(N_PARAM)
+    p[P_EPS] = v["cycling_loss_fraction"]
+    p[P_FDEAD] = v["dead_li_fraction"]
+    p[P_KCORR] = v["corrosion_rate_mAh_cm2_h"]
+    p[P_SAREA] = v["specific_area_cm2_per_mAh"]
+    p[P_KDEAD] = v["dead_li_area_factor_cm2_per_mAh"]
+    p[P_QCOV] = v["coverage_capacity_mAh_cm2"]
+    p[P_I0] = v["exchange_current_density_mA_cm2"]
+    p[P_RSEI0] = v["sei_resistance_ohm_cm2"]
+    p[P_RHOSEI] = v["sei_resistivity_ohm_cm2_per_mAh"]
+    p[P_POR] = v["dead_li_porosity"]
+    p[P_TAU] = v["dead_li_tortuosity"]
+    p[P_KAPPA] = v["electrolyte_conductivity_mS_cm"] * 1e-3  # S/cm
+    p[P_OVERSHOOT] = v["transient_overshoot"]
+    p[P_QTR] = v["transient_charge_mAh_cm2"]
+    p[P_GROWTH] = v["dendrite_growth_um_per_mAh"]
+    p[P_RETRACT] = v["dendrite_retraction"]
+    p[P_TSAND] = v["sand_time_1mA_s"]
+    p[P_HOTSPOT] = v["hotspot_factor"]
+    p[P_RSHORT] = v["short_resistance_ohm_cm2"]
+    p[P_THERMAL] = 2.0 * R_J_MOL_K * (temperature_C + 273.15) / F_C_MOL
+    return p
+
+
+def separator_resistance_ohm_cm2(anode: AnodeParameters, separator_thickness_um: float) -> float:
+    """Ionic resistance of the electrolyte-filled separator: ``R = L N_M / kappa`` [ohm cm^2]."""
+    v = anode.values()
+    return (
+        separator_thickness_um
+        * 1e-4
+        * v["separator_macmullin"]
+        / (v["electrolyte_conductivity_mS_cm"] * 1e-3)
+    )
+
+
+def initial_anode_state(
+    anode: AnodeParameters,
+    li_mAh_cm2: float,
+    rng: np.random.Generator,
+    *,
+    separator_thickness_um: float = 25.0,
+    deposition_current_density_mA_cm2: float | None = None,
+    temperature_C: float = 25.0,
+) -> np.ndarray:
+    """A fresh Li-lean electrode; heterogeneity ``m`` and short threshold are drawn from ``rng``
+    (lognormal, sigmas ``electrode_heterogeneity`` and ``short_threshold_spread``).
+
+    Without ``deposition_current_density_mA_cm2`` the electrode holds exactly ``li_mAh_cm2`` of active
+    Li. With it, the study's pre-deposition is simulated: ``li_mAh_cm2`` is *electrodeposited* onto
+    the bare substrate at that current density (:func:`anode_step`, 200 steps), so the losses of the
+    deposition itself (SEI on the fresh deposit, corrosion during the hours it takes) are booked and
+    ``Q_act`` starts a little below ``li_mAh_cm2``. The electrode is then assembled against a fresh
+    separator: protrusion length and half-cycle counters restart at zero.
+    """
+    v = anode.values()
+    s = np.zeros(N_STATE)
+    s[S_AREA] = float(np.exp(v["electrode_heterogeneity"] * rng.standard_normal()))
+    s[S_LSHORT] = separator_thickness_um * float(
+        np.exp(v["short_threshold_spread"] * rng.standard_normal())
+    )
+    if deposition_current_density_mA_cm2 is None:
+        s[S_ACT] = li_mAh_cm2
+        return s
+    if not deposition_current_density_mA_cm2 > 0:
+        from lilean.errors import ParameterError
+
+        raise ParameterError(
+            f"deposition current density = {deposition_current_density_mA_cm2} mA/cm^2, expected > 0"
+        )
+    p = anode_parameter_vector(anode, temperature_C=temperature_C)
+    n = 200
+    dt = li_mAh_cm2 / deposition_current_density_mA_cm2 * 3600.0 / n
+    for _ in range(n):
+        anode_step(s, p, -deposition_current_density_mA_cm2, dt)
+    s[S_PROT] = 0.0
+    s[S_SHORT] = 0.0
+    s[S_QHALF] = 0.0
+    s[S_THALF] = 0.0
+    s[S_SIGN] = 0.0
+    return s
+
+
+@njit(cache=True)
+def coverage(state: np.ndarray, p: np.ndarray) -> float:
+    """Substrate coverage ``theta = Q_act / (Q_act + q_cov)`` (dimensionless, 0..1)."""
+    q = max(state[S_ACT], 0.0)
+    return q / (q + p[P_QCOV])
+
+
+@njit(cache=True)
+def fresh_area_factor(state: np.ndarray, p: np.ndarray) -> float:
+    """``a_fresh = m (1 + k_dead Q_dead)``: fresh Li surface per mAh cycled, relative to flat."""
+    return state[S_AREA] * (1.0 + p[P_KDEAD] * state[S_DEAD])
+
+
+@njit(cache=True)
+def corrosion_area_factor(state: np.ndarray, p: np.ndarray) -> float:
+    """``a_corr = m theta (1 + s Q_act + k_dead Q_dead)``: Li/electrolyte area of the reservoir."""
+    return (
+        state[S_AREA]
+        * coverage(state, p)
+        * (1.0 + p[P_SAREA] * max(state[S_ACT], 0.0) + p[P_KDEAD] * state[S_DEAD])
+    )
+
+
+@njit(cache=True)
+def dead_layer_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
+    """``R_dead = L_dead tau / (kappa eps_p)`` with ``L_dead = 4.85e-4 cm Q_dead / (1 - eps_p)``."""
+    thickness_cm = LI_UM_PER_MAH_CM2 * 1e-4 * state[S_DEAD] / (1.0 - p[P_POR])
+    return thickness_cm * p[P_TAU] / (p[P_KAPPA] * p[P_POR])
+
+
+@njit(cache=True)
+def interface_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
+    """``R_SEI0 + rho_SEI Q_sei`` [ohm cm^2] (both half-cycles)."""
+    return p[P_RSEI0] + p[P_RHOSEI] * state[S_SEI]
+
+
+@njit(cache=True)
+def anode_overpotential_V(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float) -> float:
+    """Electrode potential vs Li/Li+ [V] at oxidation current density ``i_ox_mA_cm2`` (+ = stripping).
+
+    ``eta = (2RT/F) asinh(i / (2 i0 theta)) + i R(i) * 1e-3`` plus the start-of-half-cycle peak
+    (see the module docstring). Zero current gives zero (no transient at rest).
+    """
+    i = i_ox_mA_cm2
+    if i == 0.0:
+        return 0.0
+    theta = max(coverage(state, p), 1e-12)
+    eta_bv = p[P_THERMAL] * math.asinh(i / (2.0 * p[P_I0] * theta))
+    r = interface_resistance_ohm_cm2(state, p)
+    if i > 0.0:
+        r += dead_layer_resistance_ohm_cm2(state, p)
+    eta = eta_bv + i * r * 1e-3
+    # start-of-half-cycle peak; the charge counter restarts when the current changes sign
+    q_half = state[S_QHALF] if state[S_SIGN] * i > 0.0 else 0.0
+    eta *= 1.0 + p[P_OVERSHOOT] * state[S_AREA] * math.exp(-q_half / p[P_QTR])
+    return eta
+
+
+@njit(cache=True)
+def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float) -> float:
+    """Advance one electrode by ``dt_s`` at oxidation current density ``i_ox_mA_cm2`` (in place).
+
+    Returns the charge actually passed [mAh/cm^2, signed like the current]: during stripping it is
+    limited by the active Li left, ``Q_act / (1 + eps a_fresh f_dead)``.
+    """
+    i = i_ox_mA_cm2
+    sign = 1.0 if i > 0.0 else (-1.0 if i < 0.0 else 0.0)
+    if sign != state[S_SIGN]:  # a new half-cycle (or a rest): transients and Sand's clock restart
+        state[S_QHALF] = 0.0
+        state[S_THALF] = 0.0
+        state[S_SIGN] = sign
+    dq = abs(i) * dt_s / 3600.0
+    eps = min(p[P_EPS] * fresh_area_factor(state, p), 0.99)
+    passed = 0.0
+    if i < 0.0:  # plating
+        to_sei = dq * eps * (1.0 - p[P_FDEAD])
+        state[S_ACT] += dq - to_sei
+        state[S_SEI] += to_sei
+        # protrusion growth after the local Sand's time
+        j_local = p[P_HOTSPOT] * abs(i)
+        t_sand = p[P_TSAND] / (j_local * j_local)
+        t0 = state[S_THALF]
+        t1 = t0 + dt_s
+        if t1 > t_sand:
+            frac = (t1 - max(t0, t_sand)) / dt_s
+            state[S_PROT] += p[P_GROWTH] * dq * frac
+        passed = -dq
+    elif i > 0.0:  # stripping
+        need = dq * (1.0 + eps * p[P_FDEAD])
+        if need > state[S_ACT]:
+            dq = max(state[S_ACT], 0.0) / (1.0 + eps * p[P_FDEAD])
+            need = max(state[S_ACT], 0.0)
+        to_dead = need - dq
+        state[S_ACT] -= need
+        state[S_DEAD] += to_dead
+        state[S_PROT] = max(state[S_PROT] - p[P_RETRACT] * p[P_GROWTH] * dq, 0.0)
+        passed = dq
+    # calendar corrosion (Boyle et al. 2021)
+    corr = min(p[P_KCORR] * corrosion_area_factor(state, p) * dt_s / 3600.0, state[S_ACT])
+    corr = max(corr, 0.0)
+    state[S_ACT] -= corr
+    state[S_SEI] += corr
+    state[S_QHALF] += abs(passed)
+    state[S_THALF] += dt_s
+    if state[S_PROT] > state[S_LSHORT]:
+        state[S_SHORT] = 1.0
+    return passed
+
+
+def total_li_mAh_cm2(state: np.ndarray) -> float:
+    """``Q_act + Q_dead + Q_sei`` of one electrode [mAh/cm^2]."""
+    return float(state[S_ACT] + state[S_DEAD] + state[S_SEI])

@@ -1,0 +1,94 @@
+"""Unit tests of the Li-lean anode kernels (lilean.models.anode) against hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lilean.models import anode as an
+from lilean.parameters import default_parameters
+
+PARAMS = default_parameters()
+
+
+def _state(substrate: str = "cu", li: float = 10.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    a = PARAMS.substrate(substrate).anode
+    p = an.anode_parameter_vector(a)
+    s = an.initial_anode_state(a, li, np.random.default_rng(seed))
+    return s, p
+
+
+def test_plating_books_sei_and_conserves_li() -> None:
+    s, p = _state()
+    s[an.S_AREA] = 1.0
+    p[an.P_KCORR] = 0.0
+    passed = an.anode_step(s, p, -1.0, 3600.0)  # 1 mA/cm2 for 1 h = 1 mAh/cm2 plated
+    eps = p[an.P_EPS]  # fresh electrode: a_fresh = 1
+    assert passed == pytest.approx(-1.0)
+    assert s[an.S_SEI] == pytest.approx(eps * (1 - p[an.P_FDEAD]))
+    assert s[an.S_ACT] + s[an.S_SEI] + s[an.S_DEAD] == pytest.approx(11.0)
+
+
+def test_stripping_books_dead_li_and_is_limited_by_reservoir() -> None:
+    s, p = _state(li=0.5)
+    s[an.S_AREA] = 1.0
+    p[an.P_KCORR] = 0.0
+    passed = an.anode_step(s, p, 1.0, 3600.0)  # asks for 1 mAh/cm2, only 0.5 available
+    eps, f = p[an.P_EPS], p[an.P_FDEAD]
+    assert passed == pytest.approx(0.5 / (1 + eps * f))
+    assert s[an.S_ACT] == pytest.approx(0.0, abs=1e-12)
+    assert s[an.S_DEAD] == pytest.approx(0.5 - passed)
+
+
+def test_corrosion_rate_matches_area_law() -> None:
+    s, p = _state()
+    s[an.S_AREA] = 1.0
+    q0 = s[an.S_ACT]
+    an.anode_step(s, p, 0.0, 36.0)  # 0.01 h at rest
+    theta = q0 / (q0 + p[an.P_QCOV])
+    expected = p[an.P_KCORR] * theta * (1 + p[an.P_SAREA] * q0) * 0.01
+    assert q0 - s[an.S_ACT] == pytest.approx(expected, rel=1e-9)
+    assert s[an.S_SEI] == pytest.approx(expected, rel=1e-9)
+
+
+def test_overpotential_butler_volmer_plus_ohmic() -> None:
+    s, p = _state()
+    s[an.S_AREA] = 1.0
+    s[an.S_QHALF] = 1e3  # far from the start-of-step peak
+    s[an.S_SIGN] = -1.0
+    i = -1.0
+    theta = s[an.S_ACT] / (s[an.S_ACT] + p[an.P_QCOV])
+    r = p[an.P_RSEI0]
+    kt = 2 * 8.314462618 * 298.15 / 96485.33212
+    expected = kt * math.asinh(i / (2 * p[an.P_I0] * theta)) + i * r * 1e-3
+    assert an.anode_overpotential_V(s, p, i) == pytest.approx(expected, rel=1e-9)
+    assert an.anode_overpotential_V(s, p, 0.0) == 0.0
+
+
+def test_dead_layer_resistance_formula() -> None:
+    s, p = _state()
+    s[an.S_DEAD] = 2.0
+    por, tau, kappa = p[an.P_POR], p[an.P_TAU], p[an.P_KAPPA]
+    expected = 4.85e-4 * 2.0 / (1 - por) * tau / (kappa * por)
+    assert an.dead_layer_resistance_ohm_cm2(s, p) == pytest.approx(expected)
+
+
+def test_protrusions_grow_only_after_sand_time() -> None:
+    s, p = _state()
+    j = 1.0
+    t_sand = p[an.P_TSAND] / (p[an.P_HOTSPOT] * j) ** 2
+    an.anode_step(s, p, -j, 0.9 * t_sand)
+    assert s[an.S_PROT] == 0.0
+    an.anode_step(s, p, -j, 0.2 * t_sand)
+    dq_after = j * 0.1 * t_sand / 3600.0
+    assert s[an.S_PROT] == pytest.approx(p[an.P_GROWTH] * dq_after, rel=1e-6)
+
+
+def test_initial_state_is_seeded() -> None:
+    a, _ = _state(seed=3)
+    b, _ = _state(seed=3)
+    c, _ = _state(seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
