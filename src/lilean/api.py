@@ -100,8 +100,18 @@ def analyze_data(
                 set(data.data["Cycle"])
             )
             picks = sorted({cycles[0], cycles[len(cycles) // 2], cycles[-1]})
-            curves = [(f"cycle {c}", dqdv(data, c)) for c in picks]
-            figures.append(("dqdv", plot_dqdv(curves)))
+            curves = []
+            for c in picks:
+                for step_type in ("discharge", "charge"):  # whichever the cycle has
+                    try:
+                        curves.append(
+                            (f"cycle {c} ({step_type})", dqdv(data, c, step_type=step_type))
+                        )
+                        break
+                    except LileanError:
+                        continue
+            if curves:
+                figures.append(("dqdv", plot_dqdv(curves)))
     else:
         from lilean.analysis.rate import rate_table
 

@@ -34,6 +34,10 @@ simulate_app = typer.Typer(
 params_app = typer.Typer(help="Show or export parameter sets.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(params_app, name="params")
+eis_app = typer.Typer(
+    help="Impedance spectra: read and fit measured EIS files.", no_args_is_help=True
+)
+app.add_typer(eis_app, name="eis")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -56,6 +60,14 @@ AreaOpt = Annotated[float | None, typer.Option("--area-cm2", help="Electrode are
 MassOpt = Annotated[
     float | None, typer.Option("--active-mass-mg", help="Active material mass in mg.")
 ]
+SubstrateOpt = Annotated[str, typer.Option("--substrate", "-s", help="cu | ag-cu")]
+OutOpt = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Write the time series (.parquet or .csv).")
+]
+PlotOpt = Annotated[
+    Path | None, typer.Option("--plot", help="Write PNG+SVG figures into this folder.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the stochastic parts.")]
 ParamsOpt = Annotated[
     Path | None,
     typer.Option("--params", help="Parameter file (TOML/YAML) overlaid on the defaults."),
@@ -260,6 +272,55 @@ def _print_result(result: dict[str, Any]) -> None:
     console.print(table)
 
 
+# ---- impedance ---------------------------------------------------------------------------
+
+
+@eis_app.command("fit")
+@_errors
+def eis_fit(
+    file: Annotated[Path, typer.Argument(help="An impedance file (Gamry, BioLogic, Autolab...).")],
+    circuit: Annotated[
+        str | None,
+        typer.Option(
+            "--circuit",
+            help="impedance.py circuit string; default R0-p(R1,CPE1)-p(R2-W2,CPE2).",
+        ),
+    ] = None,
+    spectrum: Annotated[
+        int | None, typer.Option("--spectrum", help="Which spectrum of a multi-spectrum file.")
+    ] = None,
+    fmt: FormatOpt = None,
+    maxfev: Annotated[
+        int | None, typer.Option("--maxfev", help="Cap on fit function evaluations.")
+    ] = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fit an equivalent circuit (impedance.py) with 95 % intervals and a lin-KK check."""
+    from lilean.analysis.eis import analyze_eis_file
+
+    result = analyze_eis_file(
+        file, circuit, spectrum=spectrum, plot_dir=plot, format=fmt, maxfev=maxfev
+    )
+    if json_out:
+        _emit_json(result)
+        return
+    table = Table(
+        "parameter", "value", "95 % interval", "unit", title=f"{file}: {result['circuit']}"
+    )
+    for name, par in result["parameters"].items():
+        interval = "fixed" if par.get("fixed") else f"{par['low']:.4g} .. {par['high']:.4g}"
+        table.add_row(name, f"{par['value']:.4g}", interval, par["unit"])
+    console.print(table)
+    console.print(
+        f"interfacial resistance {result['interfacial_resistance_ohm']:.4g} Ohm; "
+        f"lin-KK {'passed' if result['linkk']['passed'] else 'FAILED'} "
+        f"(residual RMS {result['linkk']['residual_rms_pct']:.2f} %)"
+    )
+    for note in result.get("fit_notes", []):
+        console.print(f"note: {note}")
+
+
 # ---- parameters ---------------------------------------------------------------------------
 
 
@@ -290,15 +351,6 @@ def params_export(
 
 
 # ---- simulations ---------------------------------------------------------------------------
-
-SubstrateOpt = Annotated[str, typer.Option("--substrate", "-s", help="cu | ag-cu")]
-OutOpt = Annotated[
-    Path | None, typer.Option("-o", "--output", help="Write the time series (.parquet or .csv).")
-]
-PlotOpt = Annotated[
-    Path | None, typer.Option("--plot", help="Write PNG+SVG figures into this folder.")
-]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the stochastic parts.")]
 
 
 def _finish_simulation(

@@ -205,6 +205,32 @@ def step_type_from_current(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.n
     return out
 
 
+def accumulate_per_cycle(increments: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
+    """Cumulative sum of ``increments`` that restarts at 0 on the first row of every cycle.
+
+    ``Q[k] = sum of d[j] over the rows j <= k of the cycle of row k, except its first row``:
+    the increment ``d[j]`` is the charge passed between rows ``j-1`` and ``j``, attributed to the
+    cycle of the later row, and nothing is carried across a cycle boundary. This is the
+    convention of :func:`capacities_from_current`, which is built on it. ``cycle=None`` means one
+    cycle; NaN increments count as 0.
+    """
+    d = np.nan_to_num(np.asarray(increments, dtype=float), nan=0.0)
+    n = d.size
+    if n == 0:
+        return d
+    if cycle is not None:
+        cy = np.asarray(cycle)
+        starts = np.concatenate([[True], cy[1:] != cy[:-1]])
+        d[starts] = 0.0
+    else:
+        starts = np.zeros(n, dtype=bool)
+        starts[0] = True
+        d[0] = 0.0
+    cum = np.cumsum(d)
+    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    return cum - cum[start_idx]
+
+
 def capacities_from_current(
     time_s: np.ndarray, current_A: np.ndarray, cycle: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -212,40 +238,27 @@ def capacities_from_current(
 
     ``Q_ch(t) = (1/3.6) * integral of max(I, 0) dt`` over the current cycle (A*s -> mAh: /3.6), and the
     same with ``max(-I, 0)`` for discharge. The interval between two rows is attributed to the cycle
-    of the later row, and nothing is accumulated across a cycle boundary.
+    of the later row, and nothing is accumulated across a cycle boundary
+    (:func:`accumulate_per_cycle`).
     """
     t = np.asarray(time_s, dtype=float)
     i = np.asarray(current_A, dtype=float)
-    c = np.asarray(cycle)
-    n = t.size
-    q_ch = np.zeros(n)
-    q_dis = np.zeros(n)
-    if n < 2:
-        return q_ch, q_dis
+    if t.size < 2:
+        return np.zeros(t.size), np.zeros(t.size)
     dt = np.diff(t)
-    pos = np.clip(i, 0, None)
-    neg = np.clip(-i, 0, None)
-    d_ch = 0.5 * (pos[1:] + pos[:-1]) * dt / 3.6
-    d_dis = 0.5 * (neg[1:] + neg[:-1]) * dt / 3.6
-    same_cycle = c[1:] == c[:-1]
-    d_ch = np.where(same_cycle, d_ch, 0.0)
-    d_dis = np.where(same_cycle, d_dis, 0.0)
-    cum_ch = np.concatenate([[0.0], np.cumsum(d_ch)])
-    cum_dis = np.concatenate([[0.0], np.cumsum(d_dis)])
-    # subtract the cumulative value at the first row of each cycle
-    starts = np.concatenate([[True], ~same_cycle])
-    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-    q_ch = cum_ch - cum_ch[start_idx]
-    q_dis = cum_dis - cum_dis[start_idx]
-    return q_ch, q_dis
+
+    def trapezoid_mAh(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], 0.5 * (x[1:] + x[:-1]) * dt / 3.6])
+
+    return (
+        accumulate_per_cycle(trapezoid_mAh(np.clip(i, 0, None)), cycle),
+        accumulate_per_cycle(trapezoid_mAh(np.clip(-i, 0, None)), cycle),
+    )
 
 
 def steps_from_changes(step_type: np.ndarray, cycle: np.ndarray) -> np.ndarray:
     """A 1-based step index that increases whenever the step type or the cycle changes."""
-    st = np.asarray(step_type)
-    cy = np.asarray(cycle)
-    change = np.concatenate([[True], (st[1:] != st[:-1]) | (cy[1:] != cy[:-1])])
-    return np.cumsum(change).astype(np.int64)
+    return _renumber(np.asarray(step_type), np.asarray(cycle))
 
 
 def build_table(

@@ -12,6 +12,8 @@ function                                  what
 :func:`cycling.analyze_cycling`           the summary plus knee cycle and final retention
 :func:`dqdv.dqdv`                         differential capacity of one charge / discharge
 :func:`rate.rate_table`                   discharge capacity per C-rate block
+:func:`eis.fit_circuit`                   equivalent-circuit fit of a spectrum (impedance.py)
+:func:`eis.linkk`                         Kramers-Kronig validity (lin-KK)
 ========================================  =====================================================
 
 Submodules are imported on first use (fast ``import lilean``). The functions listed above are also
@@ -34,6 +36,11 @@ _EXPORTS = {
     "analyze_cycling": "cycling",
     "CyclingResult": "cycling",
     "rate_table": "rate",
+    "fit_circuit": "eis",
+    "linkk": "eis",
+    "analyze_eis_file": "eis",
+    "EISFit": "eis",
+    "DEFAULT_CIRCUIT": "eis",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -69,7 +69,11 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 
 def resolve_ce_convention(data: TableLike, ce_convention: str = "auto") -> CEConvention:
-    """The CE convention for ``data``: the given one, or (``"auto"``) from the first step's sign."""
+    """The CE convention for ``data``: the given one, or (``"auto"``) from the first step's sign.
+
+    A table with no charge or discharge at all (rest only) has no CE; it gets
+    ``"discharge/charge"`` so that its summary (all CE NaN) can still be built.
+    """
     if ce_convention == "discharge/charge":
         return "discharge/charge"
     if ce_convention == "charge/discharge":
@@ -82,7 +86,7 @@ def resolve_ce_convention(data: TableLike, ce_convention: str = "auto") -> CECon
     frame, _ = unpack(data)
     segs = segments(frame)
     if not segs:
-        raise LileanError("cannot choose a CE convention: the table has no charge or discharge")
+        return "discharge/charge"
     return "discharge/charge" if segs[0].kind == CHARGE else "charge/discharge"
 
 
@@ -109,15 +113,17 @@ def cycle_summary(
     data: TableLike,
     *,
     active_mass_mg: float | None = None,
-    reference_cycle: int = 1,
+    reference_cycle: int | None = None,
     ce_convention: str = "auto",
 ) -> pd.DataFrame:
     """One row per cycle: capacities, CE, energies, mean voltages, voltage gap and retention.
 
     Columns are :data:`SUMMARY_COLUMNS` (``Complete`` is True when both capacities are > 0). The CE
     convention used is stored in ``summary.attrs["ce_convention"]``. ``active_mass_mg`` defaults to
-    the table's metadata. Raises :class:`LileanError` when ``reference_cycle`` is not in the table
-    or has no discharge capacity.
+    the table's metadata. ``reference_cycle=None`` takes the first complete cycle (or, failing
+    that, the first with a discharge; retention is NaN when no cycle has one). Raises
+    :class:`LileanError` when an explicit ``reference_cycle`` is not in the table or has no
+    discharge capacity.
     """
     frame, meta = unpack(data)
     mass_mg = meta_value(meta, "active_mass_mg", active_mass_mg)
@@ -140,14 +146,20 @@ def cycle_summary(
             ce = (q_dis / q_ch).where(complete)
         else:
             ce = (q_ch / q_dis).where(complete)
-    if reference_cycle not in q_dis.index:
+    if reference_cycle is None:
+        candidates = cycles[complete.to_numpy()] if complete.any() else cycles[(q_dis > tiny)]
+        reference_cycle = int(candidates[0]) if len(candidates) else None
+    if reference_cycle is None:
+        q_ref = float("nan")
+    elif reference_cycle not in q_dis.index:
         raise LileanError(
             f"reference_cycle {reference_cycle} is not in the table (cycles "
             f"{int(cycles.min())}..{int(cycles.max())})"
         )
-    q_ref = float(q_dis.loc[reference_cycle])
-    if not q_ref > tiny:
-        raise LileanError(f"reference_cycle {reference_cycle} has no discharge capacity")
+    else:
+        q_ref = float(q_dis.loc[reference_cycle])
+        if not q_ref > tiny:
+            raise LileanError(f"reference_cycle {reference_cycle} has no discharge capacity")
     grams = np.nan if mass_mg is None else mass_mg / 1000.0
     summary = pd.DataFrame(
         {
@@ -173,9 +185,14 @@ def cycle_summary(
 
 
 def knee_cycle(
-    summary: pd.DataFrame, *, reference_cycle: int = 1, threshold_percent: float = 80.0
+    summary: pd.DataFrame, *, reference_cycle: int | None = None, threshold_percent: float = 80.0
 ) -> int | None:
-    """First complete cycle after ``reference_cycle`` with ``Retention [%] < threshold_percent``."""
+    """First complete cycle after ``reference_cycle`` with ``Retention [%] < threshold_percent``.
+
+    ``reference_cycle=None``: the summary's own reference (``attrs``), else its first cycle.
+    """
+    if reference_cycle is None:
+        reference_cycle = summary.attrs.get("reference_cycle") or int(summary["Cycle"].min())
     after = summary[(summary["Cycle"] > reference_cycle) & summary["Complete"]]
     below = after[after["Retention [%]"] < threshold_percent]
     return None if below.empty else int(below["Cycle"].iloc[0])
@@ -190,7 +207,7 @@ class CyclingResult(Result):
 
     table_columns: dict[str, list[Any]] = Field(serialization_alias="table")
     ce_convention: CEConvention
-    reference_cycle: int
+    reference_cycle: int | None
     knee_threshold_percent: float
     knee_cycle: int | None
     n_cycles: int
@@ -215,7 +232,7 @@ def analyze_cycling(
     data: TableLike,
     *,
     active_mass_mg: float | None = None,
-    reference_cycle: int = 1,
+    reference_cycle: int | None = None,
     ce_convention: str = "auto",
     knee_threshold_percent: float = 80.0,
 ) -> CyclingResult:
@@ -237,11 +254,9 @@ def analyze_cycling(
     return CyclingResult(
         table_columns=frame_to_columns(summary),
         ce_convention=summary.attrs["ce_convention"],
-        reference_cycle=reference_cycle,
+        reference_cycle=summary.attrs["reference_cycle"],
         knee_threshold_percent=knee_threshold_percent,
-        knee_cycle=knee_cycle(
-            summary, reference_cycle=reference_cycle, threshold_percent=knee_threshold_percent
-        ),
+        knee_cycle=knee_cycle(summary, threshold_percent=knee_threshold_percent),
         n_cycles=len(summary),
         final_cycle=None if last is None else int(last["Cycle"]),
         final_retention_percent=None if last is None else _num(last["Retention [%]"]),

@@ -22,7 +22,9 @@ semicircle resistance of Li-Ag@Cu and Li-Cu cells this way). The interfacial res
 of the resistances inside parallel blocks (the arcs): ``R_int = R_SEI + R_ct = R1 + R2``.
 
 Distribution of relaxation times (DRT) is deliberately not provided: no maintained, permissively
-licensed library offers it (pyDRTtools 0.2 is a GUI-oriented single release; pyimpspec is GPL-3).
+licensed library fit for use as a dependency offers it. pyDRTtools 0.2 (MIT, a single release of
+2024-07) is GUI-centred and imports cvxopt and matplotlib.pyplot at import time without declaring
+them; pyimpspec (maintained, has DRT) is GPL-3 and could only come as an optional extra.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class EISFit:
     residuals_real: np.ndarray = field(repr=False)
     residuals_imag: np.ndarray = field(repr=False)
     spectrum: int | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def values(self) -> dict[str, float]:
@@ -179,6 +182,7 @@ class EISFit:
             "chi_square": self.chi_square,
             "rmse_ohm": self.rmse_ohm,
             "n_points": int(self.frequency_Hz.size),
+            "notes": list(self.notes),
         }
 
 
@@ -477,6 +481,7 @@ def fit_circuit(
     spectrum: int | None = None,
     drop_inductive: bool = False,
     weight_by_modulus: bool = False,
+    maxfev: int | None = None,
 ) -> EISFit:
     """Fit an equivalent circuit to one spectrum with impedance.py's ``CustomCircuit``.
 
@@ -498,6 +503,9 @@ def fit_circuit(
         inductance at high frequency.
     weight_by_modulus:
         Weight residuals by ``1/|Z|`` (impedance.py option).
+    maxfev:
+        Cap on curve_fit's function evaluations (impedance.py's default, 1e5, can take minutes
+        on a spectrum the circuit cannot describe); exceeding it raises :class:`FitError`.
 
     The call is exactly ``CustomCircuit(circuit, initial_guess=g, constants=fixed).fit(f, Z,
     weight_by_modulus=...)`` (curve_fit, maxfev 1e5, ftol 1e-13, bounds 0..inf, CPE alpha <= 1).
@@ -534,7 +542,8 @@ def fit_circuit(
     if 2 * f.size <= len(names):
         raise FitError(f"{f.size} points are too few to fit {len(names)} parameters")
     try:
-        model.fit(f, z, weight_by_modulus=weight_by_modulus)
+        extra = {} if maxfev is None else {"maxfev": int(maxfev)}
+        model.fit(f, z, weight_by_modulus=weight_by_modulus, **extra)
     except (RuntimeError, ValueError) as exc:
         raise FitError(f"circuit {circuit!r} fit failed: {exc}") from None
     values = np.asarray(model.parameters_, dtype=float)
@@ -560,6 +569,7 @@ def fit_circuit(
     res = (z - z_fit) / mod
     arc_r = [e for e, d in circuit_elements(circuit) if d > 0 and _element_type(e) == "R"]
     r_int = float(sum(params[e].value for e in arc_r)) if arc_r else float("nan")
+    notes = _fit_notes(params, z)
     return EISFit(
         circuit=circuit,
         parameters=params,
@@ -575,7 +585,29 @@ def fit_circuit(
         residuals_real=res.real,
         residuals_imag=res.imag,
         spectrum=spectrum,
+        notes=notes,
     )
+
+
+def _fit_notes(params: dict[str, FitParameter], z: np.ndarray) -> list[str]:
+    """Flags for a fit that ran but should not be trusted as is: a resistance far beyond the
+    measured impedance (an arc that does not close inside the frequency range), or a parameter
+    whose 95 % interval is wider than its value (poorly determined)."""
+    notes: list[str] = []
+    z_max = float(np.max(np.abs(z)))
+    for name, p in params.items():
+        if p.fixed:
+            continue
+        if p.unit == "Ohm" and _element_type(name) == "R" and p.value > 100 * z_max:
+            notes.append(
+                f"{name} = {p.value:.3g} Ohm exceeds 100 x max|Z| ({z_max:.3g} Ohm): the arc does "
+                "not close in the measured range, the value is not determined"
+            )
+        elif not np.isfinite(p.std) or (p.high - p.low) > 2 * abs(p.value):
+            notes.append(
+                f"{name}: 95 % interval [{p.low:.3g}, {p.high:.3g}] is wider than +/-100 %"
+            )
+    return notes
 
 
 def _all_units(circuit: str) -> dict[str, str]:
@@ -681,6 +713,7 @@ def _spectrum_report(
         out["interfacial_resistance_ohm"] = fit.interfacial_resistance_ohm
         out["chi_square"] = fit.chi_square
         out["rmse_ohm"] = fit.rmse_ohm
+        out["fit_notes"] = list(fit.notes)
     if err is not None:
         out["fit_error"] = err
     return out
@@ -693,6 +726,7 @@ def analyze_eis_file(
     spectrum: int | None = None,
     plot_dir: str | Path | None = None,
     format: str | None = None,
+    maxfev: int | None = None,
 ) -> dict[str, Any]:
     """Read an impedance file, fit ``circuit`` (default :data:`DEFAULT_CIRCUIT`) and run lin-KK.
 
@@ -702,7 +736,8 @@ def analyze_eis_file(
     CI), ``interfacial_resistance_ohm``, ``chi_square``, ``linkk`` {M, mu, residual_rms_pct, passed,
     ...}; ``spectra`` lists the same for every analysed spectrum when the file holds several;
     ``figures`` lists written files (Nyquist and Bode) when ``plot_dir`` is given. A failed fit
-    leaves ``parameters`` empty and sets ``fit_error``.
+    leaves ``parameters`` empty and sets ``fit_error``; ``maxfev`` caps the fit's evaluations
+    (see :func:`fit_circuit`).
     """
     from lilean.io.eis import read_eis
     from lilean.schema import to_json_records
@@ -719,7 +754,7 @@ def analyze_eis_file(
         fit: EISFit | None
         err = None
         try:
-            fit = fit_circuit(part, circuit)
+            fit = fit_circuit(part, circuit, maxfev=maxfev)
         except FitError as exc:
             fit, err = None, str(exc)
         fits.append(fit)

@@ -8,7 +8,7 @@ s, V, A, Ah (Arbin MITS Pro database defaults).
 
 Arbin's ``Charge_Capacity`` / ``Discharge_Capacity`` are counters in Ah that run over the test or
 restart every cycle depending on the software version; they are converted to lilean's per-cycle
-convention with :func:`lilean.io.csv_generic.vendor_capacity_per_cycle`.
+convention with :func:`lilean.io.common.vendor_capacity_per_cycle`.
 
 The ``.res`` file is read with ``access_parser`` (pure Python, Apache-2.0), tables
 ``Global_Table`` (test name, schedule, start time as an OLE automation date: days since
@@ -27,13 +27,16 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import finish, library_version
-from lilean.io.csv_generic import (
+from lilean.io.common import (
+    column_factor,
+    finish,
     head_text,
+    library_version,
     numeric,
     read_text,
     table_from_lines,
     vendor_capacity_per_cycle,
+    xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
 from lilean.schema import (
@@ -47,7 +50,6 @@ from lilean.schema import (
     VOLTAGE,
     CyclingData,
 )
-from lilean.units import factor
 
 _JET_MAGIC = (b"Standard Jet DB", b"Standard ACE DB")
 _OLE_EPOCH = datetime(1899, 12, 30)
@@ -129,10 +131,7 @@ def _from_table(
         if dim is None:
             return arr
         assert unit is not None
-        try:
-            scale = factor(unit, dim)
-        except Exception as exc:
-            raise FileFormatError(path, f"column {col!r}: {exc}") from None
+        scale = column_factor(unit, dim, path, col)
         units_found[canonical[key]] = (
             f"{col} [{unit}] (Arbin default, no unit in the header)" if col in defaults else col
         )
@@ -252,17 +251,11 @@ def read_res(path: str | Path) -> CyclingData:
 # ---- DataPro .xlsx -----------------------------------------------------------------------------
 
 
-def _xlsx_sheet_names(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as zf:
-        xml = zf.read("xl/workbook.xml").decode("utf-8", errors="replace")
-    return re.findall(r'<sheet\b[^>]*\bname="([^"]+)"', xml)
-
-
 def _sniff_xlsx(path: Path, head: bytes) -> bool:
     if not head.startswith(b"PK\x03\x04"):
         return False
     try:
-        names = _xlsx_sheet_names(path)
+        names = xlsx_sheet_names(path)
     except (KeyError, OSError, zipfile.BadZipFile):
         return False
     return "Global_Info" in names and any(re.match(r"Channel_\d+_\d+$", n) for n in names)

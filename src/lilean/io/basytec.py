@@ -10,7 +10,7 @@ Conventions (Basytec manual): current is positive when the cell is charged, as i
 is used as it is; ``Cyc-Count`` is the cycle counter and ``Line`` the program line (one step per
 line change); ``Ah-Cyc-Charge`` / ``Ah-Cyc-Discharge`` are the charge and discharge passed since
 the start of the cycle (the discharge one may be written negative: its magnitude is used) and are
-converted with :func:`lilean.io.csv_generic.vendor_capacity_per_cycle`. Units come from the
+converted with :func:`lilean.io.common.vendor_capacity_per_cycle`. Units come from the
 ``[unit]`` in each header; the start date is day-first (``dd.mm.yyyy``).
 """
 
@@ -24,11 +24,14 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import finish, library_version
-from lilean.io.csv_generic import (
+from lilean.io.common import (
+    finish,
     head_text,
+    library_version,
     numeric,
     read_text,
+    scaled_column,
+    split_header,
     table_from_lines,
     vendor_capacity_per_cycle,
 )
@@ -46,14 +49,8 @@ from lilean.schema import (
 )
 from lilean.units import factor
 
+#: ``Name[unit]`` (the unit is optional)
 _UNIT = re.compile(r"^(?P<base>[^\[]+?)\s*(?:\[(?P<unit>[^\]]*)\])?$")
-
-
-def _split(header: str) -> tuple[str, str | None]:
-    m = _UNIT.match(header.strip())
-    if m is None:
-        return header.strip(), None
-    return m.group("base").strip(), m.group("unit")
 
 
 def _header_index(lines: list[str]) -> int | None:
@@ -66,7 +63,7 @@ def _header_index(lines: list[str]) -> int | None:
             break
     if last is None:
         return None
-    fields = [_split(f)[0] for f in lines[last][1:].split("\t")]
+    fields = [split_header(f, _UNIT)[0] for f in lines[last][1:].split("\t")]
     if "Time" in fields and "U" in fields and "I" in fields:
         return last
     return None
@@ -103,7 +100,7 @@ def read(path: str | Path) -> CyclingData:
             header[body] = ""
     cols: dict[str, tuple[str, str | None]] = {}
     for col in df.columns:
-        base, unit = _split(str(col))
+        base, unit = split_header(str(col), _UNIT)
         cols.setdefault(base, (str(col), unit))
     for base, what in (("Time", "time"), ("U", "voltage"), ("I", "current")):
         if base not in cols:
@@ -112,13 +109,10 @@ def read(path: str | Path) -> CyclingData:
 
     def scaled(base: str, dim: str, default: str, canonical: str) -> np.ndarray:
         col, unit = cols[base]
-        u = unit or default
-        try:
-            scale = factor(u, dim)
-        except Exception as exc:
-            raise FileFormatError(path, f"column {col!r}: {exc}") from None
-        units_found[canonical] = col if unit else f"{col} [{u}] (assumed)"
-        return numeric(df[col], path, col) * scale
+        values, units_found[canonical] = scaled_column(
+            df[col], path, col, unit, dimension=dim, default=default
+        )
+        return values
 
     time_s = scaled("Time", "time", "s", TIME)
     voltage = scaled("U", "voltage", "V", VOLTAGE)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import as_float, finish, library_version, require
+from lilean.io.common import as_float, capacity_per_cycle, finish, library_version, require
 from lilean.io.registry import Reader, register
 from lilean.schema import (
     CURRENT,
@@ -75,39 +75,6 @@ _UNIT_TO_SI = {
     "uA.h": 1e-3,
     "µA.h": 1e-3,
 }
-
-
-# ---- helpers shared with other readers ----------------------------------------------------------
-
-
-def capacity_per_cycle(
-    increment_mAh: Any, cycle: Any, *, start_mask: Any | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-cycle cumulative charge and discharge capacity (mAh, both >= 0) from charge increments.
-
-    ``increment_mAh[k]`` is the charge passed between rows ``k-1`` and ``k`` (positive = charge).
-    Following :func:`lilean.schema.capacities_from_current`, the interval is attributed to the cycle
-    of the later row and nothing is accumulated into the first row of a cycle::
-
-        Q_ch[k] = sum_{j in cycle(k), j <= k, j not first of cycle} max(dq_j, 0)
-        Q_dis[k] = sum_{same j} max(-dq_j, 0)
-
-    ``start_mask`` marks further rows whose increment is ignored (default: none).
-    """
-    dq = np.nan_to_num(np.asarray(increment_mAh, dtype=float), nan=0.0)
-    cy = np.asarray(cycle)
-    n = dq.size
-    if n == 0:
-        return np.zeros(0), np.zeros(0)
-    first = np.concatenate([[True], cy[1:] != cy[:-1]])
-    if start_mask is not None:
-        first = first | np.asarray(start_mask, dtype=bool)
-    dq = np.where(first, 0.0, dq)
-    cycle_start = np.concatenate([[True], cy[1:] != cy[:-1]])
-    idx = np.maximum.accumulate(np.where(cycle_start, np.arange(n), 0))
-    cum_ch = np.cumsum(np.clip(dq, 0, None))
-    cum_dis = np.cumsum(np.clip(-dq, 0, None))
-    return cum_ch - cum_ch[idx], cum_dis - cum_dis[idx]
 
 
 def _unit_factor(column: str, path: Path) -> float:

@@ -1,7 +1,31 @@
-"""What every reader shares: turning arrays in canonical units into a validated CyclingData."""
+"""What every reader shares: text and number parsing, unit conversion, vendor capacity counters,
+and turning arrays in canonical units into a validated CyclingData.
+
+One place for each idea, so that every instrument module imports from here (and from
+:mod:`lilean.io.registry`) and never from another instrument module:
+
+* text tables: :func:`read_text`, :func:`head_text`, :func:`table_from_lines`,
+  :func:`xlsx_sheet_names`;
+* numbers, units and times: :func:`as_float`, :func:`numeric`, :func:`column_factor`,
+  :func:`scaled_column`, :func:`describe_unit`, :func:`parse_datetimes`, :func:`time_column_s`;
+* vendor capacities: cyclers report capacity as counters that reset at different events (every
+  step for Maccor, Novonix and Neware, every change of direction for LAND, every cycle or never
+  for Arbin, signed per-row increments for BioLogic). They are turned into per-row increments
+  (:func:`counter_increments`, :func:`increments_from_step_capacity`) and re-accumulated per
+  cycle (:func:`accumulate_per_cycle`, :func:`capacity_per_cycle`,
+  :func:`vendor_capacity_per_cycle`, :func:`vendor_capacity_split`), which is lilean's
+  convention (``Vendor charge capacity [mAh]``: charge passed at I > 0 since the first row of
+  the cycle, >= 0; the same as :func:`lilean.schema.capacities_from_current`);
+* :func:`finish`: build, validate and stamp the table.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -9,17 +33,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lilean.errors import FileFormatError
+from lilean.errors import FileFormatError, LileanError
 from lilean.schema import (
     TEMPERATURE,
     VENDOR_CHARGE_CAPACITY,
     VENDOR_DISCHARGE_CAPACITY,
     CyclingData,
     Metadata,
+    accumulate_per_cycle,
     build_table,
     file_sha256,
     validate,
 )
+from lilean.units import factor
+
+# ================================================================================================
+# libraries
+# ================================================================================================
 
 
 def library_version(dist: str) -> str:
@@ -44,25 +74,394 @@ def require(module: str, extra: str, path: Path) -> Any:
         ) from None
 
 
+# ================================================================================================
+# text tables
+# ================================================================================================
+
+
+def read_text(path: Path, encodings: Iterable[str] = ("utf-8-sig", "cp1252", "latin-1")) -> str:
+    """The file as text. Binary content (NUL bytes) raises :class:`FileFormatError`.
+
+    Encodings are tried in order; latin-1 accepts every byte, so it is the last resort (cycler
+    software on Windows writes cp1252, e.g. ``T1[°C]`` in Basytec files).
+    """
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise FileFormatError(path, "binary content (NUL bytes) where a text table was expected")
+    for enc in encodings:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # pragma: no cover - latin-1 never fails
+
+
+def head_text(head: bytes) -> str | None:
+    """The sniffer's first bytes as text, or ``None`` when they look binary."""
+    if b"\x00" in head:
+        return None
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # the head may cut a multi-byte character; or it is cp1252
+        if exc.start >= len(head) - 3:
+            return head[: exc.start].decode("utf-8", errors="replace")
+        return head.decode("latin-1")
+
+
+def table_from_lines(
+    path: Path,
+    lines: list[str],
+    header_index: int,
+    *,
+    sep: str,
+    skip_blank_after_header: bool = True,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Parse ``lines[header_index:]`` (header line, then data rows) into a DataFrame of strings.
+
+    Returns the table and a list of anomalies. A last line with fewer fields than the header (a
+    file cut off while being written or copied) is dropped and reported, never half-parsed.
+    Numbers stay text; convert with :func:`numeric` (which knows the decimal separator).
+    """
+    anomalies: list[str] = []
+    body = lines[header_index:]
+    if not body:
+        raise FileFormatError(path, "no header line found", row=header_index + 1)
+    header = next(csv.reader([body[0]], delimiter=sep))
+    header = [h.strip() for h in header]
+    # drop a trailing empty field produced by a trailing delimiter
+    while header and header[-1] == "" and len(header) > 1:
+        header.pop()
+    data_lines = body[1:]
+    if skip_blank_after_header:
+        data_lines = [ln for ln in data_lines if ln.strip() != ""]
+    if not data_lines:
+        raise FileFormatError(path, "header found but no data rows", row=header_index + 2)
+    last_fields = next(csv.reader([data_lines[-1]], delimiter=sep))
+    n_needed = sum(1 for h in header if h)
+    if len(last_fields) < n_needed:
+        data_lines = data_lines[:-1]
+        anomalies.append(
+            f"last line has {len(last_fields)} of {n_needed} fields (file cut off); dropped it"
+        )
+        if not data_lines:
+            raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
+    text = "\n".join(data_lines)
+    names = [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            index_col=False,
+            quotechar='"',
+            engine="c",
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FileFormatError(path, f"malformed table ({exc})") from None
+    return df, anomalies
+
+
+def xlsx_sheet_names(path: Path) -> list[str]:
+    """Sheet names of an ``.xlsx`` workbook, read from ``xl/workbook.xml`` without loading any
+    sheet (cheap enough for a sniffer). Raises ``KeyError``, ``OSError`` or
+    ``zipfile.BadZipFile`` when the file is not such a workbook."""
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read("xl/workbook.xml").decode("utf-8", errors="replace")
+    return re.findall(r'<sheet\b[^>]*\bname="([^"]+)"', xml)
+
+
+# ================================================================================================
+# numbers, units, times
+# ================================================================================================
+
+
 def as_float(values: Any, path: Path, column: str) -> np.ndarray:
     """Numeric column -> float array; a clear error naming the column and the first bad row."""
     series = pd.Series(values)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         text = series.astype("string").str.strip().str.replace(",", ".", regex=False)
-        numeric = pd.to_numeric(text, errors="coerce")
-        bad = numeric.isna() & text.notna() & (text != "")
+        converted = pd.to_numeric(text, errors="coerce")
+        bad = converted.isna() & text.notna() & (text != "")
         if bad.any():
             first = int(np.flatnonzero(bad.to_numpy())[0])
             raise FileFormatError(
                 path, f"column {column!r}: non-numeric value {series.iloc[first]!r}", row=first + 1
             )
-        return numeric.to_numpy(dtype=float)
+        return converted.to_numpy(dtype=float)
     try:
         return series.to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
         raise FileFormatError(path, f"column {column!r} is not numeric ({exc})") from None
 
 
+def numeric(values: Any, path: Path, column: str, decimal: str = ".") -> np.ndarray:
+    """A text or numeric column as float; empty fields and ``N/A`` become NaN.
+
+    With ``decimal=","`` a comma is the decimal separator (German Maccor exports); with ``"."``
+    thousands separators are not expected. Non-numeric text raises :class:`FileFormatError`
+    naming the column and the row (1-based within the data).
+    """
+    series = pd.Series(values)
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        if decimal == ".":
+            try:  # fast path: clean numbers (empty fields become NaN)
+                return pd.to_numeric(series).to_numpy(dtype=float)
+            except (ValueError, TypeError):
+                pass
+        text = series.astype("string").str.strip()
+        text = text.mask(text.isin(["", "N/A", "NA", "nan", "NaN", "-", "--"]))
+        if decimal == ",":
+            text = text.str.replace(".", "", regex=False)  # thousands separator, if any
+        return as_float(text, path, column)
+    return as_float(series, path, column)
+
+
+def column_factor(unit: str, dimension: str, path: Path, column: str) -> float:
+    """:func:`lilean.units.factor` (``unit`` -> canonical unit of ``dimension``), with an unknown
+    unit reported as a :class:`FileFormatError` naming the file and the column."""
+    try:
+        return factor(unit, dimension)
+    except LileanError as exc:
+        raise FileFormatError(path, f"column {column!r}: {exc}") from None
+
+
+def scaled_column(
+    values: Any, path: Path, column: str, unit: str | None, *, dimension: str, default: str
+) -> tuple[np.ndarray, str]:
+    """A column in the canonical unit of ``dimension``, and its ``units_found`` entry.
+
+    ``x_canonical = numeric(values) * factor(unit or default, dimension)``. The entry is the
+    header itself when it carries the unit, else ``"<header> [<default>] (assumed)"``.
+    """
+    u = unit or default
+    scale = column_factor(u, dimension, path, column)
+    found = column if unit else f"{column} [{u}] (assumed)"
+    return numeric(values, path, column) * scale, found
+
+
+def split_header(header: str, pattern: re.Pattern[str]) -> tuple[str, str | None]:
+    """``(name, unit)`` of a column header, by a vendor's ``pattern`` with the named groups
+    ``base`` and ``unit`` (e.g. ``U[V]`` -> ``("U", "V")``); ``(header, None)`` when the stripped
+    header does not match. The name is stripped; the unit is returned as the pattern captures it.
+    """
+    m = pattern.match(header.strip())
+    if m is None:
+        return header.strip(), None
+    return m.group("base").strip(), m.group("unit")
+
+
+def describe_unit(column: str, unit: str) -> str:
+    """``units_found`` entry: the header, plus ``[unit]`` when the header does not show it."""
+    low, u = column.lower(), unit.lower().lstrip("-")
+    shown = any(f"{a}{u}{b}" in low for a, b in (("[", "]"), ("(", ")"), ("/", "")))
+    sign = " (sign flipped)" if unit.startswith("-") else ""
+    return (column if shown else f"{column} [{unit.lstrip('-')}]") + sign
+
+
+_HMS = re.compile(r"^\s*(?:\d+\s*(?:days?|d)?[\s-]+)?\d+:\d{1,2}(?::\d{1,2}(?:\.\d*)?)?\s*$")
+_DATE_SLASH = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})")
+
+
+def parse_datetimes(values: Any, path: Path, column: str, *, dayfirst: bool | None = None) -> Any:
+    """Date-time strings -> ``pandas.DatetimeIndex``.
+
+    ISO 8601 is tried first. For ``dd/mm/yyyy`` vs ``mm/dd/yyyy`` the order is taken from
+    ``dayfirst`` when given, else from the data (a first field above 12 means day-first, a second
+    field above 12 means month-first; if neither occurs, month-first, the US cycler default).
+    """
+    if isinstance(values, pd.DatetimeIndex):
+        return values
+    series = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return pd.DatetimeIndex(series)
+    if series.dtype == object and len(series) and not isinstance(series.iloc[0], str):
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(series))
+        except (ValueError, TypeError):
+            pass
+    text = series.astype("string").str.strip()
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
+    except (ValueError, TypeError):
+        pass
+    if dayfirst is None:
+        parts = text.str.extract(_DATE_SLASH)
+        first = pd.to_numeric(parts[0], errors="coerce")
+        second = pd.to_numeric(parts[1], errors="coerce")
+        dayfirst = bool((first > 12).any()) and not bool((second > 12).any())
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(text, dayfirst=dayfirst, format="mixed"))
+    except (ValueError, TypeError) as exc:
+        raise FileFormatError(
+            path, f"column {column!r}: cannot read {text.iloc[0]!r} as a date-time ({exc})"
+        ) from None
+
+
+def time_column_s(
+    values: Any, path: Path, column: str, unit: str | None, *, decimal: str = "."
+) -> tuple[np.ndarray, str, str | None]:
+    """A time column in seconds since its first row, and how it was read.
+
+    Numbers are scaled by ``factor(unit, "time")``; ``h:mm:ss[.f]`` (and ``d hh:mm:ss``) strings
+    are durations; date-time strings (or datetime cells from Excel) are converted to seconds
+    after the first row. Returns (seconds, description for ``units_found``, ISO start time or None).
+    """
+    series = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or (
+        series.dtype == object and len(series) and hasattr(series.iloc[0], "year")
+    ):
+        dt = parse_datetimes(series, path, column)
+        sec = (dt - dt[0]).total_seconds().to_numpy(dtype=float)
+        return sec, f"{column} (date-time)", dt[0].isoformat()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        text = series.astype("string").str.strip()
+        sample = text.dropna()
+        sample = sample[sample != ""].head(20)
+        if len(sample) and sample.str.match(_HMS).all():
+            days = text.str.replace(r"^(\d+)\s*(?:days?|d)?\s*-\s*", r"\1 days ", regex=True)
+            days = days.str.replace(r"^(\d+)\s*d\s+", r"\1 days ", regex=True)
+            try:
+                td = pd.to_timedelta(days)
+            except (ValueError, TypeError) as exc:
+                raise FileFormatError(path, f"column {column!r}: not a duration ({exc})") from None
+            return td.dt.total_seconds().to_numpy(dtype=float), f"{column} (h:mm:ss)", None
+        if len(sample) and sample.str.contains(r"\d[-/.]\d+[-/.]\d+\D+\d+:\d", regex=True).all():
+            dt = parse_datetimes(text, path, column)
+            sec = (dt - dt[0]).total_seconds().to_numpy(dtype=float)
+            return sec, f"{column} (date-time)", dt[0].isoformat()
+    if unit is None:
+        raise FileFormatError(
+            path, f"time column {column!r} has no unit; expected e.g. 'time/s', 'Time [h]' or a map"
+        )
+    scale = column_factor(unit, "time", path, column)
+    return numeric(series, path, column, decimal) * scale, describe_unit(column, unit), None
+
+
+# ================================================================================================
+# vendor capacities: counters -> increments -> per-cycle sums
+# ================================================================================================
+
+
+def capacity_per_cycle(
+    increment_mAh: Any, cycle: Any, *, start_mask: Any | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cycle cumulative charge and discharge capacity (mAh, both >= 0) from signed charge
+    increments (BioLogic ``dq/mA.h``, Neware per-step capacities, a direction-split counter).
+
+    ``increment_mAh[k]`` is the charge passed between rows ``k-1`` and ``k`` (positive = charge).
+    With :func:`accumulate_per_cycle` (the interval belongs to the cycle of the later row, and
+    nothing is accumulated into the first row of a cycle)::
+
+        Q_ch[k] = sum_{j in cycle(k), j <= k, j not first of cycle} max(dq_j, 0)
+        Q_dis[k] = sum_{same j} max(-dq_j, 0)
+
+    ``start_mask`` marks further rows whose increment is ignored (default: none). NaN
+    increments count as 0.
+    """
+    dq = np.asarray(increment_mAh, dtype=float)
+    if start_mask is not None:
+        dq = np.where(np.asarray(start_mask, dtype=bool), 0.0, dq)
+    return (
+        accumulate_per_cycle(np.clip(dq, 0, None), cycle),
+        accumulate_per_cycle(np.clip(-dq, 0, None), cycle),
+    )
+
+
+def counter_increments(
+    counter: np.ndarray, *, reset: np.ndarray | None = None, rel_tol: float = 1e-6
+) -> np.ndarray:
+    """Increments of a capacity counter that only grows, except where the instrument resets it.
+
+    ``d[k] = c[k] - c[k-1]`` while the counter grows, and ``d[k] = c[k]`` where it was reset
+    (the counter drops by more than ``rel_tol * max|c|``, or ``reset[k]`` is True): after a reset
+    the counter restarts from zero, so its new value is what passed since. Drops smaller than
+    the tolerance (print rounding) count as zero. ``d[0] = 0``. NaN counts as no information (0).
+
+    The counter is unsigned (its magnitude is used), so the increments are >= 0; the direction
+    comes from elsewhere (:func:`vendor_capacity_split`). For a *signed* capacity that restarts
+    with every step, use :func:`increments_from_step_capacity`.
+    """
+    c = np.abs(np.asarray(counter, dtype=float))
+    n = c.size
+    d = np.zeros(n)
+    if n < 2:
+        return d
+    filled = pd.Series(c).ffill().fillna(0.0).to_numpy()
+    diff = np.diff(filled)
+    scale = float(np.max(filled))
+    tol = rel_tol * scale
+    dropped = diff < -tol
+    is_reset = dropped if reset is None else (dropped | np.asarray(reset, dtype=bool)[1:])
+    d[1:] = np.where(is_reset, filled[1:], np.clip(diff, 0.0, None))
+    return d
+
+
+def increments_from_step_capacity(signed_q_mAh: Any, step: Any) -> np.ndarray:
+    """Per-row charge increments (mAh) from a *signed* capacity that restarts at 0 with every
+    step (Neware: positive in charge steps, negative in discharge steps).
+
+    ``dq[k] = q[k] - q[k-1]`` inside a step and ``dq[k] = q[k]`` on the first row of a step;
+    NaN counts as 0. Unlike :func:`counter_increments` the sign is kept and resets happen only
+    at step changes (a capacity that falls inside a step gives a negative increment).
+    """
+    q = np.nan_to_num(np.asarray(signed_q_mAh, dtype=float))
+    st = np.asarray(step)
+    if q.size == 0:
+        return q
+    new_step = np.concatenate([[True], st[1:] != st[:-1]])
+    return np.where(new_step, q, np.diff(q, prepend=0.0))
+
+
+def vendor_capacity_per_cycle(counter_mAh: Any, cycle: Any | None) -> np.ndarray:
+    """One-direction capacity counter (Arbin ``Charge_Capacity``, Basytec ``Ah-Cyc-Charge``) ->
+    charge passed since the first row of the cycle (mAh, >= 0). Works whether the counter runs over
+    the whole test, resets every cycle, or resets every step."""
+    return accumulate_per_cycle(
+        counter_increments(np.asarray(counter_mAh, dtype=float)),
+        None if cycle is None else np.asarray(cycle),
+    )
+
+
+def vendor_capacity_split(
+    capacity_mAh: Any,
+    current_A: Any,
+    cycle: Any | None,
+    *,
+    step: Any | None = None,
+    reset_on_step: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One capacity column for both directions (Maccor ``Amp-hr``, LAND ``Capacity/mAh``,
+    Novonix ``Capacity (Ah)``) -> per-cycle (charge, discharge) capacity in mAh.
+
+    The counter is turned into increments (:func:`counter_increments`; a reset is also assumed
+    where the direction of the current flips, and at every step change when ``reset_on_step``).
+    Each increment belongs to the direction of the current at that row (or of the previous row
+    when this one is at rest), then charge and discharge increments are accumulated per cycle
+    (:func:`capacity_per_cycle`).
+    """
+    i = np.asarray(current_A, dtype=float)
+    direction = np.sign(np.where(np.isnan(i), 0.0, i))
+    prev = pd.Series(np.where(direction == 0, np.nan, direction)).ffill().fillna(0).to_numpy()
+    flip = np.concatenate([[False], (direction[1:] != 0) & (direction[1:] != prev[:-1])])
+    flip &= np.concatenate([[False], prev[:-1] != 0])
+    reset = flip
+    if reset_on_step and step is not None:
+        sp = np.asarray(step)
+        reset = reset | np.concatenate([[False], sp[1:] != sp[:-1]])
+    d = counter_increments(np.asarray(capacity_mAh, dtype=float), reset=reset)
+    owner = np.where(direction != 0, direction, np.concatenate([[0.0], prev[:-1]]))
+    signed = np.where(owner > 0, d, np.where(owner < 0, -d, 0.0))
+    return capacity_per_cycle(signed, None if cycle is None else np.asarray(cycle))
+
+
+# ================================================================================================
+# the table
+# ================================================================================================
 def finish(
     path: Path,
     *,

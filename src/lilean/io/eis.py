@@ -418,7 +418,7 @@ def _spectrum_index(f: np.ndarray, breaks: np.ndarray | None = None) -> np.ndarr
 
 
 def _read_with_impedance_py(path: Path, fmt: str) -> _ReaderResult:
-    from impedance.preprocessing import readFile
+    readFile = require("impedance.preprocessing", "eis", path).readFile
 
     instrument = _IMPEDANCE_PY_FORMATS[fmt]
     notes: list[str] = [f"parsed by impedance.py readFile(instrument={instrument!r})"]
@@ -644,24 +644,20 @@ def _read_biologic_mpr(path: Path) -> _ReaderResult:
 _FREQ_RE = re.compile(r"freq|^f\s*[\[(/]|^f$|^nu\b|\bhz\b", re.IGNORECASE)
 _REAL_RE = re.compile(r"^(z'|zre|z_re|z\.re|re\(z\)|zreal|z_real|real|re)", re.IGNORECASE)
 _IMAG_RE = re.compile(r"^(z''|z\"|zim|z_im|z\.im|im\(z\)|zimag|z_imag|imag|im)", re.IGNORECASE)
-_OHM_SCALE = {"mohm": 1e-3, "mΩ": 1e-3, "kohm": 1e3, "kΩ": 1e3, "Mohm": 1e6, "MΩ": 1e6}
-_HZ_SCALE = {"mHz": 1e-3, "kHz": 1e3, "MHz": 1e6}
+_SI_PREFIX = {"": 1.0, "u": 1e-6, "µ": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6}
+_OHM_UNIT = re.compile(r"(?<![A-Za-z])([uµmkM]?)(?i:ohms?|Ω)(?![A-Za-z])")
+_HZ_UNIT = re.compile(r"(?<![A-Za-z])([uµmkM]?)(?i:hz)(?![A-Za-z])")
 
 
 def _clean_header(name: str) -> str:
     return name.strip().strip('"').strip()
 
 
-def _unit_scale(name: str, table: dict[str, float]) -> float:
-    for key, scale in table.items():
-        if key == key.lower():
-            if re.search(rf"[\[(/ ]{re.escape(key)}\b", name, re.IGNORECASE) and not re.search(
-                r"[\[(/ ]M(ohm|Ω)", name
-            ):
-                return scale
-        elif re.search(rf"[\[(/ ]{re.escape(key)}", name):
-            return scale
-    return 1.0
+def _unit_scale(name: str, unit: re.Pattern[str]) -> float:
+    """Factor to SI from the unit in a column header: the prefix is case-sensitive (``mOhm`` =
+    1e-3, ``MOhm`` = 1e6), the unit is not; no unit found -> 1."""
+    m = unit.search(name)
+    return _SI_PREFIX[m.group(1)] if m else 1.0
 
 
 def _read_csv(path: Path) -> _ReaderResult:
@@ -713,9 +709,9 @@ def _read_csv(path: Path) -> _ReaderResult:
         f_l.append(_parse_float(fields[f_col], path, row, header[f_col]))
         re_l.append(_parse_float(fields[re_col], path, row, header[re_col]))
         im_l.append(_parse_float(fields[im_col], path, row, header[im_col]))
-    f = np.asarray(f_l) * _unit_scale(header[f_col], _HZ_SCALE)
-    z_re = np.asarray(re_l) * _unit_scale(header[re_col], _OHM_SCALE)
-    z_im = np.asarray(im_l) * _unit_scale(header[im_col], _OHM_SCALE)
+    f = np.asarray(f_l) * _unit_scale(header[f_col], _HZ_UNIT)
+    z_re = np.asarray(re_l) * _unit_scale(header[re_col], _OHM_UNIT)
+    z_im = np.asarray(im_l) * _unit_scale(header[im_col], _OHM_UNIT)
     if negated:
         z_im = -z_im
     units = {FREQUENCY: header[f_col], Z_RE: header[re_col], Z_IM: header[im_col]}

@@ -1,12 +1,17 @@
-"""Importing this module registers every reader. One module per instrument family."""
+"""Importing this module registers every reader. One module per instrument family.
+
+The modules are imported in the order of :data:`_MODULES`, which is the registration order
+(:func:`lilean.io.registry.readers`), with the generic ``csv`` reader last. The imports are plain
+(no ``try``): a reader module that is broken fails loudly. Optional third-party packages (galvani
+for ``.mpr``, ...) are never imported at module level but only when a file is read
+(:func:`lilean.io.common.require`), so a missing one breaks only its own format.
+"""
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 _MODULES = ("biologic", "neware", "arbin", "maccor", "land", "basytec", "novonix", "csv_generic")
 
 for _name in _MODULES:
-    if importlib.util.find_spec(f"lilean.io.{_name}") is not None:
-        importlib.import_module(f"lilean.io.{_name}")
+    importlib.import_module(f"lilean.io.{_name}")

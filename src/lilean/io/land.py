@@ -13,7 +13,7 @@ unsigned currents the ``Step-State`` decides (charge +, discharge -), as for Mac
 
 Capacity: ``Capacity/mAh`` is one counter for both directions that LANDdt restarts when the
 direction changes (it carries over a rest); it is split per cycle and direction with
-:func:`lilean.io.csv_generic.vendor_capacity_split`. The active mass is not a field of the export,
+:func:`lilean.io.common.vendor_capacity_split`. The active mass is not a field of the export,
 but ``SpeCap = Capacity / mass``, so it is recovered as ``mass_mg = 1000 * Capacity/mAh /
 SpeCap/(mAh/g)`` when the ratio is the same on every row (within 0.5 %).
 
@@ -32,14 +32,17 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import finish, library_version
-from lilean.io.csv_generic import (
+from lilean.io.common import (
+    finish,
     head_text,
+    library_version,
     numeric,
     read_text,
+    scaled_column,
     table_from_lines,
     time_column_s,
     vendor_capacity_split,
+    xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
 from lilean.schema import (
@@ -52,7 +55,6 @@ from lilean.schema import (
     VOLTAGE,
     CyclingData,
 )
-from lilean.units import factor
 
 HEAD_CHUNK = 64 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -108,12 +110,6 @@ def _is_record_header(fields: list[Any]) -> bool:
 # ---- sniffing ----------------------------------------------------------------------------------
 
 
-def _xlsx_sheet_names(path: Path) -> list[str]:
-    with zipfile.ZipFile(path) as zf:
-        xml = zf.read("xl/workbook.xml").decode("utf-8", errors="replace")
-    return re.findall(r'<sheet\b[^>]*\bname="([^"]+)"', xml)
-
-
 def _record_sheet(wb: Any) -> tuple[str, list[list[Any]]] | None:
     """The first sheet whose first row is a LAND record header, and its rows."""
     names = list(wb.sheet_names)
@@ -128,7 +124,7 @@ def _record_sheet(wb: Any) -> tuple[str, list[list[Any]]] | None:
 def _sniff(path: Path, head: bytes) -> bool:
     if head.startswith(_ZIP_MAGIC):
         try:
-            names = _xlsx_sheet_names(path)
+            names = xlsx_sheet_names(path)
         except (KeyError, OSError, zipfile.BadZipFile):
             return False
         if not any("record" in n.lower() for n in names):
@@ -233,12 +229,7 @@ def _from_records(
 
     def scaled(key: str, dim: str, default: str) -> tuple[np.ndarray, str]:
         col, unit = cols[key]
-        u = unit or default
-        try:
-            scale = factor(u, dim)
-        except Exception as exc:
-            raise FileFormatError(path, f"column {col!r}: {exc}") from None
-        return numeric(df[col], path, col) * scale, col if unit else f"{col} [{u}] (assumed)"
+        return scaled_column(df[col], path, col, unit, dimension=dim, default=default)
 
     voltage, units_found[VOLTAGE] = scaled("voltage", "voltage", "V")
     current, units_found[CURRENT] = scaled("current", "current", "mA")

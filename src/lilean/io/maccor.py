@@ -16,7 +16,7 @@ Sign: Maccor writes the current unsigned in many exports (signed in others); the
 
 Capacity: ``Amp-hr`` / ``Cap. [Ah]`` is one unsigned counter for both directions that restarts
 at step or direction changes; it is split per cycle and direction with
-:func:`lilean.io.csv_generic.vendor_capacity_split`.
+:func:`lilean.io.common.vendor_capacity_split`.
 
 Time: when the time header has no unit (``TestTime``), the unit is inferred by comparing the
 span of the column with the span of the ``DPT Time`` clock (s, min or h, whichever matches
@@ -35,9 +35,11 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import finish, library_version
-from lilean.io.csv_generic import (
+from lilean.io.common import (
+    describe_unit,
+    finish,
     head_text,
+    library_version,
     numeric,
     parse_datetimes,
     read_text,
@@ -176,12 +178,6 @@ def _infer_time_unit(raw_time: np.ndarray, clock: Any) -> str | None:
     return None
 
 
-def _describe(header: str, unit: str) -> str:
-    """``units_found`` entry: the header, plus the unit when the header does not show it."""
-    low, u = header.lower(), unit.lower()
-    return header if f"[{u}]" in low or f"({u})" in low else f"{header} [{unit}]"
-
-
 def read(path: str | Path) -> CyclingData:
     """Read a Maccor text file (either layout, tab or comma separated, ``.`` or ``,`` decimals)."""
     path = Path(path)
@@ -236,7 +232,7 @@ def read(path: str | Path) -> CyclingData:
     voltage = numeric(df[cols["voltage"]], path, cols["voltage"], decimal) * factor(
         v_unit, "voltage"
     )
-    units_found[VOLTAGE] = _describe(cols["voltage"], v_unit)
+    units_found[VOLTAGE] = describe_unit(cols["voltage"], v_unit)
     i_unit = unit_of(cols["current"], "A")
     current = numeric(df[cols["current"]], path, cols["current"], decimal) * factor(
         i_unit, "current"
@@ -247,7 +243,7 @@ def read(path: str | Path) -> CyclingData:
     signed = np.where(is_c, np.abs(current), np.where(is_d, -np.abs(current), current))
     n_flipped = int(np.sum(signed != current))
     units_found[CURRENT] = (
-        f"{_describe(cols['current'], i_unit)}, signed by {cols['state']!r} (C +, D -)"
+        f"{describe_unit(cols['current'], i_unit)}, signed by {cols['state']!r} (C +, D -)"
     )
     if n_flipped:
         notes.append(f"sign of {n_flipped} current value(s) set from the state column")
@@ -267,7 +263,7 @@ def read(path: str | Path) -> CyclingData:
         cap_mAh = cap * factor(q_unit, "capacity")
         v_ch, v_dis = vendor_capacity_split(cap_mAh, signed, cycle, step=step)
         units_found[VENDOR_CHARGE_CAPACITY] = (
-            f"{_describe(cols['capacity'], q_unit)} (split by direction)"
+            f"{describe_unit(cols['capacity'], q_unit)} (split by direction)"
         )
         units_found[VENDOR_DISCHARGE_CAPACITY] = units_found[VENDOR_CHARGE_CAPACITY]
     if "temperature" in cols:

@@ -19,7 +19,8 @@ which is lilean's convention, so currents are taken as they are.
 Units are taken from the column headers (``Current(mA)``, ``Capacity(Ah)``...). When a table has
 only a step time, the total time is rebuilt by :func:`total_time_from_step_time` (noted in
 ``meta.notes``). Vendor capacities (per step in Neware files) are accumulated per cycle with
-:func:`lilean.io.biologic.capacity_per_cycle`.
+:func:`lilean.io.common.increments_from_step_capacity` and
+:func:`lilean.io.common.capacity_per_cycle`.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.biologic import capacity_per_cycle
-from lilean.io.common import as_float, finish, library_version, require
+from lilean.io.common import (
+    as_float,
+    capacity_per_cycle,
+    finish,
+    increments_from_step_capacity,
+    library_version,
+    require,
+)
 from lilean.io.registry import Reader, register
 from lilean.schema import (
     CURRENT,
@@ -70,19 +77,6 @@ def step_sign(step_type: Any) -> np.ndarray:
     dis = text.str.contains("dchg", regex=False) | text.str.contains("dischg", regex=False)
     chg = text.str.contains("chg", regex=False) & ~dis
     return np.where(dis, -1.0, np.where(chg, 1.0, 0.0))
-
-
-def increments_from_step_capacity(signed_q_mAh: Any, step: Any) -> np.ndarray:
-    """Per-row charge increments (mAh) from a capacity that restarts at 0 with every step.
-
-    ``dq[k] = q[k] - q[k-1]`` inside a step and ``dq[k] = q[k]`` on the first row of a step.
-    """
-    q = np.nan_to_num(np.asarray(signed_q_mAh, dtype=float))
-    st = np.asarray(step)
-    if q.size == 0:
-        return q
-    new_step = np.concatenate([[True], st[1:] != st[:-1]])
-    return np.where(new_step, q, np.diff(q, prepend=0.0))
 
 
 def total_time_from_step_time(step_time_s: Any, step: Any) -> np.ndarray:

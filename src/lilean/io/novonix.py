@@ -8,7 +8,7 @@ Capacity (Ah), Temperature (°C), ..., Step Number, ...``.
 
 Current is signed as in lilean (charge positive). ``Capacity (Ah)`` is the charge passed in the
 current step (it restarts at every step); it is split per cycle and direction with
-:func:`lilean.io.csv_generic.vendor_capacity_split`. Units come from the ``(unit)`` in each header.
+:func:`lilean.io.common.vendor_capacity_split`. Units come from the ``(unit)`` in each header.
 ``Mass (g)`` and ``Area (cm2)`` are used only when they differ from 1.000, the UHPC placeholder
 values that the software writes when nothing was entered (both stay in ``meta.extra``).
 """
@@ -23,11 +23,14 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import finish, library_version
-from lilean.io.csv_generic import (
+from lilean.io.common import (
+    finish,
     head_text,
+    library_version,
     numeric,
     read_text,
+    scaled_column,
+    split_header,
     table_from_lines,
     vendor_capacity_split,
 )
@@ -43,16 +46,9 @@ from lilean.schema import (
     VOLTAGE,
     CyclingData,
 )
-from lilean.units import factor
 
-_UNIT = re.compile(r"^(?P<base>.*?)\s*\((?P<unit>[^)]*)\)\s*$")
-
-
-def _split(header: str) -> tuple[str, str | None]:
-    m = _UNIT.match(header.strip())
-    if m is None:
-        return header.strip(), None
-    return m.group("base").strip(), m.group("unit").strip()
+#: ``Name (unit)``; the unit without the spaces around it
+_UNIT = re.compile(r"^(?P<base>.*?)\s*\(\s*(?P<unit>[^)]*?)\s*\)\s*$")
 
 
 def _sniff(path: Path, head: bytes) -> bool:
@@ -86,7 +82,7 @@ def read(path: str | Path) -> CyclingData:
     df, notes = table_from_lines(path, lines, k + 1, sep=",")
     cols: dict[str, tuple[str, str | None]] = {}
     for col in df.columns:
-        base, unit = _split(str(col))
+        base, unit = split_header(str(col), _UNIT)
         cols.setdefault(base.lower(), (str(col), unit))
     for base in ("run time", "current", "potential"):
         if base not in cols:
@@ -97,13 +93,10 @@ def read(path: str | Path) -> CyclingData:
 
     def scaled(base: str, dim: str, default: str, canonical: str) -> np.ndarray:
         col, unit = cols[base]
-        u = unit or default
-        try:
-            scale = factor(u, dim)
-        except Exception as exc:
-            raise FileFormatError(path, f"column {col!r}: {exc}") from None
-        units_found[canonical] = col if unit else f"{col} [{u}] (assumed)"
-        return numeric(df[col], path, col) * scale
+        values, units_found[canonical] = scaled_column(
+            df[col], path, col, unit, dimension=dim, default=default
+        )
+        return values
 
     time_s = scaled("run time", "time", "h", TIME)
     voltage = scaled("potential", "voltage", "V", VOLTAGE)

@@ -485,3 +485,37 @@ def save_figure(
                 fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata[fmt])
             written.append(path)
     return written
+
+
+# ---- generic x-y --------------------------------------------------------------------------------
+
+
+def plot_series(
+    series: Sequence[tuple[str, Any, Any]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    logx: bool = False,
+    markers: bool = True,
+    reference: Sequence[tuple[str, Any, Any]] = (),
+) -> Figure:
+    """Labelled y(x) curves in the paper style, e.g. nucleation overpotential vs current density.
+
+    ``series`` are the model curves (lines with markers); ``reference`` are measured/published
+    points drawn as open symbols in the same colour when their label matches a series.
+    """
+    with paper_style():
+        fig, ax = _new_figure()
+        colors: dict[str, str] = {}
+        for k, (label, x, y) in enumerate(series):
+            colors[label] = color_for(label, k)
+            ax.plot(x, y, "-o" if markers else "-", color=colors[label], ms=2.5, label=label)
+        for k, (label, x, y) in enumerate(reference):
+            color = colors.get(label, color_for(label, k))
+            ax.plot(x, y, "s", mfc="none", color=color, ms=4, label=f"{label} (study)")
+        if logx:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend()
+    return fig

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,6 @@ import pandas as pd
 import pytest
 
 import lilean.io as lio
-from lilean.errors import FileFormatError
 from lilean.io import basytec
 
 FILE = Path(__file__).parents[2] / "data" / "other" / "sample_data_basytec.txt"
@@ -52,41 +49,23 @@ def test_sign(cd):
     assert np.polyfit(t, v, 1)[0] > 0  # charging raises the voltage
 
 
-def test_capacity_agrees_with_basytec(cd):
+def test_capacity_agrees_with_basytec(cd, trapezoid_bound_mAh):
     raw = _raw()
     charge = raw["Command"] == "Charge"
     theirs = float(raw.loc[charge, "Ah-Cyc-Charge"].max()) * 1e3
     ours = float(cd.data["Charge capacity [mAh]"].max())
-    i = np.clip(cd.data["Current [A]"].to_numpy(), 0, None)
-    # trapezoid error bound: where I changes from I_a to I_b over dt, |I_b - I_a| dt / 2
-    bound = np.sum(0.5 * np.abs(np.diff(i)) * np.diff(cd.data["Time [s]"])) / 3.6
-    assert abs(ours - theirs) <= bound
+    assert abs(ours - theirs) <= trapezoid_bound_mAh(cd.data, 1)
     assert abs(ours - theirs) / theirs < 1e-3
     assert cd.data["Vendor charge capacity [mAh]"].max() == pytest.approx(theirs, rel=1e-9)
 
 
-def test_detect_by_content_with_wrong_extension(tmp_path):
-    wrong = tmp_path / "basytec.csv"
-    shutil.copyfile(FILE, wrong)
-    assert lio.detect(wrong).name == "basytec"
-    assert len(lio.read(wrong)) == N_ROWS
+def test_detect_by_content_with_wrong_extension(read_disguised):
+    """As .csv, the Neware, Arbin, Maccor, LAND, Novonix and csv readers are tried first."""
+    name, data = read_disguised(FILE, ".csv")
+    assert name == "basytec"
+    assert len(data) == N_ROWS
 
 
-def test_truncated_and_garbage(tmp_path):
-    raw = FILE.read_bytes()
-    cut = tmp_path / "cut.txt"
-    cut.write_bytes(raw[:300])  # inside the '~' header block
-    with pytest.raises(FileFormatError, match=r"cut\.txt"):
-        basytec.read(cut)
-    junk = tmp_path / "junk.txt"
-    junk.write_bytes(np.random.default_rng(5).bytes(1024))
-    with pytest.raises(FileFormatError, match=r"junk\.txt"):
-        basytec.read(junk)
-    with pytest.raises(FileFormatError, match=r"junk\.txt"):
-        lio.read(junk)
-
-
-def test_input_file_unchanged(cd):
-    before = hashlib.sha256(FILE.read_bytes()).hexdigest()
-    basytec.read(FILE)
-    assert hashlib.sha256(FILE.read_bytes()).hexdigest() == before == cd.meta.source_sha256
+def test_truncated_and_garbage(cut_copy, junk, assert_refused):
+    assert_refused(cut_copy(FILE, 300, "cut.txt"), basytec.read)  # inside the '~' header block
+    assert_refused(junk("junk.txt", 5, 1024), basytec.read, lio.read)

@@ -96,7 +96,7 @@ def test_maccor_fra_against_raw_text() -> None:
     np.testing.assert_allclose(data.data[FREQUENCY], raw[:, 0])
     np.testing.assert_allclose(data.data[Z_RE], raw[:, 1])
     # the file's own phase column fixes the sign of Z'': arg(Z) must reproduce it
-    f, z = data.to_impedance_arrays()
+    _f, z = data.to_impedance_arrays()
     np.testing.assert_allclose(np.degrees(np.angle(z)), raw[:, 3], atol=0.01)
     assert data.data["Voltage [V]"].iloc[0] == pytest.approx(3.909893)
 
@@ -119,7 +119,7 @@ def test_biologic_mpr_impedance_part_against_galvani() -> None:
     np.testing.assert_allclose(phase, eis["Phase(Z)/deg"].to_numpy(), atol=1e-4)
     # capacitive: phase < 0 -> Z_im < 0 over the semicircle
     assert (data.data[Z_IM] < 0).mean() > 0.9
-    f1, z1 = data.to_impedance_arrays(spectrum=1)
+    f1, _z1 = data.to_impedance_arrays(spectrum=1)
     assert f1.size == 64 and f1[0] > f1[-1]
     with pytest.raises(ParameterError, match="spectrum"):
         data.to_impedance_arrays()
@@ -138,7 +138,9 @@ def test_csv_detects_sign_of_imaginary_column(tmp_path: Path, header: str, sign:
     f = np.logspace(5, -1, 25)
     z = 5 + 20 / (1 + 2j * np.pi * f * 20 * 1e-5)
     sep = ";" if ";" in header else ("\t" if "\t" in header else ",")
-    lines = [header] + [f"{a:.8g}{sep}{b.real:.8g}{sep}{sign * b.imag:.8g}" for a, b in zip(f, z)]
+    lines = [header] + [
+        f"{a:.8g}{sep}{b.real:.8g}{sep}{sign * b.imag:.8g}" for a, b in zip(f, z, strict=True)
+    ]
     path = tmp_path / "spectrum.csv"
     path.write_text("\n".join(lines) + "\n")
     data = read_eis(path)
@@ -210,7 +212,7 @@ def test_truncated_mid_line_raises(tmp_path: Path) -> None:
     cut = text.rindex("\n", 0, len(text) // 2) + 12  # a few characters into a data line
     copy = tmp_path / "autolab_cut.txt"
     copy.write_text(text[:cut], encoding="utf-8")
-    with pytest.raises(FileFormatError, match="autolab_cut.txt"):
+    with pytest.raises(FileFormatError, match=r"autolab_cut\.txt"):
         read_eis(copy)
     maccor = (EIS / MACCOR).read_text(encoding="latin-1")
     copy2 = tmp_path / "maccor_cut.041"
