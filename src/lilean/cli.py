@@ -68,6 +68,10 @@ PlotOpt = Annotated[
     Path | None, typer.Option("--plot", help="Write PNG+SVG figures into this folder.")
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the stochastic parts.")]
+LoadingOpt = Annotated[
+    float, typer.Option("--cathode-loading", help="LFP areal capacity, mAh/cm^2.")
+]
+InventoryOpt = Annotated[float, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")]
 ParamsOpt = Annotated[
     Path | None,
     typer.Option("--params", help="Parameter file (TOML/YAML) overlaid on the defaults."),
@@ -435,12 +439,8 @@ def simulate_symmetric(
 @_errors
 def simulate_cycling(
     substrate: SubstrateOpt,
-    cathode_loading: Annotated[
-        float, typer.Option("--cathode-loading", help="LFP areal capacity, mAh/cm^2.")
-    ] = 0.4,
-    li_inventory: Annotated[
-        float, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")
-    ] = 10.0,
+    cathode_loading: LoadingOpt = 0.4,
+    li_inventory: InventoryOpt = 10.0,
     c_rate: Annotated[float, typer.Option("--c-rate", help="C-rate of the test cycles.")] = 1.0,
     cycles: Annotated[int, typer.Option("--cycles", help="Test cycles after formation.")] = 300,
     formation_cycles: Annotated[int, typer.Option("--formation-cycles")] = 3,
@@ -472,12 +472,8 @@ def simulate_cycling(
 @_errors
 def simulate_rate(
     substrate: SubstrateOpt,
-    cathode_loading: Annotated[
-        float, typer.Option("--cathode-loading", help="LFP areal capacity, mAh/cm^2.")
-    ] = 0.4,
-    li_inventory: Annotated[
-        float, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")
-    ] = 10.0,
+    cathode_loading: LoadingOpt = 0.4,
+    li_inventory: InventoryOpt = 10.0,
     c_rates: Annotated[
         str, typer.Option("--c-rates", help="Comma-separated C-rates of the blocks.")
     ] = "0.5,1,2,3,4,5",

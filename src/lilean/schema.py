@@ -134,36 +134,11 @@ class CyclingData:
     # ---- persistence --------------------------------------------------------------------------
     def to_parquet(self, path: str | Path) -> Path:
         """Write table + metadata to Parquet atomically (a half-written file never appears)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        path = Path(path)
-        _refuse_overwriting_source(path, self.meta)
-        table = pa.Table.from_pandas(self.data, preserve_index=False)
-        existing = table.schema.metadata or {}
-        table = table.replace_schema_metadata(
-            {**existing, PARQUET_METADATA_KEY: self.meta.model_dump_json().encode()}
-        )
-        with atomic_output(path) as tmp:
-            pq.write_table(table, tmp)
-        return path
+        return write_parquet(self.data, self.meta, path)
 
     @classmethod
     def from_parquet(cls, path: str | Path) -> CyclingData:
-        import pyarrow.parquet as pq
-
-        path = Path(path)
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several types
-            raise FileFormatError(path, f"not a readable Parquet file ({exc})") from exc
-        raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
-        if raw is None:
-            raise FileFormatError(
-                path, "Parquet file has no lilean metadata (not written by lilean)"
-            )
-        meta = Metadata.model_validate_json(raw)
-        data = table.to_pandas()
+        data, meta = read_parquet(path)
         if STEP_TYPE in data:
             data[STEP_TYPE] = data[STEP_TYPE].astype("string")
         return cls(data, meta)
@@ -341,6 +316,39 @@ def validate(data: pd.DataFrame, *, source: str | Path = "<table>") -> list[str]
     if (np.diff(data[CYCLE].to_numpy()) < 0).any():
         anomalies.append("cycle index decreases")
     return anomalies
+
+
+def write_parquet(data: pd.DataFrame, meta: Metadata, path: str | Path) -> Path:
+    """Write a table to Parquet with ``meta`` in the schema metadata, atomically; refuses to
+    overwrite the table's own source file. Shared by every lilean table type."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    _refuse_overwriting_source(path, meta)
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    existing = table.schema.metadata or {}
+    table = table.replace_schema_metadata(
+        {**existing, PARQUET_METADATA_KEY: meta.model_dump_json().encode()}
+    )
+    with atomic_output(path) as tmp:
+        pq.write_table(table, tmp)
+    return path
+
+
+def read_parquet(path: str | Path) -> tuple[pd.DataFrame, Metadata]:
+    """Read a Parquet file written by :func:`write_parquet`: the table and its metadata."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types
+        raise FileFormatError(path, f"not a readable Parquet file ({exc})") from exc
+    raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    if raw is None:
+        raise FileFormatError(path, "Parquet file has no lilean metadata (not written by lilean)")
+    return table.to_pandas(), Metadata.model_validate_json(raw)
 
 
 def _refuse_overwriting_source(path: Path, meta: Metadata) -> None:

@@ -59,11 +59,10 @@ import pandas as pd
 from lilean.errors import FileFormatError, ParameterError
 from lilean.io.common import library_version, require
 from lilean.schema import (
-    PARQUET_METADATA_KEY,
     Metadata,
-    _refuse_overwriting_source,
-    atomic_output,
     file_sha256,
+    read_parquet,
+    write_parquet,
 )
 
 FREQUENCY = "Frequency [Hz]"
@@ -239,41 +238,17 @@ class ImpedanceData:
 
     # ---- persistence --------------------------------------------------------------------------
     def to_parquet(self, path: str | Path) -> Path:
-        """Write table + metadata to Parquet atomically (metadata under the same schema key as
-        :class:`lilean.schema.CyclingData`)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        path = Path(path)
-        _refuse_overwriting_source(path, self.meta)
-        table = pa.Table.from_pandas(self.data, preserve_index=False)
-        existing = table.schema.metadata or {}
-        table = table.replace_schema_metadata(
-            {**existing, PARQUET_METADATA_KEY: self.meta.model_dump_json().encode()}
-        )
-        with atomic_output(path) as tmp:
-            pq.write_table(table, tmp)
-        return path
+        """Write table + metadata to Parquet atomically (as :class:`lilean.schema.CyclingData`)."""
+        return write_parquet(self.data, self.meta, path)
 
     @classmethod
     def from_parquet(cls, path: str | Path) -> ImpedanceData:
-        import pyarrow.parquet as pq
-
         path = Path(path)
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several types
-            raise FileFormatError(path, f"not a readable Parquet file ({exc})") from exc
-        raw = (table.schema.metadata or {}).get(PARQUET_METADATA_KEY)
-        if raw is None:
-            raise FileFormatError(
-                path, "Parquet file has no lilean metadata (not written by lilean)"
-            )
-        data = table.to_pandas()
+        data, meta = read_parquet(path)
         missing = [c for c in REQUIRED_IMPEDANCE_COLUMNS if c not in data.columns]
         if missing:
             raise FileFormatError(path, f"not an impedance table: lacks columns {missing}")
-        return cls(data, Metadata.model_validate_json(raw))
+        return cls(data, meta)
 
 
 # ================================================================================================
