@@ -66,6 +66,7 @@ def test_convert_then_analyze_parquet(tmp_path):
         (b"", "empty.csv", "empty"),
         (b"\x00\xff\x13garbage" * 200, "garbage.nda", "unrecognised"),
         (b"a,b\n1,2\n", "nounits.csv", "unrecognised"),
+        (b"time,voltage,current\n0,3.0,0.001\n1,3.1,0.001\n", "unitless.csv", "unrecognised"),
     ],
 )
 def test_bad_input_one_line_exit_2(tmp_path, content, name, needle):
@@ -113,3 +114,14 @@ def test_every_real_file_converts_and_analyses(path, tmp_path):
     assert res["figures"], "analysis wrote no figure"
     for fig in res["figures"]:
         assert Path(fig).stat().st_size > 1000
+
+
+def test_time_going_backwards_is_refused_by_convert_and_reported_by_info(tmp_path):
+    src = tmp_path / "back.csv"
+    src.write_text("Time [s],Voltage [V],Current [A]\n0,3.0,0.001\n1,3.1,0.001\n0.5,3.2,0.001\n")
+    out = tmp_path / "back.parquet"
+    proc = run("convert", str(src), "-o", str(out), check=False)
+    assert proc.returncode == 2 and "time goes backwards at data row 3" in proc.stderr
+    assert not out.exists(), "no half result may be written"
+    info = json.loads(run("info", str(src), "--json").stdout)
+    assert any("backwards" in a for a in info["anomalies"])
