@@ -89,3 +89,15 @@ class AnodeParameters(ParameterGroup):
     electrode_heterogeneity: Param = spec(
         "1", "lognormal sigma of the electrode-to-electrode contact-area factor", ge=0
     )
+    # ---- small-signal (impedance) properties, used by lilean.models.impedance ----------------
+    double_layer_capacitance_uF_cm2: Param = spec(
+        "uF/cm^2",
+        "double-layer capacitance of the Li/electrolyte interface per cm^2 of contact area",
+        gt=0,
+    )
+    sei_relative_permittivity: Param = spec(
+        "1", "relative permittivity of the SEI film (its capacitance C = eps0 eps_r A / d)", gt=0
+    )
+    sei_initial_thickness_nm: Param = spec(
+        "nm", "thickness of the SEI film on fresh Li (when its resistance is sei_resistance)", gt=0
+    )

@@ -73,3 +73,7 @@ class CathodeParameters(ParameterGroup):
     loss_of_active_material_per_hour: Param = spec(
         "1/h", "fraction of the remaining LFP lost per hour (calendar)", ge=0, lt=1
     )
+    # ---- small-signal (impedance) properties, used by lilean.models.impedance ----------------
+    double_layer_capacitance_uF_cm2: Param = spec(
+        "uF/cm^2", "double-layer capacitance per cm^2 of LFP particle surface", gt=0
+    )

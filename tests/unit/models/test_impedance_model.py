@@ -347,7 +347,7 @@ def test_full_cell_time_domain_matches_analytic(params):
     r_sei, c_sei = an.R_SEI_ohm_cm2 * 1e-4, an.C_SEI_F_cm2 * 1e4
     c_dla = an.C_dl_F_cm2 * 1e4
     r_series = (ca.R_ohmic_ohm_cm2 + an.R_dead_ohm_cm2) * 1e-4
-    faces = _sphere_grid(radius, 80, 1.08)
+    faces = _sphere_grid(radius, 50, 1.15)
     vol = (faces[1:] ** 3 - faces[:-1] ** 3) / 3.0
     centres = 0.5 * (faces[1:] + faces[:-1])
     g = d_s * faces[1:-1] ** 2 / np.diff(centres)
@@ -358,7 +358,7 @@ def test_full_cell_time_domain_matches_analytic(params):
     a_s = sparse.diags([g / vol[1:], main / vol, g / vol[:-1]], [-1, 0, 1], format="csr")
     h_last = faces[-1] - centres[-1]
     el = ca.electrolyte
-    a_e, src, dx, _, n_sep = _electrolyte_fv(el, 40, 40)
+    a_e, src, dx, _, n_sep = _electrolyte_fv(el, 20, 20)
     t_plus = el["transference_number"]
     chi = 2 * (1 - t_plus) * el["thermodynamic_factor"]
     c0 = el["concentration_mol_m3"]
