@@ -500,6 +500,95 @@ def simulate_rate(
     _finish_simulation(result, json_out, output, plot, "rate")
 
 
+@simulate_app.command("eis")
+@_errors
+def simulate_eis(
+    substrate: SubstrateOpt,
+    cycles: Annotated[int, typer.Option("--cycles", help="Cycles before the spectrum.")] = 0,
+    cathode_loading: LoadingOpt = 0.4,
+    li_inventory: InventoryOpt = 10.0,
+    c_rate: Annotated[float, typer.Option("--c-rate", help="C-rate of those cycles.")] = 1.0,
+    cell: Annotated[str, typer.Option("--cell", help="full | symmetric")] = "full",
+    state_of_charge: Annotated[
+        float, typer.Option("--soc", help="State of charge at the measurement (0..1).")
+    ] = 0.5,
+    seed: SeedOpt = 0,
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Impedance spectrum (1e5..1e-2 Hz) of the twin after N cycles, from its own state."""
+    from lilean.simulate import simulate_eis as run
+
+    result = run(
+        _params(params), substrate, cycles=cycles, cathode_loading_mAh_cm2=cathode_loading,
+        li_inventory_mAh_cm2=li_inventory, c_rate=c_rate, cell=cell,
+        state_of_charge=state_of_charge, seed=seed,
+    )  # fmt: skip
+    if output is not None:
+        result.data.to_parquet(output)
+    if plot is not None:
+        from lilean.plotting.eis import plot_bode, plot_nyquist, save_eis_figure
+
+        label = f"{substrate}, {cycles} cycles"
+        for name, fig in (("nyquist", plot_nyquist([(label, result.data)])),
+                          ("bode", plot_bode([(label, result.data)]))):  # fmt: skip
+            save_eis_figure(fig, plot / f"eis_{substrate}_{cycles}cycles_{name}")
+    payload = result.to_dict()
+    if json_out:
+        _emit_json(payload)
+        return
+    table = Table("element", "value", title=f"{substrate} {cell} cell after {cycles} cycles")
+    for key, value in payload["elements"].items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@simulate_app.command("protocol")
+@_errors
+def simulate_protocol(
+    substrate: SubstrateOpt,
+    step: Annotated[
+        list[str],
+        typer.Option(
+            "--step",
+            help="One step of a cycle, PyBaMM style, e.g. 'Charge at 1C until 4.2 V'. Repeatable.",
+        ),
+    ],
+    repeat: Annotated[int, typer.Option("--repeat", help="How many times the cycle runs.")] = 1,
+    cathode_loading: LoadingOpt = 0.4,
+    li_inventory: InventoryOpt = 10.0,
+    seed: SeedOpt = 0,
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Any protocol on a Li-substrate || LFP cell: --step ... [--step ...] --repeat N."""
+    from lilean.api import analyze_data
+    from lilean.errors import ParameterError
+    from lilean.protocols import Experiment
+    from lilean.simulate import run_experiment
+
+    if repeat < 1:
+        raise ParameterError(f"--repeat {repeat}: expected a whole number >= 1")
+    experiment = Experiment([tuple(step)] * repeat)
+    run = run_experiment(
+        _params(params), substrate, experiment, cathode_loading_mAh_cm2=cathode_loading,
+        li_inventory_mAh_cm2=li_inventory, seed=seed,
+    )  # fmt: skip
+    if output is not None and output.suffix.lower() == ".csv":
+        run.data.to_csv(output)
+    elif output is not None:
+        run.data.to_parquet(output)
+    result = analyze_data(run.data, kind="cycling", plot_dir=plot)
+    if json_out:
+        _emit_json(result)
+    else:
+        _print_result(result)
+
+
 # ---- the whole study -------------------------------------------------------------------------
 
 

@@ -125,3 +125,64 @@ def test_time_going_backwards_is_refused_by_convert_and_reported_by_info(tmp_pat
     assert not out.exists(), "no half result may be written"
     info = json.loads(run("info", str(src), "--json").stdout)
     assert any("backwards" in a for a in info["anomalies"])
+
+
+@pytest.mark.parametrize(
+    ("args", "keys"),
+    [
+        (
+            ["nucleation", "--substrate", "cu", "--current-density", "1"],
+            {"dip_mV", "plateau_mV", "nucleation_overpotential_mV", "time_s", "potential_mV"},
+        ),
+        (
+            ["symmetric", "--substrate", "ag-cu", "--current-density", "1",
+             "--areal-capacity", "1", "--hours", "20"],
+            {"cycle", "polarization_mV", "short_circuit_h", "failure_h"},
+        ),
+        (
+            ["cycling", "--substrate", "cu", "--cathode-loading", "0.4", "--li-inventory", "10",
+             "--c-rate", "1", "--cycles", "20"],
+            {"cycle", "discharge_capacity_mAh_g", "charge_capacity_mAh_g",
+             "coulombic_efficiency", "retention_percent"},
+        ),
+        (
+            ["rate", "--substrate", "ag-cu", "--cathode-loading", "0.4", "--li-inventory", "10",
+             "--c-rates", "0.5,1,2"],
+            {"c_rate", "discharge_capacity_mAh_g"},
+        ),
+        (
+            ["eis", "--substrate", "cu", "--cycles", "10"],
+            {"frequency_Hz", "z_real_ohm", "z_imag_ohm", "elements"},
+        ),
+    ],
+    ids=lambda v: v[0] if isinstance(v, list) else None,
+)  # fmt: skip
+def test_simulate_json_contract(args, keys):
+    """The simulate commands' JSON keys are a contract other tools depend on."""
+    proc = run("simulate", *args, "--json")
+    obj = json.loads(proc.stdout)  # exactly one JSON object on stdout
+    assert keys <= set(obj), keys - set(obj)
+    if args[0] == "nucleation":
+        assert obj["nucleation_overpotential_mV"] > 0
+        assert len(obj["time_s"]) == len(obj["potential_mV"]) > 10
+    if args[0] == "cycling":
+        assert len(obj["cycle"]) == 20 == len(obj["coulombic_efficiency"])
+    if args[0] == "eis":
+        assert obj["frequency_Hz"][0] == pytest.approx(1e5)
+        assert obj["frequency_Hz"][-1] == pytest.approx(1e-2)
+
+
+def test_simulate_protocol_and_analyze_the_output(tmp_path):
+    out = tmp_path / "run.parquet"
+    proc = run(
+        "simulate", "protocol", "--substrate", "ag-cu",
+        "--step", "Charge at 1C until 4.2 V", "--step", "Discharge at 2C until 2.0 V",
+        "--repeat", "3", "-o", str(out), "--json",
+    )  # fmt: skip
+    res = json.loads(proc.stdout)
+    assert res["kind"] == "cycling" and len(res["table"]["Cycle"]) == 3
+    again = json.loads(run("analyze", str(out), "--kind", "cycling", "--json").stdout)
+    assert again["table"] == res["table"]
+    bad = run("simulate", "protocol", "--substrate", "cu", "--step", "Charge at 1C untill 4.2 V",
+              check=False)  # fmt: skip
+    assert bad.returncode == 2 and "untill" in bad.stderr
