@@ -1,0 +1,5 @@
+"""``python -m lilean.cli``."""
+
+from lilean.cli import main
+
+main()

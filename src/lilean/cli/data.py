@@ -1,0 +1,163 @@
+"""Lab data: formats, info, convert, analyze."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lilean.cli.common import (
+    AreaOpt,
+    FormatOpt,
+    JsonOpt,
+    MapOpt,
+    MassOpt,
+    app,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    print_result,
+)
+
+# ---- lab data ------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def formats(json_out: JsonOpt = False) -> None:
+    """List the file formats lilean reads (detected by content)."""
+    from lilean import io
+
+    rows: list[dict[str, Any]] = [
+        {
+            "name": r.name,
+            "instrument": r.instrument,
+            "extensions": list(r.extensions),
+            "description": r.description,
+        }
+        for r in io.formats()
+    ]
+    if json_out:
+        emit_json({"formats": rows})
+        return
+    table = Table("format", "instrument", "extensions", "description")
+    for reader in io.formats():
+        table.add_row(
+            reader.name, reader.instrument, " ".join(reader.extensions), reader.description
+        )
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def info(
+    file: Annotated[Path, typer.Argument(help="A cycler file.")],
+    fmt: FormatOpt = None,
+    mapping: MapOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Format, rows, cycles, duration, columns and anomalies (time going backwards, gaps, NaNs)."""
+    from lilean import io
+    from lilean.schema import CURRENT, VOLTAGE
+
+    if mapping:
+        from lilean.api import load_table
+
+        data = load_table(file, mapping=mapping)
+    else:
+        data = io.read(file, fmt, strict=False)
+    d = data.data
+    out = {
+        "file": str(file),
+        "format": data.meta.file_format,
+        "instrument": data.meta.instrument,
+        "reader": data.meta.reader,
+        "rows": len(d),
+        "cycles": data.n_cycles,
+        "duration_h": data.duration_s / 3600,
+        "voltage_range_V": [float(d[VOLTAGE].min()), float(d[VOLTAGE].max())],
+        "current_range_A": [float(d[CURRENT].min()), float(d[CURRENT].max())],
+        "columns": list(d.columns),
+        "units_found": data.meta.units_found,
+        "area_cm2": data.meta.area_cm2,
+        "active_mass_mg": data.meta.active_mass_mg,
+        "start_time": data.meta.start_time,
+        "anomalies": data.meta.anomalies,
+        "notes": data.meta.notes,
+    }
+    if json_out:
+        emit_json(out)
+        return
+    table = Table(show_header=False, title=str(file))
+    for key, value in out.items():
+        if key in ("columns", "units_found"):
+            value = ", ".join(value) if isinstance(value, list) else json.dumps(value)
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+@handle_errors
+def convert(
+    file: Annotated[Path, typer.Argument(help="A cycler file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="out.parquet or out.csv")],
+    fmt: FormatOpt = None,
+    mapping: MapOpt = None,
+    area_cm2: AreaOpt = None,
+    active_mass_mg: MassOpt = None,
+) -> None:
+    """Convert a cycler file to the canonical table (Parquet keeps all metadata; CSV writes
+    a .meta.json beside it)."""
+    from lilean.errors import OutputError
+
+    if output.resolve() == file.resolve():
+        raise OutputError(f"{output}: refusing to overwrite the input file")
+    suffix = output.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise OutputError(f"{output}: output must end in .parquet or .csv")
+    from lilean.api import load_table
+
+    data = load_table(
+        file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+    )
+    if suffix == ".parquet":
+        data.to_parquet(output)
+    else:
+        data.to_csv(output)
+    err_console.print(f"wrote {output} ({len(data)} rows, {data.n_cycles} cycles)")
+
+
+@app.command()
+@handle_errors
+def analyze(
+    file: Annotated[Path, typer.Argument(help="A cycler file (or a lilean Parquet table).")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", "-k", help="deposition | symmetric | cycling | rate | auto (detect)."
+        ),
+    ] = "auto",
+    fmt: FormatOpt = None,
+    mapping: MapOpt = None,
+    area_cm2: AreaOpt = None,
+    active_mass_mg: MassOpt = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write PNG+SVG figures into this folder.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Compute the study's metrics from a measured (or simulated) file."""
+    from lilean.api import analyze_data, load_table
+
+    data = load_table(
+        file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+    )
+    result = analyze_data(data, kind=kind, plot_dir=plot)
+    if json_out:
+        emit_json(result)
+        return
+    print_result(result)
