@@ -7,7 +7,18 @@ stdout and nothing else. Errors on bad input print one line to stderr and exit w
 
 from __future__ import annotations
 
-from lilean.cli import data, eis, params, simulate, study  # noqa: F401  (register the commands)
+from lilean.cli import (  # noqa: F401  (importing a module registers its commands)
+    data,
+    eis,
+    fit,
+    morphology,
+    params,
+    plumes,
+    simulate,
+    study,
+    sweep,
+    xrd,
+)
 from lilean.cli.common import app
 
 

@@ -35,11 +35,13 @@ from lilean.parameters.core import (
     unflatten,
     validation_message,
 )
+from lilean.parameters.deposition import DepositionLatticeParameters
 from lilean.parameters.nucleation import NucleationParameters
+from lilean.parameters.plumes import PlumeParameters
 
 SUBSTRATES = ("cu", "ag-cu")
 DEFAULT_SET = "Zhang2023"
-_GROUP_FILES = ("cell", "cathode")
+_GROUP_FILES = ("cell", "cathode", "plumes", "deposition")
 _SUBSTRATE_GROUP_FILES = ("nucleation", "anode")  # each holds one table per substrate
 
 
@@ -60,6 +62,8 @@ class ParameterSet(BaseModel):
     name: str = DEFAULT_SET
     cell: CellParameters
     cathode: CathodeParameters
+    plumes: PlumeParameters
+    deposition: DepositionLatticeParameters
     substrates: dict[str, SubstrateParameters]
 
     # ---- access ---------------------------------------------------------------------------
@@ -73,7 +77,15 @@ class ParameterSet(BaseModel):
 
     def flat(self) -> dict[str, Param]:
         """``{"cell.electrode_area_cm2": Param, ...}``."""
-        return flatten({"cell": self.cell, "cathode": self.cathode, "substrates": self.substrates})
+        return flatten(
+            {
+                "cell": self.cell,
+                "cathode": self.cathode,
+                "plumes": self.plumes,
+                "deposition": self.deposition,
+                "substrates": self.substrates,
+            }
+        )
 
     def get(self, dotted: str) -> float:
         flat = self.flat()

@@ -1,0 +1,3 @@
+"""Ag plume growth on Cu: simulate plumes (issue 6)."""
+
+from __future__ import annotations

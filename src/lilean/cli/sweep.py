@@ -1,0 +1,3 @@
+"""Design-space sweeps on Dask (issue 8)."""
+
+from __future__ import annotations
