@@ -1,0 +1,1001 @@
+"""Fit the digital twin to a researcher's own measurements and predict the cell's life (issue 9).
+
+Method (the same for every experiment type)
+-------------------------------------------
+* Free parameters ``theta`` (all positive) are fitted in log space, ``x = ln theta``, by weighted
+  nonlinear least squares (:func:`scipy.optimize.least_squares`, trust-region reflective)::
+
+      min_x  sum_i r_i(x)^2,   r_i = (y_sim,i(theta) - y_meas,i) / sigma_i
+
+  ``sigma_i`` is the noise of each measured series, estimated from the data themselves
+  (:func:`noise_sigma`: ``1.4826 MAD(diff y) / sqrt 2``, with a floor), so series in volts and in
+  percent carry comparable weight.
+* Uncertainty from the Jacobian at the optimum (Gauss-Newton / Laplace approximation; Bates & Watts,
+  *Nonlinear Regression Analysis and Its Applications*, Wiley 1988, ch. 2)::
+
+      Cov(x) = s^2 (J^T J)^+,   s^2 = sum r_i^2 / (n - p)
+
+  95 % intervals ``exp(x +- 1.96 sqrt(Cov_kk))`` (log-normal, always positive). On request,
+  :func:`run_mcmc` samples ``exp(-sum r^2 / 2 s^2)`` with emcee (Foreman-Mackey et al., PASP 125, 306
+  (2013)) under a flat prior in ``x`` and reports the 2.5 / 50 / 97.5 percentiles instead.
+* Identifiability (:func:`identifiability_warnings`): a parameter whose interval spans more than a
+  factor :data:`FLAT_RATIO` (``high / low``) is not determined by the data (flat likelihood); a pair
+  with ``|rho| >`` :data:`CORRELATION_LIMIT` can only be determined in combination.
+
+Experiments and their default free parameters (:data:`DEFAULT_FREE`)
+--------------------------------------------------------------------
+* ``cycling`` (Li-substrate || LFP full cell): per-cycle retention (%), mean charge voltage and mean
+  discharge voltage (V) from :func:`lilean.analysis.cycling.cycle_summary`, against
+  :func:`lilean.simulate.simulate_cycling` under the protocol inferred by
+  :func:`infer_cycling_protocol`.
+* ``symmetric`` (Li || Li): per-cycle polarization (mV) from
+  :func:`lilean.analysis.symmetric.analyze_symmetric` vs :func:`lilean.simulate.simulate_symmetric`.
+* ``deposition`` (Li || substrate, galvanostatic plating): the potential transient (mV) vs
+  :func:`lilean.models.nucleation.simulate_nucleation`.
+* ``eis``: the complex impedance, relative residuals ``(Z_sim - Z) / |Z|`` (real and imaginary
+  parts), vs :func:`lilean.simulate.simulate_eis` of the fresh cell (``cycles = 0``).
+
+The knee (:func:`knee_from_run`) is the cycle at which the twin's Li reservoir is exhausted: the first
+cycle whose end-of-cycle active (excess) Li falls below :data:`KNEE_ACTIVE_LI_MAH_CM2`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+
+from lilean.errors import LileanError, ParameterError
+from lilean.parameters.set import ParameterSet
+from lilean.schema import CyclingData
+
+EXPERIMENTS = ("cycling", "symmetric", "deposition", "eis")
+#: default free parameters per experiment (names relative to ``substrates.<s>.``)
+DEFAULT_FREE: dict[str, tuple[str, ...]] = {
+    "cycling": (
+        "anode.cycling_loss_fraction",
+        "anode.corrosion_rate_mAh_cm2_h",
+        "anode.specific_area_cm2_per_mAh",
+        "anode.sei_resistivity_ohm_cm2_per_mAh",
+    ),
+    "symmetric": ("anode.sei_resistivity_ohm_cm2_per_mAh", "anode.exchange_current_density_mA_cm2"),
+    "deposition": (
+        "nucleation.contact_angle_deg",
+        "nucleation.alloying_exchange_current_density_mA_cm2",
+        "nucleation.series_resistance_ohm_cm2",
+    ),
+    "eis": (
+        "anode.sei_resistance_ohm_cm2",
+        "anode.exchange_current_density_mA_cm2",
+        "anode.double_layer_capacitance_uF_cm2",
+        "anode.electrolyte_conductivity_mS_cm",
+    ),
+}
+#: interval ratio high / low above which a parameter counts as undetermined
+FLAT_RATIO = 100.0
+#: |correlation| above which two parameters are flagged as determined only in combination
+CORRELATION_LIMIT = 0.95
+#: end-of-cycle active Li (mAh/cm^2) below which the reservoir counts as exhausted (the knee)
+KNEE_ACTIVE_LI_MAH_CM2 = 1e-3
+Z95 = 1.959963984540054
+SIDECAR_SUFFIX = ".fit.json"
+#: solver steps per half-cycle of the fitted twin: the simulator's default, so that a table written
+#: by ``lilean simulate cycling`` is reproduced exactly by the twin with the same parameters
+DEFAULT_STEPS = 60
+
+
+def _lazy(module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise LileanError(
+            f"{module} is needed for this; install the fitting extra: pip install 'lilean[fit]'"
+        ) from None
+
+
+# ---- parameter names -----------------------------------------------------------------------------
+
+
+def resolve_names(params: ParameterSet, substrate: str, names: Sequence[str]) -> list[str]:
+    """Full dotted names for ``names`` given as full names (``substrates.cu.anode.x``), relative to
+    the substrate (``anode.x``) or bare (``x``, searched in the substrate, then everywhere)."""
+    flat = params.flat()
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        candidates = [name, f"substrates.{substrate}.{name}"]
+        hit = next((c for c in candidates if c in flat), None)
+        if hit is None:
+            mine = [k for k in flat if k.startswith(f"substrates.{substrate}.")]
+            ends = [k for k in mine if k.endswith("." + name)] or [
+                k for k in flat if k.endswith("." + name) and not k.startswith("substrates.")
+            ]
+            if len(ends) != 1:
+                raise ParameterError(
+                    f"free parameter {name!r}: expected one parameter of the set "
+                    f"(see `lilean params show`), found {len(ends)}"
+                )
+            hit = ends[0]
+        if flat[hit].value <= 0:
+            raise ParameterError(f"free parameter {hit!r} = {flat[hit].value}: expected > 0")
+        out.append(hit)
+    if not out:
+        raise ParameterError("no free parameters given")
+    return out
+
+
+def noise_sigma(y: np.ndarray, floor: float) -> float:
+    """Noise of a slowly varying series from its successive differences:
+    ``sigma = 1.4826 MAD(diff y) / sqrt 2`` (robust; Rousseeuw & Croux, JASA 88, 1273 (1993)),
+    at least ``floor``."""
+    y = np.asarray(y, dtype=float)
+    y = y[np.isfinite(y)]
+    if y.size < 3:
+        return floor
+    d = np.diff(y)
+    mad = float(np.median(np.abs(d - np.median(d))))
+    return max(1.4826 * mad / math.sqrt(2.0), floor)
+
+
+# ---- result ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class FitResult:
+    """A fit: values, log-space covariance, 95 % intervals and identifiability warnings."""
+
+    experiment: str
+    substrate: str
+    names: list[str]
+    units: list[str]
+    log_value: np.ndarray
+    log_cov: np.ndarray
+    params: ParameterSet
+    files: list[str]
+    protocol: dict[str, Any]
+    n_points: int
+    cost: float
+    warnings: list[str] = field(default_factory=list)
+    method: str = "least_squares (Jacobian covariance)"
+    interval_override: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    knee: dict[str, float | None] = field(default_factory=dict)
+    residual_fn: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, float]:
+        return {n: float(np.exp(x)) for n, x in zip(self.names, self.log_value, strict=True)}
+
+    def interval(self, name: str) -> tuple[float, float, float]:
+        """``(value, low, high)`` 95 %."""
+        if name in self.interval_override:
+            return self.interval_override[name]
+        k = self.names.index(name)
+        sd = math.sqrt(max(float(self.log_cov[k, k]), 0.0))
+        x = float(self.log_value[k])
+        if not np.isfinite(sd):
+            return math.exp(x), 0.0, math.inf
+        return math.exp(x), math.exp(x - Z95 * sd), math.exp(min(x + Z95 * sd, 700.0))
+
+    @property
+    def correlation(self) -> np.ndarray:
+        cov = np.where(np.isfinite(self.log_cov), self.log_cov, 0.0)
+        sd = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+        corr = cov / np.outer(sd, sd)
+        np.fill_diagonal(corr, 1.0)
+        return np.asarray(corr)
+
+    def parameter_dict(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, unit in zip(self.names, self.units, strict=True):
+            v, lo, hi = self.interval(name)
+            out[name] = {
+                "value": v,
+                "low": lo,
+                "high": hi if math.isfinite(hi) else None,
+                "unit": unit,
+            }
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``parameters`` ``{name: {value, low, high, unit}}`` (95 %), ``correlation``,
+        ``knee_cycle`` (+ ``_low`` / ``_high``), ``protocol`` (what was inferred), ``warnings``."""
+        return {
+            "experiment": self.experiment,
+            "substrate": self.substrate,
+            "files": self.files,
+            "method": self.method,
+            "parameters": self.parameter_dict(),
+            "correlation": {
+                a: {b: float(self.correlation[i, j]) for j, b in enumerate(self.names)}
+                for i, a in enumerate(self.names)
+            },
+            "knee_cycle": self.knee.get("knee_cycle"),
+            "knee_cycle_low": self.knee.get("knee_cycle_low"),
+            "knee_cycle_high": self.knee.get("knee_cycle_high"),
+            "protocol": self.protocol,
+            "n_points": self.n_points,
+            "reduced_chi2": 2.0 * self.cost / max(self.n_points - len(self.names), 1),
+            "warnings": list(self.warnings),
+            **self.extra,
+        }
+
+    def save(self, path: str | Path) -> tuple[Path, Path]:
+        """Write the fitted set to ``path`` (TOML/YAML, loadable with ``--params`` anywhere; fitted
+        values carry ``kind = "user"`` and ``source = "fitted by lilean fit to FILE (date)"``, their
+        interval in the description) and the sidecar ``<stem>.fit.json`` (names, log-space mean and
+        covariance, intervals, protocol) that ``lilean predict`` samples from."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.params.save(path)
+        side = sidecar_path(path)
+        from lilean.schema import atomic_output, dumps
+
+        payload = {
+            **self.to_dict(),
+            "names": self.names,
+            "log_value": [float(x) for x in self.log_value],
+            "log_cov": [[float(c) for c in row] for row in self.log_cov],
+        }
+        with atomic_output(side) as tmp:
+            tmp.write_text(dumps(payload) + "\n")
+        return path, side
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """``fitted.toml`` -> ``fitted.fit.json``."""
+    p = Path(path)
+    return p.with_name(p.stem + SIDECAR_SUFFIX)
+
+
+def identifiability_warnings(
+    names: Sequence[str], intervals: Sequence[tuple[float, float, float]], corr: np.ndarray
+) -> list[str]:
+    """Flat likelihood (``high / low >`` :data:`FLAT_RATIO`) and strong correlations."""
+    out: list[str] = []
+    for name, (_v, lo, hi) in zip(names, intervals, strict=True):
+        if not (lo > 0 and math.isfinite(hi)) or hi / lo > FLAT_RATIO:
+            out.append(
+                f"{name}: not determined by these data (95 % interval {lo:.3g} .. {hi:.3g} spans "
+                f"more than x{FLAT_RATIO:g}); its value is the fit's start, not a measurement"
+            )
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            rho = float(corr[i, j])
+            if abs(rho) > CORRELATION_LIMIT:
+                out.append(
+                    f"{names[i]} and {names[j]} are strongly correlated (rho = {rho:+.3f}): the "
+                    "data fix only their combination; fix one of them (--free) to measure the other"
+                )
+    return out
+
+
+def _provenanced(
+    params: ParameterSet, values: dict[str, float], files: Sequence[str], intervals: dict[str, Any]
+) -> ParameterSet:
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    flat = params.flat()
+    names = ", ".join(Path(f).name for f in files) or "data"
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        old = flat[name]
+        iv = intervals[name]
+        hi = iv["high"]
+        changes[name] = {
+            "value": float(value),
+            "unit": old.unit,
+            "kind": "user",
+            "source": f"fitted by lilean fit to {names} ({date})",
+            "description": f"{old.description} [95 % interval {iv['low']:.4g} .. "
+            + (f"{hi:.4g}" if hi is not None else "inf")
+            + f" {old.unit}; see the .fit.json sidecar]",
+        }
+    return params.replace(changes)
+
+
+def least_squares_fit(
+    residual: Callable[[np.ndarray], np.ndarray],
+    x0: np.ndarray,
+    *,
+    max_nfev: int = 60,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Weighted least squares in log space; returns ``(x, Cov(x), cost, n)`` with
+    ``Cov = s^2 (J^T J)^+``, ``s^2 = 2 cost / (n - p)``."""
+    res = least_squares(
+        residual, x0, method="trf", diff_step=1e-3, x_scale=1.0, max_nfev=max_nfev, xtol=1e-6
+    )
+    n, p = res.fun.size, res.x.size
+    jac = np.asarray(res.jac, dtype=float)
+    s2 = 2.0 * float(res.cost) / max(n - p, 1)
+    jtj = jac.T @ jac
+    # columns with no effect on the residuals -> infinite variance
+    dead = np.sqrt(np.diag(jtj)) < 1e-9 * max(1.0, float(np.sqrt(np.max(np.diag(jtj)))))
+    cov = s2 * np.linalg.pinv(jtj, rcond=1e-12, hermitian=True)
+    for k in np.flatnonzero(dead):
+        cov[k, :] = 0.0
+        cov[:, k] = 0.0
+        cov[k, k] = np.inf
+    return np.asarray(res.x), cov, float(res.cost), n
+
+
+def _finish(
+    experiment: str,
+    substrate: str,
+    params: ParameterSet,
+    names: list[str],
+    residual: Callable[[np.ndarray], np.ndarray],
+    files: Sequence[str],
+    protocol: dict[str, Any],
+    max_nfev: int,
+) -> FitResult:
+    flat = params.flat()
+    x0 = np.log([flat[n].value for n in names])
+    x, cov, cost, n = least_squares_fit(residual, x0, max_nfev=max_nfev)
+    fit = FitResult(
+        experiment=experiment,
+        substrate=substrate,
+        names=names,
+        units=[flat[n].unit for n in names],
+        log_value=x,
+        log_cov=cov,
+        params=params,
+        files=[str(f) for f in files],
+        protocol=protocol,
+        n_points=n,
+        cost=cost,
+        residual_fn=residual,
+    )
+    fit.warnings = identifiability_warnings(
+        names, [fit.interval(k) for k in names], fit.correlation
+    )
+    fit.params = _provenanced(params, fit.values, files, fit.parameter_dict())
+    return fit
+
+
+def _apply(params: ParameterSet, names: Sequence[str], x: np.ndarray) -> ParameterSet:
+    return params.replace({n: float(v) for n, v in zip(names, np.exp(x), strict=True)})
+
+
+# ---- cycling -------------------------------------------------------------------------------------
+
+
+def infer_cycling_protocol(
+    data: CyclingData, params: ParameterSet, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The twin protocol that matches a measured full-cell table (``overrides`` win; the key
+    ``steps_per_half_cycle`` sets the twin's time resolution, default :data:`DEFAULT_STEPS`).
+
+    * capacity ``Q_nom`` [mAh]: active mass x ``cell.lfp_specific_capacity_mAh_g`` when the table's
+      metadata has the mass, else the largest discharge capacity of the first 5 cycles;
+    * ``cathode_loading_mAh_cm2 = Q_nom / area`` (area from the metadata, else
+      ``cell.electrode_area_cm2``);
+    * per-cycle C-rate = mean |discharge current| [mA] / ``Q_nom``; ``c_rate`` is the median over the
+      cycles; the leading cycles whose rate differs by more than 25 % are formation cycles
+      (``formation_c_rate`` their median);
+    * voltage window: the lowest / highest recorded voltage rounded up / down to a multiple of
+      0.05 V (cyclers overshoot their cut-offs; 5 mV tolerance the other way);
+    * ``li_inventory_mAh_cm2``: ``cell.li_inventory_mAh_cm2`` (cannot be seen in a full-cell file);
+    * ``cycles``: the number of cycles after formation in the table.
+    """
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    df = data.data
+    area = float(data.meta.area_cm2 or params.cell.electrode_area_cm2.value)
+    cyc = df["Cycle"].to_numpy()
+    cur_mA = df["Current [A]"].to_numpy(dtype=float) * 1e3
+    q_dis = df.groupby("Cycle")["Discharge capacity [mAh]"].max()
+    if data.meta.active_mass_mg:
+        q_nom = data.meta.active_mass_mg * 1e-3 * params.cell.lfp_specific_capacity_mAh_g.value
+        basis = "active mass x LFP specific capacity"
+    else:
+        q_nom = float(q_dis.iloc[:5].max()) if len(q_dis) else float("nan")
+        basis = "largest discharge capacity of the first 5 cycles"
+    if not (np.isfinite(q_nom) and q_nom > 0):
+        raise LileanError(f"{data.meta.source_file}: no discharge capacity to infer the C-rate")
+    rates = []
+    for c in np.unique(cyc):
+        sel = (cyc == c) & (cur_mA < 0)
+        if sel.any():
+            rates.append(float(np.mean(np.abs(cur_mA[sel]))) / q_nom)
+    if not rates:
+        raise LileanError(f"{data.meta.source_file}: no discharge steps (negative current) found")
+    r = np.asarray(rates)
+    main = float(np.median(r))
+    n_form = 0
+    while n_form < len(r) - 1 and abs(r[n_form] / main - 1.0) > 0.25:
+        n_form += 1
+    form_rate = float(np.median(r[:n_form])) if n_form else 0.5
+    v = df["Voltage [V]"].to_numpy(dtype=float)
+    proto: dict[str, Any] = {
+        "c_rate": round(main, 4),
+        "formation_cycles": n_form,
+        "formation_c_rate": round(form_rate, 4),
+        "cycles": max(len(r) - n_form, 1),
+        "cathode_loading_mAh_cm2": q_nom / area,
+        "li_inventory_mAh_cm2": params.cell.li_inventory_mAh_cm2.value,
+        "lower_cutoff_V": math.ceil(float(np.nanmin(v)) * 20.0 - 0.1) / 20.0,
+        "upper_cutoff_V": math.floor(float(np.nanmax(v)) * 20.0 + 0.1) / 20.0,
+        "area_cm2": area,
+        "capacity_basis": basis,
+    }
+    proto.update(overrides)
+    proto["inferred"] = sorted(set(proto) - set(overrides) - {"inferred", "capacity_basis"})
+    return proto
+
+
+def _cycling_params(params: ParameterSet, proto: dict[str, Any]) -> ParameterSet:
+    lo, hi = float(proto["lower_cutoff_V"]), float(proto["upper_cutoff_V"])
+    if (lo, hi) == (params.cell.lower_cutoff_V.value, params.cell.upper_cutoff_V.value):
+        return params
+    return params.replace({"cell.lower_cutoff_V": lo, "cell.upper_cutoff_V": hi})
+
+
+def simulate_protocol(
+    params: ParameterSet, substrate: str, proto: dict[str, Any], cycles: int | None = None
+) -> Any:
+    """:func:`lilean.simulate.simulate_cycling` under an inferred protocol (coarse time steps)."""
+    from lilean.simulate import simulate_cycling
+
+    with np.errstate(invalid="ignore", divide="ignore"):  # a failed cell: NaN energies, no warning
+        return simulate_cycling(
+            params,
+            substrate,
+            cathode_loading_mAh_cm2=float(proto["cathode_loading_mAh_cm2"]),
+            li_inventory_mAh_cm2=float(proto["li_inventory_mAh_cm2"]),
+            c_rate=float(proto["c_rate"]),
+            cycles=int(cycles or proto["cycles"]),
+            formation_cycles=int(proto["formation_cycles"]),
+            formation_c_rate=float(proto["formation_c_rate"]),
+            seed=int(proto.get("seed", 0)),
+            steps_per_half_cycle=int(proto.get("steps_per_half_cycle", DEFAULT_STEPS)),
+        )
+
+
+CYCLING_SERIES = {
+    "Retention [%]": 0.05,
+    "Mean charge voltage [V]": 2e-4,
+    "Mean discharge voltage [V]": 2e-4,
+}
+
+
+def measured_cycling_series(
+    data: CyclingData, proto: dict[str, Any], max_cycle: int | None = None
+) -> pd.DataFrame:
+    """Per-cycle retention (relative to the first cycle after formation) and mean voltages of the
+    complete cycles; ``Cycle`` numbered after formation (1 = first cycle after formation)."""
+    from lilean.analysis.cycling import cycle_summary
+
+    first = int(proto["formation_cycles"]) + int(data.data["Cycle"].min())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = cycle_summary(data, reference_cycle=None, ce_convention="discharge/charge")
+    s = s[s["Complete"] & (s["Cycle"] >= first)].copy()
+    if s.empty:
+        raise LileanError(f"{data.meta.source_file}: no complete cycle after formation to fit")
+    s["Cycle"] = s["Cycle"] - first + 1
+    q0 = float(s["Discharge capacity [mAh]"].iloc[0])
+    s["Retention [%]"] = 100.0 * s["Discharge capacity [mAh]"] / q0
+    if max_cycle is not None:
+        s = s[s["Cycle"] <= max_cycle]
+    return s[["Cycle", *CYCLING_SERIES]].reset_index(drop=True)
+
+
+def fit_cycling(
+    datas: Sequence[CyclingData],
+    params: ParameterSet,
+    substrate: str,
+    *,
+    free: Sequence[str] | None = None,
+    max_cycle: int | None = None,
+    protocol: dict[str, Any] | None = None,
+    knee_horizon: int = 1000,
+    max_nfev: int = 60,
+) -> FitResult:
+    """Fit the full-cell twin to one or several measured Li || LFP tables (one shared parameter
+    set; each file gets its own inferred protocol). ``max_cycle``: use only cycles 1..K after
+    formation. The knee is predicted for the first file's protocol up to ``knee_horizon`` cycles."""
+    names = resolve_names(params, substrate, free or DEFAULT_FREE["cycling"])
+    protos = [infer_cycling_protocol(d, params, protocol) for d in datas]
+    meas = [measured_cycling_series(d, p, max_cycle) for d, p in zip(datas, protos, strict=True)]
+    for p, m in zip(protos, meas, strict=True):
+        p["cycles"] = int(m["Cycle"].max())
+    sigmas = [
+        {c: noise_sigma(m[c].to_numpy(), floor) for c, floor in CYCLING_SERIES.items()}
+        for m in meas
+    ]
+    bases = [_cycling_params(params, p) for p in protos]
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        parts = []
+        for base, p, m, sg in zip(bases, protos, meas, sigmas, strict=True):
+            try:
+                sim = simulate_protocol(_apply(base, names, x), substrate, p)
+            except ParameterError:
+                return np.full(sum(3 * len(mm) for mm in meas), 1e6)
+            s = sim.summary.set_index("Cycle")
+            cyc = m["Cycle"].to_numpy()
+            for col in CYCLING_SERIES:
+                ysim = s[col].reindex(cyc).to_numpy(dtype=float)
+                r = (ysim - m[col].to_numpy(dtype=float)) / sg[col]
+                parts.append(np.clip(np.nan_to_num(r, nan=1e3), -1e3, 1e3))
+        return np.concatenate(parts)
+
+    files = [d.meta.source_file or "<table>" for d in datas]
+    fit = _finish("cycling", substrate, params, names, residual, files, protos[0], max_nfev)
+    for p in protos:
+        if not (p["lower_cutoff_V"] < 3.35 < p["upper_cutoff_V"]):
+            fit.warnings.insert(
+                0,
+                f"voltage window {p['lower_cutoff_V']:.2f} .. {p['upper_cutoff_V']:.2f} V does not "
+                "hold the LFP plateau (3.35-3.45 V): this is not a Li || LFP cell, the twin "
+                "cannot reproduce it and the fitted values mean nothing physical",
+            )
+    r_end = residual(fit.log_value)
+    if np.mean(np.abs(r_end) >= 1e3) > 0.5:
+        fit.warnings.insert(0, "the twin could not run most of the measured cycles")
+    fit.extra["protocols"] = protos
+    fit.extra["noise_sigma"] = sigmas
+    fit.knee = knee_interval(fit, substrate, protos[0], knee_horizon)
+    return fit
+
+
+def knee_from_run(summary: pd.DataFrame) -> float | None:
+    """Cycle (after formation; fractional, linear interpolation) at which the end-of-cycle active Li
+    reservoir falls below :data:`KNEE_ACTIVE_LI_MAH_CM2`; ``None`` if it never does."""
+    a = summary["Active Li [mAh/cm2]"].to_numpy(dtype=float)
+    c = summary["Cycle"].to_numpy(dtype=float)
+    below = np.flatnonzero(a < KNEE_ACTIVE_LI_MAH_CM2)
+    if below.size == 0:
+        return None
+    k = int(below[0])
+    if k == 0:
+        return float(c[0])
+    a0, a1 = a[k - 1], a[k]
+    return float(c[k - 1] + (a0 - KNEE_ACTIVE_LI_MAH_CM2) / (a0 - a1) * (c[k] - c[k - 1]))
+
+
+def sample_log_params(log_value: np.ndarray, log_cov: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` draws of ``x ~ N(mean, Cov)`` (seeded); infinite variances are capped at a factor 10
+    (1 sd) so that an undetermined parameter spreads the prediction instead of breaking it."""
+    cov = np.array(log_cov, dtype=float)
+    cap = math.log(10.0) ** 2
+    bad = ~np.isfinite(np.diag(cov)) | (np.diag(cov) > cap)
+    for k in np.flatnonzero(bad):
+        cov[k, :] = 0.0
+        cov[:, k] = 0.0
+        cov[k, k] = cap
+    cov = np.nan_to_num(cov)
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal(np.asarray(log_value, dtype=float), cov, size=n, method="eigh")
+
+
+@dataclass
+class Prediction:
+    """Capacity trajectory with a 95 % band and the knee with its interval."""
+
+    cycle: np.ndarray
+    discharge_capacity_mAh_g: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    knee_cycle: float | None
+    knee_cycle_low: float | None
+    knee_cycle_high: float | None
+    n_samples: int
+    knee_samples: list[float | None]
+    warnings: list[str] = field(default_factory=list)
+    setup: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.setup,
+            "cycle": [int(c) for c in self.cycle],
+            "discharge_capacity_mAh_g": [float(q) for q in self.discharge_capacity_mAh_g],
+            "discharge_capacity_mAh_g_low": [float(q) for q in self.low],
+            "discharge_capacity_mAh_g_high": [float(q) for q in self.high],
+            "knee_cycle": self.knee_cycle,
+            "knee_cycle_low": self.knee_cycle_low,
+            "knee_cycle_high": self.knee_cycle_high,
+            "n_samples": self.n_samples,
+            "warnings": list(self.warnings),
+        }
+
+
+def predict(
+    params: ParameterSet,
+    substrate: str,
+    *,
+    cycles: int,
+    protocol: dict[str, Any],
+    names: Sequence[str] = (),
+    log_value: np.ndarray | None = None,
+    log_cov: np.ndarray | None = None,
+    n_samples: int = 40,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Prediction:
+    """Predicted discharge capacity (mAh/g LFP) per cycle after formation, the 2.5-97.5 % band from
+    ``n_samples`` seeded draws of the fitted parameters (:func:`sample_log_params`), and the knee
+    (:func:`knee_from_run`) of the best fit with the 2.5 / 97.5 % quantiles of the sampled knees
+    (a sample without a knee within ``cycles`` counts as ``cycles + 1``; an interval end beyond
+    ``cycles`` is ``None``)."""
+    if int(cycles) < 1:
+        raise ParameterError(f"cycles = {cycles}, expected >= 1")
+    base = _cycling_params(params, protocol)
+    best = simulate_protocol(base, substrate, protocol, cycles)
+    cyc = best.summary["Cycle"].to_numpy()
+    q_best = best.summary["Discharge capacity [mAh/g]"].to_numpy(dtype=float)
+    knee = knee_from_run(best.summary)
+    warnings: list[str] = []
+    curves = [q_best]
+    knees: list[float | None] = []
+    if names and log_value is not None and log_cov is not None and n_samples > 0:
+        draws = sample_log_params(np.asarray(log_value), np.asarray(log_cov), n_samples, seed)
+        for i, x in enumerate(draws):
+            try:
+                sim = simulate_protocol(_apply(base, list(names), x), substrate, protocol, cycles)
+            except ParameterError:
+                continue  # a draw outside the physical bounds (e.g. loss fraction >= 1)
+            q = (
+                sim.summary.set_index("Cycle")["Discharge capacity [mAh/g]"]
+                .reindex(cyc)
+                .to_numpy(dtype=float)
+            )  # a cycle the draw's twin did not complete is NaN, left out of the band
+            curves.append(q)
+            knees.append(knee_from_run(sim.summary))
+            if progress:
+                progress(i + 1, n_samples)
+        if len(knees) < n_samples:
+            warnings.append(f"{n_samples - len(knees)} parameter draws were outside their bounds")
+    else:
+        warnings.append("no covariance (no .fit.json sidecar): the band is the best fit only")
+    stack = np.vstack(curves[1:] if len(curves) > 1 else curves)
+    with np.errstate(invalid="ignore"):
+        lo, hi = np.nanpercentile(stack, [2.5, 97.5], axis=0)
+    lo = np.where(np.isfinite(lo), lo, q_best)
+    hi = np.where(np.isfinite(hi), hi, q_best)
+    k_lo = k_hi = knee
+    if knees:
+        kk = np.array([cycles + 1.0 if k is None else k for k in knees])
+        a, b = np.percentile(kk, [2.5, 97.5])
+        k_lo = float(a) if a <= cycles else None
+        k_hi = float(b) if b <= cycles else None
+    return Prediction(
+        cycle=cyc,
+        discharge_capacity_mAh_g=q_best,
+        low=np.minimum(lo, q_best),
+        high=np.maximum(hi, q_best),
+        knee_cycle=knee,
+        knee_cycle_low=k_lo,
+        knee_cycle_high=k_hi,
+        n_samples=len(knees),
+        knee_samples=knees,
+        warnings=warnings,
+        setup={"substrate": substrate, "protocol": dict(protocol)},
+    )
+
+
+def knee_interval(
+    fit: FitResult, substrate: str, protocol: dict[str, Any], horizon: int, n_samples: int = 30
+) -> dict[str, float | None]:
+    """Knee of the fitted twin under ``protocol`` extended to ``horizon`` cycles, with its interval."""
+    pred = predict(
+        fit.params,
+        substrate,
+        cycles=horizon,
+        protocol=protocol,
+        names=fit.names,
+        log_value=fit.log_value,
+        log_cov=fit.log_cov,
+        n_samples=n_samples,
+        seed=0,
+    )
+    return {
+        "knee_cycle": pred.knee_cycle,
+        "knee_cycle_low": pred.knee_cycle_low,
+        "knee_cycle_high": pred.knee_cycle_high,
+    }
+
+
+# ---- symmetric -----------------------------------------------------------------------------------
+
+
+def infer_symmetric_protocol(data: CyclingData, params: ParameterSet) -> dict[str, Any]:
+    """Current density = median |I| / area over the non-rest rows; capacity per half-cycle =
+    current density x median half-cycle duration; hours = the table's duration."""
+    df = data.data
+    area = float(data.meta.area_cm2 or params.cell.electrode_area_cm2.value)
+    i_mA = df["Current [A]"].to_numpy(dtype=float) * 1e3
+    t = df["Time [s]"].to_numpy(dtype=float)
+    on = np.abs(i_mA) > 1e-3 * np.max(np.abs(i_mA))
+    j = float(np.median(np.abs(i_mA[on]))) / area
+    sign = np.sign(i_mA)
+    change = np.flatnonzero(np.diff(sign[on]) != 0)
+    t_on = t[on]
+    edges = np.concatenate([[t_on[0]], t_on[change + 1], [t_on[-1]]])
+    half_h = float(np.median(np.diff(edges))) / 3600.0 if edges.size > 2 else t[-1] / 3600.0
+    return {
+        "current_density_mA_cm2": j,
+        "areal_capacity_mAh_cm2": j * half_h,
+        "hours": float(t[-1] - t[0]) / 3600.0,
+        "area_cm2": area,
+        "inferred": ["current_density_mA_cm2", "areal_capacity_mAh_cm2", "hours"],
+    }
+
+
+def fit_symmetric(
+    datas: Sequence[CyclingData],
+    params: ParameterSet,
+    substrate: str,
+    *,
+    free: Sequence[str] | None = None,
+    max_cycle: int | None = None,
+    max_nfev: int = 40,
+) -> FitResult:
+    """Fit per-cycle polarization (mV) of Li || Li cells (:func:`lilean.simulate.simulate_symmetric`)."""
+    from lilean.analysis.symmetric import analyze_symmetric
+    from lilean.simulate import simulate_symmetric
+
+    names = resolve_names(params, substrate, free or DEFAULT_FREE["symmetric"])
+    protos, meas = [], []
+    for d in datas:
+        p = infer_symmetric_protocol(d, params)
+        res = analyze_symmetric(d)
+        m = {int(c.cycle): float(c.polarization_mV) for c in res.cycles if c.polarization_mV}
+        if max_cycle:
+            m = {k: v for k, v in m.items() if k <= max_cycle}
+        if len(m) < 3:
+            raise LileanError(f"{d.meta.source_file}: fewer than 3 cycles with a polarization")
+        protos.append(p)
+        meas.append(m)
+    sigmas = [noise_sigma(np.array(list(m.values())), 0.1) for m in meas]
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        pset = _apply(params, names, x)
+        parts = []
+        for p, m, sg in zip(protos, meas, sigmas, strict=True):
+            out = simulate_symmetric(
+                pset,
+                substrate,
+                p["current_density_mA_cm2"],
+                p["areal_capacity_mAh_cm2"],
+                # one extra half-cycle: the table's duration ends a few rows short of the last one
+                p["hours"] + p["areal_capacity_mAh_cm2"] / p["current_density_mA_cm2"],
+            ).to_dict()
+            sim = dict(zip(out["cycle"], out["polarization_mV"], strict=True))
+            r = [(sim.get(c, np.nan) - v) / sg for c, v in m.items()]
+            parts.append(np.clip(np.nan_to_num(np.asarray(r), nan=1e3), -1e3, 1e3))
+        return np.concatenate(parts)
+
+    files = [d.meta.source_file or "<table>" for d in datas]
+    return _finish("symmetric", substrate, params, names, residual, files, protos[0], max_nfev)
+
+
+# ---- deposition ----------------------------------------------------------------------------------
+
+
+def fit_deposition(
+    datas: Sequence[CyclingData],
+    params: ParameterSet,
+    substrate: str,
+    *,
+    free: Sequence[str] | None = None,
+    max_points: int = 300,
+    max_nfev: int = 40,
+) -> FitResult:
+    """Fit the plating transient (potential in mV vs time) of Li || substrate cells: the first
+    negative-current step; current density = median |I| / area (inferred)."""
+    from lilean.models.nucleation import simulate_nucleation
+
+    default = DEFAULT_FREE["deposition"]
+    if free is None and substrate == "cu":  # no Ag: the alloying current has no effect on Cu
+        default = tuple(n for n in default if "alloying" not in n)
+    elif free is None:
+        default = tuple(n for n in default if "contact_angle" not in n)
+    names = resolve_names(params, substrate, free or default)
+    traces: list[tuple[np.ndarray, np.ndarray, float]] = []
+    protos: list[dict[str, Any]] = []
+    for d in datas:
+        df = d.data
+        i = df["Current [A]"].to_numpy(dtype=float)
+        neg = np.flatnonzero(i < 0)
+        if neg.size < 10:
+            raise LileanError(f"{d.meta.source_file}: no plating step (negative current) found")
+        step = df["Step"].to_numpy()[neg[0]]
+        sel = (df["Step"].to_numpy() == step) & (i < 0)
+        t = df["Time [s]"].to_numpy(dtype=float)[sel]
+        v = df["Voltage [V]"].to_numpy(dtype=float)[sel] * 1e3
+        t = t - t[0]
+        idx = np.unique(np.geomspace(1, t.size, min(max_points, t.size)).astype(int) - 1)
+        area = float(d.meta.area_cm2 or params.cell.electrode_area_cm2.value)
+        j = float(np.median(np.abs(i[sel]))) * 1e3 / area
+        protos.append(
+            {
+                "current_density_mA_cm2": j,
+                "duration_s": float(t[-1]),
+                "area_cm2": area,
+                "inferred": ["current_density_mA_cm2", "duration_s"],
+            }
+        )
+        traces.append((t[idx], v[idx], noise_sigma(v[idx], 0.5)))
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        pset = _apply(params, names, x)
+        parts = []
+        for p, (t, v, sg) in zip(protos, traces, strict=True):
+            r = simulate_nucleation(
+                pset, substrate, p["current_density_mA_cm2"], duration_s=p["duration_s"]
+            )
+            vs = np.interp(t, np.asarray(r.time_s), np.asarray(r.potential_mV))
+            parts.append((vs - v) / sg)
+        return np.concatenate(parts)
+
+    files = [d.meta.source_file or "<table>" for d in datas]
+    return _finish("deposition", substrate, params, names, residual, files, protos[0], max_nfev)
+
+
+# ---- EIS -----------------------------------------------------------------------------------------
+
+
+def fit_eis(
+    spectra: Sequence[Any],
+    params: ParameterSet,
+    substrate: str,
+    *,
+    free: Sequence[str] | None = None,
+    cell: str = "symmetric",
+    files: Sequence[str] = (),
+    max_nfev: int = 80,
+) -> FitResult:
+    """Fit the impedance of the fresh twin (``cell`` = ``symmetric`` or ``full``) to measured
+    spectra (:class:`lilean.io.eis.ImpedanceData`, first spectrum of each); residuals
+    ``(Z_sim - Z) / |Z|`` (modulus weighting, Orazem & Tribollet, *Electrochemical Impedance
+    Spectroscopy*, Wiley 2008, ch. 19). Z is in Ohm with ``cell.electrode_area_cm2``."""
+    from lilean.simulate import simulate_eis
+
+    names = resolve_names(params, substrate, free or DEFAULT_FREE["eis"])
+    meas = []
+    for sp in spectra:
+        ids = sp.spectrum_ids
+        f, z = sp.to_impedance_arrays(ids[0] if ids else None)
+        ok = np.isfinite(f) & np.isfinite(z) & (f > 0)
+        meas.append((np.asarray(f[ok]), np.asarray(z[ok])))
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        pset = _apply(params, names, x)
+        parts = []
+        for f, z in meas:
+            sim = simulate_eis(pset, substrate, cycles=0, cell=cell, frequencies_Hz=f, seed=0)
+            _fs, zs = sim.data.to_impedance_arrays()
+            r = (np.asarray(zs) - z) / np.abs(z)
+            parts.extend([r.real, r.imag])
+        return np.concatenate(parts)
+
+    proto = {"cell": cell, "cycles": 0, "n_frequencies": [int(f.size) for f, _ in meas]}
+    fit = _finish("eis", substrate, params, names, residual, list(files), proto, max_nfev)
+    r = residual(fit.log_value)
+    half = r.size // 2
+    misfit = float(np.median(np.hypot(r[:half], r[half:]))) if half else float("nan")
+    fit.extra["median_relative_misfit"] = misfit
+    if not misfit < 0.1:
+        fit.warnings.insert(
+            0,
+            f"the twin's {cell}-cell impedance does not reproduce this spectrum (median "
+            f"|Z_sim - Z| / |Z| = {misfit:.0%}); the intervals assume that it does and are too "
+            "narrow (model error, not noise)",
+        )
+    return fit
+
+
+# ---- MCMC ----------------------------------------------------------------------------------------
+
+
+def run_mcmc(
+    fit: FitResult,
+    *,
+    n_walkers: int | None = None,
+    n_steps: int = 300,
+    burn: int | None = None,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Sample ``p(x | data) ~ exp(-sum r(x)^2 / (2 s^2))`` (flat prior in log space, ``s^2`` the
+    reduced chi^2 at the optimum) with emcee's affine-invariant ensemble sampler, walkers started in
+    a small ball around the optimum (seeded). Replaces the intervals by the 2.5 / 97.5 % percentiles
+    and the covariance by the sample covariance; returns the flat chain in log space."""
+    emcee = _lazy("emcee")
+    if fit.residual_fn is None:
+        raise LileanError("this fit has no residual function to sample")
+    p = len(fit.names)
+    n_walkers = n_walkers or max(2 * p + 2, 8)
+    burn = n_steps // 3 if burn is None else burn
+    s2 = max(2.0 * fit.cost / max(fit.n_points - p, 1), 1e-12)
+    res_fn = fit.residual_fn
+
+    def log_prob(x: np.ndarray) -> float:
+        if np.any(np.abs(x - fit.log_value) > 10.0):
+            return -np.inf
+        r = res_fn(x)
+        val = -0.5 * float(np.sum(r * r)) / s2
+        return val if np.isfinite(val) else -np.inf
+
+    rng = np.random.default_rng(seed)
+    start = fit.log_value + 1e-3 * rng.standard_normal((n_walkers, p))
+    sampler = emcee.EnsembleSampler(n_walkers, p, log_prob)
+    # emcee draws its moves from a legacy RandomState: seed it through the public setter
+    sampler.random_state = np.random.RandomState(seed).get_state()
+    state = start
+    for k, _ in enumerate(sampler.sample(state, iterations=n_steps), start=1):
+        if progress:
+            progress(k, n_steps)
+    chain = sampler.get_chain(discard=burn, flat=True)
+    fit.log_cov = np.cov(chain, rowvar=False).reshape(p, p)
+    for k, name in enumerate(fit.names):
+        lo, med, hi = np.percentile(chain[:, k], [2.5, 50.0, 97.5])
+        fit.interval_override[name] = (float(np.exp(med)), float(np.exp(lo)), float(np.exp(hi)))
+    fit.method = f"emcee ({n_walkers} walkers x {n_steps} steps, {burn} burn-in)"
+    fit.warnings = identifiability_warnings(
+        fit.names, [fit.interval(k) for k in fit.names], fit.correlation
+    )
+    return np.asarray(chain)
+
+
+# ---- loading a saved fit -------------------------------------------------------------------------
+
+
+def load_sidecar(params_path: str | Path) -> dict[str, Any] | None:
+    """The ``.fit.json`` written next to a fitted parameter file, or ``None``."""
+    side = sidecar_path(params_path)
+    if not side.exists():
+        return None
+    try:
+        payload: dict[str, Any] = json.loads(side.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LileanError(f"{side}: not a readable fit sidecar ({exc})") from None
+    for key in ("names", "log_value", "log_cov"):
+        if key not in payload:
+            raise LileanError(f"{side}: missing {key!r}, expected a file written by `lilean fit`")
+    return payload
+
+
+def default_prediction_protocol(
+    params: ParameterSet,
+    *,
+    cathode_loading_mAh_cm2: float | None = None,
+    li_inventory_mAh_cm2: float | None = None,
+    c_rate: float | None = None,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The protocol for :func:`predict`: the fitted file's (``base``) or the study's (N/P 25 at 1C,
+    3 formation cycles at 0.5C), with the given overrides."""
+    proto: dict[str, Any] = {
+        "c_rate": 1.0,
+        "formation_cycles": 3,
+        "formation_c_rate": 0.5,
+        "cathode_loading_mAh_cm2": 0.4,
+        "li_inventory_mAh_cm2": params.cell.li_inventory_mAh_cm2.value,
+        "lower_cutoff_V": params.cell.lower_cutoff_V.value,
+        "upper_cutoff_V": params.cell.upper_cutoff_V.value,
+        "steps_per_half_cycle": DEFAULT_STEPS,
+    }
+    if base:
+        proto.update({k: base[k] for k in proto if k in base and base[k] is not None})
+    for key, value in (
+        ("cathode_loading_mAh_cm2", cathode_loading_mAh_cm2),
+        ("li_inventory_mAh_cm2", li_inventory_mAh_cm2),
+        ("c_rate", c_rate),
+    ):
+        if value is not None:
+            if not (np.isfinite(value) and value > 0):
+                raise ParameterError(f"{key} = {value}, expected > 0")
+            proto[key] = float(value)
+    return proto
