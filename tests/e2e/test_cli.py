@@ -186,3 +186,15 @@ def test_simulate_protocol_and_analyze_the_output(tmp_path):
     bad = run("simulate", "protocol", "--substrate", "cu", "--step", "Charge at 1C untill 4.2 V",
               check=False)  # fmt: skip
     assert bad.returncode == 2 and "untill" in bad.stderr
+
+
+def test_sweep_plumes_process_map_shows_the_study_window():
+    res = json.loads(run("sweep", "plumes", "--json").stdout)
+    best = res["optimum"]
+    assert 0.5 <= best["agf_wt_percent"] <= 2 and 1 <= best["minutes"] <= 4
+    corners = [
+        c["surface_area_factor"]
+        for c in res["cases"]
+        if (c["agf_wt_percent"], c["minutes"]) in {(0.25, 0.5), (4.0, 8.0)}
+    ]
+    assert len(corners) == 2 and max(corners) < best["surface_area_factor"]

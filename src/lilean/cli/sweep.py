@@ -23,7 +23,13 @@ from lilean.cli.common import (
 @app.command()
 @handle_errors
 def sweep(
-    spec: Annotated[Path, typer.Argument(help="Sweep spec (TOML), see docs/sweeps.md.")],
+    spec: Annotated[
+        Path,
+        typer.Argument(
+            help="Sweep spec (TOML), see docs/sweeps.md; or the word 'plumes' for the AgF "
+            "concentration x immersion time process map (= lilean plumes map, default grid)."
+        ),
+    ],
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Result folder (Parquet parts); default SPEC.parquet."),
@@ -59,6 +65,12 @@ def sweep(
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+
+    if str(spec) == "plumes" and not spec.exists():
+        from lilean.cli.plumes import plumes_map
+
+        plumes_map(params=params, out=out, plot=plot, json_out=json_out)
+        return
 
     from lilean.parameters import ParameterSet
     from lilean.sweep import load_results, load_spec, plot_sobol, run_sweep, sobol_indices
