@@ -60,10 +60,10 @@ from lilean.schema import CyclingData
 EXPERIMENTS = ("cycling", "symmetric", "deposition", "eis")
 #: default free parameters per experiment (names relative to ``substrates.<s>.``)
 DEFAULT_FREE: dict[str, tuple[str, ...]] = {
+    # the identifiable pair: before the knee, loss fraction, corrosion rate and contact area act
+    # on the Li loss almost only as a combination (docs/fitting.md); pass --free to widen the set
     "cycling": (
-        "anode.cycling_loss_fraction",
         "anode.corrosion_rate_mAh_cm2_h",
-        "anode.specific_area_cm2_per_mAh",
         "anode.sei_resistivity_ohm_cm2_per_mAh",
     ),
     "symmetric": ("anode.sei_resistivity_ohm_cm2_per_mAh", "anode.exchange_current_density_mA_cm2"),

@@ -198,3 +198,18 @@ def test_sweep_plumes_process_map_shows_the_study_window():
         if (c["agf_wt_percent"], c["minutes"]) in {(0.25, 0.5), (4.0, 8.0)}
     ]
     assert len(corners) == 2 and max(corners) < best["surface_area_factor"]
+
+
+EIS_FILES = sorted((DATA / "eis").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", EIS_FILES, ids=lambda p: p.name)
+def test_every_eis_file_fits_from_the_cli(path, tmp_path):
+    res = json.loads(run("eis", "fit", str(path), "--json", "--plot", str(tmp_path)).stdout)
+    assert len(res["frequency_Hz"]) == len(res["z_real_ohm"]) > 10
+    assert res["parameters"], res.get("fit_error")
+    r0 = res["parameters"]["R0"]
+    assert r0["low"] <= r0["value"] <= r0["high"]
+    assert "passed" in res["linkk"]
+    assert res["figures"] and all(Path(f).exists() for f in res["figures"])
