@@ -57,7 +57,6 @@ the local Sand's time ``t_S = t_1 / (h_s J)^2`` (``t_1`` = Sand's time at 1 mA/c
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -96,26 +95,6 @@ N_STATE = 10
     P_THERMAL,
 ) = range(20)
 N_PARAM = 20
-
-
-def drop_stale_numba_cache(module_file: str, *dependencies: str) -> None:
-    """Delete ``module_file``'s numba cache files that are older than any of ``dependencies``.
-
-    numba's on-disk cache (``cache=True``) is keyed on the defining file only, so a kernel that calls
-    njit functions of another module keeps the *old* callee code after that module changes. Called at
-    import by the modules whose kernels call into :mod:`lilean.models.anode` /
-    :mod:`lilean.models.cathode`. Only the default cache location (``__pycache__`` beside the source)
-    is handled; errors (read-only trees, races) are ignored: numba then recompiles or reuses.
-    """
-    here = Path(module_file)
-    cache_dir = here.parent / "__pycache__"
-    try:
-        newest = max(Path(d).stat().st_mtime for d in dependencies)
-        for f in cache_dir.glob(f"{here.stem}.*.nb[ic]"):
-            if f.stat().st_mtime < newest:
-                f.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        return
 
 
 def anode_parameter_vector(anode: AnodeParameters, *, temperature_C: float = 25.0) -> np.ndarray:

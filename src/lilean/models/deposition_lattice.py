@@ -91,6 +91,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -99,6 +100,10 @@ import pandas as pd
 from scipy import ndimage
 
 from lilean.errors import ParameterError
+from lilean.models._numba_cache import drop_stale_numba_cache
+from lilean.models.plumes import _solid_neighbours, _wrap
+
+drop_stale_numba_cache(__file__, str(Path(__file__).with_name("plumes.py")))
 
 # numba kernels can only use numpy's legacy global RNG (seeded per call inside the kernel)
 # ruff: noqa: NPY002
@@ -135,34 +140,6 @@ DESCRIPTOR_COLUMNS = (
 @numba.njit(cache=True)
 def _is_conductor(code: int) -> bool:
     return code == CU or code == AG or code == LI or code == LIAG
-
-
-@numba.njit(cache=True)
-def _wrap(i: int, n: int) -> int:
-    if i < 0:
-        return i + n
-    if i >= n:
-        return i - n
-    return i
-
-
-@numba.njit(cache=True)
-def _n_solid(occ: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
-    nz, ny, nx = occ.shape
-    dz = (1, -1, 0, 0, 0, 0)
-    dx = (0, 0, 1, -1, 0, 0)
-    dy = (0, 0, 0, 0, 1, -1)
-    n = 0
-    for d in range(ndir):
-        zz = z + dz[d]
-        if zz < 0:
-            n += 1
-            continue
-        if zz >= nz:
-            continue
-        if occ[zz, _wrap(y + dy[d], ny), _wrap(x + dx[d], nx)] != EMPTY:
-            n += 1
-    return n
 
 
 @numba.njit(cache=True)
@@ -252,7 +229,7 @@ def _deposit_kernel(
                 # surface relaxation towards better-coordinated sites
                 cz, cy, cx = z, y, x
                 for _ in range(hops):
-                    best = _n_solid(occ, cz, cy, cx, ndir)
+                    best = _solid_neighbours(occ, cz, cy, cx, ndir)
                     bz, by, bx = cz, cy, cx
                     for d in range(ndir):
                         zz = cz + dz[d]
@@ -279,7 +256,7 @@ def _deposit_kernel(
                                 break
                         if not conn:
                             continue
-                        ns = _n_solid(occ, zz, yy, xx, ndir)  # current site is still empty
+                        ns = _solid_neighbours(occ, zz, yy, xx, ndir)  # current site is still empty
                         if ns > best:
                             best = ns
                             bz, by, bx = zz, yy, xx

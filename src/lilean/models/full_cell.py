@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
     S_ACT,
@@ -51,7 +52,6 @@ from lilean.models.anode import (
     anode_overpotential_V,
     anode_step,
     dead_layer_resistance_ohm_cm2,
-    drop_stale_numba_cache,
     interface_resistance_ohm_cm2,
 )
 from lilean.models.cathode import (

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
     S_SHORT,
     anode_overpotential_V,
     anode_parameter_vector,
     anode_step,
-    drop_stale_numba_cache,
     initial_anode_state,
     separator_resistance_ohm_cm2,
 )

@@ -9,7 +9,7 @@ no display.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -95,6 +95,23 @@ def _labelled(items: Any, kinds: tuple[type, ...]) -> list[tuple[str, Any]]:
             raise LileanError("nothing to plot: the list of datasets is empty")
         return out
     raise LileanError(f"cannot plot an object of type {type(items).__name__}")
+
+
+def _analysed(data: Any, result: Any, analyze: Callable[[Any], Any]) -> list[tuple[str, Any, Any]]:
+    """``(label, table, result)`` triples for a plot of one table or of a labelled list.
+
+    One table (:class:`CyclingData` or DataFrame) gives ``[("", data, result)]``; a list of
+    ``(label, data)`` or ``(label, data, result)`` tuples gives one triple per entry. A missing
+    (None) result is computed as ``analyze(table)``.
+    """
+    if isinstance(data, (CyclingData, pd.DataFrame)):
+        entries: list[tuple[str, Any, Any]] = [("", data, result)]
+    else:
+        entries = [
+            (str(e[0]), e[1], e[2] if len(e) > 2 else None)
+            for e in _labelled(data, (CyclingData, pd.DataFrame))
+        ]
+    return [(label, d, res if res is not None else analyze(d)) for label, d, res in entries]
 
 
 def _legend(ax: Axes, labels: list[str]) -> None:
@@ -201,16 +218,7 @@ def plot_deposition(
     """
     from lilean.analysis.deposition import analyze_deposition
 
-    if isinstance(data, (CyclingData, pd.DataFrame)):
-        entries: list[tuple[str, Any, Any]] = [("", data, result)]
-    else:
-        entries = [
-            (str(e[0]), e[1], e[2] if len(e) > 2 else None)
-            for e in _labelled(data, (CyclingData, pd.DataFrame))
-        ]
-    prepared = [
-        (label, d, res if res is not None else analyze_deposition(d)) for label, d, res in entries
-    ]
+    prepared = _analysed(data, result, analyze_deposition)
     span = t_max_s or max(
         min(ZOOM_RECOVERY_TIMES * r.recovery_time_s, r.step_duration_s) for _, _, r in prepared
     )
@@ -265,16 +273,7 @@ def plot_symmetric(
     """
     from lilean.analysis.symmetric import analyze_symmetric
 
-    if isinstance(data, (CyclingData, pd.DataFrame)):
-        entries: list[tuple[str, Any, Any]] = [("", data, result)]
-    else:
-        entries = [
-            (str(e[0]), e[1], e[2] if len(e) > 2 else None)
-            for e in _labelled(data, (CyclingData, pd.DataFrame))
-        ]
-    prepared = [
-        (label, d, res if res is not None else analyze_symmetric(d)) for label, d, res in entries
-    ]
+    prepared = _analysed(data, result, analyze_symmetric)
     with paper_style():
         fig, (ax_v, ax_p) = _new_figure(2, aspect=1.1, sharex=True, height_ratios=[2, 1])
         for k, (label, d, res) in enumerate(prepared):
