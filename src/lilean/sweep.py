@@ -845,7 +845,10 @@ def run_sweep(
         pending.add(fut)
 
     try:
-        params_future = client.scatter(base, broadcast=True)
+        # hash=False: a fresh key per run. With content hashing a resumed run on the same client
+        # reuses the key that the interrupted run's cancellation is still releasing, and its
+        # batches fail with "lost dependencies".
+        params_future = client.scatter(base, broadcast=True, hash=False)
         batches = todo()
         pending = distributed.as_completed()
         for batch in itertools.islice(batches, 4 * n_workers):
