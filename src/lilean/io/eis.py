@@ -91,14 +91,10 @@ _IMPEDANCE_PY_FORMATS: dict[str, str] = {
     "parstat-txt": "parstat",
     "chi-txt": "chinstruments",
 }
+# lilean format name -> instrument written to the metadata: impedance.py's names where it reads
+# the format, plus the formats lilean reads itself
 _INSTRUMENT: dict[str, str] = {
-    "gamry-dta": "gamry",
-    "zview-txt": "autolab",
-    "biologic-mpt": "biologic",
-    "versastudio-par": "versastudio",
-    "zplot-z": "zplot",
-    "parstat-txt": "parstat",
-    "chi-txt": "chinstruments",
+    **_IMPEDANCE_PY_FORMATS,
     "maccor-fra": "maccor",
     "biologic-mpr": "biologic",
     "csv": "unknown",
