@@ -1,5 +1,19 @@
 """The Python API that the CLI wraps: one function per user task.
 
+===========================  =====================================================
+CLI command                  function
+===========================  =====================================================
+``lilean analyze``           :func:`load_table` + :func:`analyze_data`
+``lilean simulate <name>``   :func:`simulate` (any scenario of :mod:`lilean.scenarios`)
+``lilean fit``               :func:`fit`
+``lilean predict``           :func:`predict`
+``lilean sweep``             :func:`sweep`
+``lilean reproduce``         :func:`reproduce`
+``lilean eis fit``           :func:`eis_fit`
+``lilean xrd simulate``      :func:`xrd_simulate`
+``lilean xrd identify``      :func:`xrd_identify`
+===========================  =====================================================
+
 >>> from lilean.api import load_table, analyze_data
 >>> data = load_table("cell.ndax", active_mass_mg=2.66)          # doctest: +SKIP
 >>> analyze_data(data, kind="cycling")["final_retention_percent"]  # doctest: +SKIP
@@ -7,13 +21,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from lilean.errors import LileanError
+from lilean.scenarios import analysis_kinds, get_scenario
 from lilean.schema import CyclingData
 
-ANALYSIS_KINDS = ("deposition", "symmetric", "cycling", "rate")
+#: the analyses :func:`analyze_data` runs: the analysis kinds the scenarios declare
+ANALYSIS_KINDS = analysis_kinds()
 
 
 def load_table(
@@ -130,3 +147,126 @@ def analyze_data(
             written += [str(p) for p in save_figure(fig, Path(plot_dir) / f"{stem}_{name}")]
         out["figures"] = written
     return out
+
+
+# ---- one function per CLI command -------------------------------------------------------------
+
+
+def _params(params: Any) -> Any:
+    from lilean.parameters.set import ParameterSet, default_parameters
+
+    if params is None:
+        return default_parameters()
+    if isinstance(params, ParameterSet):
+        return params
+    return ParameterSet.load(params)
+
+
+def simulate(
+    scenario: str,
+    params: Any = None,
+    *,
+    inputs: dict[str, Any] | None = None,
+    seed: int = 0,
+    **kwargs: Any,
+) -> Any:
+    """Run the registered scenario ``scenario`` (``lilean simulate <name>``) and return its result.
+
+    ``params``: a :class:`~lilean.parameters.ParameterSet`, a parameter file, or None (the
+    defaults); ``inputs`` / ``kwargs``: the scenario's inputs (validated; unset ones take the CLI's
+    defaults); ``seed``: the stochastic parts' seed.
+
+    >>> from lilean.api import simulate
+    >>> simulate("cycling", substrate="cu", cycles=10).summary  # doctest: +SKIP
+    """
+    return get_scenario(scenario).run(_params(params), {**(inputs or {}), **kwargs}, seed)
+
+
+def fit(
+    files: Sequence[str | Path],
+    experiment: str,
+    *,
+    substrate: str = "cu",
+    params: Any = None,
+    free: Sequence[str] | None = None,
+    **options: Any,
+) -> Any:
+    """Fit the twin to measured files (``lilean fit``); returns :class:`lilean.fitting.FitResult`.
+
+    ``experiment``: one of :data:`lilean.scenarios.FIT_EXPERIMENTS`; ``options`` go to the
+    experiment's fit function in :mod:`lilean.fitting` (e.g. ``max_cycle``, ``protocol``,
+    ``cell`` for EIS)."""
+    from lilean import fitting as F
+    from lilean.scenarios import FIT_EXPERIMENTS
+
+    if experiment not in FIT_EXPERIMENTS:
+        raise LileanError(f"experiment {experiment!r}: expected one of {tuple(FIT_EXPERIMENTS)}")
+    p = _params(params)
+    free_list = list(free) if free else None
+    if experiment == "eis":
+        from lilean.io.eis import read_eis
+
+        spectra = [read_eis(f) for f in files]
+        return F.fit_eis(
+            spectra, p, substrate, free=free_list, files=list(map(str, files)), **options
+        )
+    datas = [load_table(f) for f in files]
+    func: Callable[..., Any] = getattr(F, f"fit_{experiment}")
+    return func(datas, p, substrate, free=free_list, **options)
+
+
+def predict(params: Any, substrate: str = "cu", **options: Any) -> Any:
+    """Life prediction of a (fitted) parameter set (``lilean predict``):
+    :func:`lilean.fitting.predict`."""
+    from lilean.fitting import predict as run
+
+    return run(_params(params), substrate, **options)
+
+
+def sweep(spec: str | Path, out: str | Path, **options: Any) -> Any:
+    """Run a sweep spec (``lilean sweep``): :func:`lilean.sweep.run_sweep`."""
+    from lilean.sweep import run_sweep
+
+    return run_sweep(spec, out, **options)
+
+
+def reproduce(out_dir: str | Path, params: Any = None, **options: Any) -> dict[str, Any]:
+    """Reproduce the study in silico and write the report (``lilean reproduce``):
+    :func:`lilean.report.reproduce.reproduce`."""
+    from lilean.report.reproduce import reproduce as run
+
+    result: dict[str, Any] = run(Path(out_dir), _params(params), **options)
+    return result
+
+
+def eis_fit(
+    path: str | Path,
+    circuit: str | None = None,
+    *,
+    spectrum: int | None = None,
+    fmt: str | None = None,
+    maxfev: int | None = None,
+    plot_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Fit an equivalent circuit to a measured spectrum (``lilean eis fit``), JSON-ready."""
+    from lilean.analysis.eis import analyze_eis_file
+
+    return analyze_eis_file(
+        path, circuit, spectrum=spectrum, plot_dir=plot_dir, format=fmt, maxfev=maxfev
+    )
+
+
+def xrd_simulate(phases: Any, **options: Any) -> Any:
+    """A simulated XRD pattern (``lilean xrd simulate``): :func:`lilean.xrd.simulate_pattern`."""
+    from lilean.xrd import simulate_pattern
+
+    return simulate_pattern(phases, **options)
+
+
+def xrd_identify(path: str | Path, **options: Any) -> Any:
+    """Identify the phases of a measured pattern (``lilean xrd identify``):
+    :func:`lilean.xrd.read_pattern` + :func:`lilean.xrd.identify_phases`."""
+    from lilean.xrd import identify_phases, read_pattern
+
+    two_theta, intensity = read_pattern(path)
+    return identify_phases(two_theta, intensity, **options)

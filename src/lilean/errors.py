@@ -40,3 +40,17 @@ class ParameterError(LileanError):
 
 class OutputError(LileanError):
     """An output path is unusable (e.g. it would overwrite an input file)."""
+
+
+class SweepError(LileanError):
+    """A sweep spec or a sweep output folder is unusable."""
+
+
+class FitError(LileanError):
+    """An equivalent-circuit (or lin-KK) fit could not be done (too few points, no convergence,
+    a spectrum the circuit cannot describe)."""
+
+
+class MissingExtraError(LileanError, ImportError):
+    """An optional dependency (an extra of lilean) is not installed; the message names the
+    ``pip install 'lilean[extra]'`` command."""

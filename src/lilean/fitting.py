@@ -55,30 +55,14 @@ from scipy.optimize import least_squares
 
 from lilean.errors import LileanError, ParameterError
 from lilean.parameters.set import ParameterSet
+from lilean.scenarios import DEFAULT_FREE as _DEFAULT_FREE
+from lilean.scenarios import FIT_EXPERIMENTS
 from lilean.schema import CyclingData
 
-EXPERIMENTS = ("cycling", "symmetric", "deposition", "eis")
-#: default free parameters per experiment (names relative to ``substrates.<s>.``)
-DEFAULT_FREE: dict[str, tuple[str, ...]] = {
-    # the identifiable pair: before the knee, loss fraction, corrosion rate and contact area act
-    # on the Li loss almost only as a combination (docs/fitting.md); pass --free to widen the set
-    "cycling": (
-        "anode.corrosion_rate_mAh_cm2_h",
-        "anode.sei_resistivity_ohm_cm2_per_mAh",
-    ),
-    "symmetric": ("anode.sei_resistivity_ohm_cm2_per_mAh", "anode.exchange_current_density_mA_cm2"),
-    "deposition": (
-        "nucleation.contact_angle_deg",
-        "nucleation.alloying_exchange_current_density_mA_cm2",
-        "nucleation.series_resistance_ohm_cm2",
-    ),
-    "eis": (
-        "anode.sei_resistance_ohm_cm2",
-        "anode.exchange_current_density_mA_cm2",
-        "anode.double_layer_capacitance_uF_cm2",
-        "anode.electrolyte_conductivity_mS_cm",
-    ),
-}
+#: fit experiments and their default free parameters (names relative to ``substrates.<s>.``):
+#: declared by the scenarios (:mod:`lilean.scenarios`), live views over the registry
+EXPERIMENTS = FIT_EXPERIMENTS
+DEFAULT_FREE = _DEFAULT_FREE
 #: interval ratio high / low above which a parameter counts as undetermined
 FLAT_RATIO = 100.0
 #: |correlation| above which two parameters are flagged as determined only in combination

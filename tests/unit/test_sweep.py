@@ -134,8 +134,8 @@ def test_bad_specs_name_the_problem(change: dict[str, object], message: str) -> 
 
 def test_missing_required_argument_is_reported() -> None:
     m = _spec()
-    m["fixed"] = {"substrate": "cu"}  # hours missing
-    with pytest.raises(SweepError, match="hours"):
+    m["fixed"] = {"hours": 4.0}  # substrate missing (the other inputs have the CLI's defaults)
+    with pytest.raises(SweepError, match="substrate"):
         spec_from_mapping(m)
 
 

@@ -25,6 +25,7 @@ from lilean.cli.common import (
     print_result,
     simulate_app,
 )
+from lilean.errors import ParameterError
 
 # ---- simulations ---------------------------------------------------------------------------
 
@@ -41,8 +42,12 @@ def _finish_simulation(
     payload = result.to_dict()
     if plot is not None:
         from lilean.api import analyze_data
+        from lilean.scenarios import get_scenario
 
-        figs = analyze_data(result.data, kind=_SIM_KIND[stem], plot_dir=plot)
+        kind = get_scenario(stem).analysis_kind
+        if kind is None:
+            raise ParameterError(f"--plot: scenario {stem!r} has no analysis kind to plot")
+        figs = analyze_data(result.data, kind=kind, plot_dir=plot)
         if not json_out:
             err_console.print(f"figures: {', '.join(figs.get('figures', []))}")
     if json_out:
@@ -51,14 +56,6 @@ def _finish_simulation(
         print_result({"kind": stem, **payload})
         if output is not None:
             err_console.print(f"wrote {output}")
-
-
-_SIM_KIND = {
-    "nucleation": "deposition",
-    "symmetric": "symmetric",
-    "cycling": "cycling",
-    "rate": "rate",
-}
 
 
 @simulate_app.command("nucleation")
@@ -155,7 +152,6 @@ def simulate_rate(
     json_out: JsonOpt = False,
 ) -> None:
     """The study's rate test: 3 cycles at the first rate, 5 at each next, then back to 1C."""
-    from lilean.errors import ParameterError
     from lilean.simulate import simulate_rate as run
 
     try:
@@ -239,7 +235,6 @@ def simulate_protocol(
 ) -> None:
     """Any protocol on a Li-substrate || LFP cell: --step ... [--step ...] --repeat N."""
     from lilean.api import analyze_data
-    from lilean.errors import ParameterError
     from lilean.protocols import Experiment
     from lilean.simulate import run_experiment
 
@@ -259,3 +254,72 @@ def simulate_protocol(
         emit_json(result)
     else:
         print_result(result)
+
+
+def _parse_input(text: str) -> tuple[str, Any]:
+    """``name=value``: the value as JSON when it parses (numbers, lists, true/false), else text."""
+    import json
+
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise ParameterError(f"--input {text!r}: expected name=value, e.g. cycles=40")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+@simulate_app.command("scenario")
+@handle_errors
+def simulate_scenario(
+    name: Annotated[str, typer.Argument(help="A registered scenario (lilean simulate list).")],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="name=value of an input; repeatable."),
+    ] = None,
+    seed: SeedOpt = 0,
+    params: ParamsOpt = None,
+    output: OutOpt = None,
+    plot: PlotOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Any registered scenario by name, its inputs as --input name=value (defaults: the CLI's)."""
+    from lilean.api import simulate
+
+    values = dict(_parse_input(t) for t in inputs or [])
+    result = simulate(name, load_params(params), inputs=values, seed=seed)
+    _finish_simulation(result, json_out, output, plot, name)
+
+
+@simulate_app.command("list")
+@handle_errors
+def simulate_list(json_out: JsonOpt = False) -> None:
+    """The registered scenarios, their inputs (with defaults) and sweep outputs."""
+    import inspect
+
+    from lilean.scenarios import scenarios
+
+    rows: list[dict[str, Any]] = []
+    for s in scenarios():
+        args = {
+            k: (None if p.default is inspect.Parameter.empty else p.default)
+            for k, p in s.arguments().items()
+        }
+        rows.append(
+            {
+                "name": s.name,
+                "description": s.description,
+                "inputs": args,
+                "outputs": [o.name for o in s.outputs],
+                "analysis_kind": s.analysis_kind,
+                "fit_experiment": s.fit_experiment,
+            }
+        )
+    if json_out:
+        emit_json({"scenarios": rows})
+        return
+    table = Table("scenario", "inputs", "outputs", title="registered scenarios")
+    for r in rows:
+        table.add_row(r["name"], ", ".join(r["inputs"]), ", ".join(r["outputs"]))
+    console.print(table)

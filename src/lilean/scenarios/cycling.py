@@ -1,0 +1,193 @@
+"""Scenario ``cycling``: Li-substrate || LFP cycling with the study protocol.
+
+The protocol is :func:`lilean.protocols.study.full_cell` (formation first); the run is
+:func:`lilean.scenarios.protocol.run_experiment`; the per-cycle summary
+(:func:`lilean.analysis.cycling.cycle_summary` plus the Li pools) is computed lazily on the result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lilean.parameters.set import ParameterSet
+from lilean.scenarios.base import ResultBase, Scenario, none_if_nan, output
+from lilean.scenarios.protocol import (
+    DEFAULT_STEPS_PER_HALF_CYCLE,
+    FULL_CELL_OUTPUTS,
+    FullCellRun,
+    initial_li,
+    last,
+    run_experiment,
+)
+from lilean.schema import CyclingData
+
+
+def cycling_summary(run: FullCellRun, first_cycle: int) -> pd.DataFrame:
+    """Per-cycle table from :func:`lilean.analysis.cycling.cycle_summary` plus the Li pools, from
+    protocol cycle ``first_cycle`` on (renumbered from 1)."""
+    from lilean.analysis.cycling import cycle_summary
+
+    summary = cycle_summary(
+        run.data, active_mass_mg=run.active_mass_mg, ce_convention="discharge/charge"
+    )
+    merged = summary.merge(
+        run.cycles[
+            [
+                "Cycle",
+                "Active Li [mAh/cm2]",
+                "Dead Li [mAh/cm2]",
+                "SEI Li [mAh/cm2]",
+                "Shorted",
+                "Anode interface resistance [ohm cm2]",
+            ]
+        ],
+        on="Cycle",
+        how="left",
+    )
+    out = merged[merged["Cycle"] >= first_cycle].copy()
+    out.insert(1, "Protocol cycle", out["Cycle"])
+    out["Cycle"] = out["Cycle"] - first_cycle + 1
+    q0 = float(out["Discharge capacity [mAh]"].iloc[0]) if len(out) else float("nan")
+    out["Retention [%]"] = 100.0 * out["Discharge capacity [mAh]"] / q0 if q0 > 0 else np.nan
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True, repr=False)
+class CyclingSimulation(ResultBase):
+    """Full-cell cycling: ``data`` (time series), ``summary`` (per cycle, after formation; computed
+    on first use)."""
+
+    data: CyclingData
+    formation_cycles: int
+    run: FullCellRun = field(repr=False)
+    scenario = "cycling"
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:  # type: ignore[override]
+        """Per cycle after formation (cycle 1 = first cycle after formation)."""
+        return cycling_summary(self.run, self.formation_cycles + 1)
+
+    def _describe(self) -> str:
+        return f"{super()._describe()}, cycles={len(self.summary)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``cycle``, ``discharge_capacity_mAh_g``, ``charge_capacity_mAh_g``,
+        ``coulombic_efficiency``, ``retention_percent`` (last / first x 100), ``li_remaining_mAh_cm2``
+        over the cycles after formation (cycle 1 = first cycle after formation)."""
+        s = self.summary
+        dis = s["Discharge capacity [mAh/g]"].to_numpy(dtype=float)
+        retention = float(100.0 * dis[-1] / dis[0]) if dis.size and dis[0] > 0 else None
+        return {
+            "cycle": [int(c) for c in s["Cycle"]],
+            "discharge_capacity_mAh_g": [float(x) for x in dis],
+            "charge_capacity_mAh_g": [float(x) for x in s["Charge capacity [mAh/g]"]],
+            "coulombic_efficiency": [none_if_nan(x) for x in s["Coulombic efficiency"]],
+            "retention_percent": retention,
+            "li_remaining_mAh_cm2": [float(x) for x in s["Active Li [mAh/cm2]"]],
+        }
+
+
+def simulate_cycling(
+    params: ParameterSet,
+    substrate: str,
+    *,
+    cathode_loading_mAh_cm2: float = 0.4,
+    li_inventory_mAh_cm2: float = 10.0,
+    c_rate: float = 1.0,
+    cycles: int = 300,
+    formation_cycles: int = 3,
+    formation_c_rate: float = 0.5,
+    seed: int = 0,
+    steps_per_half_cycle: int = DEFAULT_STEPS_PER_HALF_CYCLE,
+) -> CyclingSimulation:
+    """Li-substrate || LFP cycling with the study protocol (CC charge to ``cell.upper_cutoff_V``,
+    CC discharge to ``cell.lower_cutoff_V``), ``formation_cycles`` at ``formation_c_rate`` first.
+    The defaults are the CLI's (``lilean simulate cycling``)."""
+    from lilean.protocols.study import full_cell
+
+    experiment = full_cell(
+        c_rate,
+        cycles,
+        formation_cycles=formation_cycles,
+        formation_c_rate=formation_c_rate,
+        v_lower=params.cell.lower_cutoff_V.value,
+        v_upper=params.cell.upper_cutoff_V.value,
+    )
+    info = {
+        "kind": "full_cell",
+        "c_rate": c_rate,
+        "cycles": cycles,
+        "formation_cycles": formation_cycles,
+        "formation_c_rate": formation_c_rate,
+    }
+    run = run_experiment(
+        params,
+        substrate,
+        experiment,
+        cathode_loading_mAh_cm2=cathode_loading_mAh_cm2,
+        li_inventory_mAh_cm2=li_inventory_mAh_cm2,
+        seed=seed,
+        steps_per_half_cycle=steps_per_half_cycle,
+        protocol_info=info,
+    )
+    return CyclingSimulation(run.data, formation_cycles, run)
+
+
+def _cycles_to(result: Any, percent: float) -> float:
+    """First cycle after formation whose discharge capacity is below ``percent`` % of the first
+    post-formation cycle's; NaN when the run never falls that low (right-censored)."""
+    ret = result.summary["Retention [%]"].to_numpy(dtype=float)
+    below = np.flatnonzero(ret < percent)
+    return float(result.summary["Cycle"].iloc[below[0]]) if below.size else math.nan
+
+
+def _life_per_li(result: Any) -> float:
+    """Cycles to 80 % per mAh/cm^2 of Li on the anode (NaN if 80 % is never reached)."""
+    return _cycles_to(result, 80.0) / initial_li(result)
+
+
+SCENARIO = Scenario(
+    name="cycling",
+    simulate=simulate_cycling,
+    description="Li || LFP full cell over many cycles (formation first, as in the study).",
+    outputs=(
+        output(
+            "cycles_to_80_percent",
+            lambda r: _cycles_to(r, 80.0),
+            "first post-formation cycle with discharge capacity < 80 % of cycle 1 (NaN: never)",
+        ),
+        output(
+            "cycles_to_50_percent",
+            lambda r: _cycles_to(r, 50.0),
+            "first post-formation cycle with discharge capacity < 50 % of cycle 1 (NaN: never)",
+        ),
+        output(
+            "cycles_to_80_percent_per_li_mAh_cm2",
+            _life_per_li,
+            "cycles to 80 % divided by the Li inventory in mAh/cm^2 (life per mAh of Li)",
+        ),
+        FULL_CELL_OUTPUTS[0],
+        FULL_CELL_OUTPUTS[1],
+        output(
+            "final_retention_percent",
+            lambda r: last(r.summary["Retention [%]"]),
+            "last / first post-formation discharge capacity x 100",
+        ),
+        *FULL_CELL_OUTPUTS[2:],
+    ),
+    analysis_kind="cycling",
+    fit_experiment="cycling",
+    fit_residuals=("retention_percent", "mean_charge_voltage_V", "mean_discharge_voltage_V"),
+    # the identifiable pair: before the knee, loss fraction, corrosion rate and contact area act
+    # on the Li loss almost only as a combination (docs/fitting.md); pass --free to widen the set
+    default_free=(
+        "anode.corrosion_rate_mAh_cm2_h",
+        "anode.sei_resistivity_ohm_cm2_per_mAh",
+    ),
+)
