@@ -204,7 +204,7 @@ def fit(
     p = _params(params)
     free_list = list(free) if free else None
     if experiment == "eis":
-        from lilean.io.eis import read_eis
+        from lilean.eis.io import read_eis
 
         spectra = [read_eis(f) for f in files]
         return F.fit_eis(
@@ -249,7 +249,7 @@ def eis_fit(
     plot_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fit an equivalent circuit to a measured spectrum (``lilean eis fit``), JSON-ready."""
-    from lilean.analysis.eis import analyze_eis_file
+    from lilean.eis.workflow import analyze_eis_file
 
     return analyze_eis_file(
         path, circuit, spectrum=spectrum, plot_dir=plot_dir, format=fmt, maxfev=maxfev

@@ -43,7 +43,7 @@ def eis_fit(
     json_out: JsonOpt = False,
 ) -> None:
     """Fit an equivalent circuit (impedance.py) with 95 % intervals and a lin-KK check."""
-    from lilean.analysis.eis import analyze_eis_file
+    from lilean.eis.workflow import analyze_eis_file
 
     result = analyze_eis_file(
         file, circuit, spectrum=spectrum, plot_dir=plot, format=fmt, maxfev=maxfev

@@ -197,7 +197,7 @@ def simulate_eis(
     if output is not None:
         result.data.to_parquet(output)
     if plot is not None:
-        from lilean.plotting.eis import plot_bode, plot_nyquist, save_eis_figure
+        from lilean.eis.plotting import plot_bode, plot_nyquist, save_eis_figure
 
         label = f"{substrate}, {cycles} cycles"
         for name, fig in (("nyquist", plot_nyquist([(label, result.data)])),

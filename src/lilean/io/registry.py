@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lilean.errors import FileFormatError
-from lilean.schema import CyclingData
 
 HEAD_BYTES = 64 * 1024
 
@@ -25,16 +25,21 @@ class Reader:
     instrument: vendor family, e.g. ``"biologic"``.
     extensions: usual extensions (lower case, with dot), used only to order candidates.
     sniff: ``sniff(path, head) -> bool``; ``head`` is the first :data:`HEAD_BYTES` bytes.
-    read: ``read(path) -> CyclingData``; raises :class:`FileFormatError` on bad input.
+    read: ``read(path) -> CyclingData`` (``kind = "cycling"``) or
+        :class:`lilean.eis.ImpedanceData` (``kind = "impedance"``); raises
+        :class:`FileFormatError` on bad input.
     description: one line for ``lilean formats``.
+    kind: what the reader returns: ``"cycling"`` (time series) or ``"impedance"`` (spectra, the
+        readers of :mod:`lilean.eis.io`, named ``eis-<format>``).
     """
 
     name: str
     instrument: str
     extensions: tuple[str, ...]
     sniff: Callable[[Path, bytes], bool]
-    read: Callable[[Path], CyclingData]
+    read: Callable[[Path], Any]
     description: str = ""
+    kind: str = "cycling"
 
 
 _REGISTRY: dict[str, Reader] = {}
@@ -47,11 +52,26 @@ def register(reader: Reader) -> Reader:
     return reader
 
 
-def readers() -> list[Reader]:
-    return list(_REGISTRY.values())
+def registered(name: str) -> bool:
+    return name in _REGISTRY
+
+
+def _load_impedance_readers() -> None:
+    from lilean.eis.io import register_readers
+
+    register_readers()
+
+
+def readers(kind: str | None = "cycling") -> list[Reader]:
+    """The registered readers of ``kind`` (``"cycling"``, ``"impedance"``; None: all)."""
+    if kind != "cycling":
+        _load_impedance_readers()
+    return [r for r in _REGISTRY.values() if kind is None or r.kind == kind]
 
 
 def get_reader(name: str) -> Reader:
+    if name.startswith("eis-"):
+        _load_impedance_readers()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -82,7 +102,8 @@ def detect(path: str | Path) -> Reader:
     path = check_readable(path)
     head = read_head(path)
     ext = path.suffix.lower()
-    ordered = sorted(_REGISTRY.values(), key=lambda r: ext not in r.extensions)
+    cycling = [r for r in _REGISTRY.values() if r.kind == "cycling"]
+    ordered = sorted(cycling, key=lambda r: ext not in r.extensions)
     for reader in ordered:
         try:
             if reader.sniff(path, head):

@@ -29,7 +29,7 @@ class EISSimulation(ResultBase):
     cm^2; see :mod:`lilean.models.impedance`), plus the state they were computed from.
     """
 
-    data: Any  # lilean.io.eis.ImpedanceData
+    data: Any  # lilean.eis.io.ImpedanceData
     elements: dict[str, float]
     substrate: str
     cell: str
@@ -200,7 +200,7 @@ def simulate_eis(
     Elements and equations: :mod:`lilean.models.impedance`. ``frequencies_Hz`` defaults to the
     study's 1e5 .. 1e-2 Hz, 10 per decade. The spectrum is in Ohm (``cell.electrode_area_cm2``).
     """
-    from lilean.io.eis import IMPEDANCE_CONVENTION, ImpedanceData
+    from lilean.eis.io import IMPEDANCE_CONVENTION, ImpedanceData
     from lilean.models import impedance as imp
     from lilean.models.anode import P_RSHORT, S_SHORT, anode_parameter_vector, initial_anode_state
 
