@@ -197,3 +197,58 @@ def test_cli_defaults_are_the_functions_defaults() -> None:
         assert cli[c].default == fn[f].default, (c, f)
     r = simulate_cycling(default_parameters(), "cu", cycles=3)
     assert len(r.summary) == 3
+
+
+PLUGIN = """
+from lilean.scenarios import Scenario, output, register
+from lilean.scenarios.nucleation import simulate_nucleation
+
+
+def simulate_plugin_nucleation(params, substrate="cu", *, current_density_mA_cm2=1.0):
+    return simulate_nucleation(params, substrate, current_density_mA_cm2)
+
+
+register(Scenario(
+    name="plugin_nucleation",
+    simulate=simulate_plugin_nucleation,
+    description="nucleation, registered by a plugin module",
+    outputs=(output("plugin_dip_mV", lambda r: float(r.result.dip_mV), "dip, mV"),),
+))
+"""
+
+
+def test_plugin_scenario_runs_on_process_workers(tmp_path: Any, monkeypatch: Any) -> None:
+    """LILEAN_SCENARIOS names a module; dask worker processes load it too (docs/design.md)."""
+    import os
+    import sys
+
+    import lilean.scenarios as reg
+
+    pytest.importorskip("distributed")
+    (tmp_path / "lilean_plugin_toy.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
+    monkeypatch.setenv("LILEAN_SCENARIOS", "lilean_plugin_toy")
+    monkeypatch.setattr(reg, "_PLUGINS_LOADED", False)
+    try:
+        assert "plugin_nucleation" in reg.SWEEP_EXPERIMENTS
+        spec = tmp_path / "plugin.toml"
+        spec.write_text(
+            '[sweep]\nexperiment = "plugin_nucleation"\noutputs = ["plugin_dip_mV"]\n'
+            "[parameters]\nsubstrate = { values = ['cu', 'ag-cu'] }\n"
+        )
+        out = tmp_path / "plugin.parquet"
+        res = CliRunner().invoke(
+            app, ["sweep", str(spec), "--out", str(out), "--workers", "1", "--json"]
+        )
+        assert res.exit_code == 0, res.output
+        from lilean.simulate import simulate_nucleation
+        from lilean.sweep import load_results
+
+        rows = load_results(out).set_index("substrate")
+        assert rows["error"].isna().all(), rows["error"].tolist()
+        for substrate in ("cu", "ag-cu"):
+            want = simulate_nucleation(default_parameters(), substrate, 1.0).result.dip_mV
+            assert rows.loc[substrate, "plugin_dip_mV"] == pytest.approx(want, rel=1e-12)
+    finally:
+        unregister("plugin_nucleation")
