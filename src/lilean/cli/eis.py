@@ -1,4 +1,4 @@
-"""Impedance: fit measured spectra."""
+"""Impedance: fit measured spectra (``lilean eis fit``, over :func:`lilean.api.eis_fit`)."""
 
 from __future__ import annotations
 
@@ -43,11 +43,9 @@ def eis_fit(
     json_out: JsonOpt = False,
 ) -> None:
     """Fit an equivalent circuit (impedance.py) with 95 % intervals and a lin-KK check."""
-    from lilean.eis.workflow import analyze_eis_file
+    from lilean.api import eis_fit as run
 
-    result = analyze_eis_file(
-        file, circuit, spectrum=spectrum, plot_dir=plot, format=fmt, maxfev=maxfev
-    )
+    result = run(file, circuit, spectrum=spectrum, plot_dir=plot, fmt=fmt, maxfev=maxfev)
     if json_out:
         emit_json(result)
         return

@@ -106,7 +106,7 @@ def simulate(
     plot: PlotOpt = None,
 ) -> None:
     """Simulated powder pattern(s): reflections with 2-theta, d, (hkl), intensity."""
-    from lilean.xrd import simulate_pattern
+    from lilean.api import xrd_simulate as simulate_pattern
 
     phases = _parse_phases(phase, ("Cu", "Ag", "AgCuF3"))
     rng = _parse_range(two_theta_range)
