@@ -193,7 +193,8 @@ def _option_names(func: Callable[..., Any]) -> dict[str, tuple[str, bool]]:
     for pname, hint in hints.items():
         for meta in getattr(hint, "__metadata__", ()):
             if isinstance(meta, OptionInfo):
-                decls = [d for d in (meta.param_decls or ()) if d.startswith("--")]
+                raw = [meta.default, *(meta.param_decls or ())]  # typer.Option("--x") in Annotated
+                decls = [d for d in raw if isinstance(d, str) and d.startswith("--")]
                 names[pname] = (decls[0] if decls else "--" + pname.replace("_", "-"), False)
             elif isinstance(meta, ArgumentInfo):
                 names[pname] = (pname.upper(), True)
@@ -398,6 +399,10 @@ def load_params(path: Path | None) -> Any:
     outputs.protect(path)
     try:
         return ParameterSet.load(path)
+    except RecursionError:
+        raise ParameterError(
+            f"{path}: parameter file nested too deeply to be a parameter set"
+        ) from None
     except UnicodeError as exc:
         raise ParameterError(
             f"{path}: not a UTF-8 text parameter file ({one_line(str(exc), 120)}); "
