@@ -131,3 +131,24 @@ def test_corrupted_copy_ends_clean(
             notes = " ".join(map(str, info.get("notes", []) + info.get("anomalies", [])))  # type: ignore[operator]
             if info["rows"] < rows and "trunc" not in notes.lower():
                 pytest.xfail(READERS_WORK)
+
+
+def test_over_long_field_and_peak_memory_are_bounded(data_dir: Path, cli_tmp: Path) -> None:
+    """A CSV with a 300 kB field is one line naming the file; reading the largest real file with
+    garbage appended keeps the process's peak resident memory bounded (< 3 GiB)."""
+    import resource
+
+    long = cli_tmp / "long.csv"
+    long.write_text('Time [s],Voltage [V],Current [A]\n0,3.0,0.001\n1,"' + "x" * 300_000 + '",0\n')
+    res = run_cli(["info", str(long)])
+    assert_clean(res, ["info", str(long)])
+    assert res.code == 2 and "long.csv" in res.stderr
+    largest = max(
+        (data_dir / n for n in FILES if (data_dir / n).is_file()), key=lambda p: p.stat().st_size
+    )
+    bad = cli_tmp / f"big_{largest.name}"
+    bad.write_bytes(largest.read_bytes() + bytes(1 << 20))
+    res = run_cli(["info", str(bad), "--json"])
+    assert_clean(res, ["info", str(bad)])
+    peak_GiB = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    assert peak_GiB < 3.0, f"peak RSS {peak_GiB:.2f} GiB"

@@ -209,13 +209,16 @@ def _paths_of(value: Any) -> list[Path]:
     return []
 
 
-def validate_arguments(func: Callable[..., Any], kwargs: dict[str, Any], command: str) -> None:
+def validate_arguments(
+    func: Callable[..., Any], kwargs: dict[str, Any], command: str
+) -> list[Path]:
     """The one boundary check every command passes through (called by :func:`handle_errors`):
     numbers finite and within :data:`LIMITS`, input files present and files (not folders),
     inputs protected from being written, outputs checked against the output policy."""
     from lilean import outputs
 
     names = _option_names(func)
+    inputs: list[Path] = []
     for name, value in kwargs.items():
         option, _positional = names.get(name, ("--" + name.replace("_", "-"), False))
         if isinstance(value, bool) or value is None:
@@ -248,6 +251,8 @@ def validate_arguments(func: Callable[..., Any], kwargs: dict[str, Any], command
             if not path.exists():
                 raise ParameterError(f"{path}: file not found ({option})")
             outputs.protect(path)
+            inputs.append(path)
+    return inputs
 
 
 def check_circuit(circuit: str) -> None:
@@ -288,11 +293,12 @@ def one_line(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def describe_exception(exc: BaseException, command: str = "") -> str:
-    """One line naming the thing and the problem for any exception."""
+def describe_exception(exc: BaseException, command: str = "", thing: str | None = None) -> str:
+    """One line naming the thing (``thing``, e.g. the input file, else the command) and the
+    problem for any exception."""
     if isinstance(exc, LileanError):
         return one_line(str(exc))
-    where = f"lilean {command}: " if command else ""
+    where = f"{thing}: " if thing else (f"lilean {command}: " if command else "")
     if isinstance(exc, MemoryError):
         return f"{where}out of memory (the run is too large for this machine; use smaller sizes)"
     if isinstance(exc, RecursionError):
@@ -303,8 +309,12 @@ def describe_exception(exc: BaseException, command: str = "") -> str:
         return one_line(f"{name}: {reason}" if name else f"{where}{reason}")
     if isinstance(exc, UnicodeError):
         return one_line(f"{where}text is not valid in its encoding ({exc})")
-    message = str(exc) or type(exc).__name__
-    return one_line(f"{where}{type(exc).__name__}: {message}")
+    kind = type(exc).__name__
+    module = type(exc).__module__.lstrip("_")
+    if module != "builtins" and kind in ("Error", "error"):
+        kind = f"{module}.{kind}"  # _csv.Error -> csv.Error
+    message = str(exc) or kind
+    return one_line(f"{where}{kind}: {message}")
 
 
 def print_error(message: str) -> None:
@@ -323,9 +333,10 @@ def handle_errors(func: F) -> F:
         command = _command_name()
         from lilean.outputs import command_scope
 
+        inputs: list[Path] = []
         with command_scope():
             try:
-                validate_arguments(func, kwargs, command)
+                inputs = validate_arguments(func, kwargs, command)
                 return func(*args, **kwargs)
             except (_typer.Exit, _typer.Abort, KeyboardInterrupt, SystemExit):
                 raise
@@ -334,7 +345,8 @@ def handle_errors(func: F) -> F:
                     raise
                 if STATE["debug"]:
                     raise
-                print_error(describe_exception(exc, command))
+                thing = str(inputs[0]) if len(inputs) == 1 else None
+                print_error(describe_exception(exc, command, thing))
                 raise _typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
