@@ -235,11 +235,7 @@ def validate_arguments(
                     check_number(name, number, option=option, command=command)
         for path in _paths_of(value):
             if name in OUTPUT_NAMES:
-                if name == "plot" or (name == "out" and command in ("sweep", "reproduce")):
-                    outputs.check_output_dir(path)
-                else:
-                    outputs.check_output(path, suffixes=OUTPUT_FORMATS.get(command))
-                continue
+                continue  # checked below, once every input is protected
             if name == "spec" and str(path) == "plumes" and not path.exists():
                 continue
             if name == "data_dir":
@@ -252,6 +248,12 @@ def validate_arguments(
                 raise ParameterError(f"{path}: file not found ({option})")
             outputs.protect(path)
             inputs.append(path)
+    for name in OUTPUT_NAMES:
+        for path in _paths_of(kwargs.get(name)):
+            if name == "plot" or (name == "out" and command in ("sweep", "reproduce")):
+                outputs.check_output_dir(path)
+            else:
+                outputs.check_output(path, suffixes=OUTPUT_FORMATS.get(command))
     return inputs
 
 
