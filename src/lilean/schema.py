@@ -361,7 +361,10 @@ class atomic_output:
     block succeeds, so readers never see a half-written result."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        from lilean.outputs import check_output
+
+        # the one output policy: regular files only, never an input, never /proc, /sys, /dev
+        self.path = check_output(path)
 
     def __enter__(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,10 +12,12 @@ from lilean.cli.common import (
     FormatOpt,
     JsonOpt,
     PlotOpt,
+    check_circuit,
     console,
     eis_app,
     emit_json,
     handle_errors,
+    print_error,
 )
 
 # ---- impedance ---------------------------------------------------------------------------
@@ -45,9 +47,17 @@ def eis_fit(
     """Fit an equivalent circuit (impedance.py) with 95 % intervals and a lin-KK check."""
     from lilean.api import eis_fit as run
 
+    if circuit is not None:
+        check_circuit(circuit)
     result = run(file, circuit, spectrum=spectrum, plot_dir=plot, fmt=fmt, maxfev=maxfev)
+    failed = [r for r in [result, *result.get("spectra", [])] if r.get("fit_error")]
+    result["status"] = "failed" if failed else "ok"
     if json_out:
         emit_json(result)
+    if failed:  # a fit that did not run is a failure: exit 3 (the JSON says why in fit_error)
+        print_error(f"{file}: circuit fit failed: {failed[0]['fit_error']}")
+        raise typer.Exit(3)
+    if json_out:
         return
     table = Table(
         "parameter", "value", "95 % interval", "unit", title=f"{file}: {result['circuit']}"

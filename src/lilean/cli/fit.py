@@ -53,7 +53,7 @@ def _knee_line(result: dict[str, Any]) -> str:
 
 def _warn(warnings: list[str]) -> None:
     for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err_console.print(f"warning: {w}", style="yellow", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -157,10 +157,13 @@ def plumes_map(
         "cases": frame.drop(columns=["shape"]).to_dict(orient="records"),
     }
     if out is not None:
-        if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
-        else:
-            frame.to_parquet(out, index=False)
+        from lilean.schema import atomic_output
+
+        with atomic_output(out) as tmp:
+            if out.suffix.lower() == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
         payload["output"] = str(out)
     if plot is not None:
         from lilean.plotting.figures import save_figure

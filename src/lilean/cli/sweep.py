@@ -46,8 +46,12 @@ def sweep(
         bool, typer.Option("--resume", help="Skip the cases already in --out.")
     ] = False,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Cases per dask task (raise for ms-long cases).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--batch-size",
+            help="Cases per dask task (default: automatic, about 8 tasks per worker, at most 16).",
+        ),
+    ] = None,
     sobol: Annotated[
         str | None,
         typer.Option("--sobol", help="After the run: Sobol indices of this output (saltelli)."),
@@ -113,14 +117,20 @@ def sweep(
                 params=base,
                 batch_size=batch_size,
                 progress=update,
+                say=lambda line: err_console.print(f"warning: {line}", highlight=False),
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (SweepInterrupted)
+            import signal
+
             bar.stop()
+            signum = getattr(exc, "signum", signal.SIGINT)
             err_console.print(
-                f"interrupted: finished cases are in {dest}; rerun with --resume to continue",
+                f"interrupted ({signal.Signals(signum).name}): finished cases are in {dest}; "
+                "rerun with --resume to continue",
                 highlight=False,
+                soft_wrap=True,
             )
-            raise typer.Exit(130) from None
+            raise typer.Exit(128 + int(signum)) from None
     payload: dict[str, Any] = {"kind": "sweep", "spec": str(spec), **summary.to_dict()}
     if sobol is not None:
         indices = sobol_indices(the_spec, load_results(dest), sobol)

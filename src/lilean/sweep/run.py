@@ -1,0 +1,263 @@
+"""Running a sweep on dask.distributed: batched cases, streamed to the store, resumable."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lilean.parameters.set import ParameterSet
+from lilean.sweep.cases import _run_batch, case_id, require_sweep_extra
+from lilean.sweep.spec import SweepSpec, load_spec
+from lilean.sweep.store import prepare_output, spec_hash, verify_parts, write_part
+
+#: most cases in one dask task when the batch size is automatic
+MAX_AUTO_BATCH = 16
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by SIGINT (Ctrl-C) or SIGTERM (kill, systemd, batch schedulers); the
+    finished cases are on disk. ``signum`` says which signal."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What :func:`run_sweep` did."""
+
+    path: Path
+    n_cases: int
+    n_run: int
+    n_skipped: int
+    n_failed: int
+    elapsed_s: float
+    workers: int
+    n_set_aside: int = 0
+    batch_size: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "n_cases": self.n_cases,
+            "n_run": self.n_run,
+            "n_skipped": self.n_skipped,
+            "n_failed": self.n_failed,
+            "n_set_aside": self.n_set_aside,
+            "elapsed_s": self.elapsed_s,
+            "cases_per_s": self.n_run / self.elapsed_s if self.elapsed_s > 0 else None,
+            "workers": self.workers,
+            "batch_size": self.batch_size,
+        }
+
+
+@contextlib.contextmanager
+def _ignoring_sigint() -> Iterator[None]:
+    """Worker processes started inside inherit SIGINT ignored: Ctrl-C reaches the whole process
+    group, and only the driver should react (no worker tracebacks); the driver cancels them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def make_client(scheduler: str | None = None, workers: int | None = None) -> tuple[Any, Any]:
+    """A dask ``Client`` and the ``LocalCluster`` it owns (None when connecting to ``scheduler``).
+
+    The embedded cluster runs ``workers`` processes (default: the CPU count) with one thread each
+    and no dashboard; its processes ignore SIGINT (the driver stops them)."""
+    distributed = require_sweep_extra("distributed")
+    if scheduler:
+        return distributed.Client(scheduler), None
+    import os
+
+    n = workers or os.cpu_count() or 1
+    with _ignoring_sigint():
+        cluster = distributed.LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    return distributed.Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGINT raise :class:`SweepInterrupted` in the driver (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SweepInterrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Silence distributed's log lines while a cluster is torn down after an interrupt."""
+    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def auto_batch_size(n_todo: int, n_workers: int) -> int:
+    """Cases per task when not given: about 8 tasks per worker, at most :data:`MAX_AUTO_BATCH`
+    (the per-task overhead of dask, ~10 ms, then costs < 1 ms per case)."""
+    return max(1, min(MAX_AUTO_BATCH, math.ceil(n_todo / (8 * max(1, n_workers)))))
+
+
+def run_sweep(
+    spec: SweepSpec | str | Path,
+    out: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    client: Any = None,
+    params: ParameterSet | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> SweepSummary:
+    """Run every case of ``spec`` on Dask and stream the rows to the folder ``out``.
+
+    ``client``: an existing ``distributed.Client`` (then ``scheduler`` / ``workers`` are ignored and
+    the client is left open); otherwise one is made with :func:`make_client` and closed at the end.
+    ``params`` overrides the spec's base parameter set. ``batch_size`` cases go in one task (None:
+    :func:`auto_batch_size`). ``progress(done, total)`` is called as cases finish (``done`` counts
+    skipped cases too). ``say(line)`` receives one line per part set aside on resume. Rows:
+    ``case_index``, ``case_id``, the varied inputs, the outputs, ``error`` (None when the case ran)
+    and ``elapsed_s``. SIGINT and SIGTERM stop the run with :class:`SweepInterrupted` after the
+    finished rows are written.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_spec(spec)
+    out = Path(out)
+    base = params if params is not None else spec.parameters()
+    phash = base.hash()
+    the_hash = spec_hash(spec, phash)
+    total = spec.n_cases()
+    cases = [
+        (i, case_id(spec.experiment, spec.fixed, inputs, phash), inputs)
+        for i, inputs in enumerate(spec.cases())
+    ]
+    index_of = {cid: i for i, cid, _ in cases}
+    prepare_output(out, spec, the_hash, resume)
+    state = verify_parts(out, the_hash, index_of, say=say)
+    done_ids = state.done_ids
+    next_part = state.next_part
+    columns = [
+        "case_index",
+        "case_id",
+        *(d.name for d in spec.dimensions),
+        *spec.outputs,
+        "error",
+        "elapsed_s",
+    ]
+    todo_cases = [c for c in cases if c[1] not in done_ids]
+    n_skipped = total - len(todo_cases)
+
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = make_client(scheduler, workers)
+    distributed = require_sweep_extra("distributed")
+    n_workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+    size = batch_size if batch_size is not None else auto_batch_size(len(todo_cases), n_workers)
+    if size < 1:
+        raise ValueError(f"batch_size {size}: expected >= 1")
+
+    def todo() -> Iterator[list[tuple[int, str, dict[str, Any]]]]:
+        for k in range(0, len(todo_cases), size):
+            yield todo_cases[k : k + size]
+
+    t0 = time.perf_counter()
+    n_run = n_failed = 0
+    buffer: list[dict[str, Any]] = []
+    live: set[Any] = set()
+    interrupted = False
+
+    def submit(batch: list[tuple[int, str, dict[str, Any]]]) -> None:
+        fut = client.submit(
+            _run_batch, spec.experiment, params_future, spec.fixed, batch, spec.outputs, pure=False
+        )
+        live.add(fut)
+        pending.add(fut)
+
+    try:
+        with _signals_interrupt():
+            # hash=False: a fresh key per run. With content hashing a resumed run on the same
+            # client reuses the key that the interrupted run's cancellation is still releasing.
+            params_future = client.scatter(base, broadcast=True, hash=False)
+            batches = todo()
+            pending = distributed.as_completed()
+            for batch in itertools.islice(batches, 4 * n_workers):
+                submit(batch)
+            if progress:
+                progress(n_skipped, total)
+            for fut in pending:
+                rows = fut.result()
+                live.discard(fut)
+                fut.release()
+                buffer.extend(rows)
+                n_run += len(rows)
+                n_failed += sum(r["error"] is not None for r in rows)
+                nxt = next(batches, None)
+                if nxt is not None:
+                    submit(nxt)
+                if len(buffer) >= spec.chunk_size:
+                    write_part(out, next_part, buffer, columns, the_hash)
+                    next_part += 1
+                    buffer = []
+                if progress:
+                    progress(n_skipped + n_run, total)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        # flush what finished, even on Ctrl-C, SIGTERM or an error: only cases in flight are lost
+        with _ignoring_sigint(), _quiet_dask() if interrupted else contextlib.nullcontext():
+            if buffer:
+                write_part(out, next_part, buffer, columns, the_hash)
+            if live:
+                client.cancel(list(live))
+            if own:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+    return SweepSummary(
+        out,
+        total,
+        n_run,
+        n_skipped,
+        n_failed,
+        time.perf_counter() - t0,
+        n_workers,
+        n_set_aside=len(state.aside),
+        batch_size=size,
+    )
