@@ -23,14 +23,15 @@ from lilean.schema import (
     VOLTAGE,
     CyclingData,
 )
+from lilean.testing.data import data_dir, names
 
-DATA = Path(__file__).parents[1] / "data"
+DATA = data_dir()
 
 #: every time-domain cycler file (EIS spectra, reader configs and licences excluded)
 CYCLER_FILES: list[Path] = sorted(
     p
     for sub in ("arbin", "biologic", "land", "maccor", "neware", "other")
-    for p in (DATA / sub).iterdir()
+    for p in (DATA / n for n in names(sub))
     if p.is_file()
     and p.suffix.lower() not in {".yml", ".md", ".tsv", ".json"}
     and not p.name.endswith("_Metadata.csv")

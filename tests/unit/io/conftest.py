@@ -32,14 +32,15 @@ from lilean.schema import (
     VENDOR_DISCHARGE_CAPACITY,
     CyclingData,
 )
+from lilean.testing.data import data_dir, verified_files
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 
 
 @pytest.fixture(scope="session")
 def data_files() -> list[tuple[Path, bytes]]:
     """Every file in tests/data (sorted) with the first bytes a sniffer sees."""
-    return [(p, read_head(p)) for p in sorted(DATA.rglob("*")) if p.is_file()]
+    return [(p, read_head(p)) for p in verified_files() if "extern" not in p.parts]
 
 
 @pytest.fixture

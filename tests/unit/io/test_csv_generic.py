@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,9 @@ import lilean.io as lio
 from lilean.errors import FileFormatError, ParameterError
 from lilean.io import csv_generic as cg
 from lilean.io.registry import read_head
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 RES = DATA / "arbin" / "arbin_example.res"
 
 

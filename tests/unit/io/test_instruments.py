@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 from lilean.io import instruments
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 
 
 def _run(script: str) -> str:

@@ -24,10 +24,11 @@ from lilean.schema import (
     TIME,
     VOLTAGE,
 )
+from lilean.testing.data import data_dir, names
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 NW = DATA / "neware"
-NDA_FILES = sorted([*NW.glob("*.nda"), *NW.glob("*.ndax")])
+NDA_FILES = [DATA / n for n in names("neware") if n.endswith((".nda", ".ndax"))]
 UIO = NW / "neware_uio.csv"
 NESTED = NW / "nw_regular_export_ife_example.csv"
 XLS = NW / "custom_data_003.xls"
