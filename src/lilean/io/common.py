@@ -35,6 +35,9 @@ import pandas as pd
 
 from lilean.errors import FileFormatError, LileanError
 from lilean.schema import (
+    CHARGE_CAPACITY,
+    CYCLE,
+    DISCHARGE_CAPACITY,
     TEMPERATURE,
     VENDOR_CHARGE_CAPACITY,
     VENDOR_DISCHARGE_CAPACITY,
@@ -459,6 +462,76 @@ def vendor_capacity_split(
     return capacity_per_cycle(signed, None if cycle is None else np.asarray(cycle))
 
 
+#: relative disagreement per cycle between the integrated current and the instrument's counter
+#: above which an anomaly is recorded (the trapezoid of logged rows is a few 0.1 % off at most
+#: for a densely logged CC step; more means sparse logging, pulses or gaps)
+CAPACITY_DISAGREEMENT_REL = 0.02
+#: ... and above this fraction of the file's largest cycle capacity (tiny cycles are not flagged)
+CAPACITY_DISAGREEMENT_ABS_FRAC = 0.005
+INSTRUMENT_COUNTER = "instrument counter"
+INTEGRATED_CURRENT = "integrated current"
+
+
+def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
+    """Use the instrument's own capacity counter for ``Charge/Discharge capacity [mAh]`` where
+    the file has one (in place), keeping lilean's trapezoid integration only as a check.
+
+    The instrument integrates the current at its internal sampling rate; integrating the logged
+    rows is wrong with sparse logging, pulses or gaps at step changes. Per cycle and direction,
+    ``|Q_integrated - Q_counter| > max(2 % of Q_counter, 0.5 % of the largest cycle)`` is
+    recorded as an anomaly (cycle, both values, relative size). A counter with missing values
+    is not used (the integrated current stays). Returns ``({"charge": source, "discharge":
+    source}, anomalies)`` with source :data:`INSTRUMENT_COUNTER` or :data:`INTEGRATED_CURRENT`.
+    """
+    source: dict[str, str] = {}
+    anomalies: list[str] = []
+    pairs = (
+        ("charge", CHARGE_CAPACITY, VENDOR_CHARGE_CAPACITY),
+        ("discharge", DISCHARGE_CAPACITY, VENDOR_DISCHARGE_CAPACITY),
+    )
+    cycles = data[CYCLE].to_numpy()
+    vendor_cols = [v for _, _, v in pairs if v in data.columns]
+    scale = 0.0
+    if vendor_cols:
+        vend = data[vendor_cols].to_numpy(dtype=float)
+        if np.isfinite(vend).any():
+            scale = float(np.nanmax(np.abs(vend)))
+    found: list[tuple[int, str, float, float]] = []
+    for direction, ours, vendor_col in pairs:
+        if vendor_col not in data.columns:
+            source[direction] = INTEGRATED_CURRENT
+            continue
+        vendor = data[vendor_col].to_numpy(dtype=float)
+        if not np.isfinite(vendor).all():
+            source[direction] = f"{INTEGRATED_CURRENT} (instrument counter has missing values)"
+            continue
+        integrated = data[ours].to_numpy(dtype=float)
+        per_cycle = (
+            pd.DataFrame({"c": cycles, "a": integrated, "b": vendor}).groupby("c", sort=True).max()
+        )
+        a, b = per_cycle["a"].to_numpy(), per_cycle["b"].to_numpy()
+        bad = np.abs(a - b) > np.maximum(
+            CAPACITY_DISAGREEMENT_REL * np.abs(b), CAPACITY_DISAGREEMENT_ABS_FRAC * scale
+        )
+        for c, x, y in zip(per_cycle.index[bad], a[bad], b[bad], strict=True):
+            found.append((int(c), direction, float(x), float(y)))
+        data[ours] = vendor
+        source[direction] = INSTRUMENT_COUNTER
+    found.sort()
+    for c, direction, x, y in found[:5]:
+        rel = f"{100 * (x - y) / y:+.1f} %" if y else "counter 0"
+        anomalies.append(
+            f"cycle {c}: {direction} capacity from the integrated current {x:.6g} mAh differs "
+            f"from the instrument's counter {y:.6g} mAh ({rel}); the counter is used"
+        )
+    if len(found) > 5:
+        anomalies.append(
+            f"{len(found) - 5} more cycle(s) where the integrated current and the instrument's "
+            "counter disagree"
+        )
+    return source, anomalies
+
+
 # ================================================================================================
 # the table
 # ================================================================================================
@@ -527,6 +600,8 @@ def finish(
         step=sel(step),
         extra=extra_cols,
     )
+    capacity_source, disagreements = prefer_vendor_capacity(data)
+    anomalies += disagreements
     anomalies += validate(data, source=path)
     meta = Metadata(
         source_file=str(path),
@@ -542,5 +617,6 @@ def finish(
         anomalies=anomalies,
         notes=notes or [],
         extra=extra or {},
+        capacity_source=capacity_source,
     )
     return CyclingData(data, meta)
