@@ -38,7 +38,7 @@ from lilean.io.common import (
     vendor_capacity_per_cycle,
     xlsx_sheet_names,
 )
-from lilean.io.registry import Reader, register
+from lilean.io.registry import Reader, contains, register
 from lilean.schema import (
     CURRENT,
     CYCLE,
@@ -203,7 +203,9 @@ def _sniff_res(path: Path, head: bytes) -> bool:
     if head[4:19] not in _JET_MAGIC:
         return False
     table = "Channel_Normal_Table"
-    return table.encode("utf-16-le") in head or table.encode() in head
+    # the catalog entry may lie anywhere in the file (beyond the first 64 KiB in cellpy's
+    # aux_one_x_dx.res): look for it in the whole header region, not a fixed window
+    return contains(path, (table.encode("utf-16-le"), table.encode()), head)
 
 
 def read_res(path: str | Path) -> CyclingData:

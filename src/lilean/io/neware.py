@@ -422,12 +422,28 @@ def sniff_csv(path: Path, head: bytes) -> bool:
     )
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+_CP1252_MICRO_UNIT = re.compile(rb"\(\xb5(?:A|V|W|Ah|As|Wh)\)")
+
+
+def _encoding(raw: bytes) -> str:
+    """UTF-8 when valid; cp1252 when the header has a micro sign in a unit (``Current(µA)``
+    written by an English BTSDA: byte 0xB5, which gb18030 would merge with the next byte into
+    one CJK character); else gb18030 (a Chinese BTSDA)."""
     try:
-        return raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
     except UnicodeDecodeError:
-        return raw.decode("gb18030", errors="replace")
+        pass
+    first = raw.split(b"\n", 1)[0]
+    return "cp1252" if _CP1252_MICRO_UNIT.search(first) else "gb18030"
+
+
+def _read_text(path: Path, notes: list[str] | None = None) -> str:
+    raw = path.read_bytes()
+    enc = _encoding(raw)
+    if notes is not None and enc != "utf-8-sig":
+        notes.append(f"text encoding {enc} (detected)")
+    return raw.decode(enc, errors="replace")
 
 
 def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, Any]) -> pd.DataFrame:
@@ -502,9 +518,9 @@ def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, An
 def read_csv(path: str | Path) -> CyclingData:
     """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
     path = Path(path)
-    text = _read_text(path)
-    lines = text.splitlines()[:3]
     notes: list[str] = []
+    text = _read_text(path, notes)
+    lines = text.splitlines()[:3]
     extra: dict[str, Any] = {}
     if _is_nested(lines):
         frame = _nested_records(text, path, notes, extra)

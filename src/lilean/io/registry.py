@@ -65,6 +65,39 @@ def read_head(path: Path) -> bytes:
         return fh.read(HEAD_BYTES)
 
 
+#: how far :func:`contains` looks into a file (the header region of any format lilean reads:
+#: an Access catalog, an Excel workbook's directory, a long text preamble)
+SCAN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def contains(
+    path: Path, needles: tuple[bytes, ...], head: bytes = b"", limit: int = SCAN_LIMIT_BYTES
+) -> bool:
+    """Whether any of ``needles`` occurs in the first ``limit`` bytes of the file.
+
+    For sniffers whose marker may lie beyond :data:`HEAD_BYTES` (an Arbin ``.res`` catalog entry
+    for ``Channel_Normal_Table``). Looks in ``head`` first, then streams the file in 1 MiB
+    chunks (overlapping by the longest needle), so memory stays bounded.
+    """
+    if any(n in head for n in needles):
+        return True
+    overlap = max(len(n) for n in needles) - 1
+    chunk = 1024 * 1024
+    tail = b""
+    seen = 0
+    with open(path, "rb") as fh:
+        while seen < limit:
+            block = fh.read(chunk)
+            if not block:
+                return False
+            buf = tail + block
+            if any(n in buf for n in needles):
+                return True
+            tail = buf[-overlap:] if overlap > 0 else b""
+            seen += len(block)
+    return False
+
+
 def check_readable(path: str | Path) -> Path:
     """Common preconditions: the file exists, is a file and is not empty."""
     path = Path(path)
