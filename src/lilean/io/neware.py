@@ -45,6 +45,7 @@ from lilean.io.common import (
     increments_from_step_capacity,
     library_version,
     require,
+    xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
 from lilean.schema import (
@@ -692,5 +693,75 @@ XLS = register(
         sniff=sniff_xls,
         read=read_xls,
         description="Neware BTSDA .xls export (Info, Cycle_*, Statis_*, Detail_* sheets)",
+    )
+)
+
+
+# ---- .xlsx (BTSDA 8) --------------------------------------------------------------------------
+
+#: the sheets of a BTSDA 8 Excel export; the records are in 'record'
+_XLSX_SHEETS = {"test", "cycle", "step", "record"}
+
+
+def sniff_xlsx(path: Path, head: bytes) -> bool:
+    """A BTSDA 8 ``.xlsx`` workbook: sheets ``unit``/``test``/``cycle``/``step``/``record``."""
+    if not head.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        names = set(xlsx_sheet_names(path))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
+    return _XLSX_SHEETS <= names
+
+
+def read_xlsx(path: str | Path) -> CyclingData:
+    """Read a Neware BTSDA 8 ``.xlsx`` export (python-calamine): the ``record`` sheet has the
+    flat CSV layout (``DataPoint, Cycle Index, Step Index, Step Type, Time, Total Time,
+    Current(A), Voltage(V), ...``)."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+        if "record" not in names:
+            raise FileFormatError(path, f"no 'record' sheet; found {names}")
+        rows = book.get_sheet_by_name("record").to_python()
+    except FileFormatError:
+        raise
+    except Exception as exc:  # calamine raises its own errors on broken zips / XML
+        raise FileFormatError(
+            path, f"unreadable .xlsx workbook, truncated or damaged ({type(exc).__name__})"
+        ) from None
+    if len(rows) < 2:
+        raise FileFormatError(path, "the 'record' sheet holds no records")
+    header = [str(h).strip() for h in rows[0]]
+    width = len(header)
+    body = [r for r in rows[1:] if any(v not in ("", None) for v in r)]
+    frame = pd.DataFrame([list(r[:width]) for r in body], columns=header).astype(str)
+    start_time = None
+    date_col = _find(header, ("Date",))
+    if date_col is not None and len(frame):
+        ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
+        start_time = None if pd.isna(ts) else ts.isoformat()
+    return _from_record_table(
+        frame,
+        path,
+        file_format="neware-xlsx",
+        reader=library_version("python-calamine"),
+        notes=[],
+        extra={"sheets": names, "layout": "BTSDA 8 xlsx"},
+        start_time=start_time,
+    )
+
+
+XLSX = register(
+    Reader(
+        name="neware-xlsx",
+        instrument="neware",
+        extensions=(".xlsx",),
+        sniff=sniff_xlsx,
+        read=read_xlsx,
+        description="Neware BTSDA 8 .xlsx export (unit/test/cycle/step/record sheets)",
     )
 )

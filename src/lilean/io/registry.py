@@ -122,8 +122,33 @@ def detect(path: str | Path) -> Reader:
                 return reader
         except Exception:  # a sniffer must never break detection of other formats
             continue
+    impedance = _impedance_kind(path, head)
+    if impedance:
+        raise FileFormatError(
+            path,
+            f"impedance spectrum ({impedance}), not time-domain cycler data; "
+            "use 'lilean eis' for impedance files",
+        )
     raise FileFormatError(
         path,
         "unrecognised file format (not a known cycler export); "
         "use --format to force one, or the generic CSV reader with --map",
     )
+
+
+def _impedance_kind(path: Path, head: bytes) -> str | None:
+    """The impedance format of a file no cycler reader took (``None`` if it is not one), so that
+    the refusal says what the file is."""
+    kind = "csv"
+    try:
+        from lilean.io.eis import detect_eis_format
+
+        kind = str(detect_eis_format(path))
+    except Exception:  # the EIS readers moved or are absent, or the file is not one
+        kind = "csv"
+    if kind != "csv":
+        return kind
+    text = head[:4096].decode("latin-1").lower()
+    if "freq" in text and any(z in text for z in ("z'", "zre", "z_re", "z real", "impedance")):
+        return "frequency / impedance columns"
+    return None

@@ -41,7 +41,7 @@ DATA = data_dir()
 @pytest.fixture(scope="session")
 def data_files() -> list[tuple[Path, bytes]]:
     """Every file in tests/data (sorted) with the first bytes a sniffer sees."""
-    return [(p, read_head(p)) for p in verified_files() if "extern" not in p.parts]
+    return [(p, read_head(p)) for p in verified_files()]
 
 
 @pytest.fixture

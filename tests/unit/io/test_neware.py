@@ -284,9 +284,10 @@ def test_garbage_raises_file_format_error(tmp_path: Path, assert_refused, fmt: s
 
 def test_sniffers_claim_no_foreign_file(data_files) -> None:
     """Of all the real files in tests/data, the Neware sniffers accept only Neware data files."""
-    from lilean.io.neware import sniff_csv, sniff_nda, sniff_xls
+    from lilean.io.neware import sniff_csv, sniff_nda, sniff_xls, sniff_xlsx
 
     for path, head in data_files:
-        claimed = sniff_nda(path, head) or sniff_csv(path, head) or sniff_xls(path, head)
+        sniffers = (sniff_nda, sniff_csv, sniff_xls, sniff_xlsx)
+        claimed = any(sniff(path, head) for sniff in sniffers)
         is_neware = path.parent.name == "neware" and path.suffix != ".yml"
         assert claimed == is_neware, path.name
