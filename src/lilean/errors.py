@@ -28,7 +28,8 @@ class FileFormatError(LileanError):
 
     def __init__(self, path: str | Path, problem: str, row: int | None = None) -> None:
         self.path = Path(path)
-        self.problem = problem
+        # one line, whatever a library put into the text (galvani, pandas ... write several)
+        self.problem = problem = " ".join(str(problem).split())
         self.row = row
         where = f"{self.path}" + (f", row {row}" if row is not None else "")
         super().__init__(f"{where}: {problem}")
@@ -40,3 +41,9 @@ class ParameterError(LileanError):
 
 class OutputError(LileanError):
     """An output path is unusable (e.g. it would overwrite an input file)."""
+
+
+class DamagedFileError(FileFormatError):
+    """A file is damaged (truncated, corrupted, implausible values, a part lost): reading it
+    whole is impossible. ``allow_partial=True`` (CLI ``--allow-partial``) reads what is whole
+    instead, and the table's notes say exactly what is missing."""

@@ -21,11 +21,13 @@ One place for each idea, so that every instrument module imports from here (and 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lilean.errors import FileFormatError, LileanError
+from lilean.errors import DamagedFileError, FileFormatError, LileanError
 from lilean.schema import (
     CHARGE_CAPACITY,
     CYCLE,
@@ -103,6 +105,7 @@ def head_text(head: bytes) -> str | None:
     """The sniffer's first bytes as text, or ``None`` when they look binary."""
     if b"\x00" in head:
         return None
+    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark is not content
     try:
         return head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -533,6 +536,69 @@ def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str
 
 
 # ================================================================================================
+# integrity: damaged files, plausibility
+# ================================================================================================
+
+#: set by :func:`lilean.io.read` for the duration of one read
+_ALLOW_PARTIAL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lilean_allow_partial", default=False
+)
+PARTIAL_PREFIX = "PARTIAL TABLE: "
+
+#: instrument-plausible bounds (no battery cycler or potentiostat lilean reads measures beyond
+#: them; a value outside is a damaged record: a flipped byte gives e.g. -4.5e30 V)
+PLAUSIBLE_VOLTAGE_V = 100.0
+PLAUSIBLE_CURRENT_A = 2000.0
+PLAUSIBLE_DURATION_S = 20 * 365.25 * 86400.0
+
+
+@contextlib.contextmanager
+def partial_reads(allow: bool) -> Iterator[None]:
+    """Within the block, :func:`damaged` records instead of raising when ``allow``."""
+    token = _ALLOW_PARTIAL.set(allow)
+    try:
+        yield
+    finally:
+        _ALLOW_PARTIAL.reset(token)
+
+
+def damaged(path: Path, problem: str, notes: list[str]) -> None:
+    """A reader found damage. Raise :class:`DamagedFileError` (one line naming the file), or,
+    when partial reads are allowed, append ``PARTIAL TABLE: <problem>`` to ``notes`` and return
+    (the caller then keeps what is whole)."""
+    if _ALLOW_PARTIAL.get():
+        notes.append(PARTIAL_PREFIX + problem)
+        return
+    raise DamagedFileError(path, f"{problem}; allow_partial=True (--allow-partial) reads the rest")
+
+
+def implausible_rows(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, str]:
+    """Rows outside the instrument-plausible bounds (``|V| > 100 V``, ``|I| > 2000 A``, time
+    negative or beyond 20 years from the first row), and a one-line description ('' if none)."""
+    t0 = t[0] if t.size else 0.0
+    bad_v = np.abs(v) > PLAUSIBLE_VOLTAGE_V
+    bad_i = np.abs(i) > PLAUSIBLE_CURRENT_A
+    bad_t = (np.abs(t) > PLAUSIBLE_DURATION_S) | (np.abs(t - t0) > PLAUSIBLE_DURATION_S)
+    bad = bad_v | bad_i | bad_t
+    if not bad.any():
+        return bad, ""
+    k = int(np.flatnonzero(bad)[0])
+    parts = [
+        f"{int(m.sum())} with {what}"
+        for m, what in (
+            (bad_v, f"|V| > {PLAUSIBLE_VOLTAGE_V:g} V"),
+            (bad_i, f"|I| > {PLAUSIBLE_CURRENT_A:g} A"),
+            (bad_t, "time beyond 20 years"),
+        )
+        if m.any()
+    ]
+    return bad, (
+        f"{int(bad.sum())} row(s) with implausible values ({', '.join(parts)}), first at data "
+        f"row {k + 1} (t={t[k]:.4g} s, V={v[k]:.4g} V, I={i[k]:.4g} A): damaged records"
+    )
+
+
+# ================================================================================================
 # the table
 # ================================================================================================
 def finish(
@@ -576,6 +642,15 @@ def finish(
         anomalies.append(f"dropped {int((~keep).sum())} row(s) with NaN time, voltage or current")
         if not keep.any():
             raise FileFormatError(path, "every row has a missing time, voltage or current")
+
+    bad, problem = implausible_rows(t[keep], v[keep], i[keep])
+    if problem:
+        notes = list(notes or [])
+        damaged(path, problem, notes)
+        idx = np.flatnonzero(keep)
+        keep[idx[bad]] = False
+        if not keep.any():
+            raise FileFormatError(path, "no row has plausible time, voltage and current")
 
     def sel(a: Any | None) -> np.ndarray | None:
         return None if a is None else np.asarray(a)[keep]

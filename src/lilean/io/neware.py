@@ -41,6 +41,7 @@ from lilean.errors import FileFormatError
 from lilean.io.common import (
     as_float,
     capacity_per_cycle,
+    damaged,
     finish,
     increments_from_step_capacity,
     library_version,
@@ -293,6 +294,59 @@ def _nda_start_time(flat: dict[str, Any], unix_s: np.ndarray) -> str | None:
     return None
 
 
+def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]:
+    """Integrity of the container before fastnda reads it; returns the .ndax aux members.
+
+    ``.ndax``: every zip member must pass its CRC check (a corrupt member would silently drop
+    the column it holds). ``.nda`` of the 86-byte record layout: the file must end on a record
+    boundary (a truncated copy ends inside a record, and the records after the cut are lost).
+    """
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = zf.namelist()
+                try:
+                    bad = zf.testzip()
+                except Exception as exc:  # zlib errors on damaged deflate streams
+                    bad = f"? ({type(exc).__name__})"
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise FileFormatError(
+                path, f"not a readable .ndax archive, truncated or damaged ({exc})"
+            ) from None
+        if bad is not None:
+            damaged(
+                path,
+                f"archive member {bad} is corrupt (CRC check failed): the data it holds are "
+                "missing or wrong",
+                notes,
+            )
+        return [m for m in members if "aux" in m.lower() and m.lower().endswith(".ndc")]
+    with open(path, "rb") as fh:
+        header = fh.read(80)
+    size = path.stat().st_size
+    if len(header) >= 72:
+        # {begin, length} of the main data block, little-endian u32 at byte 64 (the pointer
+        # fastnda follows for .nda versions 1-29; 0 where the version has none)
+        begin = int.from_bytes(header[64:68], "little")
+        length = int.from_bytes(header[68:72], "little")
+        if header[14] in (5, 6, 7, 8) and 0 < begin < size and (size - begin) % 59:
+            # versions 5-8: 59-byte records up to the end of the file (fastnda's layout)
+            damaged(
+                path,
+                f"file does not end on a 59-byte record boundary ({(size - begin) % 59} bytes "
+                "over): truncated (records after the cut missing) or bytes appended",
+                notes,
+            )
+        if 0 < begin < size and length > 0 and begin + length > size:
+            damaged(
+                path,
+                f"the header announces {length} bytes of records from byte {begin}, the file "
+                f"ends after {size - begin}: truncated; the records after the cut are missing",
+                notes,
+            )
+    return []
+
+
 def read_nda(path: str | Path) -> CyclingData:
     """Read a Neware ``.nda`` or ``.ndax`` file (fastnda) into the canonical table."""
     path = Path(path)
@@ -302,6 +356,7 @@ def read_nda(path: str | Path) -> CyclingData:
     if not (head.startswith(NDA_MAGIC) or head.startswith(ZIP_MAGIC)):
         raise FileFormatError(path, "not a Neware .nda (magic 'NEWARE') or .ndax (zip) file")
     notes: list[str] = []
+    aux_members = _check_nda_container(path, head, notes)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -313,6 +368,17 @@ def read_nda(path: str | Path) -> CyclingData:
     notes += [f"fastnda: {w.message}" for w in caught]
     if len(frame) == 0:
         raise FileFormatError(path, "the Neware file holds no records")
+    if "index" in frame:
+        index = frame["index"].to_numpy(dtype=np.int64)
+        jumps = np.flatnonzero(np.diff(index) > 1)
+        if jumps.size:
+            lost = int(np.sum(np.diff(index)[jumps] - 1))
+            damaged(
+                path,
+                f"{lost} record(s) missing (record index jumps from {int(index[jumps[0]])} to "
+                f"{int(index[jumps[0] + 1])}): damaged or zeroed block",
+                notes,
+            )
     meta: dict[str, Any] = {}
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -350,6 +416,14 @@ def read_nda(path: str | Path) -> CyclingData:
     }
     start_time = _nda_start_time(flat, frame["unix_time_s"].to_numpy(dtype=float))
     temp_col = next((c for c in frame.columns if c.endswith("temperature_degC")), None)
+    aux_cols = [c for c in frame.columns if str(c).lower().startswith("aux")]
+    if aux_members and not aux_cols and temp_col is None:
+        damaged(
+            path,
+            f"the archive holds auxiliary channel data ({', '.join(aux_members)}) but no "
+            "auxiliary column (temperature, voltage) could be read from it: that column is lost",
+            notes,
+        )
     units = {
         TIME: "total_time_s",
         VOLTAGE: "voltage_V",
