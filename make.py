@@ -58,7 +58,8 @@ def ensure_env() -> None:
 
 def demo(args: list[str]) -> None:
     ensure_env()
-    _run(BIN / "lilean", "reproduce", "--out", "report", "--data-dir", "tests/data", *args)
+    data = os.environ.get("LILEAN_DATA_DIR") or str(ROOT.parent / "shared" / "data")
+    _run(BIN / "lilean", "reproduce", "--out", "report", "--data-dir", data, *args)
 
 
 def test(args: list[str]) -> None:

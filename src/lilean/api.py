@@ -40,8 +40,11 @@ def load_table(
     mapping: str | None = None,
     area_cm2: float | None = None,
     active_mass_mg: float | None = None,
+    allow_partial: bool = False,
 ) -> CyclingData:
-    """A cycler file, or a Parquet table written by lilean, as a :class:`CyclingData`."""
+    """A cycler file, or a Parquet table written by lilean, as a :class:`CyclingData`.
+
+    ``allow_partial``: read the whole part of a damaged file (see :func:`lilean.io.read`)."""
     from lilean import io
 
     path = Path(path)
@@ -55,7 +58,7 @@ def load_table(
     elif fmt is None and path.suffix.lower() == ".parquet":
         data = CyclingData.from_parquet(io.check_readable(path))
     else:
-        data = io.read(path, fmt)
+        data = io.read(path, fmt, allow_partial=allow_partial)
     return data.with_meta(**changes) if changes else data
 
 

@@ -28,7 +28,8 @@ class FileFormatError(LileanError):
 
     def __init__(self, path: str | Path, problem: str, row: int | None = None) -> None:
         self.path = Path(path)
-        self.problem = problem
+        # one line, whatever a library put into the text (galvani, pandas ... write several)
+        self.problem = problem = " ".join(str(problem).split())
         self.row = row
         where = f"{self.path}" + (f", row {row}" if row is not None else "")
         super().__init__(f"{where}: {problem}")
@@ -54,3 +55,9 @@ class FitError(LileanError):
 class MissingExtraError(LileanError, ImportError):
     """An optional dependency (an extra of lilean) is not installed; the message names the
     ``pip install 'lilean[extra]'`` command."""
+
+
+class DamagedFileError(FileFormatError):
+    """A file is damaged (truncated, corrupted, implausible values, a part lost): reading it
+    whole is impossible. ``allow_partial=True`` (CLI ``--allow-partial``) reads what is whole
+    instead, and the table's notes say exactly what is missing."""

@@ -20,10 +20,12 @@ i.e. it oxidises the working electrode. In a Li || substrate cell, plating Li on
 *negative* current and the substrate potential then dips below 0 V vs Li/Li+; in a Li || LFP cell,
 charging (delithiating LFP) is a positive current.
 
-The two capacity columns are always computed by lilean from ``Current [A]`` and ``Time [s]`` (trapezoid
-rule), so they mean the same for every instrument. A vendor's own capacity column, when the file has
-one, is kept beside them as ``Vendor charge capacity [mAh]`` / ``Vendor discharge capacity [mAh]``
-(same convention: per cycle, >= 0) so that it can be used as an independent check.
+The two capacity columns (per cycle, >= 0) come from the instrument's own counter where the file has
+one (the instrument integrates at its internal rate; integrating sparse logged rows is wrong across
+pulses and gaps), and are otherwise computed from ``Current [A]`` and ``Time [s]`` (trapezoid rule).
+``Metadata.capacity_source`` says which, per direction; a disagreement between the two is recorded in
+``Metadata.anomalies`` (cycle and size). The vendor's column is also kept as ``Vendor charge capacity
+[mAh]`` / ``Vendor discharge capacity [mAh]``.
 
 Metadata (cell area, active mass, source file and its hash, instrument, units found in the file, ...)
 travels with the table in :class:`Metadata` and is stored in the Parquet file's schema metadata, so a
@@ -98,6 +100,12 @@ class Metadata(BaseModel):
     anomalies: list[str] = Field(default_factory=list, description="problems found while reading")
     notes: list[str] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict, description="instrument-specific header")
+    capacity_source: dict[str, str] = Field(
+        default_factory=dict,
+        description="where 'Charge/Discharge capacity [mAh]' came from, per direction "
+        "('charge', 'discharge'): 'instrument counter' (the file's own) or 'integrated current'; "
+        "empty for tables built from current alone (simulations)",
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parents[1] / "data"
+from lilean.testing.data import data_dir, names
+
+DATA = data_dir()
 LILEAN = [sys.executable, "-m", "lilean.cli"]
 
 
@@ -100,7 +102,7 @@ def test_convert_refuses_to_overwrite_input(tmp_path):
 CYCLER_FILES = sorted(
     p
     for sub in ("arbin", "biologic", "land", "maccor", "neware", "other")
-    for p in (DATA / sub).iterdir()
+    for p in (DATA / n for n in names(sub))
     if p.suffix.lower() not in {".yml"} and not p.name.endswith("_Metadata.csv")
 )
 
@@ -200,7 +202,7 @@ def test_sweep_plumes_process_map_shows_the_study_window():
     assert len(corners) == 2 and max(corners) < best["surface_area_factor"]
 
 
-EIS_FILES = sorted((DATA / "eis").iterdir())
+EIS_FILES = [DATA / n for n in names("eis")]
 
 
 @pytest.mark.slow

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from lilean.testing.data import data_dir
+
 DATA = Path(__file__).parents[1] / "data"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.slow
 def _run_reproduce(out: Path) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "lilean.cli", "reproduce", "--fast", "--out", str(out),
-         "--data-dir", str(DATA), "--json"],
+         "--data-dir", str(data_dir()), "--json"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lilean import io
 from lilean.errors import FileFormatError
 from lilean.schema import REQUIRED_COLUMNS
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[1] / "data"
+DATA = data_dir()
 TEXT_FILES = [
     DATA / "arbin" / "arbin_example.csv",
     DATA / "maccor" / "PredictionDiagnostics_000151_test.052",

@@ -17,8 +17,9 @@ from lilean.cli import app
 from lilean.io.eis import read_eis
 from lilean.parameters import default_parameters
 from lilean.simulate import simulate_eis
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = data_dir()
 
 
 def test_eis_fit_on_gamry_file_reproduces_the_spectrum() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lilean.errors import FileFormatError
 from lilean.io import registry
+from lilean.io.common import partial_reads
 from lilean.io.registry import Reader, check_readable, get_reader, readers
 from lilean.schema import TIME, CyclingData
 
@@ -37,6 +38,42 @@ def detect(path: str | Path) -> Reader:
     return registry.detect(path)
 
 
+def _is_utf16(path: Path) -> bool:
+    """A text export saved as UTF-16 (BOM ``FF FE`` / ``FE FF``), as Windows tools write."""
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    return head in (b"\xff\xfe", b"\xfe\xff")
+
+
+def _read_utf16(path: Path, format: str | None, allow_partial: bool) -> CyclingData:
+    """Read a UTF-16 text export through a UTF-8 copy (every text reader expects 8-bit text);
+    errors and metadata name the original file."""
+    import tempfile
+
+    from lilean.schema import file_sha256
+
+    try:
+        text = path.read_bytes().decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            path, f"UTF-16 byte order mark but not UTF-16 text ({exc.reason})"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="lilean-utf16-") as tmp_dir:
+        copy = Path(tmp_dir) / path.name
+        copy.write_text(text, encoding="utf-8")
+        try:
+            reader = get_reader(format) if format else registry.detect(copy)
+            with partial_reads(allow_partial):
+                result = reader.read(copy)
+        except FileFormatError as exc:
+            raise type(exc)(path, exc.problem, exc.row) from None
+    return result.with_meta(
+        source_file=str(path),
+        source_sha256=file_sha256(path),
+        notes=[*result.meta.notes, "UTF-16 text export (decoded, read as UTF-8)"],
+    )
+
+
 def read(
     path: str | Path,
     format: str | None = None,
@@ -44,6 +81,7 @@ def read(
     area_cm2: float | None = None,
     active_mass_mg: float | None = None,
     strict: bool = True,
+    allow_partial: bool = False,
 ) -> CyclingData:
     """Read a cycler file into the canonical table.
 
@@ -55,11 +93,19 @@ def read(
     strict: raise :class:`~lilean.errors.FileFormatError` when time goes backwards (the
         row is named). ``strict=False`` keeps such tables and lists the problem in
         ``meta.anomalies`` (what ``lilean info`` shows).
+    allow_partial: a damaged file (truncated or corrupted binary, implausible records, a lost
+        part) raises :class:`~lilean.errors.DamagedFileError` naming the file and the damage;
+        with ``allow_partial=True`` the whole part is returned instead, and ``meta.notes`` says
+        exactly what is missing (lines starting ``PARTIAL TABLE:``).
     """
     _load_readers()
     path = check_readable(path)
-    reader = get_reader(format) if format else registry.detect(path)
-    result = reader.read(path)
+    if _is_utf16(path):
+        result = _read_utf16(path, format, allow_partial)
+    else:
+        reader = get_reader(format) if format else registry.detect(path)
+        with partial_reads(allow_partial):
+            result = reader.read(path)
     if strict:
         t = result.data[TIME].to_numpy()
         back = (t[1:] < t[:-1]).nonzero()[0]

@@ -17,6 +17,7 @@ The ``.res`` file is read with ``access_parser`` (pure Python, Apache-2.0), tabl
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ import pandas as pd
 from lilean.errors import FileFormatError
 from lilean.io.common import (
     column_factor,
+    damaged,
     finish,
     head_text,
     library_version,
@@ -38,7 +40,7 @@ from lilean.io.common import (
     vendor_capacity_per_cycle,
     xlsx_sheet_names,
 )
-from lilean.io.registry import Reader, register
+from lilean.io.registry import Reader, contains, register
 from lilean.schema import (
     CURRENT,
     CYCLE,
@@ -203,7 +205,20 @@ def _sniff_res(path: Path, head: bytes) -> bool:
     if head[4:19] not in _JET_MAGIC:
         return False
     table = "Channel_Normal_Table"
-    return table.encode("utf-16-le") in head or table.encode() in head
+    # the catalog entry may lie anywhere in the file (beyond the first 64 KiB in cellpy's
+    # aux_one_x_dx.res): look for it in the whole header region, not a fixed window
+    return contains(path, (table.encode("utf-16-le"), table.encode()), head)
+
+
+class _ListHandler(logging.Handler):
+    """Collects access_parser's warnings and errors (it logs damage and carries on)."""
+
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(level=logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
 
 
 def read_res(path: str | Path) -> CyclingData:
@@ -214,6 +229,23 @@ def read_res(path: str | Path) -> CyclingData:
     path = Path(path)
     from access_parser import AccessParser
 
+    notes: list[str] = []
+    with open(path, "rb") as fh:
+        head = fh.read(32)
+    page = 2048 if len(head) > 20 and head[20] == 0 else 4096  # Jet 3 / Jet 4 page size
+    size = path.stat().st_size
+    if size % page:
+        damaged(
+            path,
+            f"file ends inside a database page ({size} bytes is not a whole number of "
+            f"{page}-byte pages): truncated; records on the lost pages are missing",
+            notes,
+        )
+    problems: list[str] = []
+    handler = _ListHandler(problems)
+    parser_log = logging.getLogger("access_parser")
+    parser_log.addHandler(handler)
+    propagate, parser_log.propagate = parser_log.propagate, False
     try:
         db = AccessParser(str(path))
         global_rows = pd.DataFrame(db.parse_table("Global_Table"))
@@ -224,9 +256,30 @@ def read_res(path: str | Path) -> CyclingData:
         raise FileFormatError(
             path, f"not a readable Arbin .res (MS Access) database ({type(exc).__name__}: {exc})"
         ) from None
+    finally:
+        parser_log.removeHandler(handler)
+        parser_log.propagate = propagate
     if records.empty:
         raise FileFormatError(path, "Channel_Normal_Table has no records")
-    notes: list[str] = []
+    if problems:
+        damaged(
+            path,
+            f"the database is damaged ({len(problems)} access_parser error(s), first: "
+            f"{problems[0]})",
+            notes,
+        )
+    if "Data_Point" in records:
+        dp = pd.to_numeric(records["Data_Point"], errors="coerce").to_numpy(dtype=float)
+        order = np.sort(dp[np.isfinite(dp)])
+        jumps = np.flatnonzero(np.diff(order) > 1)
+        if jumps.size:
+            lost = int(np.sum(np.diff(order)[jumps] - 1))
+            damaged(
+                path,
+                f"{lost} record(s) missing from Channel_Normal_Table (Data_Point jumps from "
+                f"{int(order[jumps[0]])} to {int(order[jumps[0] + 1])})",
+                notes,
+            )
     extra: dict[str, Any] = {}
     start_time = None
     if not global_rows.empty:

@@ -81,7 +81,7 @@ def _sniff(path: Path, head: bytes) -> bool:
 def read(path: str | Path) -> CyclingData:
     """Read a Basytec result file (``.txt``)."""
     path = Path(path)
-    text = read_text(path)
+    text = read_text(path).lstrip("\ufeff")
     lines = text.splitlines()
     k = _header_index(lines)
     if k is None:

@@ -230,6 +230,12 @@ def _current_without_i_column(
     (mode 3) I = 0; in potentiostatic rows (mode 2) I = 3.6 * dq / dt (dq in mAh, dt in s, I in A).
     """
     ctrl = _first(frame.columns, ("control/V/mA", "control/mA", "control/A"))
+    current_like = [c for c in frame.columns if c.startswith(("control", "dq/", "(Q-Qo)", "Q "))]
+    if not current_like:
+        # a voltage-only technique (OCV: EC-Lab writes time, Ewe and flags only): no current
+        units[CURRENT] = "none in the file (voltage-only technique, e.g. OCV): 0 A"
+        notes.append("no current in the file (voltage-only technique such as OCV): current = 0")
+        return np.zeros(len(frame))
     if ctrl is None or "flags" not in frame or "dq/mA.h" not in frame:
         raise FileFormatError(
             path, "no current column (I/mA) and no control/dq columns to derive it from"
@@ -297,9 +303,31 @@ def read_mpr(path: str | Path) -> CyclingData:
 # ---- .mpt ----------------------------------------------------------------------------------------
 
 
+#: column names that only EC-Lab writes (a headerless export starts with its column line)
+_ECLAB_HEADER_MARKERS = ("ox/red", "control changes", "Ns changes", "counter inc.")
+
+
+def _headerless_columns(first_line: str) -> list[str] | None:
+    """The column names when ``first_line`` is an EC-Lab column line (an export saved without
+    its header block), else ``None``."""
+    names = [c.strip() for c in first_line.rstrip("\r\n").split("\t")]
+    while names and names[-1] == "":
+        names.pop()
+    if "time/s" not in names or _first(names, _VOLTAGE_COLUMNS) is None:
+        return None
+    if sum(m in names for m in _ECLAB_HEADER_MARKERS) < 2:
+        return None
+    return names
+
+
 def sniff_mpt(path: Path, head: bytes) -> bool:
-    """EC-Lab / BT-Lab ASCII exports start with ``EC-Lab ASCII FILE`` (or ``BT-Lab ...``)."""
-    return head.lstrip(b"\xef\xbb\xbf").startswith(MPT_MAGICS)
+    """EC-Lab / BT-Lab ASCII exports start with ``EC-Lab ASCII FILE`` (or ``BT-Lab ...``), or,
+    saved without the header block, with EC-Lab's own tab-separated column line."""
+    head = head.lstrip(b"\xef\xbb\xbf")
+    if head.startswith(MPT_MAGICS):
+        return True
+    first = head.split(b"\n", 1)[0]
+    return b"\t" in first and _headerless_columns(first.decode("latin-1")) is not None
 
 
 def _decode(raw: bytes) -> str:
@@ -358,13 +386,17 @@ def read_mpt(path: str | Path) -> CyclingData:
     path = Path(path)
     text = _decode(path.read_bytes())
     lines = text.splitlines()
-    if not lines or not lines[0].strip().encode("latin-1", "replace").startswith(MPT_MAGICS):
+    headerless = bool(lines) and _headerless_columns(lines[0]) is not None
+    if headerless:
+        n_header = 1
+    elif not lines or not lines[0].strip().encode("latin-1", "replace").startswith(MPT_MAGICS):
         raise FileFormatError(path, "not an EC-Lab ASCII export (first line 'EC-Lab ASCII FILE')")
-    m = _HEADER_LINES.search(lines[1]) if len(lines) > 1 else None
-    if m is None:
-        raise FileFormatError(path, "line 2 should read 'Nb header lines : N'", row=2)
-    n_header = int(m.group(1))
-    if len(lines) < n_header or n_header < 3:
+    else:
+        m = _HEADER_LINES.search(lines[1]) if len(lines) > 1 else None
+        if m is None:
+            raise FileFormatError(path, "line 2 should read 'Nb header lines : N'", row=2)
+        n_header = int(m.group(1))
+    if len(lines) < n_header or (n_header < 3 and not headerless):
         raise FileFormatError(
             path, f"header says {n_header} lines but the file has {len(lines)} (truncated?)"
         )
@@ -403,6 +435,8 @@ def read_mpt(path: str | Path) -> CyclingData:
         raise FileFormatError(path, f"unparseable data block ({exc})", row=n_header + 1) from None
     header = _parse_header(lines[: n_header - 1])
     notes: list[str] = []
+    if headerless:
+        notes.append("EC-Lab export without its header block (no cell or technique metadata)")
     if decimal == ",":
         notes.append("decimal comma")
     active_mass = _header_quantity(header, "Mass of active material", "mg")
@@ -425,7 +459,8 @@ def read_mpt(path: str | Path) -> CyclingData:
         "Acquisition started on",
         "Loaded Setting File",
     )
-    extra: dict[str, Any] = {"technique": lines[3].strip() if len(lines) > 3 else ""}
+    technique = lines[3].strip() if len(lines) > 3 and not headerless else ""
+    extra: dict[str, Any] = {"technique": technique}
     extra.update({k: header[k] for k in wanted if k in header})
     extra["software"] = next((ln.strip() for ln in lines[:n_header] if "(software)" in ln), "")
     return _build(

@@ -21,11 +21,13 @@ One place for each idea, so that every instrument module imports from here (and 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -33,8 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lilean.errors import FileFormatError, LileanError
+from lilean.errors import DamagedFileError, FileFormatError, LileanError
 from lilean.schema import (
+    CHARGE_CAPACITY,
+    CYCLE,
+    DISCHARGE_CAPACITY,
     TEMPERATURE,
     VENDOR_CHARGE_CAPACITY,
     VENDOR_DISCHARGE_CAPACITY,
@@ -100,6 +105,7 @@ def head_text(head: bytes) -> str | None:
     """The sniffer's first bytes as text, or ``None`` when they look binary."""
     if b"\x00" in head:
         return None
+    head = head.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark is not content
     try:
         return head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -459,6 +465,139 @@ def vendor_capacity_split(
     return capacity_per_cycle(signed, None if cycle is None else np.asarray(cycle))
 
 
+#: relative disagreement per cycle between the integrated current and the instrument's counter
+#: above which an anomaly is recorded (the trapezoid of logged rows is a few 0.1 % off at most
+#: for a densely logged CC step; more means sparse logging, pulses or gaps)
+CAPACITY_DISAGREEMENT_REL = 0.02
+#: ... and above this fraction of the file's largest cycle capacity (tiny cycles are not flagged)
+CAPACITY_DISAGREEMENT_ABS_FRAC = 0.005
+INSTRUMENT_COUNTER = "instrument counter"
+INTEGRATED_CURRENT = "integrated current"
+
+
+def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
+    """Use the instrument's own capacity counter for ``Charge/Discharge capacity [mAh]`` where
+    the file has one (in place), keeping lilean's trapezoid integration only as a check.
+
+    The instrument integrates the current at its internal sampling rate; integrating the logged
+    rows is wrong with sparse logging, pulses or gaps at step changes. Per cycle and direction,
+    ``|Q_integrated - Q_counter| > max(2 % of Q_counter, 0.5 % of the largest cycle)`` is
+    recorded as an anomaly (cycle, both values, relative size). A counter with missing values
+    is not used (the integrated current stays). Returns ``({"charge": source, "discharge":
+    source}, anomalies)`` with source :data:`INSTRUMENT_COUNTER` or :data:`INTEGRATED_CURRENT`.
+    """
+    source: dict[str, str] = {}
+    anomalies: list[str] = []
+    pairs = (
+        ("charge", CHARGE_CAPACITY, VENDOR_CHARGE_CAPACITY),
+        ("discharge", DISCHARGE_CAPACITY, VENDOR_DISCHARGE_CAPACITY),
+    )
+    cycles = data[CYCLE].to_numpy()
+    vendor_cols = [v for _, _, v in pairs if v in data.columns]
+    scale = 0.0
+    if vendor_cols:
+        vend = data[vendor_cols].to_numpy(dtype=float)
+        if np.isfinite(vend).any():
+            scale = float(np.nanmax(np.abs(vend)))
+    found: list[tuple[int, str, float, float]] = []
+    for direction, ours, vendor_col in pairs:
+        if vendor_col not in data.columns:
+            source[direction] = INTEGRATED_CURRENT
+            continue
+        vendor = data[vendor_col].to_numpy(dtype=float)
+        if not np.isfinite(vendor).all():
+            source[direction] = f"{INTEGRATED_CURRENT} (instrument counter has missing values)"
+            continue
+        integrated = data[ours].to_numpy(dtype=float)
+        per_cycle = (
+            pd.DataFrame({"c": cycles, "a": integrated, "b": vendor}).groupby("c", sort=True).max()
+        )
+        a, b = per_cycle["a"].to_numpy(), per_cycle["b"].to_numpy()
+        bad = np.abs(a - b) > np.maximum(
+            CAPACITY_DISAGREEMENT_REL * np.abs(b), CAPACITY_DISAGREEMENT_ABS_FRAC * scale
+        )
+        for c, x, y in zip(per_cycle.index[bad], a[bad], b[bad], strict=True):
+            found.append((int(c), direction, float(x), float(y)))
+        data[ours] = vendor
+        source[direction] = INSTRUMENT_COUNTER
+    found.sort()
+    for c, direction, x, y in found[:5]:
+        rel = f"{100 * (x - y) / y:+.1f} %" if y else "counter 0"
+        anomalies.append(
+            f"cycle {c}: {direction} capacity from the integrated current {x:.6g} mAh differs "
+            f"from the instrument's counter {y:.6g} mAh ({rel}); the counter is used"
+        )
+    if len(found) > 5:
+        anomalies.append(
+            f"{len(found) - 5} more cycle(s) where the integrated current and the instrument's "
+            "counter disagree"
+        )
+    return source, anomalies
+
+
+# ================================================================================================
+# integrity: damaged files, plausibility
+# ================================================================================================
+
+#: set by :func:`lilean.io.read` for the duration of one read
+_ALLOW_PARTIAL: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lilean_allow_partial", default=False
+)
+PARTIAL_PREFIX = "PARTIAL TABLE: "
+
+#: instrument-plausible bounds (no battery cycler or potentiostat lilean reads measures beyond
+#: them; a value outside is a damaged record: a flipped byte gives e.g. -4.5e30 V)
+PLAUSIBLE_VOLTAGE_V = 100.0
+PLAUSIBLE_CURRENT_A = 2000.0
+PLAUSIBLE_DURATION_S = 20 * 365.25 * 86400.0
+
+
+@contextlib.contextmanager
+def partial_reads(allow: bool) -> Iterator[None]:
+    """Within the block, :func:`damaged` records instead of raising when ``allow``."""
+    token = _ALLOW_PARTIAL.set(allow)
+    try:
+        yield
+    finally:
+        _ALLOW_PARTIAL.reset(token)
+
+
+def damaged(path: Path, problem: str, notes: list[str]) -> None:
+    """A reader found damage. Raise :class:`DamagedFileError` (one line naming the file), or,
+    when partial reads are allowed, append ``PARTIAL TABLE: <problem>`` to ``notes`` and return
+    (the caller then keeps what is whole)."""
+    if _ALLOW_PARTIAL.get():
+        notes.append(PARTIAL_PREFIX + problem)
+        return
+    raise DamagedFileError(path, f"{problem}; allow_partial=True (--allow-partial) reads the rest")
+
+
+def implausible_rows(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, str]:
+    """Rows outside the instrument-plausible bounds (``|V| > 100 V``, ``|I| > 2000 A``, time
+    negative or beyond 20 years from the first row), and a one-line description ('' if none)."""
+    t0 = t[0] if t.size else 0.0
+    bad_v = np.abs(v) > PLAUSIBLE_VOLTAGE_V
+    bad_i = np.abs(i) > PLAUSIBLE_CURRENT_A
+    bad_t = (np.abs(t) > PLAUSIBLE_DURATION_S) | (np.abs(t - t0) > PLAUSIBLE_DURATION_S)
+    bad = bad_v | bad_i | bad_t
+    if not bad.any():
+        return bad, ""
+    k = int(np.flatnonzero(bad)[0])
+    parts = [
+        f"{int(m.sum())} with {what}"
+        for m, what in (
+            (bad_v, f"|V| > {PLAUSIBLE_VOLTAGE_V:g} V"),
+            (bad_i, f"|I| > {PLAUSIBLE_CURRENT_A:g} A"),
+            (bad_t, "time beyond 20 years"),
+        )
+        if m.any()
+    ]
+    return bad, (
+        f"{int(bad.sum())} row(s) with implausible values ({', '.join(parts)}), first at data "
+        f"row {k + 1} (t={t[k]:.4g} s, V={v[k]:.4g} V, I={i[k]:.4g} A): damaged records"
+    )
+
+
 # ================================================================================================
 # the table
 # ================================================================================================
@@ -504,6 +643,15 @@ def finish(
         if not keep.any():
             raise FileFormatError(path, "every row has a missing time, voltage or current")
 
+    bad, problem = implausible_rows(t[keep], v[keep], i[keep])
+    if problem:
+        notes = list(notes or [])
+        damaged(path, problem, notes)
+        idx = np.flatnonzero(keep)
+        keep[idx[bad]] = False
+        if not keep.any():
+            raise FileFormatError(path, "no row has plausible time, voltage and current")
+
     def sel(a: Any | None) -> np.ndarray | None:
         return None if a is None else np.asarray(a)[keep]
 
@@ -527,6 +675,8 @@ def finish(
         step=sel(step),
         extra=extra_cols,
     )
+    capacity_source, disagreements = prefer_vendor_capacity(data)
+    anomalies += disagreements
     anomalies += validate(data, source=path)
     meta = Metadata(
         source_file=str(path),
@@ -542,5 +692,6 @@ def finish(
         anomalies=anomalies,
         notes=notes or [],
         extra=extra or {},
+        capacity_source=capacity_source,
     )
     return CyclingData(data, meta)

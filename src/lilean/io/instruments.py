@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("biologic", "neware", "arbin", "maccor", "land", "basytec", "novonix", "csv_generic")
+_MODULES = (
+    "biologic",
+    "neware",
+    "arbin",
+    "maccor",
+    "land",
+    "basytec",
+    "novonix",
+    "pec",
+    "gamry",
+    "bdf",
+    "csv_generic",
+)
 
 for _name in _MODULES:
     importlib.import_module(f"lilean.io.{_name}")

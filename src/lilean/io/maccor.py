@@ -44,6 +44,7 @@ from lilean.io.common import (
     parse_datetimes,
     read_text,
     table_from_lines,
+    time_column_s,
     vendor_capacity_split,
 )
 from lilean.io.registry import Reader, register
@@ -210,9 +211,19 @@ def read(path: str | Path) -> CyclingData:
             notes.append(f"could not read the clock column {cols['clock']!r}")
             clock = None
 
-    raw_t = numeric(df[cols["time"]], path, cols["time"], decimal)
-    t_unit = _time_unit_from_header(cols["time"])
-    if t_unit is None:
+    t_text = df[cols["time"]].astype("string").str.strip()
+    if t_text.head(20).str.match(r"^\d+d\s+\d+:\d{2}:\d{2}").all():
+        # 'Xd HH:MM:SS.ffff' (Maccor raw export of an EIS/FRA procedure, beep's .041 file)
+        time_s, how, _ = time_column_s(t_text, path, cols["time"], None)
+        raw_t = time_s
+        t_unit: str | None = "s"
+        units_found[TIME] = how
+    else:
+        raw_t = numeric(df[cols["time"]], path, cols["time"], decimal)
+        t_unit = _time_unit_from_header(cols["time"])
+    if TIME in units_found:
+        pass
+    elif t_unit is None:
         t_unit = _infer_time_unit(raw_t, clock)
         if t_unit is None:
             t_unit = "s"
@@ -222,7 +233,7 @@ def read(path: str | Path) -> CyclingData:
             units_found[TIME] = f"{cols['time']} [{t_unit}] (inferred from {cols['clock']!r})"
     else:
         units_found[TIME] = f"{cols['time']} [{t_unit}]"
-    time_s = raw_t * factor(t_unit, "time")
+    time_s = raw_t * factor(t_unit or "s", "time")
 
     def unit_of(header: str, default: str) -> str:
         m = re.search(r"\[([^\]]+)\]|\(([^)]+)\)", header)

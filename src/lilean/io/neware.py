@@ -41,10 +41,12 @@ from lilean.errors import FileFormatError
 from lilean.io.common import (
     as_float,
     capacity_per_cycle,
+    damaged,
     finish,
     increments_from_step_capacity,
     library_version,
     require,
+    xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
 from lilean.schema import (
@@ -292,6 +294,59 @@ def _nda_start_time(flat: dict[str, Any], unix_s: np.ndarray) -> str | None:
     return None
 
 
+def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]:
+    """Integrity of the container before fastnda reads it; returns the .ndax aux members.
+
+    ``.ndax``: every zip member must pass its CRC check (a corrupt member would silently drop
+    the column it holds). ``.nda`` of the 86-byte record layout: the file must end on a record
+    boundary (a truncated copy ends inside a record, and the records after the cut are lost).
+    """
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = zf.namelist()
+                try:
+                    bad = zf.testzip()
+                except Exception as exc:  # zlib errors on damaged deflate streams
+                    bad = f"? ({type(exc).__name__})"
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise FileFormatError(
+                path, f"not a readable .ndax archive, truncated or damaged ({exc})"
+            ) from None
+        if bad is not None:
+            damaged(
+                path,
+                f"archive member {bad} is corrupt (CRC check failed): the data it holds are "
+                "missing or wrong",
+                notes,
+            )
+        return [m for m in members if "aux" in m.lower() and m.lower().endswith(".ndc")]
+    with open(path, "rb") as fh:
+        header = fh.read(80)
+    size = path.stat().st_size
+    if len(header) >= 72:
+        # {begin, length} of the main data block, little-endian u32 at byte 64 (the pointer
+        # fastnda follows for .nda versions 1-29; 0 where the version has none)
+        begin = int.from_bytes(header[64:68], "little")
+        length = int.from_bytes(header[68:72], "little")
+        if header[14] in (5, 6, 7, 8) and 0 < begin < size and (size - begin) % 59:
+            # versions 5-8: 59-byte records up to the end of the file (fastnda's layout)
+            damaged(
+                path,
+                f"file does not end on a 59-byte record boundary ({(size - begin) % 59} bytes "
+                "over): truncated (records after the cut missing) or bytes appended",
+                notes,
+            )
+        if 0 < begin < size and length > 0 and begin + length > size:
+            damaged(
+                path,
+                f"the header announces {length} bytes of records from byte {begin}, the file "
+                f"ends after {size - begin}: truncated; the records after the cut are missing",
+                notes,
+            )
+    return []
+
+
 def read_nda(path: str | Path) -> CyclingData:
     """Read a Neware ``.nda`` or ``.ndax`` file (fastnda) into the canonical table."""
     path = Path(path)
@@ -301,6 +356,7 @@ def read_nda(path: str | Path) -> CyclingData:
     if not (head.startswith(NDA_MAGIC) or head.startswith(ZIP_MAGIC)):
         raise FileFormatError(path, "not a Neware .nda (magic 'NEWARE') or .ndax (zip) file")
     notes: list[str] = []
+    aux_members = _check_nda_container(path, head, notes)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -312,6 +368,17 @@ def read_nda(path: str | Path) -> CyclingData:
     notes += [f"fastnda: {w.message}" for w in caught]
     if len(frame) == 0:
         raise FileFormatError(path, "the Neware file holds no records")
+    if "index" in frame:
+        index = frame["index"].to_numpy(dtype=np.int64)
+        jumps = np.flatnonzero(np.diff(index) > 1)
+        if jumps.size:
+            lost = int(np.sum(np.diff(index)[jumps] - 1))
+            damaged(
+                path,
+                f"{lost} record(s) missing (record index jumps from {int(index[jumps[0]])} to "
+                f"{int(index[jumps[0] + 1])}): damaged or zeroed block",
+                notes,
+            )
     meta: dict[str, Any] = {}
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -349,6 +416,14 @@ def read_nda(path: str | Path) -> CyclingData:
     }
     start_time = _nda_start_time(flat, frame["unix_time_s"].to_numpy(dtype=float))
     temp_col = next((c for c in frame.columns if c.endswith("temperature_degC")), None)
+    aux_cols = [c for c in frame.columns if str(c).lower().startswith("aux")]
+    if aux_members and not aux_cols and temp_col is None:
+        damaged(
+            path,
+            f"the archive holds auxiliary channel data ({', '.join(aux_members)}) but no "
+            "auxiliary column (temperature, voltage) could be read from it: that column is lost",
+            notes,
+        )
     units = {
         TIME: "total_time_s",
         VOLTAGE: "voltage_V",
@@ -422,12 +497,28 @@ def sniff_csv(path: Path, head: bytes) -> bool:
     )
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+_CP1252_MICRO_UNIT = re.compile(rb"\(\xb5(?:A|V|W|Ah|As|Wh)\)")
+
+
+def _encoding(raw: bytes) -> str:
+    """UTF-8 when valid; cp1252 when the header has a micro sign in a unit (``Current(µA)``
+    written by an English BTSDA: byte 0xB5, which gb18030 would merge with the next byte into
+    one CJK character); else gb18030 (a Chinese BTSDA)."""
     try:
-        return raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
     except UnicodeDecodeError:
-        return raw.decode("gb18030", errors="replace")
+        pass
+    first = raw.split(b"\n", 1)[0]
+    return "cp1252" if _CP1252_MICRO_UNIT.search(first) else "gb18030"
+
+
+def _read_text(path: Path, notes: list[str] | None = None) -> str:
+    raw = path.read_bytes()
+    enc = _encoding(raw)
+    if notes is not None and enc != "utf-8-sig":
+        notes.append(f"text encoding {enc} (detected)")
+    return raw.decode(enc, errors="replace")
 
 
 def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, Any]) -> pd.DataFrame:
@@ -502,9 +593,9 @@ def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, An
 def read_csv(path: str | Path) -> CyclingData:
     """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
     path = Path(path)
-    text = _read_text(path)
-    lines = text.splitlines()[:3]
     notes: list[str] = []
+    text = _read_text(path, notes)
+    lines = text.splitlines()[:3]
     extra: dict[str, Any] = {}
     if _is_nested(lines):
         frame = _nested_records(text, path, notes, extra)
@@ -676,5 +767,75 @@ XLS = register(
         sniff=sniff_xls,
         read=read_xls,
         description="Neware BTSDA .xls export (Info, Cycle_*, Statis_*, Detail_* sheets)",
+    )
+)
+
+
+# ---- .xlsx (BTSDA 8) --------------------------------------------------------------------------
+
+#: the sheets of a BTSDA 8 Excel export; the records are in 'record'
+_XLSX_SHEETS = {"test", "cycle", "step", "record"}
+
+
+def sniff_xlsx(path: Path, head: bytes) -> bool:
+    """A BTSDA 8 ``.xlsx`` workbook: sheets ``unit``/``test``/``cycle``/``step``/``record``."""
+    if not head.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        names = set(xlsx_sheet_names(path))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return False
+    return _XLSX_SHEETS <= names
+
+
+def read_xlsx(path: str | Path) -> CyclingData:
+    """Read a Neware BTSDA 8 ``.xlsx`` export (python-calamine): the ``record`` sheet has the
+    flat CSV layout (``DataPoint, Cycle Index, Step Index, Step Type, Time, Total Time,
+    Current(A), Voltage(V), ...``)."""
+    from python_calamine import CalamineWorkbook
+
+    path = Path(path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+        if "record" not in names:
+            raise FileFormatError(path, f"no 'record' sheet; found {names}")
+        rows = book.get_sheet_by_name("record").to_python()
+    except FileFormatError:
+        raise
+    except Exception as exc:  # calamine raises its own errors on broken zips / XML
+        raise FileFormatError(
+            path, f"unreadable .xlsx workbook, truncated or damaged ({type(exc).__name__})"
+        ) from None
+    if len(rows) < 2:
+        raise FileFormatError(path, "the 'record' sheet holds no records")
+    header = [str(h).strip() for h in rows[0]]
+    width = len(header)
+    body = [r for r in rows[1:] if any(v not in ("", None) for v in r)]
+    frame = pd.DataFrame([list(r[:width]) for r in body], columns=header).astype(str)
+    start_time = None
+    date_col = _find(header, ("Date",))
+    if date_col is not None and len(frame):
+        ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
+        start_time = None if pd.isna(ts) else ts.isoformat()
+    return _from_record_table(
+        frame,
+        path,
+        file_format="neware-xlsx",
+        reader=library_version("python-calamine"),
+        notes=[],
+        extra={"sheets": names, "layout": "BTSDA 8 xlsx"},
+        start_time=start_time,
+    )
+
+
+XLSX = register(
+    Reader(
+        name="neware-xlsx",
+        instrument="neware",
+        extensions=(".xlsx",),
+        sniff=sniff_xlsx,
+        read=read_xlsx,
+        description="Neware BTSDA 8 .xlsx export (unit/test/cycle/step/record sheets)",
     )
 )

@@ -59,6 +59,48 @@ def _sniff(path: Path, head: bytes) -> bool:
     return text.startswith("[Summary]") and "novonix" in text[:400].lower()
 
 
+def _resets_per_step(q: np.ndarray, step: np.ndarray | None) -> bool:
+    """Whether the capacity counter restarts with every step (it drops at most step changes)
+    or runs on across them (beep's formation file: 0.669 mAh carried from step 2 into 3)."""
+    if step is None:
+        return False
+    st = np.asarray(step)
+    change = np.flatnonzero(st[1:] != st[:-1])
+    qa = np.abs(np.nan_to_num(np.asarray(q, dtype=float)))
+    moved = change[(qa[change] > 0) | (qa[change + 1] > 0)]
+    if moved.size == 0:
+        return False
+    return bool(np.mean(qa[moved + 1] < qa[moved]) > 0.5)
+
+
+def _continue_restarts(time_s: np.ndarray, df: pd.DataFrame, notes: list[str]) -> np.ndarray:
+    """A test restarted on the UHPC starts its run time again at 0; continue it instead.
+
+    Where the run time drops, the later rows are shifted by the earlier end plus the wall-clock
+    pause between the two rows (from ``Date and Time`` when it reads; 0 otherwise).
+    """
+    drops = np.flatnonzero(np.diff(time_s) < 0)
+    if drops.size == 0:
+        return time_s
+    clock = None
+    date_col = next((c for c in df.columns if str(c).lower().startswith("date and time")), None)
+    if date_col is not None:
+        parsed = pd.to_datetime(df[date_col], errors="coerce", format="mixed")
+        if not parsed.isna().any():
+            clock = (parsed - parsed.iloc[0]).dt.total_seconds().to_numpy(dtype=float)
+    out = time_s.copy()
+    for k in drops:
+        pause = 0.0
+        if clock is not None:
+            pause = max(float(clock[k + 1] - clock[k]) - float(time_s[k + 1]), 0.0)
+        out[k + 1 :] += out[k] - time_s[k + 1] + pause
+    notes.append(
+        f"test restarted {drops.size} time(s) (run time starts again at data row "
+        f"{int(drops[0]) + 2}): run time continued across the restart"
+    )
+    return out
+
+
 def read(path: str | Path) -> CyclingData:
     """Read a Novonix UHPC CSV file."""
     path = Path(path)
@@ -79,7 +121,15 @@ def read(path: str | Path) -> CyclingData:
         elif in_summary and ":" in s:
             key, _, value = s.partition(":")
             summary[key.strip()] = value.strip()
+    quoted = 0
+    for j in range(k + 1, len(lines)):
+        ln = lines[j].strip()
+        if len(ln) > 1 and ln[0] == ln[-1] == '"' and '"' not in ln[1:-1]:
+            lines[j] = ln[1:-1]  # every data line wrapped in one pair of quotes (beep's file)
+            quoted += 1
     df, notes = table_from_lines(path, lines, k + 1, sep=",")
+    if quoted:
+        notes.append(f"{quoted} line(s) of the [Data] section wrapped in quotes: unwrapped")
     cols: dict[str, tuple[str, str | None]] = {}
     for col in df.columns:
         base, unit = split_header(str(col), _UNIT)
@@ -98,7 +148,7 @@ def read(path: str | Path) -> CyclingData:
         )
         return values
 
-    time_s = scaled("run time", "time", "h", TIME)
+    time_s = _continue_restarts(scaled("run time", "time", "h", TIME), df, notes)
     voltage = scaled("potential", "voltage", "V", VOLTAGE)
     current = scaled("current", "current", "A", CURRENT)
     cycle = step = None
@@ -113,7 +163,9 @@ def read(path: str | Path) -> CyclingData:
         q = scaled("capacity", "capacity", "Ah", VENDOR_CHARGE_CAPACITY)
         units_found[VENDOR_CHARGE_CAPACITY] += " (per step, split by direction)"
         units_found[VENDOR_DISCHARGE_CAPACITY] = units_found[VENDOR_CHARGE_CAPACITY]
-        v_ch, v_dis = vendor_capacity_split(q, current, cycle, step=step, reset_on_step=True)
+        v_ch, v_dis = vendor_capacity_split(
+            q, current, cycle, step=step, reset_on_step=_resets_per_step(q, step)
+        )
     if "temperature" in cols:
         col, _unit = cols["temperature"]
         temp = numeric(df[col], path, col)

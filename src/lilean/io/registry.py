@@ -85,6 +85,39 @@ def read_head(path: Path) -> bytes:
         return fh.read(HEAD_BYTES)
 
 
+#: how far :func:`contains` looks into a file (the header region of any format lilean reads:
+#: an Access catalog, an Excel workbook's directory, a long text preamble)
+SCAN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def contains(
+    path: Path, needles: tuple[bytes, ...], head: bytes = b"", limit: int = SCAN_LIMIT_BYTES
+) -> bool:
+    """Whether any of ``needles`` occurs in the first ``limit`` bytes of the file.
+
+    For sniffers whose marker may lie beyond :data:`HEAD_BYTES` (an Arbin ``.res`` catalog entry
+    for ``Channel_Normal_Table``). Looks in ``head`` first, then streams the file in 1 MiB
+    chunks (overlapping by the longest needle), so memory stays bounded.
+    """
+    if any(n in head for n in needles):
+        return True
+    overlap = max(len(n) for n in needles) - 1
+    chunk = 1024 * 1024
+    tail = b""
+    seen = 0
+    with open(path, "rb") as fh:
+        while seen < limit:
+            block = fh.read(chunk)
+            if not block:
+                return False
+            buf = tail + block
+            if any(n in buf for n in needles):
+                return True
+            tail = buf[-overlap:] if overlap > 0 else b""
+            seen += len(block)
+    return False
+
+
 def check_readable(path: str | Path) -> Path:
     """Common preconditions: the file exists, is a file and is not empty."""
     path = Path(path)
@@ -110,8 +143,33 @@ def detect(path: str | Path) -> Reader:
                 return reader
         except Exception:  # a sniffer must never break detection of other formats
             continue
+    impedance = _impedance_kind(path, head)
+    if impedance:
+        raise FileFormatError(
+            path,
+            f"impedance spectrum ({impedance}), not time-domain cycler data; "
+            "use 'lilean eis' for impedance files",
+        )
     raise FileFormatError(
         path,
         "unrecognised file format (not a known cycler export); "
         "use --format to force one, or the generic CSV reader with --map",
     )
+
+
+def _impedance_kind(path: Path, head: bytes) -> str | None:
+    """The impedance format of a file no cycler reader took (``None`` if it is not one), so that
+    the refusal says what the file is."""
+    kind = "csv"
+    try:
+        from lilean.io.eis import detect_eis_format
+
+        kind = str(detect_eis_format(path))
+    except Exception:  # the EIS readers moved or are absent, or the file is not one
+        kind = "csv"
+    if kind != "csv":
+        return kind
+    text = head[:4096].decode("latin-1").lower()
+    if "freq" in text and any(z in text for z in ("z'", "zre", "z_re", "z real", "impedance")):
+        return "frequency / impedance columns"
+    return None

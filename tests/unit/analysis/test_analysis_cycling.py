@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +13,9 @@ from hypothesis import strategies as st
 from lilean.analysis.cycling import analyze_cycling, cycle_summary, resolve_ce_convention
 from lilean.errors import LileanError
 from lilean.schema import build_table
+from lilean.testing.data import data_dir
 
-LAND = Path(__file__).parents[2] / "data" / "land" / "custom_data_002.xlsx"
+LAND = data_dir() / "land" / "custom_data_002.xlsx"
 
 
 def _fade(n: int, knee_at: int) -> tuple[np.ndarray, np.ndarray]:

@@ -28,8 +28,9 @@ from lilean.analysis.eis import (
 )
 from lilean.errors import ParameterError
 from lilean.io.eis import ImpedanceData, read_eis
+from lilean.testing.data import data_dir, names
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = data_dir()
 EIS = DATA / "eis"
 
 # R_s, R_SEI, Q_SEI, a_SEI, R_ct, A_W, Q_dl, a_dl: SEI arc near 35 Hz, charge transfer near 0.4 Hz
@@ -173,7 +174,7 @@ def test_fit_equals_impedance_py_direct(path: Path, spectrum: int | None) -> Non
 def _eis_cases() -> list:
     fast = {"exampleDataVersaStudio.par", "exampleDataZPlot.z", "exampleDataBioLogic.mpt"}
     cases = []
-    for p in sorted(EIS.iterdir()):
+    for p in (DATA / n for n in names("eis")):
         if p.name.endswith(".md"):
             continue
         marks = () if p.name in fast else (pytest.mark.slow,)

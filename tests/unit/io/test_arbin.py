@@ -10,8 +10,9 @@ import pytest
 
 import lilean.io as lio
 from lilean.io import arbin
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data" / "arbin"
+DATA = data_dir() / "arbin"
 RES = DATA / "arbin_example.res"
 XLSX = DATA / "bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"
 CH33 = DATA / "2017-05-09_test-TC-contact_CH33.csv"

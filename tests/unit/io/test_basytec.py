@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import lilean.io as lio
 from lilean.io import basytec
+from lilean.testing.data import data_dir
 
-FILE = Path(__file__).parents[2] / "data" / "other" / "sample_data_basytec.txt"
+FILE = data_dir() / "other" / "sample_data_basytec.txt"
 N_ROWS = 74  # PROVENANCE.md (pyprobe Basytec)
 
 

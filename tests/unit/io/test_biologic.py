@@ -23,8 +23,9 @@ from lilean.schema import (
     VENDOR_CHARGE_CAPACITY,
     VOLTAGE,
 )
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 BIO = DATA / "biologic"
 JDB = BIO / "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
 BIOL = BIO / "biol.mpr"

@@ -4,7 +4,6 @@ counters and on small cases worked out by hand), header and unit parsing."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,9 @@ import pytest
 
 from lilean.errors import FileFormatError
 from lilean.io import common
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 NAN = float("nan")
 
 

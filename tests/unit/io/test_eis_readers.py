@@ -26,8 +26,9 @@ from lilean.io.eis import (
     read_eis,
 )
 from lilean.schema import Metadata
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = data_dir()
 EIS = DATA / "eis"
 MACCOR = "maccor_test_file_4267-66-6519.EDA0001.041"
 

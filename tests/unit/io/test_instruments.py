@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 from lilean.io import instruments
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 
 
 def _run(script: str) -> str:
@@ -60,7 +60,7 @@ def test_other_formats_work_without_galvani():
         from lilean.errors import FileFormatError
 
         data = {str(DATA)!r}
-        assert len(lio.formats()) == 13, [r.name for r in lio.formats()]
+        assert len(lio.formats()) == 17, [r.name for r in lio.formats()]
         assert lio.read(data + "/arbin/arbin_example.csv").meta.file_format == "arbin-csv"
         assert lio.detect(data + "/other/sample_data_basytec.txt").name == "basytec"
         mpr = data + "/biologic/00_test_04_MB_C01.mpr"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,9 @@ import pytest
 import lilean.io as lio
 from lilean.errors import FileFormatError
 from lilean.io import land
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 XLSX = DATA / "land" / "custom_data_002.xlsx"
 N_ROWS = 16538  # PROVENANCE.md: Record-Tab rows (cellpy custom + custom_002.yml)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +9,9 @@ import pytest
 import lilean.io as lio
 from lilean.errors import FileFormatError
 from lilean.io import maccor
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).parents[2] / "data" / "maccor"
+DATA = data_dir() / "maccor"
 TWO = DATA / "maccor_two.txt"
 RAW052 = DATA / "PredictionDiagnostics_000151_test.052"
 EX001 = DATA / "maccor_example.001"

@@ -24,10 +24,11 @@ from lilean.schema import (
     TIME,
     VOLTAGE,
 )
+from lilean.testing.data import data_dir, names
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = data_dir()
 NW = DATA / "neware"
-NDA_FILES = sorted([*NW.glob("*.nda"), *NW.glob("*.ndax")])
+NDA_FILES = [DATA / n for n in names("neware") if n.endswith((".nda", ".ndax"))]
 UIO = NW / "neware_uio.csv"
 NESTED = NW / "nw_regular_export_ife_example.csv"
 XLS = NW / "custom_data_003.xls"
@@ -283,9 +284,10 @@ def test_garbage_raises_file_format_error(tmp_path: Path, assert_refused, fmt: s
 
 def test_sniffers_claim_no_foreign_file(data_files) -> None:
     """Of all the real files in tests/data, the Neware sniffers accept only Neware data files."""
-    from lilean.io.neware import sniff_csv, sniff_nda, sniff_xls
+    from lilean.io.neware import sniff_csv, sniff_nda, sniff_xls, sniff_xlsx
 
     for path, head in data_files:
-        claimed = sniff_nda(path, head) or sniff_csv(path, head) or sniff_xls(path, head)
+        sniffers = (sniff_nda, sniff_csv, sniff_xls, sniff_xlsx)
+        claimed = any(sniff(path, head) for sniff in sniffers)
         is_neware = path.parent.name == "neware" and path.suffix != ".yml"
         assert claimed == is_neware, path.name

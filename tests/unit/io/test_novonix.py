@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,8 +10,9 @@ import pytest
 
 import lilean.io as lio
 from lilean.io import novonix
+from lilean.testing.data import data_dir
 
-FILE = Path(__file__).parents[2] / "data" / "other" / "sample_data_novonix.csv"
+FILE = data_dir() / "other" / "sample_data_novonix.csv"
 N_ROWS = 207  # PROVENANCE.md (pyprobe Novonix)
 
 

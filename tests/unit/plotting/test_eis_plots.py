@@ -14,8 +14,9 @@ from lilean.analysis.eis import fit_circuit
 from lilean.errors import ParameterError
 from lilean.io.eis import ImpedanceData, read_eis
 from lilean.plotting.eis import plot_bode, plot_nyquist, save_eis_figure
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = data_dir()
 CIRCUIT = "R0-p(R1,C1)"
 VALUES = [2.0, 10.0, 1e-4]
 

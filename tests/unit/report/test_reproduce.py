@@ -11,6 +11,7 @@ import pytest
 from lilean.parameters import default_parameters
 from lilean.report import reproduce as rp
 from lilean.report.html import Section, render
+from lilean.testing.data import require
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -156,9 +157,9 @@ def test_measured_cycling_summary_is_retention_of_complete_cycles(tmp_path: Path
     from lilean.analysis.cycling import cycle_summary
     from lilean.io import detect, read
 
-    path = DATA / "neware" / "nw_regular_export_ife_example.csv"
+    path = require("neware/nw_regular_export_ife_example.csv")
     data = read(path, detect(path).name, strict=False)
-    ctx = rp.Context(out_dir=tmp_path, params=default_parameters(), data_dir=DATA)
+    ctx = rp.Context(out_dir=tmp_path, params=default_parameters(), data_dir=path.parents[1])
     ctx._measured = [rp.Measured(path, "neware-csv", "cycling", data)]
     [(label, frame)] = rp._measured_summaries(ctx)
     assert label == path.name
