@@ -146,6 +146,12 @@ def plot_voltage(
     if x not in ("time", "capacity"):
         raise LileanError(f"x must be 'time' or 'capacity', got {x!r}")
     sets = _labelled(data, (CyclingData, pd.DataFrame))
+    if x == "capacity" and all(
+        not _frame(d)[0][STEP_TYPE].isin([CHARGE, DISCHARGE]).any() for _, d in sets
+    ):
+        return note_figure(
+            "No charge or discharge in this file (rest only):\nno voltage-capacity curve"
+        )
     with paper_style():
         import matplotlib as mpl
 
@@ -332,6 +338,75 @@ def _summary_frame(obj: Any) -> pd.DataFrame:
     raise LileanError(f"expected a cycle summary DataFrame or CyclingResult, got {type(obj)}")
 
 
+def _flagged(s: pd.DataFrame) -> np.ndarray:
+    """True for the cycles whose ``Quality`` is not ``ok`` (all False without the column)."""
+    if "Quality" not in s.columns:
+        return np.zeros(len(s), dtype=bool)
+    return (s["Quality"].astype(str) != "ok").to_numpy()
+
+
+def _robust_limits(values: np.ndarray, *, floor: float | None = None) -> tuple[float, float] | None:
+    """Axis limits spanning the finite ``values`` with a 5 % margin (None when there are none)."""
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1e-12)
+    low = lo - pad if floor is None else max(floor, lo - pad)
+    return low, hi + pad
+
+
+def _draw_flagged(
+    ax: Axes, x: np.ndarray, y: np.ndarray, limits: tuple[float, float] | None, color: str
+) -> None:
+    """Flagged points as grey crosses; those beyond ``limits`` pinned to the edge as triangles."""
+    if not x.size:
+        return
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if limits is None or not x.size:
+        return
+    lo, hi = limits
+    inside = (y >= lo) & (y <= hi)
+    ax.plot(x[inside], y[inside], "x", color="0.55", ms=3, zorder=1)
+    ax.plot(
+        x[y > hi],
+        np.full(int((y > hi).sum()), hi),
+        "^",
+        color="0.55",
+        ms=3.5,
+        clip_on=False,
+        zorder=1,
+    )
+    ax.plot(
+        x[y < lo],
+        np.full(int((y < lo).sum()), lo),
+        "v",
+        color="0.55",
+        ms=3.5,
+        clip_on=False,
+        zorder=1,
+    )
+
+
+def note_figure(message: str) -> Figure:
+    """A figure that says why there is nothing to plot (instead of empty axes)."""
+    with paper_style():
+        fig, ax = _new_figure()
+        ax.set_axis_off()
+        ax.text(
+            0.5,
+            0.5,
+            message,
+            ha="center",
+            va="center",
+            wrap=True,
+            fontsize=8,
+            transform=ax.transAxes,
+        )
+    return fig
+
+
 def plot_cycle_summary(
     summary: pd.DataFrame | CyclingResult | Sequence[tuple[str, Any]],
 ) -> Figure:
@@ -339,40 +414,69 @@ def plot_cycle_summary(
 
     The capacity is specific [mAh/g] when the summary has it (active mass known), else in mAh.
     Accepts one summary (:func:`~lilean.analysis.cycling.cycle_summary` or a ``CyclingResult``) or a
-    list of ``(label, summary)`` pairs.
+    list of ``(label, summary)`` pairs. Cycles whose ``Quality`` is flagged (incomplete, CE out of
+    band, ...) are drawn as grey crosses but do not set the axis limits; a flagged point beyond
+    them is pinned to the axis edge as a triangle. A summary without any charge or discharge (a
+    rest-only file) gives a figure that says so.
     """
     from lilean.analysis.cycling import CyclingResult
 
     sets = [
         (label, _summary_frame(s)) for label, s in _labelled(summary, (pd.DataFrame, CyclingResult))
     ]
+    if all(
+        not (s["Discharge capacity [mAh]"].fillna(0) > 0).any()
+        and not (s["Charge capacity [mAh]"].fillna(0) > 0).any()
+        for _, s in sets
+    ):
+        return note_figure("No charge or discharge in this file (rest only):\nno cycle summary")
     specific = all(s["Discharge capacity [mAh/g]"].notna().any() for _, s in sets)
     cap_col = "Discharge capacity [mAh/g]" if specific else "Discharge capacity [mAh]"
     with paper_style():
         fig, ax = _new_figure()
         ax_ce = ax.twinx()
         ax_ce.spines["right"].set_visible(True)
+        cap_good: list[np.ndarray] = []
+        ce_good: list[np.ndarray] = []
+        for _label, s in sets:
+            bad = _flagged(s)
+            cap_good.append(s[cap_col].to_numpy(dtype=float)[~bad])
+            ce_good.append(100 * s["Coulombic efficiency"].to_numpy(dtype=float)[~bad])
+        cap_lim = _robust_limits(np.concatenate(cap_good), floor=0.0)
+        cap_lim = (0.0, cap_lim[1]) if cap_lim else None
+        ce_vals = np.concatenate(ce_good)
+        ce_vals = ce_vals[np.isfinite(ce_vals)]
+        ce_lim = None
+        if ce_vals.size:
+            low = max(0.0, min(80.0, 10 * float(np.floor(ce_vals.min() / 10))))
+            ce_lim = (low, max(105.0, float(ce_vals.max()) + 2))
         for k, (label, s) in enumerate(sets):
             color = color_for(label, k)
-            ax.plot(s["Cycle"], s[cap_col], "o", color=color, ms=2.5, label=label or None)
-            ax_ce.plot(
-                s["Cycle"], 100 * s["Coulombic efficiency"], "o", color=color, ms=2.5, mfc="none"
-            )
+            bad = _flagged(s)
+            x = s["Cycle"].to_numpy(dtype=float)
+            cap = s[cap_col].to_numpy(dtype=float)
+            ce = 100 * s["Coulombic efficiency"].to_numpy(dtype=float)
+            ax.plot(x[~bad], cap[~bad], "o", color=color, ms=2.5, label=label or None)
+            ax_ce.plot(x[~bad], ce[~bad], "o", color=color, ms=2.5, mfc="none")
+            _draw_flagged(ax, x[bad], cap[bad], cap_lim, color)
+            _draw_flagged(ax_ce, x[bad], ce[bad], ce_lim, color)
+        if any(_flagged(s).any() for _, s in sets):
+            ax.plot([], [], "x", color="0.55", ms=3, label="flagged cycle (see Quality)")
         ax.set_xlabel(CYCLE_LABEL)
         ax.set_ylabel(
             "Discharge capacity [mAh g$^{-1}$]" if specific else "Discharge capacity [mAh]"
         )
         ax_ce.set_ylabel("Coulombic efficiency [%]")
-        ax.set_ylim(bottom=0)
-        ce_all = np.concatenate(
-            [100 * s["Coulombic efficiency"].to_numpy(dtype=float) for _, s in sets]
-        )
-        ce_all = ce_all[np.isfinite(ce_all)]
-        if ce_all.size:
-            low = max(0.0, min(80.0, 10 * float(np.floor(ce_all.min() / 10))))
-            ax_ce.set_ylim(low, max(105.0, float(ce_all.max()) + 2))
+        if cap_lim:
+            ax.set_ylim(*cap_lim)
+        else:
+            ax.set_ylim(bottom=0)
+        if ce_lim:
+            ax_ce.set_ylim(*ce_lim)
         ax_ce.ticklabel_format(axis="y", useOffset=False)
-        _legend(ax, [label for label, _ in sets])
+        handles, _ = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(loc="best")
     return fig
 
 
