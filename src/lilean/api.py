@@ -90,8 +90,8 @@ def analyze_data(
         cyc = analyze_cycling(data, active_mass_mg=data.meta.active_mass_mg)
         out.update(cyc.to_dict())
         if plot_dir:
-            from lilean.analysis.dqdv import dqdv
-            from lilean.plotting.figures import plot_cycle_summary, plot_dqdv, plot_voltage
+            from lilean.analysis.dqdv import differential_analysis
+            from lilean.plotting.figures import plot_cycle_summary, plot_differential, plot_voltage
 
             figures.append(("cycle_summary", plot_cycle_summary(cyc.table)))
             figures.append(("voltage", plot_voltage(data, x="capacity")))
@@ -100,18 +100,7 @@ def analyze_data(
                 set(data.data["Cycle"])
             )
             picks = sorted({cycles[0], cycles[len(cycles) // 2], cycles[-1]})
-            curves = []
-            for c in picks:
-                for step_type in ("discharge", "charge"):  # whichever the cycle has
-                    try:
-                        curves.append(
-                            (f"cycle {c} ({step_type})", dqdv(data, c, step_type=step_type))
-                        )
-                        break
-                    except LileanError:
-                        continue
-            if curves:
-                figures.append(("dqdv", plot_dqdv(curves)))
+            figures.append(("dqdv", plot_differential(differential_analysis(data, picks))))
     else:
         from lilean.analysis.rate import rate_table
 

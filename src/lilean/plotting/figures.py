@@ -501,6 +501,71 @@ def plot_dqdv(curves: pd.DataFrame | Sequence[tuple[str, pd.DataFrame]]) -> Figu
     return fig
 
 
+def plot_differential(
+    result: dict[str, pd.DataFrame], cycles: Sequence[int] | None = None
+) -> Figure:
+    """Two panels drawn from :func:`~lilean.analysis.dqdv.differential_analysis` data: dQ/dV vs V
+    (charge solid, discharge dashed, peaks as triangles) and dV/dQ vs capacity, cycles coloured
+    along ``viridis``. The dV/dQ axis spans the 2nd..98th percentile (the steep ends of each
+    branch are drawn but do not set the scale). Without any curve the figure says so.
+    """
+    import matplotlib as mpl
+
+    dq, dv, peaks = result["dqdv"], result["dvdq"], result["peaks"]
+    if cycles is not None:
+        dq, dv, peaks = (t[t["Cycle"].isin(list(cycles))] for t in (dq, dv, peaks))
+    if dq.empty:
+        return note_figure("No charge or discharge branch to differentiate in this file")
+    chosen = sorted(set(dq["Cycle"]))
+    cmap = mpl.colormaps["viridis"]
+    with paper_style():
+        fig, (ax_q, ax_v) = _new_figure(2, aspect=1.3)
+        for j, cyc in enumerate(chosen):
+            color = cmap(j / max(len(chosen) - 1, 1))
+            for branch, ls in (("charge", "-"), ("discharge", "--")):
+                c = dq[(dq["Cycle"] == cyc) & (dq["Branch"] == branch)]
+                if len(c):
+                    label = f"cycle {cyc}" if branch == "charge" or c is None else None
+                    ax_q.plot(
+                        c["Voltage [V]"],
+                        c["dQ/dV [mAh/V]"],
+                        ls,
+                        color=color,
+                        lw=0.8,
+                        label=label if len(chosen) <= 6 else None,
+                    )
+                p = peaks[(peaks["Cycle"] == cyc) & (peaks["Branch"] == branch)]
+                if len(p):
+                    ax_q.plot(
+                        p["Peak voltage [V]"],
+                        p["Peak dQ/dV [mAh/V]"],
+                        "^" if branch == "charge" else "v",
+                        color=color,
+                        ms=3,
+                    )
+                d = dv[(dv["Cycle"] == cyc) & (dv["Branch"] == branch)]
+                if len(d):
+                    ax_v.plot(d["Capacity [mAh]"], d["dV/dQ [V/mAh]"], ls, color=color, lw=0.8)
+        values = dv["dV/dQ [V/mAh]"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            lo, hi = np.percentile(values, [2, 98])
+            pad = 0.1 * (hi - lo) if hi > lo else 0.1 * max(abs(hi), 1e-9)
+            ax_v.set_ylim(lo - pad, hi + pad)
+        ax_q.set_xlabel(VOLTAGE_LABEL)
+        ax_q.set_ylabel("dQ/dV [mAh V$^{-1}$]")
+        ax_v.set_xlabel("Capacity [mAh]")
+        ax_v.set_ylabel("dV/dQ [V mAh$^{-1}$]")
+        handles, _ = ax_q.get_legend_handles_labels()
+        if handles:
+            ax_q.legend(loc="best")
+        if len(chosen) > 6:
+            norm = mpl.colors.Normalize(vmin=float(chosen[0]), vmax=float(chosen[-1]))
+            sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+            fig.colorbar(sm, ax=[ax_q, ax_v], label=CYCLE_LABEL, aspect=30)
+    return fig
+
+
 # ---- rate capability --------------------------------------------------------------------------
 
 
