@@ -81,7 +81,7 @@ def test_differential_analysis_has_both_branches_of_every_cycle():
 
 
 def test_constant_voltage_hold_is_left_out():
-    table, q_total = _two_plateau_cell(400, cycles=1)
+    table, _ = _two_plateau_cell(400, cycles=1)
     ch = table[table["Step type"] == "charge"]
     t_end = float(ch["Time [s]"].iloc[-1])
     # add a 1 h CV hold at the top voltage with the current decaying from 1 mA to 0.05 mA
