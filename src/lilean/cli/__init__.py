@@ -8,6 +8,7 @@ stdout and nothing else. Errors on bad input print one line to stderr and exit w
 from __future__ import annotations
 
 from lilean.cli import (  # noqa: F401  (importing a module registers its commands)
+    batch,
     data,
     eis,
     fit,
