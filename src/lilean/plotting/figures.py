@@ -275,7 +275,9 @@ def plot_symmetric(
     """Two panels: the voltage trace [mV] vs time [h], and the polarization per cycle [mV].
 
     Failure and short-circuit times are marked by vertical dotted / dash-dot lines. ``data`` is one
-    table (``result`` computed when None) or a list of ``(label, data[, result])`` tuples.
+    table (``result`` computed when None) or a list of ``(label, data[, result])`` tuples. When
+    the full voltage range is more than twice the 0.5..99.5 percentile range (isolated spikes),
+    the voltage axis spans the percentile range (+25 %): spikes are drawn, clipped, not scaled to.
     """
     from lilean.analysis.symmetric import analyze_symmetric
 
@@ -308,6 +310,17 @@ def plot_symmetric(
                     ax.axvline(res.failure_h, color=color, ls=":", lw=0.8)
                 if res.short_circuit_h is not None:
                     ax.axvline(res.short_circuit_h, color=color, ls="-.", lw=0.8)
+        # isolated spikes (a relay glitch, a short's recovery) are drawn but do not set the scale
+        traces = np.concatenate(
+            [_frame(d)[0][VOLTAGE].to_numpy(dtype=float) * 1e3 for _, d, _ in prepared]
+        )
+        traces = traces[np.isfinite(traces)]
+        if traces.size > 100:
+            lo, hi = np.percentile(traces, [0.5, 99.5])
+            full = float(traces.max() - traces.min())
+            if full > 2.0 * float(hi - lo) > 0:
+                pad = 0.25 * float(hi - lo)
+                ax_v.set_ylim(float(lo) - pad, float(hi) + pad)
         ax_v.set_ylabel("Voltage [mV]")
         ax_p.set_ylabel("Polarization [mV]")
         pol_max = max(

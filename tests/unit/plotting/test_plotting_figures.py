@@ -203,3 +203,22 @@ def test_rest_only_file_gives_a_figure_that_says_so():
     assert any("rest only" in s for s in texts)
     fig_v = plot_voltage(table, x="capacity")
     assert any("rest only" in t.get_text() for ax in fig_v.axes for t in ax.texts)
+
+
+def test_symmetric_voltage_axis_is_not_set_by_isolated_spikes():
+    from lilean.analysis.symmetric import analyze_symmetric
+    from lilean.schema import build_table
+
+    n = 40
+    t, v, i = [], [], []
+    for k in range(20):  # 20 half-cycles of 1 h, +-20 mV
+        sign = -1 if k % 2 == 0 else 1
+        t.append(3600.0 * k + np.linspace(0, 3600, n))
+        v.append(np.full(n, sign * 0.020))
+        i.append(np.full(n, sign * 1e-3))
+    v[5][10] = 1.47  # two isolated spikes
+    v[12][20] = -1.47
+    table = build_table(np.concatenate(t), np.concatenate(v), np.concatenate(i))
+    fig = plot_symmetric(table, analyze_symmetric(table))
+    low, high = fig.axes[0].get_ylim()
+    assert -100 < low < -20 and 20 < high < 100  # mV, not +-1470
