@@ -51,20 +51,22 @@ def analyze_data(
     current/voltage pattern; when the pattern fits none of them, e.g. a rest-only or single-step
     file, the per-cycle summary is computed and ``kind_note`` says why). ``plot_dir``: also write the matching figures (PNG + SVG) there.
     """
-    from lilean.analysis.kind import detect_kind
+    from lilean.analysis.kind import assess_kind
 
     note = None
+    seen = assess_kind(data)
     if kind == "auto":
-        try:
-            kind = detect_kind(data)
-        except LileanError as exc:
+        if seen.kind is None:
             # any file has a per-cycle summary; say why nothing more specific was computed
-            kind, note = "cycling", f"{exc}; showing the per-cycle summary"
+            kind, note = "cycling", f"{seen.reason}; showing the per-cycle summary"
+        else:
+            kind = seen.kind
     if kind not in ANALYSIS_KINDS:
         raise LileanError(f"unknown analysis kind {kind!r}; expected one of {ANALYSIS_KINDS}")
     out: dict[str, Any] = {"kind": kind, "file": data.meta.source_file}
     if note:
         out["kind_note"] = note
+    out["kind_detected"] = {"kind": seen.kind, "confidence": seen.confidence}
     figures: list[Any] = []
     if kind == "deposition":
         from lilean.analysis.deposition import analyze_deposition

@@ -54,3 +54,16 @@ def test_deposition_needs_a_plating_step(full_cell):
     charge_only = frame[frame["Current [A]"] >= 0]
     with pytest.raises(LileanError, match="no plating"):
         check_kind(charge_only, "deposition")
+
+
+def test_analyze_data_reports_the_detected_kind_and_confidence(full_cell, symmetric):
+    from lilean.api import analyze_data
+
+    out = analyze_data(symmetric(n_cycles=5).data)
+    assert out["kind"] == "symmetric"
+    assert out["kind_detected"] == {"kind": "symmetric", "confidence": 1.0}
+    case = full_cell(np.full(4, 1.0), np.full(4, 0.99))
+    out = analyze_data(case.data, kind="cycling")
+    assert out["kind_detected"]["kind"] == "cycling"
+    with pytest.raises(LileanError, match="cannot be a symmetric"):
+        analyze_data(case.data, kind="symmetric")
