@@ -188,3 +188,85 @@ def analyze(
         emit_json(result)
         return
     print_result_tables(result, console)
+
+
+@app.command()
+@handle_errors
+def dqdv(
+    file: Annotated[Path, typer.Argument(help="A cycler file (or a lilean Parquet table).")],
+    cycles: Annotated[
+        str | None, typer.Option("--cycles", help="Comma list of cycles (default: all).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Write the curves: <stem>_dqdv / _dvdq / _peaks (.csv/.parquet)."
+        ),
+    ] = None,
+    resolution_V: Annotated[
+        float, typer.Option("--resolution-v", help="Voltage bin width of dQ/dV [V].")
+    ] = 0.005,
+    smoothing_window: Annotated[
+        int, typer.Option("--window", help="Savitzky-Golay window in bins (0: none).")
+    ] = 7,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the dQ/dV + dV/dQ figure here (.png).")
+    ] = None,
+    fmt: FormatOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """dQ/dV and dV/dQ of both branches, with peak positions and heights per cycle (as data)."""
+    from lilean.analysis.dqdv import SMOOTHING_METHOD, differential_analysis
+    from lilean.api import load_table
+
+    chosen = None
+    if cycles:
+        try:
+            chosen = [int(c) for c in cycles.split(",") if c.strip()]
+        except ValueError:
+            from lilean.errors import LileanError
+
+            raise LileanError(
+                f"--cycles must be integers separated by commas, got {cycles!r}"
+            ) from None
+    with captured_notes() as chatter:
+        data = load_table(file, fmt=fmt)
+        result = differential_analysis(
+            data, chosen, voltage_resolution_V=resolution_V, smoothing_window=smoothing_window
+        )
+    written: list[str] = []
+    if output is not None:
+        from lilean.batch.export import write_frame
+        from lilean.errors import OutputError
+
+        suffix = output.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise OutputError(f"{output}: output must end in .csv or .parquet")
+        for key, table in result.items():
+            path = output.with_name(f"{output.stem}_{key}{suffix}")
+            if path.resolve() == file.resolve():
+                raise OutputError(f"{path}: refusing to overwrite the input file")
+            written.append(str(write_frame(table, path)))
+    if plot is not None:
+        from lilean.plotting.figures import plot_differential, save_figure
+
+        stem = plot.with_suffix("") if plot.suffix else plot / f"{file.stem}_dqdv"
+        written += [str(p) for p in save_figure(plot_differential(result), stem)]
+    from lilean.analysis._common import frame_to_columns
+
+    out: dict[str, Any] = {
+        "file": str(file),
+        "kind": "dqdv",
+        "method": SMOOTHING_METHOD,
+        "voltage_resolution_V": resolution_V,
+        "smoothing_window": smoothing_window,
+        "cycles": sorted({int(c) for c in result["dqdv"]["Cycle"]}),
+        "peaks": frame_to_columns(result["peaks"]),
+        "written": written,
+    }
+    if chatter:
+        out["notes"] = chatter
+    if json_out:
+        emit_json(out)
+        return
+    print_result_tables(out, console)
