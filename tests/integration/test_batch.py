@@ -83,6 +83,10 @@ def test_batch_writes_a_dataset_duckdb_queries_in_place_and_caches(archive, tmp_
 
     second = run_batch(archive, ds, serial=True)
     assert (second["processed"], second["cached"]) == (0, len(FILES) + 1)
+    assert second["cached_failed"] == 1
+    forced = run_batch(archive, ds, serial=True, force=True)
+    assert forced["processed"] == len(FILES) + 1
+    assert len(list(ds.glob("raw/cell=*/*.parquet"))) == len(FILES)
     # one file changes content: only it is redone, its old parts go
     shutil.copy2(archive / "neware" / "test.ndax", archive / "neware" / "nw4-120-6-1-36.ndax")
     third = run_batch(archive, ds, serial=True)

@@ -263,10 +263,15 @@ def _convert_and_analyse(job: Job, out: Path) -> dict[str, Any]:
 
 
 def plan(
-    source: str | Path, out: str | Path, meta_csv: str | Path | None = None
+    source: str | Path,
+    out: str | Path,
+    meta_csv: str | Path | None = None,
+    *,
+    force: bool = False,
 ) -> tuple[list[Job], list[Job]]:
     """``(to_do, cached)``: the jobs of every file under ``source``; cached = a status part for
-    the file's current sha256 exists in ``out`` (and its meta row is unchanged)."""
+    the file's current sha256 exists in ``out``, its meta row is unchanged, and it did not fail
+    under another lilean version (a newer reader may read it). ``force``: redo every file."""
     root, files = discover(source)
     out = Path(out).resolve()
     meta = read_meta(meta_csv)
@@ -278,11 +283,23 @@ def plan(
         job = Job(str(f), rel, cell_id(rel), _sha256(f), str(out), _meta_for(meta, rel))
         status_part = _part(out, "status", job.cell, job.sha256)
         cells_part = _part(out, "cells", job.cell, job.sha256)
-        if status_part.exists() and (not job.meta or _meta_unchanged(cells_part, job.meta)):
+        if (
+            not force
+            and status_part.exists()
+            and (not job.meta or _meta_unchanged(cells_part, job.meta))
+            and not _failed_by_another_version(status_part)
+        ):
             cached.append(job)
         else:
             todo.append(job)
     return todo, cached
+
+
+def _failed_by_another_version(status_part: Path) -> bool:
+    from lilean import __version__
+
+    row = pd.read_parquet(status_part).iloc[0]
+    return bool(row["status"] == "failed" and row.get("lilean_version") != __version__)
 
 
 def _meta_unchanged(cells_part: Path, meta: Mapping[str, str]) -> bool:
@@ -308,6 +325,7 @@ def run_batch(
     scheduler: str | None = None,
     workers: int | None = None,
     serial: bool = False,
+    force: bool = False,
     progress: Callable[[dict[str, Any], int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Convert and analyse every file under ``source`` into the dataset ``out`` (module doc).
@@ -315,14 +333,14 @@ def run_batch(
     Runs on an embedded Dask cluster (``workers`` threads in one process; dask.distributed from
     the ``sweep`` extra), on an existing scheduler (``scheduler="tcp://host:8786"``), or in this
     process (``serial=True``, or when dask is not installed, which the result's ``notes`` say).
-    ``progress(status, done, total)`` is called after each file. Returns counts and the failures.
+    ``force`` redoes every file. ``progress(status, done, total)`` is called after each file. Returns counts and the failures.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise LileanError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     _clean_temporaries(out)
-    todo, cached = plan(source, out, meta_csv)
+    todo, cached = plan(source, out, meta_csv, force=force)
     results: list[dict[str, Any]] = []
     notes: list[str] = []
     total = len(todo)

@@ -29,6 +29,7 @@ def batch(
     serial: Annotated[
         bool, typer.Option("--serial", help="Run in this process, without dask.")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Redo every file, cached or not.")] = False,
     summary: Annotated[
         Path | None,
         typer.Option("--summary", help="Also write every cell's per-cycle summary (.csv, ...)."),
@@ -63,6 +64,7 @@ def batch(
             scheduler=scheduler,
             workers=workers,
             serial=serial,
+            force=force,
             progress=progress,
         )
     if summary is not None:
