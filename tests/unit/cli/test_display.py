@@ -99,3 +99,35 @@ def test_dqdv_command_writes_both_branches_and_peaks(ndax, tmp_path):
     assert main_discharge["Peak voltage [V]"].between(3.6, 3.75).all()
     bad = run("dqdv", str(ndax), "--cycles", "two")
     assert bad.returncode == 2 and "--cycles" in bad.stderr
+
+
+def test_notes_are_captured_per_thread(capsys):
+    import threading
+
+    barrier = threading.Barrier(3)
+    got: dict[str, list[str]] = {}
+
+    def work(name: str) -> None:
+        with captured_notes() as notes:
+            barrier.wait()
+            for k in range(50):
+                logging.getLogger("fastnda.utils").warning("%s %d", name, k % 2)
+            warnings.warn(f"{name} warns", UserWarning, stacklevel=1)
+            barrier.wait()
+        got[name] = notes
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name in ("a", "b", "c"):
+        assert got[name] == [
+            f"fastnda.utils: {name} 0",
+            f"fastnda.utils: {name} 1",
+            f"UserWarning: {name} warns",
+        ]
+    assert capsys.readouterr().err == ""
+    assert logging.getLogger().handlers == [] or all(
+        type(h).__name__ != "_Router" for h in logging.getLogger().handlers
+    )
