@@ -127,6 +127,7 @@ def test_killed_batch_resumes_with_nothing_lost_or_duplicated(archive, tmp_path,
         timeout=600,
     )
     assert rerun.returncode == 0, rerun.stderr
+    assert "Warning" not in rerun.stderr and "Traceback" not in rerun.stderr
     summary = json.loads(rerun.stdout)
     assert summary["cached"] + summary["processed"] == len(FILES) + 1
     assert summary["processed"] >= 1

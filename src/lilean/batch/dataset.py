@@ -361,19 +361,24 @@ def run_batch(
     if todo and not serial:
         from dask.distributed import Client, LocalCluster, as_completed
 
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-            mode = f"scheduler {scheduler}"
-        else:
-            import os
+        from lilean.cli.display import captured_notes
 
-            n = workers or min(4, os.cpu_count() or 1)
-            cluster = LocalCluster(
-                n_workers=1, threads_per_worker=n, processes=False, dashboard_address=None
-            )
-            client = Client(cluster)
-            mode = f"embedded dask cluster ({n} threads)"
+        cluster = None
+        with captured_notes() as chatter:  # dask's own warnings go to the notes
+            if scheduler:
+                client = Client(scheduler)
+                mode = f"scheduler {scheduler}"
+            else:
+                import os
+
+                n = workers or min(4, os.cpu_count() or 1)
+                # ":0": any free port for the (unused) dashboard, never "port in use" warnings
+                cluster = LocalCluster(
+                    n_workers=1, threads_per_worker=n, processes=False, dashboard_address=":0"
+                )
+                client = Client(cluster)
+                mode = f"embedded dask cluster ({n} threads)"
+        notes += chatter
         try:
             futures = client.map(
                 process_file,
