@@ -71,20 +71,22 @@ def analyze_data(
     current/voltage pattern; when the pattern fits none of them, e.g. a rest-only or single-step
     file, the per-cycle summary is computed and ``kind_note`` says why). ``plot_dir``: also write the matching figures (PNG + SVG) there.
     """
-    from lilean.analysis.kind import detect_kind
+    from lilean.analysis.kind import assess_kind
 
     note = None
+    seen = assess_kind(data)
     if kind == "auto":
-        try:
-            kind = detect_kind(data)
-        except LileanError as exc:
+        if seen.kind is None:
             # any file has a per-cycle summary; say why nothing more specific was computed
-            kind, note = "cycling", f"{exc}; showing the per-cycle summary"
+            kind, note = "cycling", f"{seen.reason}; showing the per-cycle summary"
+        else:
+            kind = seen.kind
     if kind not in ANALYSIS_KINDS:
         raise LileanError(f"unknown analysis kind {kind!r}; expected one of {ANALYSIS_KINDS}")
     out: dict[str, Any] = {"kind": kind, "file": data.meta.source_file}
     if note:
         out["kind_note"] = note
+    out["kind_detected"] = {"kind": seen.kind, "confidence": seen.confidence}
     figures: list[Any] = []
     if kind == "deposition":
         from lilean.analysis.deposition import analyze_deposition
@@ -110,8 +112,8 @@ def analyze_data(
         cyc = analyze_cycling(data, active_mass_mg=data.meta.active_mass_mg)
         out.update(cyc.to_dict())
         if plot_dir:
-            from lilean.analysis.dqdv import dqdv
-            from lilean.plotting.figures import plot_cycle_summary, plot_dqdv, plot_voltage
+            from lilean.analysis.dqdv import differential_analysis
+            from lilean.plotting.figures import plot_cycle_summary, plot_differential, plot_voltage
 
             figures.append(("cycle_summary", plot_cycle_summary(cyc.table)))
             figures.append(("voltage", plot_voltage(data, x="capacity")))
@@ -120,18 +122,7 @@ def analyze_data(
                 set(data.data["Cycle"])
             )
             picks = sorted({cycles[0], cycles[len(cycles) // 2], cycles[-1]})
-            curves = []
-            for c in picks:
-                for step_type in ("discharge", "charge"):  # whichever the cycle has
-                    try:
-                        curves.append(
-                            (f"cycle {c} ({step_type})", dqdv(data, c, step_type=step_type))
-                        )
-                        break
-                    except LileanError:
-                        continue
-            if curves:
-                figures.append(("dqdv", plot_dqdv(curves)))
+            figures.append(("dqdv", plot_differential(differential_analysis(data, picks))))
     else:
         from lilean.analysis.rate import rate_table
 

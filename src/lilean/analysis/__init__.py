@@ -6,11 +6,14 @@ Pure functions: they never read files and never run models.
 function                                  what
 ========================================  =====================================================
 :func:`kind.detect_kind`                  deposition / symmetric / cycling / rate, from the data
+:func:`kind.assess_kind`                  the same with a confidence; :func:`kind.check_kind` refuses
+:func:`quality.cycle_quality`             per-cycle quality flags (incomplete, CE band, spikes, V)
 :func:`deposition.analyze_deposition`     nucleation dip, plateau, nucleation overpotential
 :func:`symmetric.analyze_symmetric`       Li || Li overpotentials, polarization, failure, shorts
 :func:`cycling.cycle_summary`             per-cycle capacity, CE, energy, voltage gap, retention
 :func:`cycling.analyze_cycling`           the summary plus knee cycle and final retention
 :func:`dqdv.dqdv`                         differential capacity of one charge / discharge
+:func:`dqdv.differential_analysis`        dQ/dV, dV/dQ and peaks of both branches, per cycle
 :func:`rate.rate_table`                   discharge capacity per C-rate block
 :func:`eis.fit_circuit`                   equivalent-circuit fit of a spectrum (impedance.py)
 :func:`eis.linkk`                         Kramers-Kronig validity (lin-KK)
@@ -28,6 +31,10 @@ from typing import Any
 
 _EXPORTS = {
     "detect_kind": "kind",
+    "assess_kind": "kind",
+    "check_kind": "kind",
+    "cycle_quality": "quality",
+    "differential_analysis": "dqdv",
     "analyze_deposition": "deposition",
     "DepositionResult": "deposition",
     "analyze_symmetric": "symmetric",

@@ -18,6 +18,10 @@ Definitions (per cycle ``n``, from the canonical table):
   ``summary.attrs["ce_convention"]`` and :attr:`CyclingResult.ce_convention`. CE is NaN in a cycle
   where either capacity is zero (incomplete cycle);
 * ``Retention [%]`` = ``100 * Q_dis(n) / Q_dis(reference_cycle)``;
+* ``Quality``: ``"ok"`` or the data-quality flags of the cycle joined by ``;`` (incomplete branch,
+  CE outside the physical band, current spike, voltage outside the window; rules in
+  :mod:`lilean.analysis.quality`). ``Complete`` is True when both capacities are > 0 and neither
+  branch is flagged incomplete; the mean CE is taken over cycles whose quality is ``ok`` only;
 * ``knee_cycle``: the first complete cycle after the reference cycle whose retention falls below
   ``knee_threshold_percent`` (80 % by default, the usual end-of-life criterion).
 """
@@ -38,6 +42,7 @@ from lilean.analysis._common import (
     segments,
     unpack,
 )
+from lilean.analysis.quality import OK, cycle_quality
 from lilean.errors import LileanError
 from lilean.schema import (
     CHARGE,
@@ -65,6 +70,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "Voltage gap [V]",
     "Retention [%]",
     "Complete",
+    "Quality",
 )
 
 
@@ -115,11 +121,15 @@ def cycle_summary(
     active_mass_mg: float | None = None,
     reference_cycle: int | None = None,
     ce_convention: str = "auto",
+    voltage_window_V: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """One row per cycle: capacities, CE, energies, mean voltages, voltage gap and retention.
+    """One row per cycle: capacities, CE, energies, mean voltages, voltage gap, retention, quality.
 
-    Columns are :data:`SUMMARY_COLUMNS` (``Complete`` is True when both capacities are > 0). The CE
-    convention used is stored in ``summary.attrs["ce_convention"]``. ``active_mass_mg`` defaults to
+    Columns are :data:`SUMMARY_COLUMNS` (``Complete`` is True when both capacities are > 0 and no
+    branch is flagged incomplete; ``Quality`` as in :mod:`lilean.analysis.quality`, whose flag list
+    is ``summary.attrs["quality_flags"]``; ``voltage_window_V`` is the cell's window for the
+    voltage flag, inferred when None). The CE convention used is stored in
+    ``summary.attrs["ce_convention"]``. ``active_mass_mg`` defaults to
     the table's metadata. ``reference_cycle=None`` takes the first complete cycle (or, failing
     that, the first with a discharge; retention is NaN when no cycle has one). Raises
     :class:`LileanError` when an explicit ``reference_cycle`` is not in the table or has no
@@ -146,6 +156,16 @@ def cycle_summary(
             ce = (q_dis / q_ch).where(complete)
         else:
             ce = (q_ch / q_dis).where(complete)
+    quality, flags = cycle_quality(
+        frame,
+        q_ch.to_numpy(dtype=float),
+        q_dis.to_numpy(dtype=float),
+        ce.to_numpy(dtype=float),
+        cycles.to_numpy(),
+        voltage_window_V=voltage_window_V,
+    )
+    incomplete = np.array(["incomplete_" in q for q in quality], dtype=bool)
+    complete = complete & ~incomplete
     if reference_cycle is None:
         candidates = cycles[complete.to_numpy()] if complete.any() else cycles[(q_dis > tiny)]
         reference_cycle = int(candidates[0]) if len(candidates) else None
@@ -176,8 +196,10 @@ def cycle_summary(
             "Voltage gap [V]": (mean_v_ch - mean_v_dis).to_numpy(dtype=float),
             "Retention [%]": 100.0 * q_dis.to_numpy() / q_ref,
             "Complete": complete.to_numpy(dtype=bool),
+            "Quality": quality,
         }
     )
+    summary.attrs["quality_flags"] = flags
     summary.attrs["ce_convention"] = convention
     summary.attrs["reference_cycle"] = reference_cycle
     summary.attrs["active_mass_mg"] = mass_mg
@@ -216,13 +238,17 @@ class CyclingResult(Result):
     final_discharge_capacity_mAh: float | None
     final_discharge_capacity_mAh_g: float | None
     mean_coulombic_efficiency: float | None
+    n_flagged_cycles: int = 0
+    flags: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def table(self) -> pd.DataFrame:
         """The cycle summary as a DataFrame (the same columns as :func:`cycle_summary`)."""
         frame = pd.DataFrame(self.table_columns, columns=list(SUMMARY_COLUMNS))
-        frame = frame.astype({"Cycle": np.int64, "Complete": bool})
-        other = [c for c in SUMMARY_COLUMNS if c not in ("Cycle", "Complete")]
+        if frame["Quality"].isna().all():
+            frame["Quality"] = OK
+        frame = frame.astype({"Cycle": np.int64, "Complete": bool, "Quality": str})
+        other = [c for c in SUMMARY_COLUMNS if c not in ("Cycle", "Complete", "Quality")]
         frame[other] = frame[other].astype(float)
         frame.attrs["ce_convention"] = self.ce_convention
         return frame
@@ -235,13 +261,16 @@ def analyze_cycling(
     reference_cycle: int | None = None,
     ce_convention: str = "auto",
     knee_threshold_percent: float = 80.0,
+    voltage_window_V: tuple[float, float] | None = None,
 ) -> CyclingResult:
-    """:func:`cycle_summary` plus knee cycle, final retention and mean CE (complete cycles only)."""
+    """:func:`cycle_summary` plus knee cycle, final retention (complete cycles), mean CE (over
+    cycles whose quality is ``ok``) and the quality flags."""
     summary = cycle_summary(
         data,
         active_mass_mg=active_mass_mg,
         reference_cycle=reference_cycle,
         ce_convention=ce_convention,
+        voltage_window_V=voltage_window_V,
     )
     complete = summary[summary["Complete"]]
     last = complete.iloc[-1] if len(complete) else None
@@ -250,7 +279,10 @@ def analyze_cycling(
         f = float(value)
         return f if np.isfinite(f) else None
 
-    ce = complete["Coulombic efficiency"].to_numpy(dtype=float)
+    ok = summary[summary["Complete"] & (summary["Quality"] == OK)]
+    ce = ok["Coulombic efficiency"].to_numpy(dtype=float)
+    ce = ce[np.isfinite(ce)]
+    flags = summary.attrs["quality_flags"]
     return CyclingResult(
         table_columns=frame_to_columns(summary),
         ce_convention=summary.attrs["ce_convention"],
@@ -267,4 +299,6 @@ def analyze_cycling(
         if last is None
         else _num(last["Discharge capacity [mAh/g]"]),
         mean_coulombic_efficiency=_num(np.mean(ce)) if ce.size else None,
+        n_flagged_cycles=int((summary["Quality"] != OK).sum()),
+        flags=flags,
     )

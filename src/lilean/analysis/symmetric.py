@@ -161,6 +161,7 @@ def analyze_symmetric(
     initial_cycles: int = 3,
     running_window: int = 10,
     area_cm2: float | None = None,
+    check: bool = True,
 ) -> SymmetricResult:
     """Per-cycle overpotentials, polarization growth, failure time and short circuits.
 
@@ -177,6 +178,10 @@ def analyze_symmetric(
         Number of preceding unshorted half-cycles in the running median used for short detection.
     area_cm2:
         Electrode area; defaults to the table's metadata (only used for the current density).
+    check:
+        Refuse (:class:`LileanError` with the reason) a table that cannot be a Li || Li cell
+        (:func:`lilean.analysis.kind.check_kind`: voltage not following the current's sign, or
+        typical ``|V|`` above 1 V, e.g. a Si half-cell).
     """
     if failure_factor <= 1.0:
         raise LileanError(f"failure_factor must be > 1, got {failure_factor}")
@@ -186,6 +191,10 @@ def analyze_symmetric(
         raise LileanError("initial_cycles and running_window must be >= 1")
     frame, meta = unpack(data)
     area = meta_value(meta, "area_cm2", area_cm2)
+    if check:
+        from lilean.analysis.kind import check_kind
+
+        check_kind(frame, "symmetric")
     segs = [seg for seg in segments(frame) if seg.stop - seg.start >= MIN_ROWS]
     kinds = {s.kind for s in segs}
     if kinds != {CHARGE, DISCHARGE}:

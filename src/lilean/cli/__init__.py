@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lilean.cli import (  # noqa: F401  (importing a module registers its commands)
+    batch,
     data,
     eis,
     fit,

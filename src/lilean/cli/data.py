@@ -20,8 +20,8 @@ from lilean.cli.common import (
     emit_json,
     err_console,
     handle_errors,
-    print_result,
 )
+from lilean.cli.display import captured_notes, escape, literal, output_console, print_result_tables
 
 # ---- lab data ------------------------------------------------------------------------------
 
@@ -47,9 +47,12 @@ def formats(json_out: JsonOpt = False) -> None:
     table = Table("format", "instrument", "extensions", "description")
     for reader in io.formats():
         table.add_row(
-            reader.name, reader.instrument, " ".join(reader.extensions), reader.description
+            literal(reader.name),
+            literal(reader.instrument),
+            literal(" ".join(reader.extensions)),
+            literal(reader.description),
         )
-    console.print(table)
+    output_console(console).print(table)
 
 
 @app.command()
@@ -64,12 +67,13 @@ def info(
     from lilean import io
     from lilean.schema import CURRENT, VOLTAGE
 
-    if mapping:
-        from lilean.api import load_table
+    with captured_notes() as chatter:
+        if mapping:
+            from lilean.api import load_table
 
-        data = load_table(file, mapping=mapping)
-    else:
-        data = io.read(file, fmt, strict=False)
+            data = load_table(file, mapping=mapping)
+        else:
+            data = io.read(file, fmt, strict=False)
     d = data.data
     out = {
         "file": str(file),
@@ -87,17 +91,21 @@ def info(
         "active_mass_mg": data.meta.active_mass_mg,
         "start_time": data.meta.start_time,
         "anomalies": data.meta.anomalies,
-        "notes": data.meta.notes,
+        "notes": [*data.meta.notes, *chatter],
     }
     if json_out:
         emit_json(out)
         return
-    table = Table(show_header=False, title=str(file))
+    table = Table(show_header=False, title=literal(str(file)))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     for key, value in out.items():
         if key in ("columns", "units_found"):
             value = ", ".join(value) if isinstance(value, list) else json.dumps(value)
-        table.add_row(key, str(value))
-    console.print(table)
+        elif isinstance(value, list):
+            value = "; ".join(str(v) for v in value) if value else "-"
+        table.add_row(literal(key), literal(value))
+    output_console(console).print(table)
 
 
 @app.command()
@@ -121,14 +129,19 @@ def convert(
         raise OutputError(f"{output}: output must end in .parquet or .csv")
     from lilean.api import load_table
 
-    data = load_table(
-        file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
-    )
+    with captured_notes() as chatter:
+        data = load_table(
+            file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+        )
+    if chatter:
+        data = data.with_meta(notes=[*data.meta.notes, *chatter])
     if suffix == ".parquet":
         data.to_parquet(output)
     else:
         data.to_csv(output)
-    err_console.print(f"wrote {output} ({len(data)} rows, {data.n_cycles} cycles)")
+    err_console.print(
+        f"wrote {escape(str(output))} ({len(data)} rows, {data.n_cycles} cycles)", highlight=False
+    )
 
 
 @app.command()
@@ -148,16 +161,112 @@ def analyze(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write PNG+SVG figures into this folder.")
     ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary", help="Also write the per-cycle summary: out.csv, .parquet or .xlsx."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Compute the study's metrics from a measured (or simulated) file."""
     from lilean.api import analyze_data, load_table
 
-    data = load_table(
-        file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
-    )
-    result = analyze_data(data, kind=kind, plot_dir=plot)
+    with captured_notes() as chatter:
+        data = load_table(
+            file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+        )
+        result = analyze_data(data, kind=kind, plot_dir=plot)
+    notes = [*data.meta.notes, *chatter]
+    if notes:
+        result["notes"] = notes
+    if summary is not None:
+        from lilean.batch.export import write_summary
+
+        write_summary(result, summary)
     if json_out:
         emit_json(result)
         return
-    print_result(result)
+    print_result_tables(result, console)
+
+
+@app.command()
+@handle_errors
+def dqdv(
+    file: Annotated[Path, typer.Argument(help="A cycler file (or a lilean Parquet table).")],
+    cycles: Annotated[
+        str | None, typer.Option("--cycles", help="Comma list of cycles (default: all).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Write the curves: <stem>_dqdv / _dvdq / _peaks (.csv/.parquet)."
+        ),
+    ] = None,
+    resolution_V: Annotated[
+        float, typer.Option("--resolution-v", help="Voltage bin width of dQ/dV [V].")
+    ] = 0.005,
+    smoothing_window: Annotated[
+        int, typer.Option("--window", help="Savitzky-Golay window in bins (0: none).")
+    ] = 7,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the dQ/dV + dV/dQ figure here (.png).")
+    ] = None,
+    fmt: FormatOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """dQ/dV and dV/dQ of both branches, with peak positions and heights per cycle (as data)."""
+    from lilean.analysis.dqdv import SMOOTHING_METHOD, differential_analysis
+    from lilean.api import load_table
+
+    chosen = None
+    if cycles:
+        try:
+            chosen = [int(c) for c in cycles.split(",") if c.strip()]
+        except ValueError:
+            from lilean.errors import LileanError
+
+            raise LileanError(
+                f"--cycles must be integers separated by commas, got {cycles!r}"
+            ) from None
+    with captured_notes() as chatter:
+        data = load_table(file, fmt=fmt)
+        result = differential_analysis(
+            data, chosen, voltage_resolution_V=resolution_V, smoothing_window=smoothing_window
+        )
+    written: list[str] = []
+    if output is not None:
+        from lilean.batch.export import write_frame
+        from lilean.errors import OutputError
+
+        suffix = output.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise OutputError(f"{output}: output must end in .csv or .parquet")
+        for key, table in result.items():
+            path = output.with_name(f"{output.stem}_{key}{suffix}")
+            if path.resolve() == file.resolve():
+                raise OutputError(f"{path}: refusing to overwrite the input file")
+            written.append(str(write_frame(table, path)))
+    if plot is not None:
+        from lilean.plotting.figures import plot_differential, save_figure
+
+        stem = plot.with_suffix("") if plot.suffix else plot / f"{file.stem}_dqdv"
+        written += [str(p) for p in save_figure(plot_differential(result), stem)]
+    from lilean.analysis._common import frame_to_columns
+
+    out: dict[str, Any] = {
+        "file": str(file),
+        "kind": "dqdv",
+        "method": SMOOTHING_METHOD,
+        "voltage_resolution_V": resolution_V,
+        "smoothing_window": smoothing_window,
+        "cycles": sorted({int(c) for c in result["dqdv"]["Cycle"]}),
+        "peaks": frame_to_columns(result["peaks"]),
+        "written": written,
+    }
+    if chatter:
+        out["notes"] = chatter
+    if json_out:
+        emit_json(out)
+        return
+    print_result_tables(out, console)

@@ -18,6 +18,7 @@ from lilean.cli.common import (
     load_params,
     params_app,
 )
+from lilean.cli.display import literal, output_console
 
 # ---- parameters ---------------------------------------------------------------------------
 
@@ -31,10 +32,21 @@ def params_show(params: ParamsOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         emit_json({k: v.model_dump() for k, v in flat.items()})
         return
-    table = Table("parameter", "value", "unit", "kind", "source", title=f"parameter set {p.name}")
+    table = Table(
+        "parameter", "value", "unit", "kind", "source", title=literal(f"parameter set {p.name}")
+    )
+    table.columns[0].no_wrap = True
+    table.columns[0].min_width = max((len(k) for k in flat), default=9)
+    table.columns[4].overflow = "fold"
     for key, v in flat.items():
-        table.add_row(key, f"{v.value:.6g}", v.unit, v.kind, v.source)
-    console.print(table)
+        table.add_row(
+            literal(key),
+            literal(f"{v.value:.6g}"),
+            literal(v.unit),
+            literal(v.kind),
+            literal(v.source),
+        )
+    output_console(console).print(table)
 
 
 @params_app.command("export")

@@ -146,6 +146,12 @@ def plot_voltage(
     if x not in ("time", "capacity"):
         raise LileanError(f"x must be 'time' or 'capacity', got {x!r}")
     sets = _labelled(data, (CyclingData, pd.DataFrame))
+    if x == "capacity" and all(
+        not _frame(d)[0][STEP_TYPE].isin([CHARGE, DISCHARGE]).any() for _, d in sets
+    ):
+        return note_figure(
+            "No charge or discharge in this file (rest only):\nno voltage-capacity curve"
+        )
     with paper_style():
         import matplotlib as mpl
 
@@ -269,7 +275,9 @@ def plot_symmetric(
     """Two panels: the voltage trace [mV] vs time [h], and the polarization per cycle [mV].
 
     Failure and short-circuit times are marked by vertical dotted / dash-dot lines. ``data`` is one
-    table (``result`` computed when None) or a list of ``(label, data[, result])`` tuples.
+    table (``result`` computed when None) or a list of ``(label, data[, result])`` tuples. When
+    the full voltage range is more than twice the 0.5..99.5 percentile range (isolated spikes),
+    the voltage axis spans the percentile range (+25 %): spikes are drawn, clipped, not scaled to.
     """
     from lilean.analysis.symmetric import analyze_symmetric
 
@@ -302,6 +310,17 @@ def plot_symmetric(
                     ax.axvline(res.failure_h, color=color, ls=":", lw=0.8)
                 if res.short_circuit_h is not None:
                     ax.axvline(res.short_circuit_h, color=color, ls="-.", lw=0.8)
+        # isolated spikes (a relay glitch, a short's recovery) are drawn but do not set the scale
+        traces = np.concatenate(
+            [_frame(d)[0][VOLTAGE].to_numpy(dtype=float) * 1e3 for _, d, _ in prepared]
+        )
+        traces = traces[np.isfinite(traces)]
+        if traces.size > 100:
+            lo, hi = np.percentile(traces, [0.5, 99.5])
+            full = float(traces.max() - traces.min())
+            if full > 2.0 * float(hi - lo) > 0:
+                pad = 0.25 * float(hi - lo)
+                ax_v.set_ylim(float(lo) - pad, float(hi) + pad)
         ax_v.set_ylabel("Voltage [mV]")
         ax_p.set_ylabel("Polarization [mV]")
         pol_max = max(
@@ -332,6 +351,75 @@ def _summary_frame(obj: Any) -> pd.DataFrame:
     raise LileanError(f"expected a cycle summary DataFrame or CyclingResult, got {type(obj)}")
 
 
+def _flagged(s: pd.DataFrame) -> np.ndarray:
+    """True for the cycles whose ``Quality`` is not ``ok`` (all False without the column)."""
+    if "Quality" not in s.columns:
+        return np.zeros(len(s), dtype=bool)
+    return (s["Quality"].astype(str) != "ok").to_numpy()
+
+
+def _robust_limits(values: np.ndarray, *, floor: float | None = None) -> tuple[float, float] | None:
+    """Axis limits spanning the finite ``values`` with a 5 % margin (None when there are none)."""
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1e-12)
+    low = lo - pad if floor is None else max(floor, lo - pad)
+    return low, hi + pad
+
+
+def _draw_flagged(
+    ax: Axes, x: np.ndarray, y: np.ndarray, limits: tuple[float, float] | None, color: str
+) -> None:
+    """Flagged points as grey crosses; those beyond ``limits`` pinned to the edge as triangles."""
+    if not x.size:
+        return
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if limits is None or not x.size:
+        return
+    lo, hi = limits
+    inside = (y >= lo) & (y <= hi)
+    ax.plot(x[inside], y[inside], "x", color="0.55", ms=3, zorder=1)
+    ax.plot(
+        x[y > hi],
+        np.full(int((y > hi).sum()), hi),
+        "^",
+        color="0.55",
+        ms=3.5,
+        clip_on=False,
+        zorder=1,
+    )
+    ax.plot(
+        x[y < lo],
+        np.full(int((y < lo).sum()), lo),
+        "v",
+        color="0.55",
+        ms=3.5,
+        clip_on=False,
+        zorder=1,
+    )
+
+
+def note_figure(message: str) -> Figure:
+    """A figure that says why there is nothing to plot (instead of empty axes)."""
+    with paper_style():
+        fig, ax = _new_figure()
+        ax.set_axis_off()
+        ax.text(
+            0.5,
+            0.5,
+            message,
+            ha="center",
+            va="center",
+            wrap=True,
+            fontsize=8,
+            transform=ax.transAxes,
+        )
+    return fig
+
+
 def plot_cycle_summary(
     summary: pd.DataFrame | CyclingResult | Sequence[tuple[str, Any]],
 ) -> Figure:
@@ -339,40 +427,69 @@ def plot_cycle_summary(
 
     The capacity is specific [mAh/g] when the summary has it (active mass known), else in mAh.
     Accepts one summary (:func:`~lilean.analysis.cycling.cycle_summary` or a ``CyclingResult``) or a
-    list of ``(label, summary)`` pairs.
+    list of ``(label, summary)`` pairs. Cycles whose ``Quality`` is flagged (incomplete, CE out of
+    band, ...) are drawn as grey crosses but do not set the axis limits; a flagged point beyond
+    them is pinned to the axis edge as a triangle. A summary without any charge or discharge (a
+    rest-only file) gives a figure that says so.
     """
     from lilean.analysis.cycling import CyclingResult
 
     sets = [
         (label, _summary_frame(s)) for label, s in _labelled(summary, (pd.DataFrame, CyclingResult))
     ]
+    if all(
+        not (s["Discharge capacity [mAh]"].fillna(0) > 0).any()
+        and not (s["Charge capacity [mAh]"].fillna(0) > 0).any()
+        for _, s in sets
+    ):
+        return note_figure("No charge or discharge in this file (rest only):\nno cycle summary")
     specific = all(s["Discharge capacity [mAh/g]"].notna().any() for _, s in sets)
     cap_col = "Discharge capacity [mAh/g]" if specific else "Discharge capacity [mAh]"
     with paper_style():
         fig, ax = _new_figure()
         ax_ce = ax.twinx()
         ax_ce.spines["right"].set_visible(True)
+        cap_good: list[np.ndarray] = []
+        ce_good: list[np.ndarray] = []
+        for _label, s in sets:
+            bad = _flagged(s)
+            cap_good.append(s[cap_col].to_numpy(dtype=float)[~bad])
+            ce_good.append(100 * s["Coulombic efficiency"].to_numpy(dtype=float)[~bad])
+        cap_lim = _robust_limits(np.concatenate(cap_good), floor=0.0)
+        cap_lim = (0.0, cap_lim[1]) if cap_lim else None
+        ce_vals = np.concatenate(ce_good)
+        ce_vals = ce_vals[np.isfinite(ce_vals)]
+        ce_lim = None
+        if ce_vals.size:
+            low = max(0.0, min(80.0, 10 * float(np.floor(ce_vals.min() / 10))))
+            ce_lim = (low, max(105.0, float(ce_vals.max()) + 2))
         for k, (label, s) in enumerate(sets):
             color = color_for(label, k)
-            ax.plot(s["Cycle"], s[cap_col], "o", color=color, ms=2.5, label=label or None)
-            ax_ce.plot(
-                s["Cycle"], 100 * s["Coulombic efficiency"], "o", color=color, ms=2.5, mfc="none"
-            )
+            bad = _flagged(s)
+            x = s["Cycle"].to_numpy(dtype=float)
+            cap = s[cap_col].to_numpy(dtype=float)
+            ce = 100 * s["Coulombic efficiency"].to_numpy(dtype=float)
+            ax.plot(x[~bad], cap[~bad], "o", color=color, ms=2.5, label=label or None)
+            ax_ce.plot(x[~bad], ce[~bad], "o", color=color, ms=2.5, mfc="none")
+            _draw_flagged(ax, x[bad], cap[bad], cap_lim, color)
+            _draw_flagged(ax_ce, x[bad], ce[bad], ce_lim, color)
+        if any(_flagged(s).any() for _, s in sets):
+            ax.plot([], [], "x", color="0.55", ms=3, label="flagged cycle (see Quality)")
         ax.set_xlabel(CYCLE_LABEL)
         ax.set_ylabel(
             "Discharge capacity [mAh g$^{-1}$]" if specific else "Discharge capacity [mAh]"
         )
         ax_ce.set_ylabel("Coulombic efficiency [%]")
-        ax.set_ylim(bottom=0)
-        ce_all = np.concatenate(
-            [100 * s["Coulombic efficiency"].to_numpy(dtype=float) for _, s in sets]
-        )
-        ce_all = ce_all[np.isfinite(ce_all)]
-        if ce_all.size:
-            low = max(0.0, min(80.0, 10 * float(np.floor(ce_all.min() / 10))))
-            ax_ce.set_ylim(low, max(105.0, float(ce_all.max()) + 2))
+        if cap_lim:
+            ax.set_ylim(*cap_lim)
+        else:
+            ax.set_ylim(bottom=0)
+        if ce_lim:
+            ax_ce.set_ylim(*ce_lim)
         ax_ce.ticklabel_format(axis="y", useOffset=False)
-        _legend(ax, [label for label, _ in sets])
+        handles, _ = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(loc="best")
     return fig
 
 
@@ -394,6 +511,71 @@ def plot_dqdv(curves: pd.DataFrame | Sequence[tuple[str, pd.DataFrame]]) -> Figu
         ax.set_xlabel(VOLTAGE_LABEL)
         ax.set_ylabel("dQ/dV [mAh V$^{-1}$]")
         _legend(ax, [label for label, _ in sets])
+    return fig
+
+
+def plot_differential(
+    result: dict[str, pd.DataFrame], cycles: Sequence[int] | None = None
+) -> Figure:
+    """Two panels drawn from :func:`~lilean.analysis.dqdv.differential_analysis` data: dQ/dV vs V
+    (charge solid, discharge dashed, peaks as triangles) and dV/dQ vs capacity, cycles coloured
+    along ``viridis``. The dV/dQ axis spans the 2nd..98th percentile (the steep ends of each
+    branch are drawn but do not set the scale). Without any curve the figure says so.
+    """
+    import matplotlib as mpl
+
+    dq, dv, peaks = result["dqdv"], result["dvdq"], result["peaks"]
+    if cycles is not None:
+        dq, dv, peaks = (t[t["Cycle"].isin(list(cycles))] for t in (dq, dv, peaks))
+    if dq.empty:
+        return note_figure("No charge or discharge branch to differentiate in this file")
+    chosen = sorted(set(dq["Cycle"]))
+    cmap = mpl.colormaps["viridis"]
+    with paper_style():
+        fig, (ax_q, ax_v) = _new_figure(2, aspect=1.3)
+        for j, cyc in enumerate(chosen):
+            color = cmap(j / max(len(chosen) - 1, 1))
+            for branch, ls in (("charge", "-"), ("discharge", "--")):
+                c = dq[(dq["Cycle"] == cyc) & (dq["Branch"] == branch)]
+                if len(c):
+                    label = f"cycle {cyc}" if branch == "charge" or c is None else None
+                    ax_q.plot(
+                        c["Voltage [V]"],
+                        c["dQ/dV [mAh/V]"],
+                        ls,
+                        color=color,
+                        lw=0.8,
+                        label=label if len(chosen) <= 6 else None,
+                    )
+                p = peaks[(peaks["Cycle"] == cyc) & (peaks["Branch"] == branch)]
+                if len(p):
+                    ax_q.plot(
+                        p["Peak voltage [V]"],
+                        p["Peak dQ/dV [mAh/V]"],
+                        "^" if branch == "charge" else "v",
+                        color=color,
+                        ms=3,
+                    )
+                d = dv[(dv["Cycle"] == cyc) & (dv["Branch"] == branch)]
+                if len(d):
+                    ax_v.plot(d["Capacity [mAh]"], d["dV/dQ [V/mAh]"], ls, color=color, lw=0.8)
+        values = dv["dV/dQ [V/mAh]"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            lo, hi = np.percentile(values, [2, 98])
+            pad = 0.1 * (hi - lo) if hi > lo else 0.1 * max(abs(hi), 1e-9)
+            ax_v.set_ylim(lo - pad, hi + pad)
+        ax_q.set_xlabel(VOLTAGE_LABEL)
+        ax_q.set_ylabel("dQ/dV [mAh V$^{-1}$]")
+        ax_v.set_xlabel("Capacity [mAh]")
+        ax_v.set_ylabel("dV/dQ [V mAh$^{-1}$]")
+        handles, _ = ax_q.get_legend_handles_labels()
+        if handles:
+            ax_q.legend(loc="best")
+        if len(chosen) > 6:
+            norm = mpl.colors.Normalize(vmin=float(chosen[0]), vmax=float(chosen[-1]))
+            sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+            fig.colorbar(sm, ax=[ax_q, ax_v], label=CYCLE_LABEL, aspect=30)
     return fig
 
 

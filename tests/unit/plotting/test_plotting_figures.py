@@ -177,3 +177,48 @@ def test_save_figure_formats_and_errors(tmp_path):
     with pytest.raises(LileanError, match="unknown figure format"):
         save_figure(fig, tmp_path / "x", formats=("bmp",))
     assert DPI == 300
+
+
+def test_flagged_cycle_does_not_set_the_ce_axis(data_dir):
+    from lilean.api import load_table
+
+    res = analyze_cycling(load_table(data_dir / "neware" / "nw4-120-6-1-36.ndax"))
+    assert res.table["Coulombic efficiency"].max() > 8  # cycle 1: 818 %
+    fig = plot_cycle_summary(res)
+    ax_cap, ax_ce = fig.axes[0], fig.axes[1]
+    low, high = ax_ce.get_ylim()
+    assert high < 110  # not 800 %
+    assert low >= 80
+    cap_high = ax_cap.get_ylim()[1]
+    assert cap_high < 1.2 * res.table["Discharge capacity [mAh]"].iloc[1:].max()
+
+
+def test_rest_only_file_gives_a_figure_that_says_so():
+    from lilean.schema import build_table
+
+    t = np.linspace(0, 3600, 50)
+    table = build_table(t, np.full(50, 3.0), np.zeros(50))
+    fig = plot_cycle_summary(cycle_summary(table))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("rest only" in s for s in texts)
+    fig_v = plot_voltage(table, x="capacity")
+    assert any("rest only" in t.get_text() for ax in fig_v.axes for t in ax.texts)
+
+
+def test_symmetric_voltage_axis_is_not_set_by_isolated_spikes():
+    from lilean.analysis.symmetric import analyze_symmetric
+    from lilean.schema import build_table
+
+    n = 40
+    t, v, i = [], [], []
+    for k in range(20):  # 20 half-cycles of 1 h, +-20 mV
+        sign = -1 if k % 2 == 0 else 1
+        t.append(3600.0 * k + np.linspace(0, 3600, n))
+        v.append(np.full(n, sign * 0.020))
+        i.append(np.full(n, sign * 1e-3))
+    v[5][10] = 1.47  # two isolated spikes
+    v[12][20] = -1.47
+    table = build_table(np.concatenate(t), np.concatenate(v), np.concatenate(i))
+    fig = plot_symmetric(table, analyze_symmetric(table))
+    low, high = fig.axes[0].get_ylim()
+    assert -100 < low < -20 and 20 < high < 100  # mV, not +-1470

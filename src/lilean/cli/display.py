@@ -1,0 +1,214 @@
+"""Terminal rendering of data-command results: every user string shown literally.
+
+Rich parses ``[...]`` as markup and ``:name:`` as emoji codes, so a column name such as ``Time [s]``
+loses its unit and a binder ``LFP:AB:PVDF`` becomes an emoji. Every cell here is a
+:class:`rich.text.Text` (never parsed), tables fold long text instead of cutting it, and when
+stdout is not a terminal (a pipe, a file, a CI log) tables are laid out at their natural width
+rather than rich's 80-column default.
+
+Third-party chatter (``warnings`` and ``logging`` records of readers such as fastnda) is captured
+by :func:`captured_notes` and returned as strings for the result's ``notes``, never printed raw.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+#: width of the layout when stdout is not a terminal
+PIPE_WIDTH = 200
+#: rows of a long per-cycle table shown at each end
+HEAD_TAIL_ROWS = 15
+
+__all__ = ["captured_notes", "escape", "literal", "output_console", "print_result_tables"]
+
+
+def literal(value: Any) -> Text:
+    """``value`` as text that rich shows verbatim (no markup, no emoji codes)."""
+    if isinstance(value, float):
+        return Text(f"{value:.6g}")
+    if value is None:
+        return Text("None", style="dim")
+    return Text(str(value))
+
+
+def output_console(console: Console) -> Console:
+    """``console`` itself on a terminal; else a console of the same stream at a wide layout."""
+    if console.is_terminal:
+        return console
+    return Console(
+        file=console.file, width=PIPE_WIDTH, emoji=False, highlight=False, soft_wrap=False
+    )
+
+
+def _number(value: Any) -> Text:
+    if isinstance(value, bool) or value is None:
+        return literal(value)
+    if isinstance(value, float):
+        return Text(f"{value:.5g}")
+    return literal(value)
+
+
+def columns_table(columns: Mapping[str, Sequence[Any]], *, title: str | None = None) -> Table:
+    """A table of equal-length columns ``{name: values}``; long tables show head and tail."""
+    names = list(columns)
+    n = max((len(v) for v in columns.values()), default=0)
+    table = Table(title=None if title is None else Text(title))
+    for name in names:
+        numeric = all(isinstance(v, (int, float)) or v is None for v in list(columns[name])[:50])
+        longest_word = max((len(w) for w in str(name).split()), default=1)
+        table.add_column(
+            Text(name),
+            overflow="fold",
+            justify="right" if numeric else "left",
+            min_width=longest_word,
+        )
+    rows: list[int | None] = list(range(n))
+    if n > 2 * HEAD_TAIL_ROWS + 1:
+        rows = [*range(HEAD_TAIL_ROWS), None, *range(n - HEAD_TAIL_ROWS, n)]
+    for k in rows:
+        if k is None:
+            table.add_row(*[Text("...") for _ in names])
+        else:
+            table.add_row(*[_number(columns[name][k]) for name in names])
+    return table
+
+
+def records_table(records: Sequence[Mapping[str, Any]], *, title: str | None = None) -> Table:
+    """A table of a list of flat dicts (one row each)."""
+    names: list[str] = []
+    for record in records:
+        names += [k for k in record if k not in names]
+    return columns_table({k: [r.get(k) for r in records] for k in names}, title=title)
+
+
+def _is_columns(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and all(isinstance(v, list) for v in value.values())
+        and len({len(v) for v in value.values()}) == 1
+    )
+
+
+def _is_records(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(r, Mapping) and not any(isinstance(x, (dict, list)) for x in r.values())
+            for r in value
+        )
+    )
+
+
+def print_result_tables(result: Mapping[str, Any], console: Console) -> None:
+    """A key-value table of the scalars of ``result``, then one table per tabular entry (a
+    column dict such as the per-cycle summary, or a list of records such as the quality flags)."""
+    out = output_console(console)
+    scalars = Table(
+        show_header=False,
+        title=Text(f"{result.get('kind', '')}: {result.get('file', '')}"),
+    )
+    scalars.add_column(no_wrap=True)
+    scalars.add_column(overflow="fold")
+    tables: list[Table] = []
+    for key, value in result.items():
+        if _is_columns(value):
+            tables.append(columns_table(value, title=key))
+        elif _is_records(value):
+            tables.append(records_table(value, title=key))
+        elif isinstance(value, Mapping) and value and all(_is_columns(v) for v in value.values()):
+            for sub, cols in value.items():
+                tables.append(columns_table(cols, title=f"{key}: {sub}"))
+        elif isinstance(value, list) and len(value) > 8:
+            scalars.add_row(
+                literal(key), literal(f"[{len(value)} values] {value[:3]} ... {value[-2:]}")
+            )
+        elif isinstance(value, Mapping):
+            scalars.add_row(literal(key), literal(", ".join(f"{k}: {v}" for k, v in value.items())))
+        else:
+            scalars.add_row(literal(key), literal(value))
+    out.print(scalars)
+    for table in tables:
+        out.print(table)
+
+
+class _Router(logging.Handler):
+    """One root handler for the whole process: a record goes to the notes of the thread that
+    made it, or (a thread collecting nothing) to logging's last-resort handler as usual."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.fallback: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        notes = _COLLECTORS.get(record.thread or 0)
+        if notes is not None:
+            notes.append(f"{record.name}: {record.getMessage()}")
+        elif self.fallback is not None and record.levelno >= self.fallback.level:
+            self.fallback.handle(record)
+
+
+_COLLECTORS: dict[int, list[str]] = {}
+_LOCK = threading.Lock()
+_ROUTER = _Router()
+_SAVED: dict[str, Any] = {}
+
+
+def _show_warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    notes = _COLLECTORS.get(threading.get_ident())
+    if notes is not None:
+        notes.append(f"{category.__name__}: {message}")
+    else:
+        _SAVED["showwarning"](message, category, filename, lineno, file, line)
+
+
+@contextmanager
+def captured_notes() -> Iterator[list[str]]:
+    """Collect the ``warnings`` and ``logging`` records (WARNING and up) made by this thread inside
+    the block, as strings, and print none of them; the caller puts them into the result's notes.
+
+    Thread-safe (the batch runs files on threads): while any block is active, one process-wide
+    router replaces the root logger's handlers and ``warnings.showwarning``; records of threads
+    that collect nothing go where they would have gone.
+    """
+    notes: list[str] = []
+    ident = threading.get_ident()
+    with _LOCK:
+        if not _COLLECTORS:
+            root = logging.getLogger()
+            _SAVED["handlers"] = root.handlers[:]
+            _SAVED["last_resort"] = logging.lastResort
+            _SAVED["showwarning"] = warnings.showwarning
+            _SAVED["filters"] = warnings.filters[:]
+            _ROUTER.fallback = logging.lastResort
+            root.handlers = [_ROUTER]
+            logging.lastResort = None
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("always")
+        _COLLECTORS[ident] = notes
+    try:
+        yield notes
+    finally:
+        with _LOCK:
+            _COLLECTORS.pop(ident, None)
+            if not _COLLECTORS:
+                root = logging.getLogger()
+                root.handlers = _SAVED["handlers"]
+                logging.lastResort = _SAVED["last_resort"]
+                warnings.showwarning = _SAVED["showwarning"]
+                warnings.filters[:] = _SAVED["filters"]  # type: ignore[index]
+        # the same message many times (one per row or per block) is one note
+        notes[:] = list(dict.fromkeys(notes))
