@@ -1,4 +1,4 @@
-"""Unit tests of the Li deposition lattice model (lilean.models.deposition_lattice)."""
+"""Unit tests of the Li deposition lattice model (lilean.lattice.deposition)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lilean.errors import ParameterError
-from lilean.models import deposition_lattice as dl
+from lilean.lattice import deposition as dl
 from lilean.parameters import default_parameters
 
 F = 96485.33212
@@ -122,7 +122,7 @@ def test_three_dimensional_run(params):
 
 
 def test_accepts_grow_plumes_structure(params):
-    plumes = pytest.importorskip("lilean.models.plumes")
+    plumes = pytest.importorskip("lilean.lattice.plumes")
     res = plumes.grow_plumes(params, size=(48,), dim=2, seed=0)
     r = dl.deposit_li(
         params,
