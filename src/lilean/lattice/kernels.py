@@ -427,12 +427,19 @@ def deposit_li_walkers(
             # ---- reaction attempt next to a conductor (nothing within reach above hmax + 1)
             if z <= hmax + 1:
                 # one pass over the neighbours: a bit mask of the codes present (no branches)
-                seen = 0
-                for d in range(ndir):
-                    zz = z + DZ[d]
-                    if zz < 0:
-                        continue
-                    seen |= 1 << occ[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)]
+                # (z + 1 < nz always holds here; below z = 0 the walker's own empty site
+                # stands in for the missing neighbour)
+                zdn = z - 1 if z > 0 else z
+                xp = wrap(x + 1, nx)
+                xm = wrap(x - 1, nx)
+                seen = (
+                    (1 << occ[z + 1, y, x])
+                    | (1 << occ[zdn, y, x])
+                    | (1 << occ[z, y, xp])
+                    | (1 << occ[z, y, xm])
+                )
+                if ndir == 6:
+                    seen |= (1 << occ[z, wrap(y + 1, ny), x]) | (1 << occ[z, wrap(y - 1, ny), x])
                 if seen > 1:  # a solid neighbour
                     if seen & (1 << AG):  # barrier-free Li-Ag alloying on a random Ag neighbour
                         n_ag = 0
