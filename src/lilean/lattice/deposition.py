@@ -93,7 +93,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -464,6 +464,7 @@ def deposit_li(
     seed: int = 0,
     snapshots: Sequence[float] = (),
     nucleation_overpotential_mV: float | None = None,
+    progress: Callable[[float, float], None] | None = None,
 ) -> DepositionLatticeResult:
     """Plate ``capacity_mAh_cm2`` of Li at ``current_density_mA_cm2`` onto ``substrate`` on a lattice.
 
@@ -485,6 +486,8 @@ def deposit_li(
     nucleation_overpotential_mV:
         Override of the nucleation overpotential; by default it is computed with
         :func:`lilean.models.nucleation.simulate_nucleation` for this substrate and current density.
+    progress:
+        Called as ``progress(plated_mAh_cm2, capacity_mAh_cm2)`` after every 0.1 mAh/cm^2 chunk.
     """
     if substrate not in params.substrates:
         raise ParameterError(
@@ -582,6 +585,8 @@ def deposit_li(
                 )
             placed += done
             chunk += 1
+            if progress is not None:
+                progress(min(placed / walkers_per_mAh, capacity_mAh_cm2), capacity_mAh_cm2)
             if hmax + 2 * LAUNCH_GAP + 3 >= occ.shape[0]:  # grow the lattice upwards
                 occ = np.concatenate([occ, np.zeros((nz // 2, ny, nx), np.uint8)])
                 alloy = np.concatenate([alloy, np.zeros((nz // 2, ny, nx))])

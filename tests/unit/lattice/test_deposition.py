@@ -197,3 +197,19 @@ def test_unreachable_sites_raise_instead_of_hanging(params):
         dl.deposit_li(
             params, "cu", capacity_mAh_cm2=0.01, size=(8,), nucleation_overpotential_mV=1e5
         )
+
+
+def test_progress_reports_plated_capacity(params):
+    seen = []
+    dl.deposit_li(
+        params,
+        "cu",
+        capacity_mAh_cm2=0.5,
+        size=(24,),
+        nucleation_overpotential_mV=300.0,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert len(seen) >= 5  # one call per 0.1 mAh/cm^2 chunk
+    assert all(total == 0.5 for _, total in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == pytest.approx(0.5, abs=0.01)
