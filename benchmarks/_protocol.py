@@ -7,6 +7,8 @@
 * **Warm** = in one process after one untimed run of each side (JIT compiled, models built);
   **cold** = a whole fresh interpreter per run (:func:`cold_command`), imports and JIT/disk
   cache loads included.
+* Wall clock is the headline (what a user waits); the CPU seconds of the same runs are reported
+  beside it (``cpu_ratio``), since on a shared machine the wall clock also measures the others.
 * Full-length runs only: a row never extrapolates; ``--quick`` shortens both sides alike and the
   row's label says what was run.
 
@@ -30,18 +32,43 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_LAST_CPU: dict[str, list[float]] = {}
+_CHILD_CPU: list[float] = [0.0]
+
+
+def _cpu_now() -> float:
+    """CPU seconds of this process (all threads) plus its finished child processes."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ru.ru_utime + ru.ru_stime
+
+
 def alternate(
     ours: Callable[[], Any], reference: Callable[[], Any], repeats: int
 ) -> tuple[list[float], list[float]]:
-    """Wall-clock seconds of ``repeats`` alternating runs of each side (A B, B A, A B, ...)."""
+    """Wall-clock seconds of ``repeats`` alternating runs of each side (A B, B A, A B, ...).
+
+    The CPU seconds of the same runs (this process's threads and finished child processes) are
+    kept for the next :func:`row`: on a shared, oversubscribed machine the wall clock mostly
+    measures the other users, the CPU time what each side itself costs.
+    """
     a: list[float] = []
     b: list[float] = []
+    ca: list[float] = []
+    cb: list[float] = []
     for k in range(repeats):
-        order = ((ours, a), (reference, b)) if k % 2 == 0 else ((reference, b), (ours, a))
-        for fn, sink in order:
+        order = ((ours, a, ca), (reference, b, cb))
+        if k % 2:
+            order = order[::-1]
+        for fn, sink, cpu in order:
+            c0 = _cpu_now()
             t0 = time.perf_counter()
             fn()
             sink.append(time.perf_counter() - t0)
+            cpu.append(_cpu_now() - c0)
+    _LAST_CPU.clear()
+    _LAST_CPU.update(ours=ca, reference=cb)
     return a, b
 
 
@@ -86,9 +113,13 @@ def row(
     reference: str | None = None,
     reference_s: Sequence[float] | None = None,
     accuracy: str = "",
+    cpu: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One table row from the raw timings of both sides (same length when alternated)."""
+    """One table row from the raw timings of both sides (same length when alternated).
+
+    ``cpu=False`` drops the CPU ratio (work in processes that are still running, such as dask
+    workers, is not visible to this process's CPU clocks)."""
     out: dict[str, Any] = {
         "benchmark": benchmark,
         "mode": mode,
@@ -103,6 +134,15 @@ def row(
         "n": len(ours_s),
         "raw_lilean_s": list(ours_s),
     }
+    cpu_o, cpu_r = _LAST_CPU.get("ours"), _LAST_CPU.get("reference")
+    if cpu and reference_s and cpu_o and cpu_r and len(cpu_o) == len(ours_s):
+        cpu_ratios = [r / o for r, o in zip(cpu_r, cpu_o, strict=False) if o > 0]
+        out.update(
+            lilean_cpu_s=statistics.median(cpu_o),
+            reference_cpu_s=statistics.median(cpu_r),
+            cpu_ratio=statistics.median(cpu_ratios) if cpu_ratios else None,
+        )
+    _LAST_CPU.clear()
     if reference_s:
         ratios = [r / o for r, o in zip(reference_s, ours_s, strict=False)]
         out.update(
@@ -121,7 +161,11 @@ def write(path: Path, rows: list[dict[str, Any]], **meta: Any) -> None:
     path.write_text(json.dumps({"rows": rows, **meta}, indent=1))
     for r in rows:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        print(f"{r['benchmark']} [{r['mode']}]: lilean {r['lilean_s']:.4g} s, ratio {ratio}")
+        cpu = r.get("cpu_ratio")
+        cpu_txt = "" if cpu is None else f", CPU ratio {cpu:.2f}x"
+        print(
+            f"{r['benchmark']} [{r['mode']}]: lilean {r['lilean_s']:.4g} s, ratio {ratio}{cpu_txt}"
+        )
 
 
 def common_args(parser: Any, repeats: int) -> None:

@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(
         row(f"{label}: sweep on 1 dask worker", "warm", one_worker,
             "serial loop in one process, no dask", serial_s,
-            "same cases, same outputs", per_case_s=[t / args.cases for t in one_worker])
+            "same cases, same outputs", cpu=False, per_case_s=[t / args.cases for t in one_worker])
     )  # fmt: skip
 
     client, cluster = make_client(workers=2)
@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             "same sweep on 1 worker",
             one_worker,
             "same cases, same outputs",
+            cpu=False,
             sweep_speedup=sweep_speedup,
             control_speedup=control_speedup,
             control_one_process_s=one_proc,

@@ -51,18 +51,19 @@ def _range(r: list[float] | None, fmt: Any = _s) -> str:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| benchmark | mode | lilean median (range) | reference | reference median (range) "
-        "| ratio ref/lilean median (range) | accuracy | n |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ratio ref/lilean median (range) | ratio, CPU time | accuracy | n |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = "-"
         if r.get("ratio") is not None:
             lo, hi = r["ratio_range"]
             ratio = f"{r['ratio']:.2f}x ({lo:.2f}-{hi:.2f})"
+        cpu = "-" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:.2f}x"
         lines.append(
             f"| {r['benchmark']} | {r.get('mode', '-')} | {_s(r['lilean_s'])}"
             f"{_range(r.get('lilean_range'))} | {r.get('reference') or '-'} | "
-            f"{_s(r.get('reference_s'))}{_range(r.get('reference_range'))} | {ratio} | "
+            f"{_s(r.get('reference_s'))}{_range(r.get('reference_range'))} | {ratio} | {cpu} | "
             f"{r.get('accuracy') or '-'} | {r.get('n', '-')} |"
         )
     return "\n".join(lines)
