@@ -1,137 +1,161 @@
-"""Benchmark: lilean's LFP SPMe 1C half-cell discharge vs PyBaMM's SPMe (same cell, same protocol).
+"""Benchmark: Li || LFP half-cell discharges, lilean's SPMe vs PyBaMM's SPMe (same cell, protocol).
 
 Usage::
 
-    python benchmarks/bench_cathode.py results/bench_cathode.json [--repeats 20]
+    python benchmarks/bench_cathode.py out.json [--repeats 7] [--quick]
 
-Times (median of ``--repeats``, after one warm-up run that compiles / builds):
+Rows (warm: in one process after one untimed run of each side; alternating runs):
 
-* ``lilean_kernel_s``: the numba loop only (:func:`lilean.models.cathode.run_constant_current`),
-* ``lilean_table_s``: :func:`lilean.models.cathode.simulate_half_cell_discharge` (kernel + schema table),
-* ``pybamm_solve_s``: ``Simulation.solve`` of an already-built PyBaMM SPMe (x_s = x_p = 20, r_p = 40),
-* ``pybamm_build_and_solve_s``: a fresh ``Simulation`` built and solved (what a user pays per run).
+* **one 1C discharge** from x = 0.01 to 2.0 V. lilean: :func:`simulate_half_cell_discharge` (the
+  table a user gets) and :func:`lilean.models.batch.simulate_discharges` (arrays). PyBaMM: its
+  fastest documented path, an already-built ``Simulation`` solved with ``t_interp`` at the same
+  output density as lilean (as many output points as lilean's rows over the discharge).
+* **N discharges batched** (N = 16 and 256; ``--quick``: 16 and 64), C-rates spread 0.8-1.2 C.
+  lilean: one :func:`simulate_discharges` call. PyBaMM: one ``solve`` with a list of ``inputs``
+  (``Current function [A]`` as an input parameter: PyBaMM's batched solve), ``t_interp`` at 200
+  points per discharge.
 
-Also records the capacity of both and the RMS voltage difference on a common capacity grid.
+Accuracy, stated next to each time: RMS voltage error of each side against a reference PyBaMM SPMe
+solution with twice the mesh (x_p = 40, r_p = 80) and tolerances 1e-8 (rtol, atol), on a common
+capacity grid over 98 % of the shorter discharge (for the batched rows: over the 0.8 C and 1.2 C
+cases). The two SPMe formulations are not identical (lilean: the study's cathode with a Xu2019 Li
+counter electrode; PyBaMM: the same parameters through ``pybamm_half_cell_parameter_values``), so
+lilean's error includes that model difference.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import statistics
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _protocol import alternate, common_args, row, write
 
 from lilean.models import cathode as cm
+from lilean.models.batch import simulate_discharges
 from lilean.parameters import default_parameters
 
 X0 = 0.01
+OPTIONS = {"working electrode": "positive", "contact resistance": "true"}
+VAR_PTS = {"x_n": 5, "x_s": 20, "x_p": 20, "r_n": 5, "r_p": 40}
+FINE_PTS = {"x_n": 5, "x_s": 40, "x_p": 40, "r_n": 5, "r_p": 80}
 
 
-def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _rms_mV(q: np.ndarray, v: np.ndarray, q_ref: np.ndarray, v_ref: np.ndarray) -> float:
+    grid = np.linspace(0.0, 0.98 * min(q[-1], q_ref[-1]), 500)
+    return 1e3 * float(
+        np.sqrt(np.mean((np.interp(grid, q, v) - np.interp(grid, q_ref, v_ref)) ** 2))
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output", type=Path, help="JSON file to write")
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--c-rate", type=float, default=1.0)
+    common_args(parser, repeats=7)
     args = parser.parse_args(argv)
-
     import pybamm
 
     params = default_parameters()
-    p = cm.cathode_parameter_vector(params)
-    c_rate = args.c_rate
-    i = -c_rate * cm.one_c_current_density_A_m2(params)
-    dt = 3600.0 / c_rate / 200.0
-    t_buf = np.empty(1000)
-    v_buf = np.empty(1000)
-
-    def kernel() -> int:
-        state = cm.initial_state(p, X0)
-        return cm.run_constant_current(
-            state, p, i, dt, 2.0, 1.5 * 3600.0 / c_rate, cm.XU2019_LI_I0_COEFFICIENT,
-            cm.XU2019_LI_I0_EXPONENT, 0.0, t_buf, v_buf,
-        )  # fmt: skip
-
-    def table():  # type: ignore[no-untyped-def]
-        return cm.simulate_half_cell_discharge(params, c_rate, x0=X0)
-
     pv = cm.pybamm_half_cell_parameter_values(params, x0=X0)
-    pv["Current function [A]"] = pv["Current function [A]"] * c_rate
-    options = {"working electrode": "positive", "contact resistance": "true"}
-    var_pts = {"x_n": 5, "x_s": 20, "x_p": 20, "r_n": 5, "r_p": 40}
-    t_eval = np.linspace(0.0, 1.2 * 3600.0 / c_rate, 1000)
+    i_1c_A = float(pv["Current function [A]"])
+    t_end = 1.2 * 3600.0
 
-    def pybamm_sim():  # type: ignore[no-untyped-def]
-        model = pybamm.lithium_ion.SPMe(options=options)
-        return pybamm.Simulation(model, parameter_values=pv, var_pts=var_pts)
+    def pybamm_sim(var_pts: dict[str, int], inputs: bool = False) -> Any:
+        values = pv.copy()
+        if inputs:
+            values["Current function [A]"] = "[input]"
+        model = pybamm.lithium_ion.SPMe(options=OPTIONS)
+        return pybamm.Simulation(model, parameter_values=values, var_pts=var_pts)
 
-    sim = pybamm_sim()
-    sim.solve(t_eval)  # build + warm-up
+    # ---- reference solution (accuracy of both sides)
+    fine_solver = pybamm.IDAKLUSolver(rtol=1e-8, atol=1e-8)
 
-    def pybamm_solve():  # type: ignore[no-untyped-def]
-        return sim.solve(t_eval)
+    def reference(c_rate: float) -> tuple[np.ndarray, np.ndarray]:
+        values = pv.copy()
+        values["Current function [A]"] = i_1c_A * c_rate
+        model = pybamm.lithium_ion.SPMe(options=OPTIONS)
+        sim = pybamm.Simulation(
+            model, parameter_values=values, var_pts=FINE_PTS, solver=fine_solver
+        )
+        sol = sim.solve([0.0, t_end / c_rate], t_interp=np.linspace(0.0, t_end / c_rate, 4000))
+        return sol["Discharge capacity [A.h]"].entries * 1e3, sol["Voltage [V]"].entries
 
-    def pybamm_build_and_solve():  # type: ignore[no-untyped-def]
-        return pybamm_sim().solve(t_eval)
+    # ---- one 1C discharge
+    ours_table = cm.simulate_half_cell_discharge(params, 1.0, x0=X0).data
+    n_out = len(ours_table)
+    sim1 = pybamm_sim(VAR_PTS)
+    t_out = np.linspace(0.0, t_end, n_out)
 
-    kernel()
-    table()
-    res: dict[str, Any] = {
-        "lilean_kernel_s": _median_time(kernel, args.repeats),
-        "lilean_table_s": _median_time(table, args.repeats),
-        "pybamm_solve_s": _median_time(pybamm_solve, max(3, args.repeats // 4)),
-        "pybamm_build_and_solve_s": _median_time(pybamm_build_and_solve, 3),
-    }
-    ours = table().data
-    sol = pybamm_solve()
-    q = ours["Discharge capacity [mAh]"].to_numpy()
-    v = ours["Voltage [V]"].to_numpy()
-    q_ref = sol["Discharge capacity [A.h]"].entries * 1e3
-    v_ref = sol["Voltage [V]"].entries
-    grid = np.linspace(0.0, 0.98 * min(q[-1], q_ref[-1]), 500)
-    rms_mV = 1e3 * float(
-        np.sqrt(np.mean((np.interp(grid, q, v) - np.interp(grid, q_ref, v_ref)) ** 2))
+    def pb_one() -> Any:
+        return sim1.solve([0.0, t_end], t_interp=t_out)
+
+    def ours_one() -> Any:
+        return cm.simulate_half_cell_discharge(params, 1.0, x0=X0)
+
+    def ours_one_arrays() -> Any:
+        return simulate_discharges(params, [1.0], x0=X0)
+
+    pb_one()
+    ours_one()
+    ours_one_arrays()
+    q_ref, v_ref = reference(1.0)
+    sol = pb_one()
+    q_pb, v_pb = sol["Discharge capacity [A.h]"].entries * 1e3, sol["Voltage [V]"].entries
+    q_o = ours_table["Discharge capacity [mAh]"].to_numpy()
+    v_o = ours_table["Voltage [V]"].to_numpy()
+    acc = (
+        f"RMS vs fine PyBaMM: lilean {_rms_mV(q_o, v_o, q_ref, v_ref):.1f} mV, "
+        f"PyBaMM {_rms_mV(q_pb, v_pb, q_ref, v_ref):.1f} mV; lilean-PyBaMM "
+        f"{_rms_mV(q_o, v_o, q_pb, v_pb):.1f} mV"
     )
-    res.update(
-        {
-            "c_rate": c_rate,
-            "lilean_capacity_mAh": float(q[-1]),
-            "pybamm_capacity_mAh": float(q_ref[-1]),
-            "rms_voltage_difference_mV": rms_mV,
-            "speedup_kernel_vs_pybamm_solve": res["pybamm_solve_s"] / res["lilean_kernel_s"],
-            "speedup_table_vs_pybamm_solve": res["pybamm_solve_s"] / res["lilean_table_s"],
-            "pybamm_version": pybamm.__version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-        }
+    pyb = f"PyBaMM {pybamm.__version__} SPMe, built, solve(t_interp={n_out} pts)"
+    rows = []
+    a, b = alternate(ours_one, pb_one, args.repeats)
+    rows.append(
+        row(f"one 1C discharge ({n_out} output points), lilean table", "warm", a, pyb, b, acc)
     )
-    res["rows"] = [
-        {
-            "benchmark": f"LFP half-cell {c_rate:g}C discharge, SPMe ({rms_mV:.1f} mV RMS apart)",
-            "lilean_s": res["lilean_table_s"],
-            "reference": f"PyBaMM {pybamm.__version__} SPMe solve",
-            "reference_s": res["pybamm_solve_s"],
-            "ratio": res["speedup_table_vs_pybamm_solve"],
-        }
-    ]
-    for key, value in res.items():
-        print(f"{key:34s} {value}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(res, indent=2))
+    a, b = alternate(ours_one_arrays, pb_one, args.repeats)
+    rows.append(
+        row(f"one 1C discharge ({n_out} output points), lilean arrays (simulate_discharges)",
+            "warm", a, pyb, b, acc)
+    )  # fmt: skip
+
+    # ---- batched
+    sim_b = pybamm_sim(VAR_PTS, inputs=True)
+    for n in (16, 64) if args.quick else (16, 256):
+        rates = np.linspace(0.8, 1.2, n)
+        inputs = [{"Current function [A]": i_1c_A * c} for c in rates]
+        span = t_end / rates.min()
+        t_b = np.linspace(0.0, span, int(200 * span / 3600.0))
+
+        def pb_batch(inputs: list[dict[str, float]] = inputs, t_b: np.ndarray = t_b) -> Any:
+            return sim_b.solve([0.0, t_b[-1]], inputs=inputs, t_interp=t_b)
+
+        def ours_batch(rates: np.ndarray = rates) -> Any:
+            return simulate_discharges(params, rates, x0=X0)
+
+        sols = pb_batch()
+        batch = ours_batch()
+        errs = []
+        for k in (0, n - 1):
+            q_r, v_r = reference(float(rates[k]))
+            s_k = sols[k] if isinstance(sols, list) else sols
+            q_p = s_k["Discharge capacity [A.h]"].entries * 1e3
+            v_p = s_k["Voltage [V]"].entries
+            case = batch.case(k)
+            errs.append((_rms_mV(case["capacity_mAh"], case["voltage_V"], q_r, v_r),
+                         _rms_mV(q_p, v_p, q_r, v_r)))  # fmt: skip
+        acc_b = (
+            "RMS vs fine PyBaMM at 0.8 / 1.2 C: lilean "
+            f"{errs[0][0]:.1f} / {errs[1][0]:.1f} mV, PyBaMM {errs[0][1]:.1f} / {errs[1][1]:.1f} mV"
+        )
+        reps = max(3, args.repeats // 2) if n > 64 else args.repeats
+        a, b = alternate(ours_batch, pb_batch, reps)
+        rows.append(
+            row(f"{n} discharges 0.8-1.2 C batched (simulate_discharges)", "warm", a,
+                f"PyBaMM {pybamm.__version__} SPMe, one solve with {n} inputs (t_interp)", b, acc_b)
+        )  # fmt: skip
+    write(args.output, rows, pybamm_version=pybamm.__version__)
     return 0
 
 

@@ -1,117 +1,107 @@
-"""Benchmark: lilean's 300-cycle Li-lean || LFP simulation vs PyBaMM's SPMe on the same protocol.
+"""Benchmark: lilean's 300-cycle Li-lean || LFP cell vs PyBaMM's SPMe on the same protocol.
 
 Usage::
 
-    python benchmarks/bench_full_cell.py results/bench_full_cell.json [--pybamm-cycles 10]
+    python benchmarks/bench_full_cell.py out.json [--repeats 3] [--quick]
 
-* ``lilean_300_cycles_s``: :func:`lilean.simulate.simulate_cycling` (N/P = 25, Li-Cu, 3 formation
-  cycles at 0.5 C + 300 at 1 C, 2.0-4.2 V), median of 3 after one JIT warm-up run; includes the
-  canonical table and the per-cycle analysis.
-* ``pybamm_*``: PyBaMM ``SPMe(options={"working electrode": "positive"})`` Li || LFP half-cell with the
-  same cathode/electrolyte parameters (:func:`lilean.models.cathode.pybamm_half_cell_parameter_values`;
-  PyBaMM has no Li-inventory / dead-Li anode model, so this is the closest setup), running the same
-  CC protocol. PyBaMM is timed on ``--pybamm-cycles`` cycles (default 10) and extrapolated linearly to
-  303 cycles (stated in the JSON as ``pybamm_extrapolated``).
+Protocol, identical on both sides and run in full (no extrapolation): 3 formation cycles at 0.5 C
+then ``CYCLES`` at 1 C (300; ``--quick``: 30, and the row says so), CC charge to 4.2 V, CC discharge
+to 2.0 V. lilean: :func:`lilean.simulate.simulate_cycling` (N/P = 25: 0.4 mAh/cm^2 LFP, 10 mAh/cm^2
+Li on Cu; canonical table and per-cycle summary included). PyBaMM: ``SPMe(working electrode =
+positive)`` Li || LFP half cell with the same cathode and electrolyte parameters
+(:func:`lilean.models.cathode.pybamm_half_cell_parameter_values`; PyBaMM has no Li-inventory /
+dead-Li anode model, so this is the closest setup), one ``pybamm.Experiment`` of the same steps.
+
+* warm: in one process, after one untimed run of each side (numba JIT loaded; PyBaMM model built
+  and solved once), alternating runs; PyBaMM re-solves its built ``Simulation``.
+* cold: whole fresh processes (imports, JIT cache load, PyBaMM model build), alternating.
+
+Accuracy: the first 1 C discharge capacity of each side (mAh) and their relative difference; the
+capacity fade is not comparable (PyBaMM's cell has no Li-loss model).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import statistics
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
+from _protocol import alternate, alternate_cold, common_args, row, write
+
+FORMATION = 3
+
+OURS = """
 from lilean.parameters import default_parameters
 from lilean.simulate import simulate_cycling
+simulate_cycling(default_parameters(), "cu", cathode_loading_mAh_cm2=0.4, li_inventory_mAh_cm2=10.0,
+                 c_rate=1.0, cycles={cycles}, formation_cycles={formation})
+"""
 
-CYCLES = 300
-FORMATION = 3
+PYBAMM = """
+import pybamm
+from lilean.models import cathode as cm
+from lilean.parameters import default_parameters
+pv = cm.pybamm_half_cell_parameter_values(default_parameters(), x0=0.99)
+steps = [(f"Charge at {{c:g}}C until 4.2 V", f"Discharge at {{c:g}}C until 2.0 V")
+         for c in [0.5] * {formation} + [1.0] * {cycles}]
+model = pybamm.lithium_ion.SPMe(options={{"working electrode": "positive"}})
+pybamm.Simulation(model, parameter_values=pv, experiment=pybamm.Experiment(steps)).solve()
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("output", type=Path, help="JSON file to write")
-    ap.add_argument("--pybamm-cycles", type=int, default=10)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common_args(parser, repeats=3)
+    parser.add_argument("--cold-repeats", type=int, default=2)
+    args = parser.parse_args(argv)
+    cycles = 30 if args.quick else 300
+    import pybamm
+
+    from lilean.models import cathode as cm
+    from lilean.parameters import default_parameters
+    from lilean.simulate import simulate_cycling
 
     params = default_parameters()
 
     def ours() -> Any:
         return simulate_cycling(
             params, "cu", cathode_loading_mAh_cm2=0.4, li_inventory_mAh_cm2=10.0, c_rate=1.0,
-            cycles=CYCLES, formation_cycles=FORMATION,
+            cycles=cycles, formation_cycles=FORMATION,
         )  # fmt: skip
 
-    t0 = time.perf_counter()
-    ours()
-    first_s = time.perf_counter() - t0
-    times = []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        sim = ours()
-        times.append(time.perf_counter() - t0)
-    ours_s = statistics.median(times)
-
-    import pybamm
-
-    from lilean.models import cathode as cm
-
     pv = cm.pybamm_half_cell_parameter_values(params, x0=0.99)
-    model = pybamm.lithium_ion.SPMe(options={"working electrode": "positive"})
-    n_pb = max(1, min(args.pybamm_cycles, FORMATION + CYCLES))
-    steps = []
-    for k in range(n_pb):
-        c = 0.5 if k < FORMATION else 1.0
-        steps.append((f"Charge at {c:g}C until 4.2 V", f"Discharge at {c:g}C until 2.0 V"))
-    experiment = pybamm.Experiment(steps)
-    t0 = time.perf_counter()
-    pb = pybamm.Simulation(model, parameter_values=pv, experiment=experiment)
-    sol = pb.solve()
-    pybamm_s = time.perf_counter() - t0
-    n_done = len(sol.cycles)
-    per_cycle = pybamm_s / max(n_done, 1)
-    pybamm_300_s = per_cycle * (FORMATION + CYCLES)
-    q_pb = []
-    for cyc in sol.cycles:  # capacity of each cycle's discharge step, mAh
-        q = cyc.steps[-1]["Discharge capacity [A.h]"].entries
-        q_pb.append(float((q[-1] - q[0]) * 1e3))
-    res = {
-        "lilean_first_run_s": first_s,
-        "lilean_300_cycles_s": ours_s,
-        "lilean_final_retention_percent": sim.to_dict()["retention_percent"],
-        "pybamm_cycles_run": n_done,
-        "pybamm_time_s": pybamm_s,
-        "pybamm_300_cycles_s": pybamm_300_s,
-        "pybamm_extrapolated": n_done < FORMATION + CYCLES,
-        "pybamm_discharge_capacity_mAh_last": q_pb[-1] if q_pb else None,
-        "lilean_discharge_capacity_mAh_first": float(
-            sim.summary["Discharge capacity [mAh]"].iloc[0]
-        ),
-        "speedup_vs_pybamm": pybamm_300_s / ours_s,
-        "pybamm_version": pybamm.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-    }
-    res["rows"] = [
-        {
-            "benchmark": f"Li||LFP N/P 25 full cell, {FORMATION + CYCLES} cycles",
-            "lilean_s": ours_s,
-            "reference": f"PyBaMM {pybamm.__version__} SPMe LFP half cell"
-            + (f" ({n_done} cycles, extrapolated)" if res["pybamm_extrapolated"] else ""),
-            "reference_s": pybamm_300_s,
-            "ratio": res["speedup_vs_pybamm"],
-        }
+    steps = [
+        (f"Charge at {c:g}C until 4.2 V", f"Discharge at {c:g}C until 2.0 V")
+        for c in [0.5] * FORMATION + [1.0] * cycles
     ]
-    print(json.dumps(res, indent=2))
-    print(f"lilean {ours_s:.3f} s vs PyBaMM SPMe {pybamm_300_s:.1f} s for 303 cycles: "
-          f"ratio {res['speedup_vs_pybamm']:.0f}x")  # fmt: skip
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(res, indent=2))
+    model = pybamm.lithium_ion.SPMe(options={"working electrode": "positive"})
+    sim = pybamm.Simulation(model, parameter_values=pv, experiment=pybamm.Experiment(steps))
+
+    def theirs() -> Any:
+        return sim.solve()
+
+    res = ours()
+    sol = theirs()
+    n_pb = len(sol.cycles)
+    q = sol.cycles[FORMATION].steps[-1]["Discharge capacity [A.h]"].entries
+    q_pb = float(abs(q[-1] - q[0]) * 1e3)
+    q_ours = float(res.summary["Discharge capacity [mAh]"].iloc[FORMATION])
+    acc = (
+        f"1st 1C discharge: lilean {q_ours:.3f} mAh, PyBaMM {q_pb:.3f} mAh "
+        f"({100 * (q_ours - q_pb) / q_pb:+.1f} %); PyBaMM ran {n_pb} cycles"
+    )
+    total = FORMATION + cycles
+    label = f"Li||LFP N/P 25 cell, {total} cycles" + (" (--quick)" if args.quick else "")
+    ref = f"PyBaMM {pybamm.__version__} SPMe LFP half cell, same experiment"
+    a, b = alternate(ours, theirs, args.repeats)
+    rows = [row(label, "warm", a, ref, b, acc)]
+    code_ours = OURS.format(cycles=cycles, formation=FORMATION)
+    code_pb = PYBAMM.format(cycles=cycles, formation=FORMATION)
+    a, b = alternate_cold(
+        [sys.executable, "-c", code_ours], [sys.executable, "-c", code_pb], args.cold_repeats
+    )
+    rows.append(row(label + ", whole process", "cold", a, ref + " (whole process)", b, acc))
+    write(args.output, rows, pybamm_version=pybamm.__version__)
     return 0
 
 

@@ -1,90 +1,117 @@
-"""Benchmark: the Ag plume lattice kernel (lilean.models.plumes) - site updates per second.
+"""Benchmark: the lattice kernels (:mod:`lilean.lattice.kernels`) in site updates per CPU-second.
 
 Usage::
 
-    python benchmarks/bench_lattice.py results/bench_lattice.json
+    python benchmarks/bench_lattice.py out.json [--repeats 3] [--quick]
 
-Rows (no external reference exists for this model, so ``reference`` is None):
+Rows (time = CPU seconds per 1e8 site updates, ``time.process_time`` around the kernel calls only;
+one warm-up run first, seeds 0..repeats-1, median and range over the seeds):
 
-* 2D kernel throughput: lattice site updates (walker steps + coarsening attempts) per second, one
-  core, for 512 columns at 1 wt% AgF, 2 min (aim: > 1e7 /s);
-* a 512 x 512 2D plume growth (512 columns, lattice height 512) wall time;
-* a small 3D growth (32 x 32 columns, 1 wt%, 2 min) wall time.
-
-Each after one warm-up run (numba compilation, cached on disk).
+* Ag plume kernel, 2D: 512 columns (``--quick``: 256), 1 wt% AgF, 2 min; site updates = Ag+ and
+  Cu2+ walker steps + coarsening attempts;
+* Li deposition kernel: Ag@Cu, 3D 32 x 32 columns, 4 mAh/cm^2 at 1 mA/cm^2 (``--quick``: 2D, 160
+  columns, 10 mAh/cm^2); site updates = Li+ walker steps;
+* control: a bare numba random walker on the same kind of lattice (same RNG and ``wrap``, no
+  physics): what this machine gives a walker loop. ratio = control time / lilean time (< 1: the
+  physics costs that much per step). The issue's target is >= 1e8 site updates per CPU-second.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import statistics
 import sys
 import time
-from pathlib import Path
-from typing import Any
 
-from lilean.models.plumes import grow_plumes
+import numba
+import numpy as np
+from _protocol import common_args, row, write
+
+from lilean.lattice import kernels
+from lilean.lattice.deposition import deposit_li
+from lilean.lattice.plumes import grow_plumes
 from lilean.parameters import default_parameters
+
+
+@numba.njit(cache=False)
+def _control_walk(occ: np.ndarray, n: int, s: np.uint64) -> int:
+    nz, _ny, nx = occ.shape
+    z = nz // 2
+    y = 0
+    x = 0
+    acc = 0
+    for _ in range(n):
+        s = kernels.rng_next(s)
+        d = kernels.rand_below(s, 4)
+        zz = z + kernels.DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        xx = kernels.wrap(x + kernels.DX[d], nx)
+        if occ[zz, y, xx] != 0:
+            continue
+        z = zz
+        x = xx
+        acc += z
+    return acc
+
+
+def control_cpu_s_per_1e8(steps: int) -> float:
+    occ = np.zeros((256, 1, 256), np.uint8)
+    occ[:8] = 1
+    _control_walk(occ, 10, kernels.seed_state(0))
+    t0 = time.process_time()
+    _control_walk(occ, steps, kernels.seed_state(1))
+    return (time.process_time() - t0) / steps * 1e8
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("output", type=Path, help="JSON file to write")
-    parser.add_argument("--repeats", type=int, default=3)
+    common_args(parser, repeats=3)
     args = parser.parse_args(argv)
     params = default_parameters()
+    nx = 256 if args.quick else 512
     grow_plumes(params, minutes=0.2, size=(32,), seed=0)  # compile / load the cache
-    grow_plumes(params, minutes=0.1, size=(4, 4), dim=3, seed=0)
+    deposit_li(params, "ag-cu", capacity_mAh_cm2=0.2, size=(32,), nucleation_overpotential_mV=365)
 
-    rates = []
-    times_512 = []
+    plume, plume_rate, ctrl = [], [], []
+    dep, dep_rate = [], []
     for k in range(args.repeats):
-        t0 = time.perf_counter()
-        r = grow_plumes(params, agf_wt_percent=1.0, minutes=2.0, size=(512, 512), seed=k)
-        times_512.append(time.perf_counter() - t0)
-        rates.append(r.site_updates / r.elapsed_s)
-    t0 = time.perf_counter()
-    r3 = grow_plumes(params, agf_wt_percent=1.0, minutes=2.0, size=(32, 32), dim=3, seed=0)
-    t_3d = time.perf_counter() - t0
-    res: dict[str, Any] = {
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-        "site_updates_per_s_2d": statistics.median(rates),
-        "grow_512x512_2d_s": statistics.median(times_512),
-        "grow_32x32_3d_s": t_3d,
-        "site_updates_per_s_3d": r3.site_updates / r3.elapsed_s,
-    }
-    res["rows"] = [
-        {
-            "benchmark": f"plume lattice 2D kernel: {res['site_updates_per_s_2d']:.3g} "
-            "site updates/s (512 columns, 1 wt%, 2 min)",
-            "lilean_s": 1e6 / res["site_updates_per_s_2d"],
-            "reference": None,
-            "reference_s": None,
-            "ratio": None,
-        },
-        {
-            "benchmark": "plume growth 512x512 2D (1 wt% AgF, 2 min)",
-            "lilean_s": res["grow_512x512_2d_s"],
-            "reference": None,
-            "reference_s": None,
-            "ratio": None,
-        },
-        {
-            "benchmark": "plume growth 32x32 3D (1 wt% AgF, 2 min)",
-            "lilean_s": t_3d,
-            "reference": None,
-            "reference_s": None,
-            "ratio": None,
-        },
+        r = grow_plumes(params, agf_wt_percent=1.0, minutes=2.0, size=(nx,), seed=k)
+        cpu = r.extra["kernel_cpu_s"]
+        plume.append(cpu / r.site_updates * 1e8)
+        plume_rate.append(r.site_updates / cpu)
+        ctrl.append(control_cpu_s_per_1e8(50_000_000 if args.quick else 200_000_000))
+        size, q = ((160,), 10.0) if args.quick else ((32, 32), 4.0)
+        d = deposit_li(params, "ag-cu", capacity_mAh_cm2=q, size=size, seed=k)
+        dep.append(d.meta["kernel_cpu_s"] / d.meta["site_updates"] * 1e8)
+        dep_rate.append(d.meta["site_updates"] / d.meta["kernel_cpu_s"])
+    med_p = float(np.median(plume_rate))
+    med_d = float(np.median(dep_rate))
+    dim = "2D 160 columns, 10 mAh/cm^2" if args.quick else "3D 32x32 columns, 4 mAh/cm^2"
+    rows = [
+        row(
+            f"Ag plume kernel, 2D {nx} columns, 1 wt% 2 min: {med_p:.3g} site updates/CPU-s "
+            "(CPU s per 1e8 updates)",
+            "warm",
+            plume,
+            "bare numba walker (same RNG, no physics)",
+            ctrl,
+            accuracy="-",
+            site_updates_per_cpu_s=plume_rate,
+        ),
+        row(
+            f"Li deposition kernel, Ag@Cu {dim}: {med_d:.3g} site updates/CPU-s "
+            "(CPU s per 1e8 updates)",
+            "warm",
+            dep,
+            "bare numba walker (same RNG, no physics)",
+            ctrl,
+            accuracy="-",
+            site_updates_per_cpu_s=dep_rate,
+        ),
     ]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(res, indent=2))
-    print(json.dumps(res["rows"], indent=2))
+    write(args.output, rows)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -1,39 +1,65 @@
-"""File reading (and summarising) throughput: lilean's readers vs the reference reader, same file.
+"""Benchmark: lilean's readers vs the fastest raw reader of each format, on the real files.
 
-For the largest real file of each format: lilean ``io.read`` (+ ``cycle_summary``) against the
-reference reader a researcher would otherwise use (galvani for BioLogic .mpr, NewareNDA for Neware
-.nda/.ndax, pandas+openpyxl for LAND/Arbin Excel exports, pandas.read_csv for CSV exports).
-ratio = reference_s / lilean_s (> 1: lilean is faster). Best of 3 wall-clock runs.
+Usage::
 
-    python benchmarks/bench_readers.py out.json
+    python benchmarks/bench_readers.py out.json [--repeats 5] [--quick]
+
+Files: ``../shared/data`` (and its ``extern/``), else ``tests/data``; the largest files of each
+format (``--quick``: one per format). lilean: ``lilean.io.read(path, strict=False)`` (canonical
+table: units, cycle/step bookkeeping, capacities, hash). References, each on its fastest documented
+path and returning its own native table: galvani ``MPRfile(...).data`` (numpy record array) for
+BioLogic .mpr; fastnda ``read`` (polars) and NewareNDA ``read`` for Neware .nda/.ndax;
+python-calamine ``CalamineWorkbook ... to_python()`` of the data sheet for .xlsx; pyarrow
+``csv.read_csv`` for text exports it can parse. The row's ratio is against the *fastest* of the
+references (alternating runs of lilean and that reference; median and range).
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+from _protocol import ROOT, alternate, common_args, row, write
 
+SHARED = ROOT.parent / "shared" / "data"
+DATA = SHARED if SHARED.is_dir() else ROOT / "tests" / "data"
 
-def best_of(func: Callable[[], Any], n: int = 3) -> float:
-    best = float("inf")
-    for _ in range(n):
-        t0 = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - t0)
-    return best
+FILES = [
+    "biologic/biol.mpr",
+    "biologic/jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr",
+    "extern/neware/2-1-6_61[07005012].nda",
+    "neware/TestFile.nda",
+    "neware/nw4-120-6-1-36.ndax",
+    "neware/neware_uio.csv",
+    "neware/nw_regular_export_ife_example.csv",
+    "land/custom_data_002.xlsx",
+    "arbin/bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx",
+    "arbin/arbin_example.csv",
+    "extern/arbin/aux_one_x_dx.res",
+    "extern/maccor/PredictionDiagnostics_000109_tztest.010",
+    "extern/novonix/test_Nova_Form-CH01-01_short.csv",
+]
+QUICK = {
+    "biologic/biol.mpr",
+    "neware/nw4-120-6-1-36.ndax",
+    "neware/neware_uio.csv",
+    "land/custom_data_002.xlsx",
+}
 
 
 def ref_galvani(path: Path) -> Any:
-    import pandas as pd
     from galvani import BioLogic
 
-    return pd.DataFrame(BioLogic.MPRfile(str(path)).data)
+    return BioLogic.MPRfile(str(path)).data
+
+
+def ref_fastnda(path: Path) -> Any:
+    import fastnda
+
+    return fastnda.read(path)
 
 
 def ref_newarenda(path: Path) -> Any:
@@ -42,68 +68,92 @@ def ref_newarenda(path: Path) -> Any:
     return NewareNDA.read(str(path))
 
 
-def ref_excel(sheet: str | int) -> Callable[[Path], Any]:
-    def read(path: Path) -> Any:
-        import pandas as pd
+def ref_calamine(path: Path) -> Callable[[], Any]:
+    from python_calamine import CalamineWorkbook
 
-        return pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
+    wb = CalamineWorkbook.from_path(str(path))
+    sizes = {n: wb.get_sheet_by_name(n).height for n in wb.sheet_names}
+    sheet = max(sizes, key=lambda n: sizes[n])  # the data sheet: the largest
+
+    def read() -> Any:
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python()
 
     return read
 
 
-def ref_csv(path: Path) -> Any:
-    import pandas as pd
+def ref_pyarrow_csv(path: Path) -> Any:
+    from pyarrow import csv
 
-    return pd.read_csv(path, encoding="latin-1", low_memory=False)
-
-
-CASES: list[tuple[str, str, Callable[[Path], Any] | None]] = [
-    ("biologic/biol.mpr", "galvani", ref_galvani),
-    ("biologic/jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr", "galvani", ref_galvani),
-    ("neware/TestFile.nda", "NewareNDA", ref_newarenda),
-    ("neware/nw4-120-6-1-36.ndax", "NewareNDA", ref_newarenda),
-    ("neware/neware_uio.csv", "pandas.read_csv", ref_csv),
-    ("land/custom_data_002.xlsx", "pandas.read_excel(openpyxl)", ref_excel("Record-Tab")),
-    (
-        "arbin/bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx",
-        "pandas.read_excel(openpyxl)",
-        ref_excel(1),
-    ),
-    ("arbin/arbin_example.res", "none installed", None),
-    ("maccor/PredictionDiagnostics_000151_test.052", "none installed", None),
-]
+    return csv.read_csv(path, read_options=csv.ReadOptions(encoding="latin-1"))
 
 
-def main(out: Path) -> None:
+def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
+    ext = path.suffix.lower()
+    if ext == ".mpr":
+        return [("galvani", lambda: ref_galvani(path))]
+    if ext in (".nda", ".ndax"):
+        return [("fastnda", lambda: ref_fastnda(path)), ("NewareNDA", lambda: ref_newarenda(path))]
+    if ext == ".xlsx":
+        return [("python-calamine", ref_calamine(path))]
+    if ext == ".csv":
+        return [("pyarrow.csv", lambda: ref_pyarrow_csv(path))]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common_args(parser, repeats=5)
+    args = parser.parse_args(argv)
     from lilean import io
-    from lilean.analysis.cycling import cycle_summary
 
     rows = []
-    for rel, ref_name, ref in CASES:
+    for rel in FILES:
+        if args.quick and rel not in QUICK:
+            continue
         path = DATA / rel
+        if not path.exists():
+            print(f"skip {rel}: not in {DATA}")
+            continue
         data = io.read(path, strict=False)
         n = len(data)
-        ours = best_of(lambda p=path: io.read(p, strict=False))
-        ours_summary = best_of(lambda p=path: cycle_summary(io.read(p, strict=False)))
-        ref_s = best_of(lambda p=path, f=ref: f(p)) if ref else None
-        rows.append(
-            {
-                "benchmark": f"read {rel} ({n} rows, {data.meta.file_format})",
-                "rows": n,
-                "lilean_s": ours,
-                "lilean_rows_per_s": n / ours,
-                "lilean_read_and_summary_s": ours_summary,
-                "reference": ref_name,
-                "reference_s": ref_s,
-                "ratio": (ref_s / ours) if ref_s else None,
-            }
-        )
-        print(
-            f"{rel}: lilean {ours:.3f} s ({n / ours:,.0f} rows/s; +summary {ours_summary:.3f} s)"
-            + (f", {ref_name} {ref_s:.3f} s, ratio {ref_s / ours:.2f}" if ref_s else "")
-        )
-    out.write_text(json.dumps({"rows": rows}, indent=1))
+
+        def ours(p: Path = path) -> Any:
+            return io.read(p, strict=False)
+
+        usable = []
+        notes = []
+        for name, fn in references(path):
+            try:
+                fn()
+                usable.append((name, fn))
+            except Exception as exc:  # a reference that cannot parse this file is reported
+                notes.append(f"{name} fails: {type(exc).__name__}")
+        label = f"read {rel} ({n:,} rows, {data.meta.file_format})"
+        if not usable:
+            none = "no raw reader installed" + (f" ({'; '.join(notes)})" if notes else "")
+            rows.append(
+                row(label, "warm", [_t(ours) for _ in range(args.repeats)], none, None, "-")
+            )
+            continue
+        # the fastest reference (a short pre-run of each), then alternating runs against it
+        pre = {name: min(_t(fn) for _ in range(2)) for name, fn in usable}
+        best = min(pre, key=lambda k: pre[k])
+        fn = dict(usable)[best]
+        a, b = alternate(ours, fn, args.repeats)
+        others = ", ".join(f"{k} {v:.3g} s" for k, v in pre.items() if k != best)
+        other = others + (f"; {'; '.join(notes)}" if notes else "")
+        rows.append(row(label, "warm", a, best, b, "same file, full table", other_references=other))
+    write(args.output, rows, data_dir=str(DATA))
+    return 0
+
+
+def _t(fn: Callable[[], Any]) -> float:
+    import time
+
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench_readers.json"))
+    sys.exit(main())

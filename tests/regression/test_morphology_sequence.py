@@ -2,7 +2,7 @@
 
 Ag@Cu at 1 mA/cm^2: Li coats the plumes at 2 mAh/cm^2, fills the gaps at 4, buries the plumes at 6,
 smooth surface at 8. Bare Cu: uneven at 0.2, mossy at 1 mAh/cm^2. Every number below is a descriptor
-of :func:`lilean.models.deposition_lattice.describe` or is counted here from the voxel arrays; the
+of :func:`lilean.lattice.deposition.describe` or is counted here from the voxel arrays; the
 bounds are the qualitative SEM statements turned into thresholds, checked on two seeds.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lilean.models import deposition_lattice as dl
+from lilean.lattice import deposition as dl
 from lilean.parameters import default_parameters
 
 SEEDS = (0, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from lilean.models.plumes import process_map
+from lilean.lattice.plumes import process_map
 from lilean.parameters import default_parameters
 
 CONC = [0.25, 0.5, 1.0, 2.0, 4.0]

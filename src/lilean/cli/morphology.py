@@ -51,21 +51,22 @@ def simulate_morphology(
     json_out: JsonOpt = False,
 ) -> None:
     """Lattice model of Li plating: cross-sections and morphology descriptors per capacity."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lilean.models.deposition_lattice import deposit_li
+    from lilean.lattice.deposition import deposit_li
 
     caps = _capacities(capacities)
     p = load_params(params)
     with Progress(
-        SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.1f}/{task.total:g} mAh/cm^2"),
         TimeElapsedColumn(),
         console=err_console,
         disable=json_out,
         transient=True,
     ) as progress:
-        progress.add_task(f"plating {max(caps):g} mAh/cm^2 on {substrate}", total=None)
+        task = progress.add_task(f"plating Li on {substrate}", total=max(caps))
         result = deposit_li(
             p,
             substrate,
@@ -74,6 +75,7 @@ def simulate_morphology(
             snapshots=caps,
             size=(width,),
             seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done),
         )
     payload = result.to_dict()
     if plot is not None:

@@ -72,7 +72,7 @@ def simulate_plumes(
     json_out: JsonOpt = False,
 ) -> None:
     """Grow Ag plumes on Cu in AgF solution (lattice DLA + AgCuF3 precipitation + coarsening)."""
-    from lilean.models.plumes import grow_plumes
+    from lilean.lattice.plumes import grow_plumes
 
     p = load_params(params)
     with err_console.status("growing plumes", spinner="dots") if not json_out else _null():
@@ -122,7 +122,7 @@ def plumes_map(
     """Process map over AgF concentration x immersion time (surface area factor and more)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lilean.models.plumes import process_map
+    from lilean.lattice.plumes import process_map
 
     p = load_params(params)
     conc = _floats(agf_wt, "--agf-wt")

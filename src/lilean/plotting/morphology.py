@@ -1,4 +1,4 @@
-"""Cross-sections of the Li deposition lattice (:mod:`lilean.models.deposition_lattice`).
+"""Cross-sections of the Li deposition lattice (:mod:`lilean.lattice.deposition`).
 
 One panel per snapshot (plated capacity), colour-coded voxels: electrolyte, Cu, Ag, AgCuF3, Li, Li-Ag,
 with the descriptors roughness and contact area in each title. Compare with the SEM sequence of
@@ -16,7 +16,7 @@ from lilean.plotting.style import DOUBLE_COLUMN_IN, figure_size, paper_style
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from lilean.models.deposition_lattice import DepositionLatticeResult
+    from lilean.lattice.deposition import DepositionLatticeResult
 
 PHASE_COLORS = ("#ffffff", "#b87333", "#a8a9ad", "#5b8c5a", "#3b6fb6", "#8e5bb5")
 PHASE_NAMES = ("electrolyte", "Cu", "Ag", "AgCuF$_3$", "Li", "Li-Ag")

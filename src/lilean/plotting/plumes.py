@@ -1,4 +1,4 @@
-"""Figures of the Ag plume lattice model (:mod:`lilean.models.plumes`): structure and process map."""
+"""Figures of the Ag plume lattice model (:mod:`lilean.lattice.plumes`): structure and process map."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lilean.plotting.style import SINGLE_COLUMN_IN, paper_style
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from lilean.models.plumes import PlumeResult
+    from lilean.lattice.plumes import PlumeResult
 
 # 0 solution, 1 Cu, 2 Ag, 3 AgCuF3
 _PHASE_COLORS = ["#ffffff", "#b87333", "#8c8c8c", "#2a9d8f"]

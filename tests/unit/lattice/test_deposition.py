@@ -1,4 +1,4 @@
-"""Unit tests of the Li deposition lattice model (lilean.models.deposition_lattice)."""
+"""Unit tests of the Li deposition lattice model (lilean.lattice.deposition)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lilean.errors import ParameterError
-from lilean.models import deposition_lattice as dl
+from lilean.lattice import deposition as dl
 from lilean.parameters import default_parameters
 
 F = 96485.33212
@@ -122,7 +122,7 @@ def test_three_dimensional_run(params):
 
 
 def test_accepts_grow_plumes_structure(params):
-    plumes = pytest.importorskip("lilean.models.plumes")
+    plumes = pytest.importorskip("lilean.lattice.plumes")
     res = plumes.grow_plumes(params, size=(48,), dim=2, seed=0)
     r = dl.deposit_li(
         params,
@@ -197,3 +197,19 @@ def test_unreachable_sites_raise_instead_of_hanging(params):
         dl.deposit_li(
             params, "cu", capacity_mAh_cm2=0.01, size=(8,), nucleation_overpotential_mV=1e5
         )
+
+
+def test_progress_reports_plated_capacity(params):
+    seen = []
+    dl.deposit_li(
+        params,
+        "cu",
+        capacity_mAh_cm2=0.5,
+        size=(24,),
+        nucleation_overpotential_mV=300.0,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert len(seen) >= 5  # one call per 0.1 mAh/cm^2 chunk
+    assert all(total == 0.5 for _, total in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == pytest.approx(0.5, abs=0.01)

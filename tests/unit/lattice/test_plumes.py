@@ -1,4 +1,4 @@
-"""Unit tests of the Ag plume lattice model (lilean.models.plumes)."""
+"""Unit tests of the Ag plume lattice model (lilean.lattice.plumes)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lilean.errors import ParameterError
-from lilean.models.plumes import (
+from lilean.lattice.plumes import (
     AG,
     AGCUF3,
     CU,

@@ -1,0 +1,586 @@
+r"""numba kernels of the lattice models: random numbers, neighbours, the plume and Li walkers.
+
+All kernels of both lattice models live in this one file on purpose: numba's on-disk cache
+(``cache=True``) is keyed on the defining file, so a kernel that called njit functions of another
+file would keep stale callee code after that file changed. With every kernel here no cache needs
+to be deleted at import.
+
+Conventions
+-----------
+* Occupancy arrays are ``uint8`` of shape (nz, ny, nx) (2D models use ny = 1), codes in
+  :mod:`lilean.lattice.codes`; x and y are periodic, z is open (below ``z = 0`` counts as solid).
+* Directions ``d = 0..5`` are +z, -z, +x, -x, +y, -y (:data:`DZ`, :data:`DX`, :data:`DY`); a 2D
+  lattice uses the first four. ``d ^ 1`` is the opposite direction.
+* Periodic indices use :func:`wrap` (one compare and one add, no integer division): every step
+  moves by one voxel, so ``-n <= i < 2 n`` always holds.
+
+Random numbers
+--------------
+Each kernel call owns one splitmix64 generator (Steele, Lea & Flood, "Fast splittable
+pseudorandom number generators", OOPSLA 2014; the generator behind Java's ``SplittableRandom``,
+passes BigCrush): a 64-bit state advanced by a constant add (:func:`rng_next`), the number being
+a bijective mix of the state (two multiplies, three xor-shifts; no integer division). The state is
+seeded from the call's integer seed (:func:`seed_state`), so the same seed gives the same walk.
+Integers in ``[0, n)`` use the multiply-shift map of Lemire (ACM Trans. Model. Comput. Simul. 29,
+3 (2019)) on the top 32 bits (bias < n / 2^32, exact for powers of two such as the 4 or 6
+directions), uniform floats the top 53 bits. (xorshift64* was tried first: its plume process map
+differed from numpy's Mersenne Twister by ~3 standard errors at 6 seeds; with splitmix64 the
+surface-area factor at 1 wt% / 2 min and 0.5 wt% / 8 min (128 columns, 16 seeds) agrees with the
+Mersenne Twister within one standard error.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from lilean.lattice.codes import AG, AGCUF3, CU, EMPTY, LI, LIAG
+
+DZ = np.array([1, -1, 0, 0, 0, 0], dtype=np.int64)
+"""z step of direction d (d = 0..5: +z, -z, +x, -x, +y, -y)."""
+DX = np.array([0, 0, 1, -1, 0, 0], dtype=np.int64)
+"""x step of direction d."""
+DY = np.array([0, 0, 0, 0, 1, -1], dtype=np.int64)
+"""y step of direction d."""
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SH11 = np.uint64(11)
+_SH27 = np.uint64(27)
+_SH30 = np.uint64(30)
+_SH31 = np.uint64(31)
+_SH32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO_M53 = 1.0 / 9007199254740992.0
+
+
+def seed_state(seed: int) -> np.uint64:
+    """Generator state from an integer seed: the splitmix64 mix of ``seed`` (any int; 64-bit)."""
+    z = (int(seed) + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z ^= z >> 31
+    return np.uint64(z)
+
+
+@numba.njit(cache=True)
+def rng_next(s: np.uint64) -> np.uint64:
+    """Advance a splitmix64 state by one step (``s + 0x9E3779B97F4A7C15`` mod 2^64); the number
+    itself is :func:`rand_below` / :func:`rand_unit` of the new state."""
+    return s + _GOLDEN
+
+
+@numba.njit(cache=True)
+def _mix(s: np.uint64) -> np.uint64:
+    """splitmix64 output function (Steele, Lea & Flood, OOPSLA 2014): a bijective 64-bit mix."""
+    z = (s ^ (s >> _SH30)) * _MIX1
+    z = (z ^ (z >> _SH27)) * _MIX2
+    return z ^ (z >> _SH31)
+
+
+@numba.njit(cache=True)
+def rand_below(s: np.uint64, n: int) -> int:
+    """Integer in ``[0, n)`` (``n < 2**32``) from state ``s``: ``(top32(mix(s)) * n) >> 32``."""
+    return int(np.int64(((_mix(s) >> _SH32) * np.uint64(n)) >> _SH32))
+
+
+@numba.njit(cache=True)
+def rand_unit(s: np.uint64) -> float:
+    """Float in ``[0, 1)`` from state ``s`` (top 53 bits of ``mix(s)``)."""
+    return np.float64(_mix(s) >> _SH11) * _TWO_M53
+
+
+@numba.njit(cache=True)
+def wrap(i: int, n: int) -> int:
+    """Periodic index ``i mod n`` for ``-n <= i < 2 n`` without integer division."""
+    if i < 0:
+        return i + n
+    if i >= n:
+        return i - n
+    return i
+
+
+@numba.njit(cache=True)
+def solid_neighbours(occ: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
+    """Number of non-``EMPTY`` face neighbours of voxel ``(z, y, x)`` among the first ``ndir``
+    directions (4: the 2D lattice, 6: 3D).
+
+    Below ``z = 0`` counts as solid (the substrate continues), above the top as empty.
+    """
+    nz, ny, nx = occ.shape
+    n = 0
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0:
+            n += 1
+            continue
+        if zz >= nz:
+            continue
+        if occ[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)] != EMPTY:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def is_conductor(code: int) -> bool:
+    """Electronically conducting voxel: Cu, Ag, Li or Li-Ag."""
+    return code == CU or code == AG or code == LI or code == LIAG
+
+
+@numba.njit(cache=True)
+def exposed(occ: np.ndarray, z: int, y: int, x: int, ndir: int) -> bool:
+    """Whether voxel ``(z, y, x)`` has an ``EMPTY`` face neighbour."""
+    nz, ny, nx = occ.shape
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        if occ[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)] == EMPTY:
+            return True
+    return False
+
+
+@numba.njit(cache=True)
+def find_exposed_cu(
+    occ: np.ndarray, cu_top: np.ndarray, y: int, x: int, radius: int, ndir: int, s: np.uint64
+) -> tuple[int, int, np.uint64]:
+    """An exposed Cu column near (y, x): ``(y, x, state)``, ``(-1, -1, state)`` if none anywhere.
+
+    Twelve random columns within ``radius`` first, then a scan of all columns from a random start.
+    Called once per galvanic event (not per walker step), so ``%`` is acceptable here.
+    """
+    _nz, ny, nx = occ.shape
+    span = 2 * radius + 1
+    for _ in range(12):
+        s = rng_next(s)
+        dx = rand_below(s, span) - radius
+        dy = 0
+        if ny > 1:
+            s = rng_next(s)
+            dy = rand_below(s, span) - radius
+        yy = (y + dy) % ny
+        xx = (x + dx) % nx
+        z = cu_top[yy, xx]
+        if z >= 0 and exposed(occ, z, yy, xx, ndir):
+            return yy, xx, s
+    n_cols = ny * nx
+    s = rng_next(s)
+    idx = rand_below(s, n_cols)
+    for _k in range(n_cols):
+        idx += 1
+        if idx >= n_cols:
+            idx = 0
+        yy = idx // nx
+        xx = idx - yy * nx
+        z = cu_top[yy, xx]
+        if z >= 0 and exposed(occ, z, yy, xx, ndir):
+            return yy, xx, s
+    return -1, -1, s
+
+
+@numba.njit(cache=True)
+def grow_plume_slice(
+    occ: np.ndarray,
+    cu_top: np.ndarray,
+    ag_pos: np.ndarray,
+    state: np.ndarray,
+    n_events: int,
+    hop_attempts: int,
+    p_red: float,
+    w_lat: float,
+    p_prec: float,
+    beta_j: float,
+    radius: int,
+    rng_state: np.uint64,
+) -> None:
+    """Ag plume growth: ``n_events`` Ag+ walkers (with their Cu2+), then ``hop_attempts`` hops.
+
+    Physics in :mod:`lilean.lattice.plumes`. ``state`` = [zmax, n_ag, events_done, updates,
+    n_prec, failed, ion_steps, hop_attempts] (int64, updated in place). ``updates`` counts site
+    updates: Ag+ walker steps, Cu2+ walker steps and coarsening attempts.
+    """
+    s = rng_state
+    nz, ny, nx = occ.shape
+    ndir = 6 if ny > 1 else 4
+    gap = 5
+    # an Ag+ walker that finds no reactive (unblocked) metal within this many steps returns to the
+    # bulk: the surface it explores is covered by AgCuF3 (bounds the cost in 3D)
+    max_steps = 2_000_000 if ny == 1 else 100_000
+    # a Cu2+ excursion longer than this counts as lost to the bulk (bounds the cost in 3D)
+    max_ion_steps = 200_000 if ny == 1 else 20_000
+    zmax = state[0]
+    n_ag = state[1]
+    updates = state[3]
+    ion_steps = state[6]
+    for _ev in range(n_events):
+        # ---- Ag+ walker (carries 2 Ag+) ----
+        z = min(zmax + gap, nz - 2)
+        s = rng_next(s)
+        y = rand_below(s, ny)
+        s = rng_next(s)
+        x = rand_below(s, nx)
+        reacted = False
+        for _s in range(max_steps):
+            s = rng_next(s)
+            d = rand_below(s, ndir)
+            zz = z + DZ[d]
+            updates += 1
+            if zz >= nz - 1 or zz > zmax + 3 * gap:
+                z = min(zmax + gap, nz - 2)
+                s = rng_next(s)
+                y = rand_below(s, ny)
+                s = rng_next(s)
+                x = rand_below(s, nx)
+                continue
+            if zz < 0:
+                continue
+            yy = wrap(y + DY[d], ny)
+            xx = wrap(x + DX[d], nx)
+            if occ[zz, yy, xx] != EMPTY:
+                continue
+            z, y, x = zz, yy, xx
+            if z > zmax + 1:
+                continue  # no solid within one voxel: nothing to attach to
+            # attachment weight from metal neighbours (AgCuF3 blocks)
+            w = 0.0
+            up = -1
+            for k in range(ndir):
+                z2 = z + DZ[k]
+                if z2 < 0 or z2 >= nz:
+                    continue
+                c = occ[z2, wrap(y + DY[k], ny), wrap(x + DX[k], nx)]
+                if c == CU or c == AG:
+                    wk = 1.0 if k == 1 else w_lat
+                    if wk > w:
+                        w = wk
+                        up = k ^ 1  # opposite direction: continue the growth
+            if w == 0.0:
+                continue
+            s = rng_next(s)
+            if rand_unit(s) >= p_red * w:
+                continue
+            # second Ag site: continue the growth direction, else any empty neighbour
+            z2 = z + DZ[up]
+            y2 = wrap(y + DY[up], ny)
+            x2 = wrap(x + DX[up], nx)
+            if z2 >= nz - 1 or z2 < 0 or occ[z2, y2, x2] != EMPTY:
+                z2 = -1
+                s = rng_next(s)
+                k = rand_below(s, ndir)
+                for _kk in range(ndir):
+                    zt = z + DZ[k]
+                    if 0 <= zt < nz - 1:
+                        yt = wrap(y + DY[k], ny)
+                        xt = wrap(x + DX[k], nx)
+                        if occ[zt, yt, xt] == EMPTY:
+                            z2, y2, x2 = zt, yt, xt
+                            break
+                    k += 1
+                    if k == ndir:
+                        k = 0
+            if z2 < 0:
+                continue
+            cy, cx, s = find_exposed_cu(occ, cu_top, y, x, radius, ndir, s)
+            if cy < 0:
+                state[5] += 1
+                break
+            # the event: Cu -> Cu2+ + 2e-, 2 Ag+ + 2e- -> 2 Ag
+            cz = cu_top[cy, cx]
+            occ[cz, cy, cx] = EMPTY
+            cu_top[cy, cx] = cz - 1
+            occ[z, y, x] = AG
+            occ[z2, y2, x2] = AG
+            ag_pos[n_ag, 0] = z
+            ag_pos[n_ag, 1] = y
+            ag_pos[n_ag, 2] = x
+            ag_pos[n_ag + 1, 0] = z2
+            ag_pos[n_ag + 1, 1] = y2
+            ag_pos[n_ag + 1, 2] = x2
+            n_ag += 2
+            zmax = max(zmax, z, z2)
+            state[2] += 1
+            reacted = True
+            # ---- Cu2+ walker: precipitates AgCuF3 next to a solid, or escapes ----
+            qz, qy, qx = cz, cy, cx
+            for _q in range(max_ion_steps):
+                updates += 1
+                ion_steps += 1
+                if solid_neighbours(occ, qz, qy, qx, ndir) > 0:
+                    s = rng_next(s)
+                    if rand_unit(s) < p_prec:
+                        occ[qz, qy, qx] = AGCUF3
+                        state[4] += 1
+                        zmax = max(zmax, qz)
+                        break
+                s = rng_next(s)
+                d = rand_below(s, ndir)
+                zz = qz + DZ[d]
+                if zz > zmax + gap or zz >= nz - 1:
+                    break  # lost to the bulk solution
+                if zz < 0:
+                    continue
+                yy = wrap(qy + DY[d], ny)
+                xx = wrap(qx + DX[d], nx)
+                if occ[zz, yy, xx] != EMPTY:
+                    continue
+                qz, qy, qx = zz, yy, xx
+            break
+        if not reacted and state[5] > 0:
+            break
+    # ---- coarsening: bond-counting surface diffusion of Ag ----
+    if n_ag > 0:
+        for _h in range(hop_attempts):
+            updates += 1
+            state[7] += 1
+            s = rng_next(s)
+            i = rand_below(s, n_ag)
+            z = ag_pos[i, 0]
+            y = ag_pos[i, 1]
+            x = ag_pos[i, 2]
+            s = rng_next(s)
+            d = rand_below(s, ndir)
+            zz = z + DZ[d]
+            if zz < 0 or zz >= nz - 1:
+                continue
+            yy = wrap(y + DY[d], ny)
+            xx = wrap(x + DX[d], nx)
+            if occ[zz, yy, xx] != EMPTY:
+                continue
+            n_old = solid_neighbours(occ, z, y, x, ndir)
+            occ[z, y, x] = EMPTY
+            n_new = solid_neighbours(occ, zz, yy, xx, ndir)
+            if n_new == 0:
+                occ[z, y, x] = AG
+                continue
+            dn = n_old - n_new
+            if dn > 0:
+                s = rng_next(s)
+                if rand_unit(s) >= math.exp(-beta_j * dn):
+                    occ[z, y, x] = AG
+                    continue
+            occ[zz, yy, xx] = AG
+            ag_pos[i, 0] = zz
+            ag_pos[i, 1] = yy
+            ag_pos[i, 2] = xx
+            zmax = max(zmax, zz)
+    state[0] = zmax
+    state[1] = n_ag
+    state[3] = updates
+    state[6] = ion_steps
+
+
+@numba.njit(cache=True)
+def deposit_li_walkers(
+    occ: np.ndarray,
+    alloy: np.ndarray,
+    n_walkers: int,
+    p_li: float,
+    p_cu: float,
+    alloy_cap: float,
+    bias: float,
+    hops: int,
+    rng_state: np.uint64,
+    hmax0: int,
+    birth: np.ndarray,
+    count0: int,
+    fresh_after: int,
+    passive: float,
+    max_steps: int,
+    launch_gap: int,
+) -> tuple[int, int, bool, int]:
+    """Li deposition: deposit ``n_walkers`` Li+ walkers in place (physics in
+    :mod:`lilean.lattice.deposition`).
+
+    Returns ``(walkers done, highest solid z, stalled, walker steps)``. Stops early (done <
+    n_walkers) when the deposit comes within ``2 launch_gap + 2`` voxels of the top, or (stalled
+    True) when one walker took more than ``max_steps`` steps without being reduced.
+    """
+    s = rng_state
+    nz, ny, nx = occ.shape
+    ndir = 6 if ny > 1 else 4
+    hmax = hmax0
+    done = 0
+    total_steps = 0
+    ndir_u = np.uint64(ndir)
+    bias_thr = np.uint64(min(max(bias, 0.0), 1.0) * 4294967295.0)
+    ag_z = np.empty(6, np.int64)
+    ag_y = np.empty(6, np.int64)
+    ag_x = np.empty(6, np.int64)
+    while done < n_walkers:
+        if hmax + 2 * launch_gap + 2 >= nz:
+            break
+        z0 = hmax + launch_gap
+        z = z0
+        s = rng_next(s)
+        x = rand_below(s, nx)
+        s = rng_next(s)
+        y = rand_below(s, ny)
+        steps = 0
+        while True:
+            steps += 1
+            if steps > max_steps:
+                return done, hmax, True, total_steps + steps
+            # ---- reaction attempt next to a conductor (nothing within reach above hmax + 1)
+            if z <= hmax + 1:
+                # one pass over the neighbours: a bit mask of the codes present (no branches)
+                # (z + 1 < nz always holds here; below z = 0 the walker's own empty site
+                # stands in for the missing neighbour)
+                zdn = z - 1 if z > 0 else z
+                xp = wrap(x + 1, nx)
+                xm = wrap(x - 1, nx)
+                seen = (
+                    (1 << occ[z + 1, y, x])
+                    | (1 << occ[zdn, y, x])
+                    | (1 << occ[z, y, xp])
+                    | (1 << occ[z, y, xm])
+                )
+                if ndir == 6:
+                    seen |= (1 << occ[z, wrap(y + 1, ny), x]) | (1 << occ[z, wrap(y - 1, ny), x])
+                if seen > 1:  # a solid neighbour
+                    if seen & (1 << AG):  # barrier-free Li-Ag alloying on a random Ag neighbour
+                        n_ag = 0
+                        for d in range(ndir):
+                            zz = z + DZ[d]
+                            if zz < 0:
+                                continue
+                            yy = wrap(y + DY[d], ny)
+                            xx = wrap(x + DX[d], nx)
+                            if occ[zz, yy, xx] == AG:
+                                ag_z[n_ag] = zz
+                                ag_y[n_ag] = yy
+                                ag_x[n_ag] = xx
+                                n_ag += 1
+                        k = 0
+                        if n_ag > 1:
+                            s = rng_next(s)
+                            k = rand_below(s, n_ag)
+                        alloy[ag_z[k], ag_y[k], ag_x[k]] += 1.0
+                        if alloy[ag_z[k], ag_y[k], ag_x[k]] >= alloy_cap:
+                            occ[ag_z[k], ag_y[k], ag_x[k]] = LIAG
+                        done += 1
+                        break
+                    near_li = (seen & (1 << LIAG)) != 0
+                    near_old = False
+                    if not near_li and seen & (1 << LI):  # fresh or SEI-passivated Li
+                        for d in range(ndir):
+                            zz = z + DZ[d]
+                            if zz < 0:
+                                continue
+                            yy = wrap(y + DY[d], ny)
+                            xx = wrap(x + DX[d], nx)
+                            if occ[zz, yy, xx] == LI:
+                                if birth[zz, yy, xx] >= fresh_after:
+                                    near_li = True
+                                    break
+                                near_old = True
+                    p = 0.0
+                    if near_li:
+                        p = p_li
+                    elif near_old:
+                        p = p_li * passive
+                    if (seen & (1 << CU)) and p_cu > p:
+                        p = p_cu
+                    if p > 0.0:
+                        s = rng_next(s)
+                        if rand_unit(s) < p:
+                            cz, cy, cx = _relax_site(occ, z, y, x, hops, ndir)
+                            occ[cz, cy, cx] = LI
+                            birth[cz, cy, cx] = count0 + done
+                            if cz > hmax:
+                                hmax = cz
+                            done += 1
+                            break
+            # ---- move: drift towards the electrode with probability bias, else a random
+            # neighbour; one number per step (top 32 bits: drift, low 32 bits: direction) and
+            # the blocked-move test as selects rather than branches
+            s = rng_next(s)
+            r = _mix(s)
+            d_rand = int(np.int64(((r & _LOW32) * ndir_u) >> _SH32))
+            d = 1 if (r >> _SH32) < bias_thr else d_rand
+            zz = z + DZ[d]
+            yy = wrap(y + DY[d], ny)
+            xx = wrap(x + DX[d], nx)
+            free = (zz >= 0) & (occ[max(zz, 0), yy, xx] == EMPTY)
+            z = zz if free else z
+            y = yy if free else y
+            x = xx if free else x
+            if z > z0 + launch_gap:  # wandered away: re-inject at the launch plane
+                z = z0
+                s = rng_next(s)
+                x = rand_below(s, nx)
+                s = rng_next(s)
+                y = rand_below(s, ny)
+        total_steps += steps
+    return done, hmax, False, total_steps
+
+
+@numba.njit(cache=True)
+def _relax_site(
+    occ: np.ndarray, z: int, y: int, x: int, hops: int, ndir: int
+) -> tuple[int, int, int]:
+    """Surface relaxation of a fresh Li voxel: up to ``hops`` moves to an empty neighbour with
+    more solid neighbours that stays in contact with a conductor."""
+    nz, ny, nx = occ.shape
+    cz, cy, cx = z, y, x
+    for _ in range(hops):
+        best = solid_neighbours(occ, cz, cy, cx, ndir)
+        bz, by, bx = cz, cy, cx
+        for d in range(ndir):
+            zz = cz + DZ[d]
+            if zz < 0 or zz >= nz:
+                continue
+            yy = wrap(cy + DY[d], ny)
+            xx = wrap(cx + DX[d], nx)
+            if occ[zz, yy, xx] != EMPTY:
+                continue
+            # the site must stay in contact with a conductor (other than the current site)
+            conn = False
+            for e in range(ndir):
+                z2 = zz + DZ[e]
+                if z2 < 0 or z2 >= nz:
+                    continue
+                y2 = wrap(yy + DY[e], ny)
+                x2 = wrap(xx + DX[e], nx)
+                if z2 == cz and y2 == cy and x2 == cx:
+                    continue
+                if is_conductor(occ[z2, y2, x2]):
+                    conn = True
+                    break
+            if not conn:
+                continue
+            ns = solid_neighbours(occ, zz, yy, xx, ndir)  # the current site is still empty
+            if ns > best:
+                best = ns
+                bz, by, bx = zz, yy, xx
+        if bz == cz and by == cy and bx == cx:
+            break
+        cz, cy, cx = bz, by, bx
+    return cz, cy, cx
+
+
+__all__ = [
+    "AG",
+    "AGCUF3",
+    "CU",
+    "DX",
+    "DY",
+    "DZ",
+    "EMPTY",
+    "LI",
+    "LIAG",
+    "deposit_li_walkers",
+    "exposed",
+    "find_exposed_cu",
+    "grow_plume_slice",
+    "is_conductor",
+    "rand_below",
+    "rand_unit",
+    "rng_next",
+    "seed_state",
+    "solid_neighbours",
+    "wrap",
+]

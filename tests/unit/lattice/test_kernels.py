@@ -1,0 +1,153 @@
+"""The shared lattice kernels: random numbers, periodic neighbours, layout of the package."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+from lilean.lattice import codes, kernels
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+LATTICE = SRC / "lilean" / "lattice"
+
+
+@numba.njit(cache=False)
+def _draw(seed_state: np.uint64, n: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    ints = np.empty(count, np.int64)
+    units = np.empty(count, np.float64)
+    s = seed_state
+    for k in range(count):
+        s = kernels.rng_next(s)
+        ints[k] = kernels.rand_below(s, n)
+        s = kernels.rng_next(s)
+        units[k] = kernels.rand_unit(s)
+    return ints, units
+
+
+@numba.njit(cache=False)
+def _wrap_all(n: int) -> np.ndarray:
+    out = np.empty(3 * n, np.int64)
+    for i in range(-n, 2 * n):
+        out[i + n] = kernels.wrap(i, n)
+    return out
+
+
+def test_wrap_is_modulo_one_period_either_side() -> None:
+    for n in (1, 2, 7, 64):
+        i = np.arange(-n, 2 * n)
+        assert np.array_equal(_wrap_all(n), i % n)
+
+
+def test_random_numbers_are_seeded_uniform_and_in_range() -> None:
+    ints, units = _draw(kernels.seed_state(7), 6, 200_000)
+    again, _ = _draw(kernels.seed_state(7), 6, 200_000)
+    other, _ = _draw(kernels.seed_state(8), 6, 200_000)
+    assert np.array_equal(ints, again)  # same seed, same stream
+    assert not np.array_equal(ints, other)
+    assert ints.min() == 0 and ints.max() == 5
+    counts = np.bincount(ints, minlength=6)
+    expected = len(ints) / 6
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert chi2 < 25.0  # 5 degrees of freedom: p ~ 1e-4
+    assert 0.0 <= units.min() and units.max() < 1.0
+    assert abs(units.mean() - 0.5) < 0.005
+    assert abs(np.corrcoef(units[:-1], units[1:])[0, 1]) < 0.01
+    # successive directions carry no memory (a random walk's transition matrix is flat)
+    pairs = np.zeros((6, 6))
+    np.add.at(pairs, (ints[:-1], ints[1:]), 1)
+    rows = pairs / pairs.sum(axis=1, keepdims=True)
+    assert np.abs(rows - 1 / 6).max() < 0.01
+
+
+def test_seed_state_is_the_splitmix64_mix() -> None:
+    # reference values of splitmix64 (Steele et al. 2014) for seed 0: first output of the sequence
+    assert int(kernels.seed_state(0)) == 0xE220A8397B1DCDAF
+    assert len({int(kernels.seed_state(k)) for k in range(1000)}) == 1000
+
+
+def test_solid_neighbours_counts_faces_with_periodic_sides() -> None:
+    occ = np.zeros((4, 1, 5), np.uint8)
+    occ[0, 0, :] = codes.CU
+    occ[1, 0, 4] = codes.AG  # left neighbour of x = 0 through the periodic side
+    # (1, 0): Cu below, Ag on the periodic left -> 2 of 4 faces
+    assert kernels.solid_neighbours(occ, 1, 0, 0, 4) == 2
+    # z = 0 counts the substrate below as solid
+    assert kernels.solid_neighbours(occ, 0, 0, 2, 4) == 3
+    assert kernels.solid_neighbours(occ, 3, 0, 2, 4) == 0
+    assert kernels.exposed(occ, 0, 0, 2, 4)
+    assert kernels.is_conductor(codes.LI) and not kernels.is_conductor(codes.AGCUF3)
+
+
+def test_one_list_of_codes_shared_by_both_models() -> None:
+    from lilean.lattice import deposition, plumes
+
+    assert codes.CODES == {"empty": 0, "cu": 1, "ag": 2, "agcuf3": 3, "li": 4, "liag": 5}
+    for name in ("EMPTY", "CU", "AG", "AGCUF3"):
+        assert getattr(plumes, name) == getattr(deposition, name) == getattr(codes, name)
+
+
+def test_no_private_cross_module_imports_in_the_lattice_package() -> None:
+    for path in LATTICE.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lilean"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} imports {private} from {node.module}"
+
+
+def test_import_deletes_no_numba_cache_file(tmp_path: Path) -> None:
+    """The old modules deleted their cache files at import; the lattice package never does."""
+    cache = LATTICE / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    stale = [cache / "kernels.lilean-test-stale.nbi", cache / "deposition.lilean-test-stale.nbi"]
+    try:
+        for f in stale:
+            f.write_bytes(b"")
+            os.utime(f, (0, 0))  # older than every source file
+        code = (
+            "import lilean.lattice.plumes, lilean.lattice.deposition, "
+            "lilean.models.plumes, lilean.models.deposition_lattice"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(SRC)}
+        )
+        assert all(f.exists() for f in stale)
+    finally:
+        for f in stale:
+            f.unlink(missing_ok=True)
+
+
+def test_old_module_paths_reexport_the_lattice_package() -> None:
+    from lilean.lattice import deposition, plumes
+    from lilean.models import deposition_lattice as old_dl
+    from lilean.models import plumes as old_plumes
+
+    assert old_plumes.grow_plumes is plumes.grow_plumes
+    assert old_plumes.process_map is plumes.process_map
+    assert old_plumes.PlumeResult is plumes.PlumeResult
+    assert old_dl.deposit_li is deposition.deposit_li
+    assert old_dl.describe is deposition.describe
+    assert old_dl.LIAG == deposition.LIAG == 5
+
+
+@pytest.mark.parametrize("substrate", ["cu", "ag-cu"])
+def test_deposition_reports_site_updates(substrate: str) -> None:
+    from lilean.lattice.deposition import deposit_li
+    from lilean.parameters import default_parameters
+
+    r = deposit_li(
+        default_parameters(),
+        substrate,
+        capacity_mAh_cm2=0.3,
+        size=(32,),
+        nucleation_overpotential_mV=300.0,
+    )
+    assert r.meta["site_updates"] >= r.meta["walkers"] > 0
+    assert r.meta["kernel_cpu_s"] >= 0.0
