@@ -93,8 +93,9 @@ N_STATE = 10
     P_HOTSPOT,
     P_RSHORT,
     P_THERMAL,
-) = range(20)
-N_PARAM = 20
+    P_I0SUB,
+) = range(21)
+N_PARAM = 21
 
 
 def anode_parameter_vector(anode: AnodeParameters, *, temperature_C: float = 25.0) -> np.ndarray:
@@ -123,6 +124,7 @@ def anode_parameter_vector(anode: AnodeParameters, *, temperature_C: float = 25.
     p[P_TSAND] = v["sand_time_1mA_s"]
     p[P_HOTSPOT] = v["hotspot_factor"]
     p[P_RSHORT] = v["short_resistance_ohm_cm2"]
+    p[P_I0SUB] = v["substrate_exchange_current_density_mA_cm2"]
     p[P_THERMAL] = 2.0 * R_J_MOL_K * (temperature_C + 273.15) / F_C_MOL
     return p
 
@@ -225,14 +227,23 @@ def interface_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
 def anode_overpotential_V(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float) -> float:
     """Electrode potential vs Li/Li+ [V] at oxidation current density ``i_ox_mA_cm2`` (+ = stripping).
 
-    ``eta = (2RT/F) asinh(i / (2 i0 theta)) + i R(i) * 1e-3`` plus the start-of-half-cycle peak
-    (see the module docstring). Zero current gives zero (no transient at rest).
+    ``eta = (2RT/F) asinh(i / (2 i0_eff)) + i R(i) * 1e-3`` plus the start-of-half-cycle peak
+    (see the module docstring). Stripping (i > 0) runs on the Li-covered area only,
+    ``i0_eff = i0 theta``: as the reservoir empties (theta -> 0) the anode potential rises without
+    bound, continuously. Plating (i < 0) also proceeds on the bare substrate,
+    ``i0_eff = i0 theta + i0_sub (1 - theta)`` (``i0_sub``: nucleation-limited on Cu, alloying on
+    Ag), so an emptied electrode is re-plated at the substrate's nucleation overpotential.
+    Zero current gives zero (no transient at rest).
     """
     i = i_ox_mA_cm2
     if i == 0.0:
         return 0.0
-    theta = max(coverage(state, p), 1e-12)
-    eta_bv = p[P_THERMAL] * math.asinh(i / (2.0 * p[P_I0] * theta))
+    theta = coverage(state, p)
+    if i > 0.0:
+        i0_eff = max(p[P_I0] * theta, 1e-300)
+    else:
+        i0_eff = p[P_I0] * theta + p[P_I0SUB] * (1.0 - theta)
+    eta_bv = p[P_THERMAL] * math.asinh(i / (2.0 * i0_eff))
     r = interface_resistance_ohm_cm2(state, p)
     if i > 0.0:
         r += dead_layer_resistance_ohm_cm2(state, p)
