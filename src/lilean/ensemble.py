@@ -140,12 +140,14 @@ def run_ensemble(
 def cycling_metrics(sim: Any) -> dict[str, Any]:
     """Scalars of a :class:`lilean.simulate.CyclingSimulation` worth a band, plus its per-cycle
     capacity: first/final discharge capacity [mAh/g], retention [%], Li left [mAh/cm^2], the first
-    cycle below 80 % of the first capacity and the first shorted cycle (``None`` when none)."""
+    cycle below 80 % of the first capacity, the first cycle with a lasting (hard) short (``None``
+    when none) and the number of soft shorts that fused open."""
     d = sim.to_dict()
     dis = d["discharge_capacity_mAh_g"]
     s = sim.summary
     below = s["Cycle"][s["Retention [%]"] < 80.0]
     shorted = s["Cycle"][s["Shorted"].astype(bool)]
+    soft = sim.run.cycles.get("Soft shorts")
     return {
         "cycle": d["cycle"],
         "discharge_capacity_mAh_g": dis,
@@ -155,6 +157,7 @@ def cycling_metrics(sim: Any) -> dict[str, Any]:
         "li_remaining_mAh_cm2": d["li_remaining_mAh_cm2"][-1] if dis else None,
         "cycle_below_80_percent": int(below.iloc[0]) if len(below) else None,
         "short_cycle": int(shorted.iloc[0]) if len(shorted) else None,
+        "soft_shorts": int(soft.iloc[-1]) if soft is not None and len(soft) else 0,
     }
 
 

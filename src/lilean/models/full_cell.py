@@ -38,8 +38,11 @@ coverage of the substrate and with it the stripping exchange current fall to zer
 rises continuously (:func:`lilean.models.anode.anode_overpotential_V`) and the step ends at the lower
 cut-off. Plating onto an emptied substrate needs the substrate's nucleation overpotential (finite),
 so the next charge starts below the upper cut-off and ends at it. When a protrusion
-shorts the cell (:mod:`lilean.models.anode`), the current bypasses the electrodes through the Li
-filament: no more Li moves, the voltage is ``i R_short``, a charge never reaches its cut-off (it ends at
+bridges the separator (:mod:`lilean.models.anode`), the cell's EMF (~3.4 V) drives the Li filament far
+above its fuse voltage (:func:`lilean.models.anode.filament_fuse_voltage_V`, ~0.06 V): the soft short
+melts open at once, is counted (``CYC_SOFT_SHORTS``) and the protrusion regrows from zero. Only a
+filament whose fuse voltage exceeds the EMF would stay a hard short; then the current bypasses the
+electrodes through the Li filament: no more Li moves, the voltage is ``i R_short``, a charge never reaches its cut-off (it ends at
 the safety time) and a discharge ends at once, so the delivered capacity drops to zero.
 
 Cathode ageing (documented in :mod:`lilean.models.cathode`): after every cycle a fraction
@@ -57,8 +60,11 @@ from numba import njit
 from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
+    P_VFUSE,
     S_ACT,
     S_DEAD,
+    S_NFUSED,
+    S_PROT,
     S_SEI,
     S_SHORT,
     anode_overpotential_V,
@@ -117,8 +123,9 @@ N_REC = 10
     CYC_CATH_CAP,
     CYC_SHORT,
     CYC_R_INT,
-) = range(10)
-N_CYC = 10
+    CYC_SOFT_SHORTS,
+) = range(11)
+N_CYC = 11
 
 
 @njit(cache=True)
@@ -151,6 +158,12 @@ def _advance(
     passed = anode_step(sa, pa, -i_mA_cm2, dt)  # anode oxidation charge, mAh/cm^2
     i_eff = -passed * SECONDS_PER_HOUR / dt if dt > 0.0 else 0.0
     cathode_step(sc, pc, A_M2_PER_MA_CM2 * i_eff, dt)
+    if sa[S_SHORT] > 0.0 and cathode_potential_V(sc, pc, 0.0) > pa[P_VFUSE]:
+        # soft short: the cell's EMF across the Li filament melts it open at once
+        # (lilean.models.anode.filament_fuse_voltage_V); the burnt protrusion restarts from zero
+        sa[S_SHORT] = 0.0
+        sa[S_PROT] = 0.0
+        sa[S_NFUSED] += 1.0
     return i_eff
 
 
@@ -513,6 +526,7 @@ def run_full_cell(
             cyc[c_idx, CYC_SEI_END] = sa[S_SEI]
             cyc[c_idx, CYC_CATH_CAP] = cathode_li_capacity_mAh_cm2(pc)
             cyc[c_idx, CYC_SHORT] = sa[S_SHORT]
+            cyc[c_idx, CYC_SOFT_SHORTS] = sa[S_NFUSED]
             cyc[c_idx, CYC_R_INT] = interface_resistance_ohm_cm2(
                 sa, pa
             ) + dead_layer_resistance_ohm_cm2(sa, pa)

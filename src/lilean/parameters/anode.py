@@ -92,6 +92,14 @@ class AnodeParameters(ParameterGroup):
         "1", "lognormal sigma of the protrusion length that bridges the separator", ge=0
     )
     short_resistance_ohm_cm2: Param = spec("ohm*cm^2", "resistance of a short (Li filament)", gt=0)
+    filament_radius_um: Param = spec(
+        "um", "radius of the Li filament that bridges the separator (sets its fuse voltage)", gt=0
+    )
+    electrolyte_thermal_conductivity_W_m_K: Param = spec(
+        "W/(m*K)",
+        "thermal conductivity of the electrolyte-filled separator around a filament",
+        gt=0,
+    )
     electrode_heterogeneity: Param = spec(
         "1", "lognormal sigma of the electrode-to-electrode contact-area factor", ge=0
     )
