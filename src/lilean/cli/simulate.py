@@ -30,16 +30,32 @@ from lilean.errors import ParameterError
 # ---- simulations ---------------------------------------------------------------------------
 
 
+SeedsOpt = Annotated[
+    int,
+    typer.Option(
+        "--seeds",
+        help="Run this many seeds (seed, seed+1, ...) and report the median and 5-95 % band "
+        "(lilean.ensemble); the table and figures are those of the first seed.",
+    ),
+]
+
+
 def _finish_simulation(
-    result: Any, json_out: bool, output: Path | None, plot: Path | None, stem: str
+    result: Any,
+    json_out: bool,
+    output: Path | None,
+    plot: Path | None,
+    stem: str,
+    ensemble: dict[str, Any] | None = None,
 ) -> None:
-    """Common tail of the simulate commands: write table / figures, print JSON or a summary."""
+    """Common tail of the simulate commands: write table / figures, print JSON or a summary
+    (the ensemble summary instead of the single run's payload when one is given)."""
     if output is not None:
         if output.suffix.lower() == ".csv":
             result.data.to_csv(output)
         else:
             result.data.to_parquet(output)
-    payload = result.to_dict()
+    payload = result.to_dict() if ensemble is None else ensemble
     if plot is not None:
         from lilean.api import analyze_data
         from lilean.scenarios import get_scenario
@@ -92,6 +108,7 @@ def simulate_symmetric(
     ] = 1.0,
     hours: Annotated[float, typer.Option("--hours", help="Test duration in hours.")] = 100.0,
     seed: SeedOpt = 0,
+    seeds: SeedsOpt = 1,
     params: ParamsOpt = None,
     output: OutOpt = None,
     plot: PlotOpt = None,
@@ -100,8 +117,16 @@ def simulate_symmetric(
     """Li || Li symmetric cell of two pre-lithiated electrodes: polarization, failure, shorts."""
     from lilean.simulate import simulate_symmetric as run
 
-    result = run(load_params(params), substrate, current_density, areal_capacity, hours, seed=seed)
-    _finish_simulation(result, json_out, output, plot, "symmetric")
+    p = load_params(params)
+    result = run(p, substrate, current_density, areal_capacity, hours, seed=seed)
+    ens = None
+    if seeds > 1:
+        from lilean.ensemble import ensemble_symmetric
+
+        ens = ensemble_symmetric(
+            p, substrate, current_density, areal_capacity, hours, seeds, seed=seed
+        )
+    _finish_simulation(result, json_out, output, plot, "symmetric", ens)
 
 
 @simulate_app.command("cycling")
@@ -115,6 +140,7 @@ def simulate_cycling(
     formation_cycles: Annotated[int, typer.Option("--formation-cycles")] = 3,
     formation_c_rate: Annotated[float, typer.Option("--formation-c-rate")] = 0.5,
     seed: SeedOpt = 0,
+    seeds: SeedsOpt = 1,
     params: ParamsOpt = None,
     output: OutOpt = None,
     plot: PlotOpt = None,
@@ -123,18 +149,22 @@ def simulate_cycling(
     """Li || LFP full cell over many cycles (formation first, as in the study)."""
     from lilean.simulate import simulate_cycling as run
 
-    result = run(
-        load_params(params),
-        substrate,
-        cathode_loading_mAh_cm2=cathode_loading,
-        li_inventory_mAh_cm2=li_inventory,
-        c_rate=c_rate,
-        cycles=cycles,
-        formation_cycles=formation_cycles,
-        formation_c_rate=formation_c_rate,
-        seed=seed,
-    )
-    _finish_simulation(result, json_out, output, plot, "cycling")
+    p = load_params(params)
+    kw: dict[str, Any] = {
+        "cathode_loading_mAh_cm2": cathode_loading,
+        "li_inventory_mAh_cm2": li_inventory,
+        "c_rate": c_rate,
+        "cycles": cycles,
+        "formation_cycles": formation_cycles,
+        "formation_c_rate": formation_c_rate,
+    }
+    result = run(p, substrate, seed=seed, **kw)
+    ens = None
+    if seeds > 1:
+        from lilean.ensemble import ensemble_cycling
+
+        ens = ensemble_cycling(p, substrate, seeds, seed=seed, **kw)
+    _finish_simulation(result, json_out, output, plot, "cycling", ens)
 
 
 @simulate_app.command("rate")
@@ -146,6 +176,8 @@ def simulate_rate(
     c_rates: Annotated[
         str, typer.Option("--c-rates", help="Comma-separated C-rates of the blocks.")
     ] = "0.5,1,2,3,4,5",
+    seed: SeedOpt = 0,
+    seeds: SeedsOpt = 1,
     params: ParamsOpt = None,
     output: OutOpt = None,
     plot: PlotOpt = None,
@@ -158,14 +190,19 @@ def simulate_rate(
         rates = tuple(float(x) for x in c_rates.split(",") if x.strip())
     except ValueError:
         raise ParameterError(f"--c-rates {c_rates!r}: expected numbers like 0.5,1,2") from None
-    result = run(
-        load_params(params),
-        substrate,
-        cathode_loading_mAh_cm2=cathode_loading,
-        li_inventory_mAh_cm2=li_inventory,
-        c_rates=rates,
-    )
-    _finish_simulation(result, json_out, output, plot, "rate")
+    p = load_params(params)
+    kw: dict[str, Any] = {
+        "cathode_loading_mAh_cm2": cathode_loading,
+        "li_inventory_mAh_cm2": li_inventory,
+        "c_rates": rates,
+    }
+    result = run(p, substrate, seed=seed, **kw)
+    ens = None
+    if seeds > 1:
+        from lilean.ensemble import ensemble_rate
+
+        ens = ensemble_rate(p, substrate, seeds, seed=seed, **kw)
+    _finish_simulation(result, json_out, output, plot, "rate", ens)
 
 
 @simulate_app.command("eis")

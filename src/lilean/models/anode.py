@@ -68,8 +68,20 @@ R_J_MOL_K = 8.314462618
 LI_UM_PER_MAH_CM2 = 4.85  # dense Li: 1 mAh/cm^2 = 3.6 C/cm^2 / F * 13.0 cm^3/mol = 4.85 um
 
 # ---- state indices ------------------------------------------------------------------------
-S_ACT, S_DEAD, S_SEI, S_PROT, S_SHORT, S_QHALF, S_THALF, S_SIGN, S_AREA, S_LSHORT = range(10)
-N_STATE = 10
+(
+    S_ACT,
+    S_DEAD,
+    S_SEI,
+    S_PROT,
+    S_SHORT,
+    S_QHALF,
+    S_THALF,
+    S_SIGN,
+    S_AREA,
+    S_LSHORT,
+    S_NFUSED,
+) = range(11)
+N_STATE = 11
 
 # ---- parameter-vector indices ---------------------------------------------------------------
 (
@@ -93,14 +105,53 @@ N_STATE = 10
     P_HOTSPOT,
     P_RSHORT,
     P_THERMAL,
-) = range(20)
-N_PARAM = 20
+    P_I0SUB,
+    P_VFUSE,
+) = range(22)
+N_PARAM = 22
+
+#: Li metal: electrical resistivity at 20 C [ohm m] and melting point [K] (CRC Handbook of Chemistry
+#: and Physics)
+LI_RESISTIVITY_OHM_M = 9.28e-8
+LI_MELTING_POINT_K = 453.65
+#: ln(R_far / r_filament) of the cylindrical heat-conduction shell around a filament (r_far ~ 100 r)
+FILAMENT_HEAT_SHELL_LOG = math.log(100.0)
 
 
-def anode_parameter_vector(anode: AnodeParameters, *, temperature_C: float = 25.0) -> np.ndarray:
+def filament_fuse_voltage_V(
+    filament_radius_um: float,
+    length_um: float,
+    thermal_conductivity_W_m_K: float,
+    temperature_C: float = 25.0,
+) -> float:
+    """Voltage across a Li filament that melts it open (a soft short that fuses).
+
+    Joule heat ``V^2 / R_f`` with ``R_f = rho_Li L / (pi r^2)`` against steady conduction into the
+    electrolyte ``2 pi k L (T_m - T) / ln(R_far / r)``::
+
+        V_fuse = (L / r) sqrt(2 k rho_Li (T_m - T) / ln(R_far / r))        [V]
+
+    (self-heating of Li filaments/dendrites at high local current: Li et al., Science 359, 1513
+    (2018); soft shorts that recover: Menkin et al., Faraday Discuss. (2023)). For r = 0.5 um,
+    L = 25 um, k = 0.2 W/(m K): 0.06 V. A full cell drives its EMF (~3.4 V for LFP) through the
+    filament, far above it (fuses within microseconds); a galvanostatic symmetric cell only
+    ``i R_f`` (microwatts): its shorts persist.
+    """
+    r = filament_radius_um * 1e-6
+    length = length_um * 1e-6
+    dt = LI_MELTING_POINT_K - (temperature_C + 273.15)
+    return (length / r) * math.sqrt(
+        2.0 * thermal_conductivity_W_m_K * LI_RESISTIVITY_OHM_M * dt / FILAMENT_HEAT_SHELL_LOG
+    )
+
+
+def anode_parameter_vector(
+    anode: AnodeParameters, *, temperature_C: float = 25.0, separator_thickness_um: float = 25.0
+) -> np.ndarray:
     """Flat float64 vector of the anode parameters for the numba kernels (``P_*`` indices).
 
-    ``P_THERMAL`` holds ``2RT/F`` in V at ``temperature_C``.
+    ``P_THERMAL`` holds ``2RT/F`` in V at ``temperature_C``; ``P_VFUSE`` the fuse voltage of a
+    filament across the separator (:func:`filament_fuse_voltage_V`).
     """
     v = anode.values()
     p = np.zeros(N_PARAM)
@@ -123,6 +174,13 @@ def anode_parameter_vector(anode: AnodeParameters, *, temperature_C: float = 25.
     p[P_TSAND] = v["sand_time_1mA_s"]
     p[P_HOTSPOT] = v["hotspot_factor"]
     p[P_RSHORT] = v["short_resistance_ohm_cm2"]
+    p[P_I0SUB] = v["substrate_exchange_current_density_mA_cm2"]
+    p[P_VFUSE] = filament_fuse_voltage_V(
+        v["filament_radius_um"],
+        separator_thickness_um,
+        v["electrolyte_thermal_conductivity_W_m_K"],
+        temperature_C,
+    )
     p[P_THERMAL] = 2.0 * R_J_MOL_K * (temperature_C + 273.15) / F_C_MOL
     return p
 
@@ -225,14 +283,23 @@ def interface_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
 def anode_overpotential_V(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float) -> float:
     """Electrode potential vs Li/Li+ [V] at oxidation current density ``i_ox_mA_cm2`` (+ = stripping).
 
-    ``eta = (2RT/F) asinh(i / (2 i0 theta)) + i R(i) * 1e-3`` plus the start-of-half-cycle peak
-    (see the module docstring). Zero current gives zero (no transient at rest).
+    ``eta = (2RT/F) asinh(i / (2 i0_eff)) + i R(i) * 1e-3`` plus the start-of-half-cycle peak
+    (see the module docstring). Stripping (i > 0) runs on the Li-covered area only,
+    ``i0_eff = i0 theta``: as the reservoir empties (theta -> 0) the anode potential rises without
+    bound, continuously. Plating (i < 0) also proceeds on the bare substrate,
+    ``i0_eff = i0 theta + i0_sub (1 - theta)`` (``i0_sub``: nucleation-limited on Cu, alloying on
+    Ag), so an emptied electrode is re-plated at the substrate's nucleation overpotential.
+    Zero current gives zero (no transient at rest).
     """
     i = i_ox_mA_cm2
     if i == 0.0:
         return 0.0
-    theta = max(coverage(state, p), 1e-12)
-    eta_bv = p[P_THERMAL] * math.asinh(i / (2.0 * p[P_I0] * theta))
+    theta = coverage(state, p)
+    if i > 0.0:
+        i0_eff = max(p[P_I0] * theta, 1e-300)
+    else:
+        i0_eff = p[P_I0] * theta + p[P_I0SUB] * (1.0 - theta)
+    eta_bv = p[P_THERMAL] * math.asinh(i / (2.0 * i0_eff))
     r = interface_resistance_ohm_cm2(state, p)
     if i > 0.0:
         r += dead_layer_resistance_ohm_cm2(state, p)

@@ -209,7 +209,7 @@ def cathode_parameter_vector(
     p[IDX_N_CAT] = float(int(n_cathode))
     p[IDX_LAM_PER_CYCLE] = c["loss_of_active_material_per_cycle"]
     p[IDX_LAM_PER_HOUR] = c["loss_of_active_material_per_hour"]
-    kappa0 = _kappa(p, p[IDX_C_E0])
+    kappa0 = electrolyte_conductivity_S_m(p, p[IDX_C_E0])
     if not kappa0 > 0:
         raise ParameterError(
             f"cathode.electrolyte_conductivity_*: conductivity at {p[IDX_C_E0]} mol/m^3 is "
@@ -253,10 +253,13 @@ def lfp_ocv_V(x: float) -> float:
 
 
 @njit(cache=True)
-def _kappa(p: np.ndarray, c_e: float) -> float:
+def electrolyte_conductivity_S_m(p: np.ndarray, c_e: float) -> float:
     """Electrolyte conductivity [S/m] (Nyman 2008 form), ``c_e`` in mol/m^3."""
     c = max(c_e, 1e-6) * 1e-3
     return p[IDX_KAPPA_C1] * c + p[IDX_KAPPA_C15] * c**1.5 + p[IDX_KAPPA_C3] * c**3
+
+
+_kappa = electrolyte_conductivity_S_m  # old private name
 
 
 @njit(cache=True)
@@ -451,7 +454,7 @@ def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: 
     # electrolyte
     chi = 2.0 * (1.0 - p[IDX_T_PLUS]) * p[IDX_TDF]
     eta_c = chi * rt_f * (ln_cat - math.log(c_anode))
-    kappa = _kappa(p, c_av)
+    kappa = electrolyte_conductivity_S_m(p, c_av)
     r_e = p[IDX_L_S] / (kappa * p[IDX_EPS_SEP] ** p[IDX_B_SEP]) + p[IDX_L_P] / (
         3.0 * kappa * p[IDX_EPS_P] ** p[IDX_B_P]
     )

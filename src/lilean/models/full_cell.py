@@ -20,14 +20,29 @@ diverges and the step ends at the lower cut-off, so the capacity collapse *emerg
 Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
 
 * rest (mode 0): ``i = 0`` for ``duration`` (corrosion and relaxation continue);
-* CC (mode 1): ``n_sub`` steps per nominal step time ``Q_cath / |i|``; the last step before a voltage
-  cut-off is shortened by bisection so that the cut-off is hit to 0.1 mV or 1e-3 of a step;
-* CV hold (mode 2): per step, the current that gives ``V = V_hold`` is found by bisection with the
-  state frozen (semi-implicit), until ``|i| <= i_cutoff`` or the duration ends.
+* CC (mode 1): ``n_sub`` sub-steps per nominal step time ``Q_cath / |i|``. A sub-step that crosses
+  the voltage cut-off (or that the anode can no longer feed: reservoir exhausted) is shortened to
+  the crossing by Illinois regula falsi / bisection on ``V(t) - V_cut``: the step ends on the
+  allowed side, within ``CUTOFF_TOLERANCE_V`` (0.1 mV) of the cut-off when the voltage is
+  continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
+  exact charge. A step whose voltage under load is already past its limit ends at once.
+* CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
+  end-of-step voltage equals ``V_hold`` (Illinois / bisection on ``[0, i_prev]``), so the current
+  tapers monotonically; adaptive sub-steps (1 s first, growing while the current changes < 5 %);
+  ends when ``|i| <= i_cutoff``, on the capacity limit or after its duration. The direction is the
+  one that moves the open-circuit voltage towards ``V_hold``.
 
-A step without a voltage or time limit ends after ``3 x`` its nominal time (safety). When a protrusion
-shorts the cell (:mod:`lilean.models.anode`), the current bypasses the electrodes through the Li
-filament: no more Li moves, the voltage is ``i R_short``, a charge never reaches its cut-off (it ends at
+A CC step without a duration ends after ``SAFETY_FACTOR`` (3) nominal times, a hold without one after
+``CV_SAFETY_FACTOR`` (10) hours at 1C. When the anode reservoir runs out during a discharge, the Li
+coverage of the substrate and with it the stripping exchange current fall to zero: the anode potential
+rises continuously (:func:`lilean.models.anode.anode_overpotential_V`) and the step ends at the lower
+cut-off. Plating onto an emptied substrate needs the substrate's nucleation overpotential (finite),
+so the next charge starts below the upper cut-off and ends at it. When a protrusion
+bridges the separator (:mod:`lilean.models.anode`), the cell's EMF (~3.4 V) drives the Li filament far
+above its fuse voltage (:func:`lilean.models.anode.filament_fuse_voltage_V`, ~0.06 V): the soft short
+melts open at once, is counted (``CYC_SOFT_SHORTS``) and the protrusion regrows from zero. Only a
+filament whose fuse voltage exceeds the EMF would stay a hard short; then the current bypasses the
+electrodes through the Li filament: no more Li moves, the voltage is ``i R_short``, a charge never reaches its cut-off (it ends at
 the safety time) and a discharge ends at once, so the delivered capacity drops to zero.
 
 Cathode ageing (documented in :mod:`lilean.models.cathode`): after every cycle a fraction
@@ -45,8 +60,11 @@ from numba import njit
 from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
+    P_VFUSE,
     S_ACT,
     S_DEAD,
+    S_NFUSED,
+    S_PROT,
     S_SEI,
     S_SHORT,
     anode_overpotential_V,
@@ -66,10 +84,27 @@ from lilean.models.cathode import (
     cathode_step,
     cathode_stoichiometry,
 )
+from lilean.protocols.steps import MODE_CC, MODE_CV, MODE_REST
 
 drop_stale_numba_cache(
     __file__, *(str(Path(__file__).with_name(n)) for n in ("anode.py", "cathode.py"))
 )
+
+#: mA/cm^2 -> A/m^2 (the cathode kernels work in SI)
+A_M2_PER_MA_CM2 = 10.0
+SECONDS_PER_HOUR = 3600.0
+#: a CC step without a duration ends after this many nominal step times (capacity / current)
+SAFETY_FACTOR = 3.0
+#: accepted distance of the step's last point from its voltage cut-off (always on the allowed side)
+CUTOFF_TOLERANCE_V = 1e-4
+#: CV hold: first time step [s], nominal time scale = capacity / (1C) [h], safety length in nominal
+#: times when the hold has no duration, the largest starting current (C-rate) and rows budgeted
+CV_FIRST_STEP_S = 1.0
+CV_REFERENCE_HOURS = 1.0
+CV_REFERENCE_FACTOR = 20.0
+CV_SAFETY_FACTOR = 10.0
+CV_MAX_C_RATE = 20.0
+CV_MAX_ROWS = 400
 
 #: columns of the per-step record written by :func:`run_full_cell`
 REC_TIME, REC_V, REC_I, REC_CYCLE, REC_STEP, REC_ACT, REC_DEAD, REC_SEI, REC_CATH, REC_LAM = range(
@@ -88,8 +123,9 @@ N_REC = 10
     CYC_CATH_CAP,
     CYC_SHORT,
     CYC_R_INT,
-) = range(10)
-N_CYC = 10
+    CYC_SOFT_SHORTS,
+) = range(11)
+N_CYC = 11
 
 
 @njit(cache=True)
@@ -105,7 +141,9 @@ def cell_voltage_V(
     """``V = E_LFP(i) - eta_anode(-i)`` [V] at cell current density ``i_mA_cm2`` (+ = charge)."""
     if sa[S_SHORT] > 0.0:
         return i_mA_cm2 * pa[P_RSHORT] * 1e-3
-    return cathode_potential_V(sc, pc, 10.0 * i_mA_cm2) - anode_overpotential_V(sa, pa, -i_mA_cm2)
+    return cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2) - anode_overpotential_V(
+        sa, pa, -i_mA_cm2
+    )
 
 
 @njit(cache=True)
@@ -118,13 +156,20 @@ def _advance(
         cathode_step(sc, pc, 0.0, dt)
         return i_mA_cm2
     passed = anode_step(sa, pa, -i_mA_cm2, dt)  # anode oxidation charge, mAh/cm^2
-    i_eff = -passed * 3600.0 / dt if dt > 0.0 else 0.0
-    cathode_step(sc, pc, 10.0 * i_eff, dt)
+    i_eff = -passed * SECONDS_PER_HOUR / dt if dt > 0.0 else 0.0
+    cathode_step(sc, pc, A_M2_PER_MA_CM2 * i_eff, dt)
+    if sa[S_SHORT] > 0.0 and cathode_potential_V(sc, pc, 0.0) > pa[P_VFUSE]:
+        # soft short: the cell's EMF across the Li filament melts it open at once
+        # (lilean.models.anode.filament_fuse_voltage_V); the burnt protrusion restarts from zero
+        sa[S_SHORT] = 0.0
+        sa[S_PROT] = 0.0
+        sa[S_NFUSED] += 1.0
     return i_eff
 
 
 @njit(cache=True)
 def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
+    """True when ``v`` has reached the step's voltage limit in the step's direction (or diverged)."""
     if not math.isfinite(v):
         return True
     if sign > 0.0:
@@ -135,20 +180,167 @@ def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
 
 
 @njit(cache=True)
-def _cv_current(
-    sa: np.ndarray, pa: np.ndarray, sc: np.ndarray, pc: np.ndarray, v_set: float, i_max: float
+def _cc_trial(
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    sa_b: np.ndarray,
+    sc_b: np.ndarray,
+    i_set: float,
+    h: float,
+) -> tuple[float, float]:
+    """Restore the saved state, advance by ``h`` at ``i_set``; return (current passed, voltage)."""
+    sa[:] = sa_b
+    sc[:] = sc_b
+    if h <= 0.0:
+        return i_set, cell_voltage_V(sa, pa, sc, pc, i_set)
+    i_eff = _advance(sa, pa, sc, pc, i_set, h)
+    return i_eff, cell_voltage_V(sa, pa, sc, pc, i_eff)
+
+
+@njit(cache=True)
+def _cc_crossing(
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    sa_b: np.ndarray,
+    sc_b: np.ndarray,
+    i_set: float,
+    h: float,
+    sign: float,
+    v_up: float,
+    v_lo: float,
+    v_h: float,
+    exhausted_h: bool,
+) -> tuple[float, float, float]:
+    """Largest sub-step ``t <= h`` that stays on the allowed side of the cut-off (the cut-off is
+    crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
+
+    Bracketing with the Illinois variant of regula falsi on ``V(t) - V_cut`` while both ends are
+    finite, bisection otherwise; stops when the allowed end is within
+    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-9 of the step. The state is
+    left advanced to the allowed end. Returns (t, current passed, voltage) there.
+    """
+    v_cut = v_up if sign > 0.0 else v_lo
+    t_lo = 0.0
+    i_lo, v_lo_side = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, 0.0)
+    _ = i_lo
+    t_hi = h
+    f_lo = v_lo_side - v_cut
+    f_hi = v_h - v_cut if (math.isfinite(v_h) and not exhausted_h) else math.nan
+    r_lo = f_lo  # true residual at the allowed end (f_lo is Illinois-weighted)
+    side = 0
+    for _ in range(80):
+        if abs(r_lo) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-9 * h:
+            break
+        if math.isfinite(f_hi) and math.isfinite(f_lo) and f_hi != f_lo:
+            t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)
+            if not (t_lo < t < t_hi):
+                t = 0.5 * (t_lo + t_hi)
+        else:
+            t = 0.5 * (t_lo + t_hi)
+        i_t, v_t = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, t)
+        exhausted = abs(i_t) < abs(i_set) * (1.0 - 1e-9)
+        if _hit(v_t, sign, v_up, v_lo) or exhausted:
+            t_hi = t
+            f_hi = v_t - v_cut if (math.isfinite(v_t) and not exhausted) else math.nan
+            if side == 1 and math.isfinite(f_hi):
+                f_lo *= 0.5  # Illinois: halve the stale end
+            side = 1
+        else:
+            t_lo = t
+            i_lo = i_t
+            v_lo_side = v_t
+            f_lo = v_t - v_cut
+            r_lo = f_lo
+            if side == -1 and math.isfinite(f_hi):
+                f_hi *= 0.5
+            side = -1
+    i_lo, v_lo_side = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, t_lo)
+    return t_lo, i_lo, v_lo_side
+
+
+@njit(cache=True)
+def _cv_trial(
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    sa_b: np.ndarray,
+    sc_b: np.ndarray,
+    i: float,
+    h: float,
 ) -> float:
-    """Current density (same sign as ``i_max``) that gives ``V = v_set`` with the state frozen."""
+    """Restore, advance by ``h`` at ``i``, return the voltage at the end (at the current passed)."""
+    sa[:] = sa_b
+    sc[:] = sc_b
+    i_eff = _advance(sa, pa, sc, pc, i, h)
+    return cell_voltage_V(sa, pa, sc, pc, i_eff)
+
+
+@njit(cache=True)
+def _cv_step(
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    v_set: float,
+    i_max: float,
+    h: float,
+) -> float:
+    """One implicit constant-voltage step: the current ``i`` (same sign as ``i_max``,
+    ``|i| <= |i_max|``) whose end-of-step voltage equals ``v_set`` (backward Euler in the current),
+    by Illinois regula falsi / bisection on ``[0, i_max]``. The state is left advanced with it.
+
+    Bounding ``|i|`` by the previous step's current makes the taper monotonic (the cell is relaxing
+    towards ``v_set``; a current that would have to rise means the hold is being overtaken by
+    relaxation, and the bound then holds the step at the previous current's voltage side).
+    """
+    sign = 1.0 if i_max > 0.0 else -1.0
+    sa_b = sa.copy()
+    sc_b = sc.copy()
     lo = 0.0
+    f_lo = sign * (_cv_trial(sa, pa, sc, pc, sa_b, sc_b, 0.0, h) - v_set)
+    if f_lo >= 0.0:  # already at/over the set voltage without current: no current flows
+        sa[:] = sa_b
+        sc[:] = sc_b
+        _advance(sa, pa, sc, pc, 0.0, h)
+        return 0.0
     hi = i_max
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        v = cell_voltage_V(sa, pa, sc, pc, mid)
-        over = (v > v_set) if i_max > 0.0 else (v < v_set)
-        if over or not math.isfinite(v):
+    v_hi = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, hi, h)
+    f_hi = sign * (v_hi - v_set) if math.isfinite(v_hi) else math.inf
+    if f_hi <= 0.0:  # even the bound does not reach v_set: keep the bound
+        return hi
+    r_lo = f_lo  # true residual at the allowed end (f_lo is Illinois-weighted)
+    side = 0
+    for _ in range(80):
+        if math.isfinite(f_hi) and f_hi != f_lo:
+            mid = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+            if not (min(lo, hi) < mid < max(lo, hi)):
+                mid = 0.5 * (lo + hi)
+        else:
+            mid = 0.5 * (lo + hi)
+        v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, mid, h)
+        f = sign * (v - v_set) if math.isfinite(v) else math.inf
+        if f > 0.0:
             hi = mid
+            f_hi = f
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
         else:
             lo = mid
+            f_lo = f
+            r_lo = f
+            if side == -1 and math.isfinite(f_hi):
+                f_hi *= 0.5
+            side = -1
+        if abs(r_lo) <= 0.1 * CUTOFF_TOLERANCE_V or abs(hi - lo) <= 1e-12 * abs(i_max):
+            break
+    # end on the allowed side (never past v_set)
+    _cv_trial(sa, pa, sc, pc, sa_b, sc_b, lo, h)
     return lo
 
 
@@ -202,7 +394,8 @@ def run_full_cell(
     Currents and capacities per geometric cm^2. ``pc`` is modified (cathode ageing): pass a copy.
     Writes one row per solver step into ``rec`` (columns ``REC_*``) and one row per protocol cycle
     into ``cyc`` (``CYC_*``; cycle n in row n - 1). Returns the number of rows written to ``rec``
-    (recording stops silently when ``rec`` is full; the simulation goes on).
+    (recording stops when ``rec`` is full, the simulation goes on; size it with
+    :func:`record_rows`).
     """
     n_rec = 0
     t = 0.0
@@ -215,90 +408,105 @@ def run_full_cell(
         mo = mode[k]
         i_set = current_mA_cm2[k]
         q_cath = cathode_li_capacity_mAh_cm2(pc)
-        if mo == 0:
+        q_cut = capacity_cutoff_mAh_cm2[k]
+        sign = 1.0 if i_set > 0.0 else (-1.0 if i_set < 0.0 else 0.0)
+        if mo == MODE_REST:
             t_end = duration_s[k]
             dt = max(t_end / 10.0, 1.0)
-        else:
-            i_ref = abs(i_set) if mo == 1 else abs(i_cutoff_mA_cm2[k]) * 20.0
-            if i_ref <= 0.0:
-                i_ref = q_cath  # 1C as a fallback time scale
-            t_nominal = q_cath / i_ref * 3600.0
-            t_end = min(duration_s[k], 3.0 * t_nominal)
+        elif mo == MODE_CC:
+            t_nominal = q_cath / abs(i_set) * SECONDS_PER_HOUR
+            t_end = duration_s[k] if math.isfinite(duration_s[k]) else SAFETY_FACTOR * t_nominal
             dt = t_nominal / n_sub
-        sign = 1.0 if i_set > 0.0 else (-1.0 if i_set < 0.0 else 0.0)
-        i_cv = 0.0
-        if mo == 2:
-            # hold: direction from the previous step's sign of current
-            sign = 1.0 if (k == 0 or current_mA_cm2[k - 1] >= 0.0) else -1.0
-            i_cv = sign * q_cath * 10.0  # start the search below 10C
+        else:
+            # hold: the direction is the one that moves the open-circuit voltage to the set value
+            v_oc = cell_voltage_V(sa, pa, sc, pc, 0.0)
+            sign = 1.0 if voltage_V[k] >= v_oc else -1.0
+            i_ref = max(abs(i_cutoff_mA_cm2[k]) * CV_REFERENCE_FACTOR, q_cath / CV_REFERENCE_HOURS)
+            t_nominal = q_cath / i_ref * SECONDS_PER_HOUR
+            t_end = duration_s[k] if math.isfinite(duration_s[k]) else CV_SAFETY_FACTOR * t_nominal
+            dt = CV_FIRST_STEP_S
+        # the step's current at its start (CC: the set current; CV: the previous step's current,
+        # or 1C when it had none in this direction)
+        i_prev = 0.0
+        if mo == MODE_CV:
+            i_prev = current_mA_cm2[k - 1] if k > 0 else 0.0
+            if i_prev * sign <= 0.0 or abs(i_prev) > CV_MAX_C_RATE * q_cath:
+                i_prev = sign * q_cath
+            if abs(i_prev) < abs(i_cutoff_mA_cm2[k]):
+                i_prev = sign * abs(i_cutoff_mA_cm2[k]) * CV_REFERENCE_FACTOR
+        i_start = 0.0 if mo == MODE_REST else (i_set if mo == MODE_CC else i_prev)
+        v_start = cell_voltage_V(sa, pa, sc, pc, i_start)
+        blocked = mo == MODE_CC and _hit(v_start, sign, v_upper_V[k], v_lower_V[k])
+        if mo == MODE_CV and not (
+            math.isfinite(v_start) and sign * (v_start - voltage_V[k]) <= CUTOFF_TOLERANCE_V
+        ):
+            # the previous current would overshoot the set voltage: the hold starts from rest
+            blocked_cv = True
+        else:
+            blocked_cv = False
+        if blocked or blocked_cv:
+            # the limit is already reached under load: the step ends at once (the cycler's check
+            # before it applies the current); record the open-circuit state
+            i_start = 0.0
+            v_start = cell_voltage_V(sa, pa, sc, pc, 0.0)
+        if n_rec < cap_rec:
+            _record(rec, n_rec, t, v_start, i_start, cycle[k], k + 1, sa, sc, pc, lam_li)
+            n_rec += 1
         t_step = 0.0
         q_step = 0.0
-        done = False
-        if n_rec < cap_rec:  # a row at the start of the step (the current is constant within CC)
-            i0 = (
-                0.0
-                if mo == 0
-                else (i_set if mo == 1 else _cv_current(sa, pa, sc, pc, voltage_V[k], i_cv))
-            )
-            _record(
-                rec,
-                n_rec,
-                t,
-                cell_voltage_V(sa, pa, sc, pc, i0),
-                i0,
-                cycle[k],
-                k + 1,
-                sa,
-                sc,
-                pc,
-                lam_li,
-            )
-            n_rec += 1
-        while not done and t_step < t_end - 1e-9:
+        done = blocked
+        i_cv = i_prev
+        while not done and t_step < t_end * (1.0 - 1e-12):
             h = min(dt, t_end - t_step)
-            i_now = i_set
-            if mo == 0:
-                i_now = 0.0
-            elif mo == 2:
-                i_now = _cv_current(sa, pa, sc, pc, voltage_V[k], i_cv)
-                i_cv = i_now if i_now != 0.0 else i_cv
-                if abs(i_now) <= i_cutoff_mA_cm2[k]:
-                    break
-            sa_b = sa.copy()
-            sc_b = sc.copy()
-            i_eff = _advance(sa, pa, sc, pc, i_now, h)
-            v = cell_voltage_V(sa, pa, sc, pc, i_eff)
-            exhausted = abs(i_eff) < abs(i_now) * (1.0 - 1e-9)
-            if mo == 1 and _hit(v, sign, v_upper_V[k], v_lower_V[k]) and not exhausted:
-                lo = 0.0
-                hi = h
-                for _ in range(40):
-                    mid = 0.5 * (lo + hi)
-                    sa[:] = sa_b
-                    sc[:] = sc_b
-                    i_m = _advance(sa, pa, sc, pc, i_now, mid)
-                    v_m = cell_voltage_V(sa, pa, sc, pc, i_m)
-                    if _hit(v_m, sign, v_upper_V[k], v_lower_V[k]):
-                        hi = mid
-                    else:
-                        lo = mid
-                    if hi - lo < 1e-3 * h:
-                        break
-                sa[:] = sa_b
-                sc[:] = sc_b
-                h = hi
-                i_eff = _advance(sa, pa, sc, pc, i_now, h)
+            if mo == MODE_REST:
+                i_eff = _advance(sa, pa, sc, pc, 0.0, h)
+                v = cell_voltage_V(sa, pa, sc, pc, 0.0)
+            elif mo == MODE_CC:
+                if math.isfinite(q_cut):
+                    h_cap = (q_cut - q_step) * SECONDS_PER_HOUR / abs(i_set)
+                    if h_cap <= h:
+                        h = h_cap
+                        done = True  # capacity limit reached at the end of this sub-step
+                sa_b = sa.copy()
+                sc_b = sc.copy()
+                i_eff = _advance(sa, pa, sc, pc, i_set, h)
                 v = cell_voltage_V(sa, pa, sc, pc, i_eff)
-                if not math.isfinite(v):
-                    v = v_upper_V[k] if sign > 0.0 else v_lower_V[k]
+                exhausted = abs(i_eff) < abs(i_set) * (1.0 - 1e-9)
+                if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
+                    h, i_eff, v = _cc_crossing(
+                        sa,
+                        pa,
+                        sc,
+                        pc,
+                        sa_b,
+                        sc_b,
+                        i_set,
+                        h,
+                        sign,
+                        v_upper_V[k],
+                        v_lower_V[k],
+                        v,
+                        exhausted,
+                    )
+                    done = True
+                if sa[S_SHORT] > 0.0 and sign < 0.0:
+                    done = True  # a shorted cell delivers nothing
+            else:
+                i_eff = _cv_step(sa, pa, sc, pc, voltage_V[k], i_cv, h)
+                v = cell_voltage_V(sa, pa, sc, pc, i_eff)
+                ratio = abs(i_eff) / abs(i_cv) if i_cv != 0.0 else 0.0
+                if abs(i_eff) <= abs(i_cutoff_mA_cm2[k]) or i_eff == 0.0:
+                    done = True
+                # adapt the step to the taper: ~5-20 % current change per step
+                if ratio > 0.95:
+                    dt = min(dt * 1.6, t_nominal / 4.0)
+                elif ratio < 0.8:
+                    dt = max(dt * 0.5, CV_FIRST_STEP_S * 0.1)
+                if i_eff != 0.0:
+                    i_cv = i_eff
+            dq = abs(i_eff) * h / SECONDS_PER_HOUR
+            if mo == MODE_CV and q_step + dq >= q_cut:
                 done = True
-            if exhausted and mo == 1:
-                # the reservoir is empty: the anode potential diverges to the cut-off
-                v = v_lower_V[k] if sign < 0.0 else v_upper_V[k]
-                done = True
-            if sa[S_SHORT] > 0.0 and sign < 0.0:
-                done = True
-            dq = abs(i_eff) * h / 3600.0
             t += h
             t_step += h
             q_step += dq
@@ -308,8 +516,6 @@ def run_full_cell(
             elif i_eff < 0.0:
                 cyc[c_idx, CYC_DISCHARGE] += dq
                 cyc[c_idx, CYC_V_DISCHARGE] += v * dq
-            if q_step >= capacity_cutoff_mAh_cm2[k]:
-                done = True
             if n_rec < cap_rec:
                 _record(rec, n_rec, t, v, i_eff, cycle[k], k + 1, sa, sc, pc, lam_li)
                 n_rec += 1
@@ -320,14 +526,28 @@ def run_full_cell(
             cyc[c_idx, CYC_SEI_END] = sa[S_SEI]
             cyc[c_idx, CYC_CATH_CAP] = cathode_li_capacity_mAh_cm2(pc)
             cyc[c_idx, CYC_SHORT] = sa[S_SHORT]
+            cyc[c_idx, CYC_SOFT_SHORTS] = sa[S_NFUSED]
             cyc[c_idx, CYC_R_INT] = interface_resistance_ohm_cm2(
                 sa, pa
             ) + dead_layer_resistance_ohm_cm2(sa, pa)
             # cathode ageing: lost LFP takes its Li with it (booked in lam_li)
-            hours = (t - t_cycle_start) / 3600.0
+            hours = (t - t_cycle_start) / SECONDS_PER_HOUR
             frac = 1.0 - (1.0 - pc[IDX_LAM_PER_CYCLE]) * math.exp(-pc[IDX_LAM_PER_HOUR] * hours)
             if frac > 0.0:
                 lam_li += frac * cathode_stoichiometry(sc, pc) * cathode_li_capacity_mAh_cm2(pc)
                 apply_active_material_loss(pc, frac)
             t_cycle_start = t
     return n_rec
+
+
+def record_rows(mode: np.ndarray, n_sub: int) -> int:
+    """Rows :func:`run_full_cell` may write for a protocol with these step ``mode`` codes and
+    ``n_sub`` sub-steps per nominal step (CC: ``SAFETY_FACTOR n_sub`` + the start row; CV: the
+    adaptive taper, bounded by :data:`CV_MAX_ROWS`; rest: 11)."""
+    mode = np.asarray(mode)
+    per = np.where(
+        mode == MODE_CC,
+        int(SAFETY_FACTOR * n_sub) + 4,
+        np.where(mode == MODE_CV, CV_MAX_ROWS, 12),
+    )
+    return int(per.sum()) + 16

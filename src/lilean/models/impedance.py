@@ -135,7 +135,7 @@ from lilean.models.cathode import (
     IDX_T_K,
     IDX_T_PLUS,
     IDX_TDF,
-    _kappa,
+    electrolyte_conductivity_S_m,
 )
 
 if TYPE_CHECKING:
@@ -454,7 +454,7 @@ def cathode_elements(
     radius = float(p[IDX_R_P])
     eps_s = float(p[IDX_EPS_S])
     lp, ls = float(p[IDX_L_P]), float(p[IDX_L_S])
-    kappa = float(_kappa(p, ce))
+    kappa = float(electrolyte_conductivity_S_m(p, ce))
     r_e = ls / (kappa * p[IDX_EPS_SEP] ** p[IDX_B_SEP]) + lp / (
         3.0 * kappa * p[IDX_EPS_P] ** p[IDX_B_P]
     )

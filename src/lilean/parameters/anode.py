@@ -49,6 +49,12 @@ class AnodeParameters(ParameterGroup):
     exchange_current_density_mA_cm2: Param = spec(
         "mA/cm^2", "Li/Li+ exchange current density (Butler-Volmer, alpha = 0.5)", gt=0
     )
+    substrate_exchange_current_density_mA_cm2: Param = spec(
+        "mA/cm^2",
+        "effective exchange current density of plating onto the bare (Li-free) substrate: "
+        "nucleation on Cu, alloying on Ag",
+        gt=0,
+    )
     sei_resistance_ohm_cm2: Param = spec("ohm*cm^2", "initial SEI resistance", ge=0)
     sei_resistivity_ohm_cm2_per_mAh: Param = spec(
         "ohm*cm^2/(mAh/cm^2)", "interphase resistance growth per mAh/cm^2 of Li lost to SEI", ge=0
@@ -86,6 +92,14 @@ class AnodeParameters(ParameterGroup):
         "1", "lognormal sigma of the protrusion length that bridges the separator", ge=0
     )
     short_resistance_ohm_cm2: Param = spec("ohm*cm^2", "resistance of a short (Li filament)", gt=0)
+    filament_radius_um: Param = spec(
+        "um", "radius of the Li filament that bridges the separator (sets its fuse voltage)", gt=0
+    )
+    electrolyte_thermal_conductivity_W_m_K: Param = spec(
+        "W/(m*K)",
+        "thermal conductivity of the electrolyte-filled separator around a filament",
+        gt=0,
+    )
     electrode_heterogeneity: Param = spec(
         "1", "lognormal sigma of the electrode-to-electrode contact-area factor", ge=0
     )

@@ -2,7 +2,7 @@
 :class:`CompiledProtocol` (flat arrays for the models), and the study's protocols
 (:mod:`lilean.protocols.study`)."""
 
-from lilean.protocols.parser import parse_quantity, parse_step
+from lilean.protocols.parser import parse_quantity
 from lilean.protocols.steps import (
     MODE_CC,
     MODE_CV,
@@ -10,6 +10,7 @@ from lilean.protocols.steps import (
     CompiledProtocol,
     Experiment,
     Step,
+    parse_step,
     to_amperes,
     to_mAh,
 )

@@ -1,4 +1,8 @@
-"""Parser of PyBaMM-style protocol strings into :class:`~lilean.protocols.steps.Step`.
+"""Parser of PyBaMM-style protocol strings into the fields of a :class:`~lilean.protocols.steps.Step`.
+
+This module knows the grammar only; it does not import :mod:`lilean.protocols.steps` (which imports
+it and builds the :class:`Step`, :func:`lilean.protocols.steps.parse_step`), so the two form no
+import cycle.
 
 Grammar (case-insensitive, spaces optional between a number and its unit)::
 
@@ -28,11 +32,9 @@ Softw. 9, 14 (2021)).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from lilean.errors import ParameterError
-from lilean.protocols.steps import Step
 
 EXAMPLES = "'Discharge at 1C until 2.0 V', 'Rest for 10 minutes', 'Hold at 4.2 V until C/20'"
 
@@ -160,9 +162,9 @@ def _parse_limits(limits: str, text: str, fields: dict[str, Any], *, rest: bool)
         fields.update(fields_new)
 
 
-@lru_cache(maxsize=4096)
-def parse_step(text: str) -> Step:
-    """Parse one PyBaMM-style step string into a :class:`Step` (cached; Steps are immutable).
+def parse_step_fields(text: str) -> dict[str, Any]:
+    """Parse one PyBaMM-style step string into the keyword arguments of
+    :class:`~lilean.protocols.steps.Step` (``text`` included).
 
     Raises :class:`~lilean.errors.ParameterError` quoting the string when any part of it is not
     understood.
@@ -195,9 +197,13 @@ def parse_step(text: str) -> Step:
     if limits is None:
         raise _fail(text, "the step never ends; add 'for <time>' or 'until <limit>'")
     _parse_limits(limits, text, fields, rest=fields["direction"] == "rest")
-    return Step(**fields, text=text)
+    return {**fields, "text": text}
 
 
-def parse_steps(texts: list[str] | tuple[str, ...]) -> tuple[Step, ...]:
-    """Parse several step strings."""
-    return tuple(parse_step(t) for t in texts)
+def __getattr__(name: str) -> Any:
+    """Old import path: ``parse_step`` / ``parse_steps`` now live in :mod:`lilean.protocols.steps`."""
+    if name in ("parse_step", "parse_steps"):
+        from lilean.protocols import steps
+
+        return getattr(steps, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, get_args
 
 import numpy as np
 
 from lilean.errors import ParameterError
+from lilean.protocols.parser import EXAMPLES, parse_step_fields
 
 Direction = Literal["charge", "discharge", "rest", "hold"]
 CurrentUnit = Literal["C", "A", "mA", "mA/cm2"]
@@ -153,9 +155,7 @@ class Step:
     # ---- text ---------------------------------------------------------------------------------
     @classmethod
     def from_string(cls, text: str) -> Step:
-        """Parse a PyBaMM-style string (see :func:`lilean.protocols.parser.parse_step`)."""
-        from lilean.protocols.parser import parse_step
-
+        """Parse a PyBaMM-style string (see :func:`parse_step`)."""
         return parse_step(text)
 
     def describe(self) -> str:
@@ -275,9 +275,24 @@ class CompiledProtocol:
         return self.n_steps
 
 
-def _coerce_cycle(cycle: object) -> tuple[Step, ...]:
-    from lilean.protocols.parser import parse_step
+@lru_cache(maxsize=4096)
+def parse_step(text: str) -> Step:
+    """Parse one PyBaMM-style step string into a :class:`Step` (cached; Steps are immutable).
 
+    Grammar: :mod:`lilean.protocols.parser`. Raises :class:`~lilean.errors.ParameterError` quoting
+    the string when any part of it is not understood.
+    """
+    if not isinstance(text, str):
+        raise ParameterError(f"protocol step {text!r}: expected a string such as {EXAMPLES}")
+    return Step(**parse_step_fields(text))
+
+
+def parse_steps(texts: list[str] | tuple[str, ...]) -> tuple[Step, ...]:
+    """Parse several step strings."""
+    return tuple(parse_step(t) for t in texts)
+
+
+def _coerce_cycle(cycle: object) -> tuple[Step, ...]:
     if isinstance(cycle, (str, Step)):
         cycle = (cycle,)
     if not isinstance(cycle, Iterable):

@@ -83,6 +83,7 @@ def run_experiment(
         CYC_R_INT,
         CYC_SEI_END,
         CYC_SHORT,
+        CYC_SOFT_SHORTS,
         CYC_V_CHARGE,
         CYC_V_DISCHARGE,
         N_CYC,
@@ -196,6 +197,7 @@ def run_experiment(
             "SEI Li [mAh/cm2]": cyc[:, CYC_SEI_END],
             "Cathode capacity [mAh/cm2]": cyc[:, CYC_CATH_CAP],
             "Shorted": cyc[:, CYC_SHORT] > 0,
+            "Soft shorts": cyc[:, CYC_SOFT_SHORTS].astype(np.int64),
             "Anode interface resistance [ohm cm2]": cyc[:, CYC_R_INT],
         }
     )

@@ -62,9 +62,34 @@ def test_overpotential_butler_volmer_plus_ohmic() -> None:
     theta = s[an.S_ACT] / (s[an.S_ACT] + p[an.P_QCOV])
     r = p[an.P_RSEI0]
     kt = 2 * 8.314462618 * 298.15 / 96485.33212
-    expected = kt * math.asinh(i / (2 * p[an.P_I0] * theta)) + i * r * 1e-3
+    # plating runs on the Li-covered area and on the bare substrate
+    i0_plating = p[an.P_I0] * theta + p[an.P_I0SUB] * (1 - theta)
+    expected = kt * math.asinh(i / (2 * i0_plating)) + i * r * 1e-3
     assert an.anode_overpotential_V(s, p, i) == pytest.approx(expected, rel=1e-9)
     assert an.anode_overpotential_V(s, p, 0.0) == 0.0
+    # stripping only on the Li-covered area (plus the dead-Li layer's resistance)
+    s[an.S_SIGN] = 1.0
+    r_strip = r + an.dead_layer_resistance_ohm_cm2(s, p)
+    expected = kt * math.asinh(1.0 / (2 * p[an.P_I0] * theta)) + r_strip * 1e-3
+    assert an.anode_overpotential_V(s, p, 1.0) == pytest.approx(expected, rel=1e-9)
+
+
+def test_emptied_reservoir_strips_at_diverging_but_replates_at_finite_overpotential() -> None:
+    """With the reservoir gone the stripping overpotential rises without bound (continuously as
+    Q_act -> 0), while plating needs only the substrate's nucleation overpotential."""
+    s, p = _state()
+    s[an.S_QHALF] = 1e3
+    etas = []
+    for q in (1e-2, 1e-4, 1e-6):
+        s[an.S_ACT] = q
+        s[an.S_SIGN] = 1.0
+        etas.append(an.anode_overpotential_V(s, p, 1.0))
+    assert etas[0] < etas[1] < etas[2]
+    s[an.S_ACT] = 0.0
+    s[an.S_SIGN] = -1.0
+    eta_plate = an.anode_overpotential_V(s, p, -1.0)
+    assert math.isfinite(eta_plate)
+    assert -1.0 < eta_plate < 0.0
 
 
 def test_dead_layer_resistance_formula() -> None:
