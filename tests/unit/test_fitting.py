@@ -118,6 +118,8 @@ def test_synthetic_truth_within_intervals_over_seeds() -> None:
             free=[CORR],
             knee_horizon=35,
             protocol={"steps_per_half_cycle": FAST},
+            n_samples=4,
+            profile=False,
         )
         _v, lo, hi = fit.interval(CORR)
         assert hi / lo < 1.2  # a real measurement, not a flat likelihood
@@ -128,7 +130,7 @@ def test_synthetic_truth_within_intervals_over_seeds() -> None:
 def test_early_prediction_of_the_knee_from_50_cycles(tmp_path: Path) -> None:
     """Fit 50 cycles of an N/P 25 Li-Cu cell (2 free parameters), predict its knee within 15 %."""
     truth = {CORR: TRUE_CORR, RHO: 6.0}
-    true_knee = F.knee_from_run(_truth_run(300, truth).summary)
+    true_knee = F.knee80_from_run(_truth_run(300, truth).summary)
     assert true_knee is not None
     fit = F.fit_cycling(
         [_noisy(_truth_run(50, truth).data, 0)],
@@ -137,10 +139,15 @@ def test_early_prediction_of_the_knee_from_50_cycles(tmp_path: Path) -> None:
         free=[CORR, RHO],
         knee_horizon=300,
         protocol={"steps_per_half_cycle": FAST},
+        n_samples=12,
+        seed=4,
     )
-    knee = fit.to_dict()["knee_cycle"]
+    out = fit.to_dict()
+    knee = out["knee80_cycle"]
+    assert out["status"] == "ok"
     assert knee == pytest.approx(true_knee, rel=0.15)
-    assert fit.knee["knee_cycle_low"] <= knee <= fit.knee["knee_cycle_high"]
+    assert fit.knee["knee80_cycle_low"] <= knee <= fit.knee["knee80_cycle_high"]
+    assert out["reservoir_exhausted_cycle"] < knee  # the capacity falls after the reservoir
     # corrosion and resistance growth both raise the polarization: flagged as correlated
     assert any("strongly correlated" in w for w in fit.warnings)
 
@@ -163,16 +170,25 @@ def test_early_prediction_of_the_knee_from_50_cycles(tmp_path: Path) -> None:
         log_cov=np.array(payload["log_cov"]),
         n_samples=12,
         seed=4,
+        capacity_noise_percent=payload["capacity_noise_percent"],
+        fitted_cycles=payload["fitted_cycles"][0],
     )
     assert np.all(pred.low <= pred.discharge_capacity_mAh_g + 1e-12)
     assert np.all(pred.high >= pred.discharge_capacity_mAh_g - 1e-12)
-    assert pred.knee_cycle == pytest.approx(knee, rel=1e-6)  # same twin, same protocol
+    # same twin, same protocol, same draws: the same knees and intervals as the fit
+    assert pred.knees()["knee80_cycle"] == knee
+    assert pred.knees()["knee80_cycle_high"] == fit.knee["knee80_cycle_high"]
+    assert pred.knee_cycle == pytest.approx(out["reservoir_exhausted_cycle"], rel=1e-9)
     again = F.predict(
         loaded, "cu", cycles=200, protocol=proto, names=payload["names"],
         log_value=np.array(payload["log_value"]), log_cov=np.array(payload["log_cov"]),
         n_samples=12, seed=4,
     )  # fmt: skip
-    assert again.knee_samples == pred.knee_samples  # seeded
+    assert again.knee80_samples == pred.knee80_samples  # seeded
+    with pytest.raises(ParameterError, match="samples"):
+        F.predict(loaded, "cu", cycles=20, protocol=proto, names=payload["names"],
+                  log_value=np.array(payload["log_value"]),
+                  log_cov=np.array(payload["log_cov"]), n_samples=0)  # fmt: skip
 
 
 def test_mcmc_agrees_with_the_jacobian_interval_on_a_linear_problem(tmp_path: Path) -> None:
@@ -217,7 +233,13 @@ def test_cli_fit_and_predict_json(tmp_path: Path) -> None:
     out = json.loads(res.stdout)
     par = out["parameters"][CORR]
     assert par["low"] <= par["value"] <= par["high"] and par["unit"] == "mAh/cm^2/h"
-    assert {"knee_cycle", "knee_cycle_low", "knee_cycle_high", "warnings"} <= set(out)
+    assert {"knee80_cycle", "knee80_cycle_low", "knee80_cycle_high", "knee80_status",
+            "reservoir_exhausted_cycle", "status", "warnings"} <= set(out)  # fmt: skip
+    # 20 cycles of a cell that collapses near 130: the interval reaches past the 60-cycle horizon
+    assert (
+        out["knee80_cycle"] is None
+        and "not predictable yet from 20 cycles" in (out["knee80_status"])
+    )
     res = runner.invoke(
         app,
         ["predict", "--params", str(tmp_path / "fit.toml"), "--cycles", "40", "--samples", "5",
@@ -227,7 +249,8 @@ def test_cli_fit_and_predict_json(tmp_path: Path) -> None:
     pred = json.loads(res.stdout)
     assert len(pred["cycle"]) == len(pred["discharge_capacity_mAh_g"]) == 40
     assert len(pred["discharge_capacity_mAh_g_low"]) == 40
-    assert pred["knee_cycle"] is None  # 40 cycles: the 10 mAh/cm^2 reservoir is not yet gone
+    assert pred["reservoir_exhausted_cycle"] is None  # 40 cycles: the reservoir is not yet gone
+    assert pred["knee80_cycle"] is None
     bad = runner.invoke(app, ["fit", str(table), "--experiment", "nonsense"])
     assert bad.exit_code == 2
 
@@ -272,3 +295,61 @@ def test_mcmc_is_seeded() -> None:
         )  # fmt: skip
         chains.append(F.run_mcmc(fit, n_steps=50, seed=7))
     np.testing.assert_array_equal(chains[0], chains[1])
+
+
+def test_protocol_inferred_only_from_the_fitted_cycles() -> None:
+    """Overshoots past the cut-off after cycle 12 (as a twin or cycler after the reservoir is
+    gone) do not move the inferred window of a fit of the first 8 cycles, nor (median) of all."""
+    run = _truth_run(20, {})
+    df = run.data.data.copy()
+    late = (df["Cycle"] > 12) & (df["Current [A]"] > 0)
+    df.loc[late, "Voltage [V]"] = df.loc[late, "Voltage [V]"] + 1.0
+    data = CyclingData(df, run.data.meta)
+    p = default_parameters()
+    early = F.infer_cycling_protocol(data, p, max_cycle=8)
+    assert early["upper_cutoff_V"] == 4.2 and early["cycles"] == 8
+    assert "median" in early["how"]["upper_cutoff_V"]
+    assert F.infer_cycling_protocol(data, p)["upper_cutoff_V"] == 4.2
+    given = F.infer_cycling_protocol(data, p, {"upper_cutoff_V": 4.3, "c_rate": 1.5})
+    assert given["upper_cutoff_V"] == 4.3 and given["how"]["c_rate"] == "given by the user"
+    assert "upper_cutoff_V" not in given["inferred"]
+
+
+def test_a_cell_the_twin_cannot_represent_is_refused_unless_forced() -> None:
+    """Another chemistry (the LFP plateau shifted down by 0.6 V) is refused with its reasons."""
+    from lilean.errors import LileanError
+
+    run = _truth_run(8, {})
+    df = run.data.data.copy()
+    df["Voltage [V]"] = df["Voltage [V]"] - 0.6
+    data = CyclingData(df, run.data.meta)
+    with pytest.raises(LileanError, match=r"not a Li-metal .. LFP cell.*mean discharge voltage"):
+        F.fit_cycling([data], default_parameters(), "cu", knee_horizon=20)
+    fit = F.fit_cycling(
+        [data], default_parameters(), "cu", knee_horizon=20, force=True, n_samples=3,
+        profile=False, n_global=0, protocol={"steps_per_half_cycle": FAST},
+    )  # fmt: skip
+    assert fit.warnings[0].startswith("forced:")
+    assert fit.status != "ok"  # the twin cannot reproduce the shifted voltages: misfit, exit 3
+
+
+def test_knee80_and_reservoir_definitions() -> None:
+    import pandas as pd
+
+    s = pd.DataFrame(
+        {
+            "Cycle": [1, 2, 3, 4, 5],
+            "Discharge capacity [mAh]": [1.0, 0.95, 0.85, 0.79, 0.5],
+            "Active Li [mAh/cm2]": [2.0, 1.0, 0.0, 0.0, 0.0],
+            "Shorted": [False, False, False, True, True],
+        }
+    )
+    assert F.knee80_from_run(s) == 4
+    assert F.reservoir_exhausted_from_run(s) == pytest.approx(2.0 + 0.999 / 1.0)
+    assert F.first_short_from_run(s) == 4
+    assert F.knee80_from_run(s.iloc[:3]) is None
+    assert F.knee80_from_run(s.iloc[:3], cycles=10) == 4  # the twin stopped: a failed cell
+    iv = F._interval(30.0, [20, 30, 40, None], horizon=50, fitted=10)
+    assert iv["value"] is None and "not predictable yet from 10 cycles" in iv["status"]
+    iv = F._interval(30.0, [25, 30, 35] * 10, horizon=50, fitted=10)
+    assert iv["status"] == "bounded" and 25 <= iv["low"] <= iv["high"] <= 35
