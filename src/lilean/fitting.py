@@ -866,20 +866,7 @@ def fit_cycling(
     fit.extra["n_samples"] = int(n_samples)
     fit.extra["seed"] = int(seed)
     fit.extra["capacity_noise_percent"] = float(scale["Retention [%]"])
-    pred = predict(
-        fit.params,
-        substrate,
-        cycles=knee_horizon,
-        protocol=protos[0],
-        names=names,
-        log_value=x,
-        log_cov=cov,
-        n_samples=n_samples,
-        seed=seed,
-        capacity_noise_percent=float(scale["Retention [%]"]),
-        fitted_cycles=int(meas[0]["Cycle"].max()),
-    )
-    fit.knee = pred.knees()
+    refresh_knees(fit)
     return fit
 
 
@@ -1378,6 +1365,10 @@ def run_mcmc(
         if progress:
             progress(k, n_steps)
     chain = sampler.get_chain(discard=burn, flat=True)
+    fit.extra["mcmc"] = mcmc_convergence(sampler.get_chain(discard=burn), sampler)
+    if not fit.extra["mcmc"]["converged"]:
+        fit.status = "not-converged"
+        fit.status_reason = "MCMC not converged: " + fit.extra["mcmc"]["verdict"]
     fit.log_cov = np.cov(chain, rowvar=False).reshape(p, p)
     for k, name in enumerate(fit.names):
         lo, med, hi = np.percentile(chain[:, k], [2.5, 50.0, 97.5])
@@ -1386,7 +1377,70 @@ def run_mcmc(
     fit.warnings = identifiability_warnings(
         fit.names, [fit.interval(k) for k in fit.names], fit.correlation
     )
+    if fit.experiment == "cycling" and fit.knee:
+        refresh_knees(fit)  # the knee intervals from the chain's covariance, as predict does
     return np.asarray(chain)
+
+
+#: MCMC convergence: effective sample size at least this, split R-hat at most this
+MCMC_MIN_ESS = 100.0
+MCMC_MAX_RHAT = 1.1
+
+
+def mcmc_convergence(chain: np.ndarray, sampler: Any = None) -> dict[str, Any]:
+    """Convergence of an ensemble chain ``(steps, walkers, p)``: the integrated autocorrelation
+    time per parameter (emcee's estimator, Goodman & Weare 2010; Sokal's window), the effective
+    sample size ``ESS = steps x walkers / tau`` and the split R-hat over walkers (Gelman & Rubin,
+    Stat. Sci. 7, 457 (1992); Vehtari et al. 2021). Converged: ``ESS >=`` :data:`MCMC_MIN_ESS` and
+    ``R-hat <=`` :data:`MCMC_MAX_RHAT` for every parameter."""
+    chain = np.asarray(chain, dtype=float)
+    n, w, p = chain.shape
+    emcee = _lazy("emcee")
+    tau = np.array(
+        [float(emcee.autocorr.integrated_time(chain[:, :, k], quiet=True)[0]) for k in range(p)]
+    )
+    ess = n * w / np.maximum(tau, 1.0)
+    half = n // 2
+    rhat = np.full(p, np.nan)
+    if half >= 2:
+        split = np.concatenate([chain[:half], chain[half : 2 * half]], axis=1)  # (half, 2w, p)
+        means = split.mean(axis=0)
+        within = split.var(axis=0, ddof=1).mean(axis=0)
+        between = half * means.var(axis=0, ddof=1)
+        var = (half - 1) / half * within + between / half
+        rhat = np.sqrt(var / np.maximum(within, 1e-300))
+    ok = bool(np.all(ess >= MCMC_MIN_ESS) and np.all(rhat <= MCMC_MAX_RHAT))
+    verdict = (
+        f"min ESS {float(np.min(ess)):.0f} (>= {MCMC_MIN_ESS:g}), max split R-hat "
+        f"{float(np.nanmax(rhat)):.3f} (<= {MCMC_MAX_RHAT}), max autocorrelation time "
+        f"{float(np.max(tau)):.1f} steps"
+    )
+    return {
+        "autocorrelation_time_steps": tau.tolist(),
+        "effective_sample_size": ess.tolist(),
+        "split_rhat": rhat.tolist(),
+        "converged": ok,
+        "verdict": verdict,
+    }
+
+
+def refresh_knees(fit: FitResult) -> None:
+    """Recompute a cycling fit's knees from its current ``log_value`` / ``log_cov`` (after MCMC),
+    with the draws that ``lilean predict`` makes from the saved fit."""
+    pred = predict(
+        fit.params,
+        fit.substrate,
+        cycles=int(fit.extra.get("horizon", 1000)),
+        protocol=fit.protocol,
+        names=fit.names,
+        log_value=fit.log_value,
+        log_cov=fit.log_cov,
+        n_samples=int(fit.extra.get("n_samples", DEFAULT_SAMPLES)),
+        seed=int(fit.extra.get("seed", 0)),
+        capacity_noise_percent=float(fit.extra.get("capacity_noise_percent", 0.0)),
+        fitted_cycles=(fit.extra.get("fitted_cycles") or [None])[0],
+    )
+    fit.knee = pred.knees()
 
 
 # ---- loading a saved fit -------------------------------------------------------------------------

@@ -208,6 +208,9 @@ def test_mcmc_agrees_with_the_jacobian_interval_on_a_linear_problem(tmp_path: Pa
     )  # fmt: skip
     _v, lo, hi = fit.interval("k")
     chain = F.run_mcmc(fit, n_steps=400, seed=0)
+    conv = fit.extra["mcmc"]
+    assert conv["converged"] and fit.status == "ok", conv["verdict"]
+    assert conv["effective_sample_size"][0] >= F.MCMC_MIN_ESS
     _v2, lo2, hi2 = fit.interval("k")
     assert lo2 == pytest.approx(lo, rel=0.02) and hi2 == pytest.approx(hi, rel=0.02)
     pytest.importorskip("corner")
@@ -294,6 +297,8 @@ def test_mcmc_is_seeded() -> None:
             residual_fn=residual,
         )  # fmt: skip
         chains.append(F.run_mcmc(fit, n_steps=50, seed=7))
+        # 8 walkers x 34 kept steps: too short to trust, and said so (exit 3 from the CLI)
+        assert not fit.extra["mcmc"]["converged"] and fit.status == "not-converged"
     np.testing.assert_array_equal(chains[0], chains[1])
 
 
