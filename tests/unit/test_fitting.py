@@ -378,3 +378,17 @@ def test_pooled_fit_of_replicates_shares_one_parameter_set() -> None:
     assert lo <= TRUE_CORR <= hi
     assert hi / lo < hi1 / lo1
     assert pooled.n_points > single.n_points
+
+
+def test_predict_knee80_honours_shorts() -> None:
+    """A Li-Cu cell at N/P 10 (1 mAh/cm2 LFP on 10 mAh/cm2 Li) shorts long before its reservoir is
+    exhausted: predict's knee80 is where its capacity collapses, not the reservoir's end."""
+    p = default_parameters()
+    proto = F.default_prediction_protocol(p, cathode_loading_mAh_cm2=1.0, li_inventory_mAh_cm2=10.0)
+    pred = F.predict(p, "cu", cycles=120, protocol=proto)
+    short = pred.first_short_cycle
+    if short is None:
+        pytest.skip("this twin version does not short this cell")
+    assert pred.knee80_best_fit is not None and pred.knee80_best_fit <= short + 2
+    res = pred.knee_cycle
+    assert res is None or pred.knee80_best_fit < res
