@@ -231,10 +231,14 @@ def test_cli_fit_and_predict_json(tmp_path: Path) -> None:
     res = runner.invoke(
         app,
         ["fit", str(table), "--experiment", "cycling", "--free", "corrosion_rate_mAh_cm2_h",
-         "--horizon", "60", "--json", "-o", str(tmp_path / "fit.toml")],
+         "--horizon", "60", "--json", "-o", str(tmp_path / "fit.toml"), "--cutoffs", "2.0,4.2",
+         "--protocol", "formation_c_rate=0.5", "--samples", "10"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
+    how = out["protocol"]["how"]
+    assert how["upper_cutoff_V"] == how["formation_c_rate"] == "given by the user"
+    assert "median" in how["c_rate"] and "NOT visible" in how["li_inventory_mAh_cm2"]
     par = out["parameters"][CORR]
     assert par["low"] <= par["value"] <= par["high"] and par["unit"] == "mAh/cm^2/h"
     assert {"knee80_cycle", "knee80_cycle_low", "knee80_cycle_high", "knee80_status",
@@ -257,6 +261,18 @@ def test_cli_fit_and_predict_json(tmp_path: Path) -> None:
     assert pred["knee80_cycle"] is None
     bad = runner.invoke(app, ["fit", str(table), "--experiment", "nonsense"])
     assert bad.exit_code == 2
+    for opts in (["--protocol", "no_such_key=1"], ["--cutoffs", "4.2,2.0"], ["--samples", "0"]):
+        bad = runner.invoke(app, ["fit", str(table), "--experiment", "cycling", *opts])
+        assert bad.exit_code == 2, (opts, bad.output)
+    # the saved fit's figure: band and knee80
+    from lilean.plotting.figures import save_figure
+    from lilean.plotting.fitting import plot_prediction
+
+    loaded = ParameterSet.load(tmp_path / "fit.toml")
+    proto = F.default_prediction_protocol(loaded, cathode_loading_mAh_cm2=1.0)
+    fig_pred = F.predict(loaded, "cu", cycles=60, protocol=proto)
+    written = save_figure(plot_prediction(fig_pred), tmp_path / "prediction")
+    assert all(p.stat().st_size > 0 for p in written)
 
 
 def test_symmetric_and_deposition_fits_recover_their_truth() -> None:
