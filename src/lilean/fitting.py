@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings as pywarnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +72,8 @@ CORRELATION_LIMIT = 0.95
 KNEE_ACTIVE_LI_MAH_CM2 = 1e-3
 Z95 = 1.959963984540054
 SIDECAR_SUFFIX = ".fit.json"
+#: exit status of ``lilean fit`` for a fit that ran but failed (``status`` != ``ok``)
+FAILED_EXIT_CODE = 3
 #: solver steps per half-cycle of the fitted twin: the simulator's default, so that a table written
 #: by ``lilean simulate cycling`` is reproduced exactly by the twin with the same parameters
 DEFAULT_STEPS = 60
@@ -154,9 +157,16 @@ class FitResult:
     warnings: list[str] = field(default_factory=list)
     method: str = "least_squares (Jacobian covariance)"
     interval_override: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-    knee: dict[str, float | None] = field(default_factory=dict)
+    knee: dict[str, Any] = field(default_factory=dict)
+    #: ``ok``; ``misfit`` (RMS misfit above the stated limit), ``not-converged``, ``twin-failed``:
+    #: ``lilean fit`` then exits 3 (:data:`FAILED_EXIT_CODE`)
+    status: str = "ok"
+    status_reason: str = ""
     residual_fn: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: not written to JSON: e.g. the best-fit twin's knee80 even when its interval is open (for
+    #: benchmarks; not a prediction then)
+    diagnostics: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def values(self) -> dict[str, float]:
@@ -194,9 +204,13 @@ class FitResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``parameters`` ``{name: {value, low, high, unit}}`` (95 %), ``correlation``,
-        ``knee_cycle`` (+ ``_low`` / ``_high``), ``protocol`` (what was inferred), ``warnings``."""
+        """JSON-ready: ``status`` (+ ``status_reason``), ``parameters`` ``{name: {value, low, high,
+        unit}}`` (95 %), ``correlation``, the knees (cycling: ``knee80_cycle``,
+        ``reservoir_exhausted_cycle``, each with ``_low`` / ``_high`` / ``_status``), ``protocol``
+        (with ``how`` each value was obtained), ``warnings``."""
         return {
+            "status": self.status,
+            "status_reason": self.status_reason,
             "experiment": self.experiment,
             "substrate": self.substrate,
             "files": self.files,
@@ -206,9 +220,7 @@ class FitResult:
                 a: {b: float(self.correlation[i, j]) for j, b in enumerate(self.names)}
                 for i, a in enumerate(self.names)
             },
-            "knee_cycle": self.knee.get("knee_cycle"),
-            "knee_cycle_low": self.knee.get("knee_cycle_low"),
-            "knee_cycle_high": self.knee.get("knee_cycle_high"),
+            **self.knee,
             "protocol": self.protocol,
             "n_points": self.n_points,
             "reduced_chi2": 2.0 * self.cost / max(self.n_points - len(self.names), 1),
@@ -253,7 +265,7 @@ def identifiability_warnings(
         if not (lo > 0 and math.isfinite(hi)) or hi / lo > FLAT_RATIO:
             out.append(
                 f"{name}: not determined by these data (95 % interval {lo:.3g} .. {hi:.3g} spans "
-                f"more than x{FLAT_RATIO:g}); its value is the fit's start, not a measurement"
+                f"more than x{FLAT_RATIO:g}): not measured by these data"
             )
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
@@ -354,31 +366,53 @@ def _apply(params: ParameterSet, names: Sequence[str], x: np.ndarray) -> Paramet
 
 # ---- cycling -------------------------------------------------------------------------------------
 
+#: the parameters of the protocol that a user may give (``--protocol key=value,...``)
+PROTOCOL_KEYS = (
+    "c_rate",
+    "formation_cycles",
+    "formation_c_rate",
+    "cathode_loading_mAh_cm2",
+    "li_inventory_mAh_cm2",
+    "lower_cutoff_V",
+    "upper_cutoff_V",
+    "steps_per_half_cycle",
+)
+
 
 def infer_cycling_protocol(
-    data: CyclingData, params: ParameterSet, overrides: dict[str, Any] | None = None
+    data: CyclingData,
+    params: ParameterSet,
+    overrides: dict[str, Any] | None = None,
+    max_cycle: int | None = None,
 ) -> dict[str, Any]:
-    """The twin protocol that matches a measured full-cell table (``overrides`` win; the key
-    ``steps_per_half_cycle`` sets the twin's time resolution, default :data:`DEFAULT_STEPS`).
+    """The twin protocol that matches a measured full-cell table, inferred **only from the cycles
+    that are fitted** (the formation cycles and cycles 1..``max_cycle`` after them); ``overrides``
+    win. ``protocol["how"]`` says for every key how it was obtained.
 
     * capacity ``Q_nom`` [mAh]: active mass x ``cell.lfp_specific_capacity_mAh_g`` when the table's
       metadata has the mass, else the largest discharge capacity of the first 5 cycles;
     * ``cathode_loading_mAh_cm2 = Q_nom / area`` (area from the metadata, else
       ``cell.electrode_area_cm2``);
-    * per-cycle C-rate = mean |discharge current| [mA] / ``Q_nom``; ``c_rate`` is the median over the
-      cycles; the leading cycles whose rate differs by more than 25 % are formation cycles
-      (``formation_c_rate`` their median);
-    * voltage window: the lowest / highest recorded voltage rounded up / down to a multiple of
-      0.05 V (cyclers overshoot their cut-offs; 5 mV tolerance the other way);
-    * ``li_inventory_mAh_cm2``: ``cell.li_inventory_mAh_cm2`` (cannot be seen in a full-cell file);
-    * ``cycles``: the number of cycles after formation in the table.
+    * per-cycle C-rate = mean |discharge current| [mA] / ``Q_nom``; the leading cycles whose rate
+      differs by more than 25 % from the median are formation cycles (``formation_c_rate`` their
+      median); ``c_rate`` is the median over the fitted cycles after formation;
+    * voltage window: the **median** over the fitted cycles of each cycle's highest charge voltage
+      and lowest discharge voltage, rounded to 0.05 V. The median ignores the few cycles in which
+      a cycler (or the twin, after its reservoir is gone) overshoots its cut-off;
+    * ``li_inventory_mAh_cm2``: cannot be seen in a full-cell file: the set's
+      ``cell.li_inventory_mAh_cm2`` unless given (the knee scales with it);
+    * ``cycles``: the number of fitted cycles after formation.
     """
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    src = data.meta.source_file or "<table>"
     df = data.data
     area = float(data.meta.area_cm2 or params.cell.electrode_area_cm2.value)
     cyc = df["Cycle"].to_numpy()
     cur_mA = df["Current [A]"].to_numpy(dtype=float) * 1e3
+    volt = df["Voltage [V]"].to_numpy(dtype=float)
+    order = np.unique(cyc)
     q_dis = df.groupby("Cycle")["Discharge capacity [mAh]"].max()
+    how: dict[str, str] = {}
     if data.meta.active_mass_mg:
         q_nom = data.meta.active_mass_mg * 1e-3 * params.cell.lfp_specific_capacity_mAh_g.value
         basis = "active mass x LFP specific capacity"
@@ -386,36 +420,131 @@ def infer_cycling_protocol(
         q_nom = float(q_dis.iloc[:5].max()) if len(q_dis) else float("nan")
         basis = "largest discharge capacity of the first 5 cycles"
     if not (np.isfinite(q_nom) and q_nom > 0):
-        raise LileanError(f"{data.meta.source_file}: no discharge capacity to infer the C-rate")
-    rates = []
-    for c in np.unique(cyc):
-        sel = (cyc == c) & (cur_mA < 0)
-        if sel.any():
-            rates.append(float(np.mean(np.abs(cur_mA[sel]))) / q_nom)
+        raise LileanError(f"{src}: no discharge capacity to infer the C-rate")
+    rates, vmax, vmin, cyc_ok = [], [], [], []
+    for c in order:
+        here = cyc == c
+        dis = here & (cur_mA < 0)
+        chg = here & (cur_mA > 0)
+        if not dis.any():
+            continue
+        rates.append(float(np.mean(np.abs(cur_mA[dis]))) / q_nom)
+        vmax.append(float(np.nanmax(volt[chg])) if chg.any() else np.nan)
+        vmin.append(float(np.nanmin(volt[dis])))
+        cyc_ok.append(int(c))
     if not rates:
-        raise LileanError(f"{data.meta.source_file}: no discharge steps (negative current) found")
+        raise LileanError(f"{src}: no discharge steps (negative current) found")
     r = np.asarray(rates)
-    main = float(np.median(r))
+    # formation: judged against the median of the leading cycles only (what is fitted)
+    lead = r[: (int(max_cycle) + 10) if max_cycle else r.size]
+    main0 = float(np.median(lead))
     n_form = 0
-    while n_form < len(r) - 1 and abs(r[n_form] / main - 1.0) > 0.25:
+    while n_form < lead.size - 1 and abs(lead[n_form] / main0 - 1.0) > 0.25:
         n_form += 1
+    if "formation_cycles" in overrides:
+        n_form = int(overrides["formation_cycles"])
+    n_used = r.size if max_cycle is None else min(r.size, n_form + int(max_cycle))
+    after = slice(n_form, max(n_used, n_form + 1))
+    used_cycles = cyc_ok[:n_used]
+    span = f"cycles {used_cycles[0]}..{used_cycles[-1]} of the file" if used_cycles else "-"
+    main = float(np.median(r[after])) if r[after].size else main0
     form_rate = float(np.median(r[:n_form])) if n_form else 0.5
-    v = df["Voltage [V]"].to_numpy(dtype=float)
+    vx = np.asarray(vmax[:n_used])
+    vn = np.asarray(vmin[:n_used])
+    upper = float(np.nanmedian(vx)) if np.isfinite(vx).any() else float("nan")
+    lower = float(np.nanmedian(vn))
     proto: dict[str, Any] = {
         "c_rate": round(main, 4),
         "formation_cycles": n_form,
         "formation_c_rate": round(form_rate, 4),
-        "cycles": max(len(r) - n_form, 1),
+        "cycles": max(n_used - n_form, 1),
         "cathode_loading_mAh_cm2": q_nom / area,
         "li_inventory_mAh_cm2": params.cell.li_inventory_mAh_cm2.value,
-        "lower_cutoff_V": math.ceil(float(np.nanmin(v)) * 20.0 - 0.1) / 20.0,
-        "upper_cutoff_V": math.floor(float(np.nanmax(v)) * 20.0 + 0.1) / 20.0,
+        "lower_cutoff_V": round(lower * 20.0) / 20.0,
+        "upper_cutoff_V": round(upper * 20.0) / 20.0 if math.isfinite(upper) else float("nan"),
         "area_cm2": area,
         "capacity_basis": basis,
+        "steps_per_half_cycle": DEFAULT_STEPS,
     }
+    how = {
+        "c_rate": f"median over the fitted {span} after formation of mean |discharge current| "
+        f"/ Q_nom (Q_nom = {q_nom:.4g} mAh from the {basis})",
+        "formation_cycles": "leading cycles whose discharge rate differs by > 25 % from the median",
+        "formation_c_rate": "median rate of the formation cycles (0.5 if there are none)",
+        "cycles": f"fitted cycles after formation ({span})",
+        "cathode_loading_mAh_cm2": f"Q_nom / area ({basis}; area {area:.4g} cm2 "
+        + (
+            "from the file)"
+            if data.meta.area_cm2
+            else "assumed: the set's cell.electrode_area_cm2)"
+        ),
+        "li_inventory_mAh_cm2": "NOT visible in a full-cell file: the set's "
+        "cell.li_inventory_mAh_cm2; pass --li-inventory (the knee scales with it)",
+        "lower_cutoff_V": f"median over {span} of each cycle's lowest discharge voltage, "
+        "rounded to 0.05 V",
+        "upper_cutoff_V": f"median over {span} of each cycle's highest charge voltage (ignores "
+        "overshoots past the cut-off), rounded to 0.05 V",
+        "area_cm2": "from the file" if data.meta.area_cm2 else "the set's cell.electrode_area_cm2",
+        "steps_per_half_cycle": "the simulator's default time resolution",
+    }
+    for k in overrides:
+        how[k] = "given by the user"
     proto.update(overrides)
-    proto["inferred"] = sorted(set(proto) - set(overrides) - {"inferred", "capacity_basis"})
+    proto["inferred"] = sorted(
+        k for k in set(proto) - set(overrides) - {"capacity_basis"} if k in how
+    )
+    proto["how"] = how
     return proto
+
+
+def representability_problems(data: CyclingData, proto: dict[str, Any]) -> list[str]:
+    """Why the twin (Li metal || LFP) cannot represent this cell; empty when it can. Checks
+    (stated limits, :data:`LFP_WINDOW`): the voltage window holds the LFP plateau, the mean
+    discharge voltage is that of LFP vs Li (3.0-3.5 V), the loading and C-rate are physical."""
+    out: list[str] = []
+    lo, hi = float(proto["lower_cutoff_V"]), float(proto["upper_cutoff_V"])
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ["no charge and discharge voltage window could be read"]
+    if not (LFP_WINDOW["lower_cutoff_V"][0] <= lo <= LFP_WINDOW["lower_cutoff_V"][1]):
+        out.append(
+            f"lower cut-off {lo:.2f} V outside {LFP_WINDOW['lower_cutoff_V'][0]}-"
+            f"{LFP_WINDOW['lower_cutoff_V'][1]} V of a Li || LFP cell"
+        )
+    if not (LFP_WINDOW["upper_cutoff_V"][0] <= hi <= LFP_WINDOW["upper_cutoff_V"][1]):
+        out.append(
+            f"upper cut-off {hi:.2f} V outside {LFP_WINDOW['upper_cutoff_V'][0]}-"
+            f"{LFP_WINDOW['upper_cutoff_V'][1]} V of a Li || LFP cell"
+        )
+    try:
+        m = measured_cycling_series(data, proto, int(proto.get("cycles", 0)) or None)
+        vd = float(np.nanmedian(m["Mean discharge voltage [V]"]))
+    except LileanError:
+        vd = float("nan")
+    a, b = LFP_WINDOW["mean_discharge_V"]
+    if not (a <= vd <= b):
+        out.append(
+            f"mean discharge voltage {vd:.2f} V, expected {a}-{b} V for LFP vs Li metal "
+            "(another chemistry: Si, graphite, NMC, ... or a half-cell)"
+        )
+    q = float(proto["cathode_loading_mAh_cm2"])
+    a, b = LFP_WINDOW["cathode_loading_mAh_cm2"]
+    if not (a <= q <= b):
+        out.append(f"inferred cathode loading {q:.3g} mAh/cm2 outside {a}-{b} mAh/cm2")
+    c = float(proto["c_rate"])
+    a, b = LFP_WINDOW["c_rate"]
+    if not (a <= c <= b):
+        out.append(f"inferred C-rate {c:.3g} outside {a}-{b}")
+    return out
+
+
+#: what the twin can represent (Li metal || LFP full cell), used by :func:`representability_problems`
+LFP_WINDOW: dict[str, tuple[float, float]] = {
+    "lower_cutoff_V": (1.5, 3.2),
+    "upper_cutoff_V": (3.5, 4.5),
+    "mean_discharge_V": (3.0, 3.5),
+    "cathode_loading_mAh_cm2": (0.05, 10.0),
+    "c_rate": (0.02, 10.0),
+}
 
 
 def _cycling_params(params: ParameterSet, proto: dict[str, Any]) -> ParameterSet:
@@ -428,7 +557,7 @@ def _cycling_params(params: ParameterSet, proto: dict[str, Any]) -> ParameterSet
 def simulate_protocol(
     params: ParameterSet, substrate: str, proto: dict[str, Any], cycles: int | None = None
 ) -> Any:
-    """:func:`lilean.simulate.simulate_cycling` under an inferred protocol (coarse time steps)."""
+    """:func:`lilean.simulate.simulate_cycling` under an inferred protocol."""
     from lilean.simulate import simulate_cycling
 
     with np.errstate(invalid="ignore", divide="ignore"):  # a failed cell: NaN energies, no warning
@@ -446,11 +575,38 @@ def simulate_protocol(
         )
 
 
+#: fitted per-cycle series and their resolution floors (the smallest noise the weighting assumes:
+#: a cycler's capacity resolution ~1e-3 %, voltage ~10 uV). The weights themselves are estimated
+#: from the data and from the fit's own residuals (:func:`fit_cycling`).
 CYCLING_SERIES = {
-    "Retention [%]": 0.05,
-    "Mean charge voltage [V]": 2e-4,
-    "Mean discharge voltage [V]": 2e-4,
+    "Retention [%]": 1e-3,
+    "Mean charge voltage [V]": 1e-5,
+    "Mean discharge voltage [V]": 1e-5,
 }
+#: series whose constant offset per file is profiled out: the twin's absolute polarisation depends
+#: on parameters that are not fitted (exchange current, conductivity, cathode kinetics); the fit
+#: uses their **rise** over the cycles (the offsets are reported, ``voltage_offsets_V``)
+OFFSET_SERIES = ("Mean charge voltage [V]", "Mean discharge voltage [V]")
+#: largest RMS misfit (raw units) per series with which a cycling fit counts as reproducing the
+#: cell (voltages after their offset; the offset itself at most :data:`OFFSET_LIMIT_V`); beyond it
+#: the fit's status is ``misfit`` and ``lilean fit`` exits 3
+MISFIT_LIMITS = {
+    "Retention [%]": 2.0,
+    "Mean charge voltage [V]": 0.025,
+    "Mean discharge voltage [V]": 0.025,
+}
+OFFSET_LIMIT_V = 0.1
+#: log-normal prior on each free parameter, centred on the set's (calibrated) value: sd = ln 3
+#: (a factor 3 at 1 sigma). It holds directions the data cannot determine and is carried into the
+#: covariance, hence into the knee intervals.
+PRIOR_LOG_SD = math.log(3.0)
+#: draws of the fitted parameters for every interval (the same in ``fit`` and ``predict``)
+DEFAULT_SAMPLES = 40
+#: fraction of the first post-formation discharge capacity that defines ``knee80_cycle``
+KNEE_FRACTION = 0.8
+#: profile-likelihood step (log space) and the chi^2 rise below which a parameter is not determined
+PROFILE_STEP = math.log(2.0)
+PROFILE_CHI2 = 3.84
 
 
 def measured_cycling_series(
@@ -474,6 +630,12 @@ def measured_cycling_series(
     return s[["Cycle", *CYCLING_SERIES]].reset_index(drop=True)
 
 
+def _halton(n: int, d: int, seed: int) -> np.ndarray:
+    from scipy.stats import qmc
+
+    return np.asarray(qmc.Halton(d=d, scramble=True, seed=seed).random(n))
+
+
 def fit_cycling(
     datas: Sequence[CyclingData],
     params: ParameterSet,
@@ -483,59 +645,266 @@ def fit_cycling(
     max_cycle: int | None = None,
     protocol: dict[str, Any] | None = None,
     knee_horizon: int = 1000,
-    max_nfev: int = 60,
+    max_nfev: int = 30,
+    n_global: int | None = None,
+    n_samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    force: bool = False,
+    profile: bool = True,
+    fit_offsets: bool = True,
 ) -> FitResult:
-    """Fit the full-cell twin to one or several measured Li || LFP tables (one shared parameter
-    set; each file gets its own inferred protocol). ``max_cycle``: use only cycles 1..K after
-    formation. The knee is predicted for the first file's protocol up to ``knee_horizon`` cycles."""
+    """Fit the full-cell twin to one or several measured Li || LFP tables of the same cell type
+    (a pooled fit: one shared parameter set, each file its own inferred protocol).
+
+    1. protocol per file from the fitted cycles only (:func:`infer_cycling_protocol`); a cell the
+       twin cannot represent is refused (:func:`representability_problems`) unless ``force``;
+    2. residuals per series ``(y_sim - y) / sigma_f``; ``sigma_f`` starts at the data's own noise
+       (:func:`noise_sigma`) and is re-estimated from the fit's residuals (robust RMS, so that each
+       series carries its noise **and** model error and none dominates), plus the prior rows
+       ``(x - x_0) / ln 3`` (:data:`PRIOR_LOG_SD`);
+    3. a global stage (scrambled Halton points over ``x_0 +- 2 ln 3``) picks the starts of the local
+       trust-region optimiser; the best of several starts is refined after re-weighting;
+    4. profile likelihood per parameter (:data:`PROFILE_STEP`): a parameter whose chi^2 rises by
+       less than :data:`PROFILE_CHI2` is reported as held by its prior (not determined);
+    5. the knees with intervals from ``n_samples`` draws (:func:`predict`, the same draws as
+       ``lilean predict``), for the first file's protocol up to ``knee_horizon`` cycles.
+    """
     names = resolve_names(params, substrate, free or DEFAULT_FREE["cycling"])
-    protos = [infer_cycling_protocol(d, params, protocol) for d in datas]
+    protos = [infer_cycling_protocol(d, params, protocol, max_cycle) for d in datas]
+    problems: list[str] = []
+    for d, p in zip(datas, protos, strict=True):
+        why = representability_problems(d, p)
+        if why:
+            problems.append(f"{d.meta.source_file or '<table>'}: " + "; ".join(why))
+    if problems and not force:
+        raise LileanError(
+            "not a Li-metal || LFP cell, which is all the twin can represent: "
+            + " | ".join(problems)
+            + " (--force fits it anyway; the numbers then mean nothing physical)"
+        )
     meas = [measured_cycling_series(d, p, max_cycle) for d, p in zip(datas, protos, strict=True)]
     for p, m in zip(protos, meas, strict=True):
         p["cycles"] = int(m["Cycle"].max())
-    sigmas = [
-        {c: noise_sigma(m[c].to_numpy(), floor) for c, floor in CYCLING_SERIES.items()}
-        for m in meas
-    ]
+    n_meas = sum(len(m) for m in meas)
+    if n_meas < 5:
+        raise LileanError(f"only {n_meas} complete cycles after formation: too few to fit")
+    data_sigma = {
+        col: max(float(np.median([noise_sigma(m[col].to_numpy(), floor) for m in meas])), floor)
+        for col, floor in CYCLING_SERIES.items()
+    }
     bases = [_cycling_params(params, p) for p in protos]
+    flat = params.flat()
+    x0 = np.log([flat[n].value for n in names])
+    npar = len(names)
 
-    def residual(x: np.ndarray) -> np.ndarray:
-        parts = []
-        for base, p, m, sg in zip(bases, protos, meas, sigmas, strict=True):
+    offsets: dict[str, list[float]] = {c: [] for c in OFFSET_SERIES}
+
+    def raw(x: np.ndarray) -> dict[str, np.ndarray] | None:
+        out: dict[str, list[np.ndarray]] = {c: [] for c in CYCLING_SERIES}
+        for c in OFFSET_SERIES:
+            offsets[c].clear()
+        for base, p, m in zip(bases, protos, meas, strict=True):
             try:
                 sim = simulate_protocol(_apply(base, names, x), substrate, p)
             except ParameterError:
-                return np.full(sum(3 * len(mm) for mm in meas), 1e6)
+                return None
             s = sim.summary.set_index("Cycle")
             cyc = m["Cycle"].to_numpy()
             for col in CYCLING_SERIES:
                 ysim = s[col].reindex(cyc).to_numpy(dtype=float)
-                r = (ysim - m[col].to_numpy(dtype=float)) / sg[col]
-                parts.append(np.clip(np.nan_to_num(r, nan=1e3), -1e3, 1e3))
-        return np.concatenate(parts)
+                d = ysim - m[col].to_numpy(dtype=float)
+                if fit_offsets and col in OFFSET_SERIES and np.isfinite(d).any():
+                    offsets[col].append(float(np.nanmean(d)))
+                    d = d - offsets[col][-1]
+                out[col].append(d)
+        return {c: np.concatenate(v) for c, v in out.items()}
 
-    files = [d.meta.source_file or "<table>" for d in datas]
-    fit = _finish("cycling", substrate, params, names, residual, files, protos[0], max_nfev)
-    for p in protos:
-        if not (p["lower_cutoff_V"] < 3.35 < p["upper_cutoff_V"]):
-            fit.warnings.insert(
-                0,
-                f"voltage window {p['lower_cutoff_V']:.2f} .. {p['upper_cutoff_V']:.2f} V does not "
-                "hold the LFP plateau (3.35-3.45 V): this is not a Li || LFP cell, the twin "
-                "cannot reproduce it and the fitted values mean nothing physical",
-            )
-    r_end = residual(fit.log_value)
-    if np.mean(np.abs(r_end) >= 1e3) > 0.5:
-        fit.warnings.insert(0, "the twin could not run most of the measured cycles")
+    scale = dict(data_sigma)
+    penalty = 1e3
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        rr = raw(x)
+        prior = (x - x0) / PRIOR_LOG_SD
+        if rr is None:
+            return np.concatenate([np.full(len(CYCLING_SERIES) * n_meas, penalty), prior])
+        parts = [np.clip(np.nan_to_num(rr[c] / scale[c], nan=penalty), -penalty, penalty)
+                 for c in CYCLING_SERIES]  # fmt: skip
+        return np.concatenate([*parts, prior])
+
+    def reweight(x: np.ndarray) -> None:
+        rr = raw(x)
+        if rr is None:
+            return
+        for c in CYCLING_SERIES:
+            v = rr[c][np.isfinite(rr[c])]
+            if v.size:
+                rms = math.sqrt(float(np.median(v * v)) / 0.4549)  # robust: median of chi^2_1
+                scale[c] = max(data_sigma[c], rms)
+
+    # global stage
+    n_global = n_global if n_global is not None else 4 * npar + 2
+    starts = [x0]
+    if n_global > 0:
+        pts = x0 + (2.0 * _halton(n_global, npar, seed) - 1.0) * 2.0 * PRIOR_LOG_SD
+        reweight(x0)
+        costs = [float(np.sum(residual(pt) ** 2)) for pt in pts]
+        best = int(np.argmin(costs))
+        if costs[best] < float(np.sum(residual(x0) ** 2)):
+            starts.append(pts[best])
+    # local stage from each start, then re-weight at the best and refine
+    best_res = None
+    for st in starts:
+        res = least_squares(residual, st, method="trf", diff_step=1e-3, max_nfev=max_nfev,
+                            xtol=1e-8)  # fmt: skip
+        if best_res is None or res.cost < best_res.cost:
+            best_res = res
+    assert best_res is not None
+    for _ in range(2):
+        reweight(best_res.x)
+        best_res = least_squares(residual, best_res.x, method="trf", diff_step=1e-3,
+                                 max_nfev=max_nfev, xtol=1e-8)  # fmt: skip
+    x = np.asarray(best_res.x)
+    jac = np.asarray(best_res.jac, dtype=float)
+    r_fin = np.asarray(best_res.fun)
+    n_data = r_fin.size - npar
+    s2 = max(float(np.sum(r_fin[:n_data] ** 2)) / max(n_data - npar, 1), 1.0)
+    # data part scaled by the residual variance (never below 1), prior part as it is
+    jd, jp = jac[:n_data], jac[n_data:]
+    cov = np.linalg.pinv(jd.T @ jd / s2 + jp.T @ jp, rcond=1e-12, hermitian=True)
+    fit = FitResult(
+        experiment="cycling",
+        substrate=substrate,
+        names=names,
+        units=[flat[n].unit for n in names],
+        log_value=x,
+        log_cov=cov,
+        params=params,
+        files=[d.meta.source_file or "<table>" for d in datas],
+        protocol=protos[0],
+        n_points=n_data,
+        cost=0.5 * float(np.sum(r_fin[:n_data] ** 2)),
+        residual_fn=residual,
+        method="least_squares (global Halton stage + trust-region, robust re-weighting, "
+        "log-normal prior; Jacobian covariance)",
+    )
+    fit.warnings = identifiability_warnings(
+        names, [fit.interval(k) for k in names], fit.correlation
+    )
+    if problems:
+        fit.warnings.insert(0, "forced: " + " | ".join(problems))
+    # misfit in raw units and convergence
+    rr = raw(x)
+    rms = (
+        {c: float(np.sqrt(np.nanmean(rr[c] ** 2))) for c in CYCLING_SERIES}
+        if rr is not None
+        else {c: float("inf") for c in CYCLING_SERIES}
+    )
+    fit.extra["rms_misfit"] = rms
+    fit.extra["voltage_offsets_V"] = {c: list(v) for c, v in offsets.items()}
+    fit.extra["misfit_limits"] = dict(MISFIT_LIMITS)
+    fit.extra["noise_sigma"] = dict(scale)
+    fit.extra["noise_sigma_from_data"] = data_sigma
+    fit.extra["optimizer"] = {
+        "starts": len(starts),
+        "global_points": n_global,
+        "status": int(best_res.status),
+        "message": str(best_res.message),
+        "nfev": int(best_res.nfev),
+        "optimality": float(best_res.optimality),
+    }
+    bad = [c for c in CYCLING_SERIES if not rms[c] <= MISFIT_LIMITS[c]]
+    bad += [
+        f"{c} offset"
+        for c, v in offsets.items()
+        if v and not max(abs(o) for o in v) <= OFFSET_LIMIT_V
+    ]
+    failed = rr is None or np.mean(np.abs(residual(x)[:n_data]) >= penalty) > 0.5
+    if failed:
+        fit.status, fit.status_reason = "twin-failed", "the twin could not run most cycles"
+    elif bad:
+        fit.status = "misfit"
+        fit.status_reason = "RMS misfit above the stated limit: " + ", ".join(
+            f"{c} {rms[c]:.3g} > {MISFIT_LIMITS[c]:g}"
+            if c in rms
+            else f"{c} {max(abs(o) for o in offsets[c.removesuffix(' offset')]):.3g} V > "
+            f"{OFFSET_LIMIT_V:g} V"
+            for c in bad
+        )
+    elif best_res.status <= 0 and best_res.optimality > 1e-2 * (1.0 + best_res.cost):
+        fit.status = "not-converged"
+        fit.status_reason = f"the optimiser stopped: {best_res.message}"
+    # profile likelihood
+    if profile:
+        prof: dict[str, Any] = {}
+        base_chi2 = float(np.sum(r_fin**2))
+        for k, name in enumerate(names):
+            rises = []
+            for sgn in (-1.0, 1.0):
+                xk = x.copy()
+                xk[k] += sgn * PROFILE_STEP
+                if npar > 1:
+                    others = [j for j in range(npar) if j != k]
+
+                    def sub(
+                        y: np.ndarray, xk: np.ndarray = xk, others: list[int] = others
+                    ) -> np.ndarray:
+                        z = xk.copy()
+                        z[others] = y
+                        return residual(z)
+
+                    rs = least_squares(sub, xk[others], method="trf", diff_step=1e-3, max_nfev=8)
+                    chi2 = 2.0 * float(rs.cost)
+                else:
+                    chi2 = float(np.sum(residual(xk) ** 2))
+                rises.append((chi2 - base_chi2) / s2)
+            determined = min(rises) > PROFILE_CHI2
+            prof[name] = {
+                "delta_chi2_at_half": rises[0],
+                "delta_chi2_at_double": rises[1],
+                "determined_by_data": bool(determined),
+            }
+            if not determined:
+                fit.warnings.append(
+                    f"{name}: not determined by these data (profile likelihood: chi2 rises by "
+                    f"only {min(rises):.2g} < {PROFILE_CHI2} when it is halved or doubled with the "
+                    "others re-fitted); it is held by its prior (the set's value, x/÷3 at 1 sd), "
+                    "and that width is carried into the knee intervals"
+                )
+        fit.extra["profile_likelihood"] = prof
+    fit.params = _provenanced(params, fit.values, fit.files, fit.parameter_dict())
     fit.extra["protocols"] = protos
-    fit.extra["noise_sigma"] = sigmas
-    fit.knee = knee_interval(fit, substrate, protos[0], knee_horizon)
+    fit.extra["fitted_cycles"] = [int(m["Cycle"].max()) for m in meas]
+    fit.extra["horizon"] = int(knee_horizon)
+    fit.extra["n_samples"] = int(n_samples)
+    fit.extra["seed"] = int(seed)
+    fit.extra["capacity_noise_percent"] = float(scale["Retention [%]"])
+    refresh_knees(fit)
     return fit
 
 
-def knee_from_run(summary: pd.DataFrame) -> float | None:
-    """Cycle (after formation; fractional, linear interpolation) at which the end-of-cycle active Li
-    reservoir falls below :data:`KNEE_ACTIVE_LI_MAH_CM2`; ``None`` if it never does."""
+def knee80_from_run(
+    summary: pd.DataFrame, fraction: float = KNEE_FRACTION, cycles: int | None = None
+) -> int | None:
+    """``knee80_cycle``: the first cycle after formation whose discharge capacity falls below
+    ``fraction`` (80 %) of the first cycle after formation (Severson et al., Nat. Energy 4, 383
+    (2019): end of life at 80 % of nominal). A twin that stopped before ``cycles`` (a failed cell)
+    has its knee at the first cycle it did not complete. ``None`` if it never falls below."""
+    q = summary["Discharge capacity [mAh]"].to_numpy(dtype=float)
+    c = summary["Cycle"].to_numpy()
+    if q.size == 0:
+        return 1
+    below = np.flatnonzero(~(q >= fraction * q[0]))
+    if below.size:
+        return int(c[below[0]])
+    if cycles is not None and int(c[-1]) < int(cycles):
+        return int(c[-1]) + 1
+    return None
+
+
+def reservoir_exhausted_from_run(summary: pd.DataFrame) -> float | None:
+    """``reservoir_exhausted_cycle``: the cycle (after formation; fractional, linear interpolation)
+    at which the end-of-cycle active Li reservoir falls below :data:`KNEE_ACTIVE_LI_MAH_CM2`;
+    ``None`` if it never does."""
     a = summary["Active Li [mAh/cm2]"].to_numpy(dtype=float)
     c = summary["Cycle"].to_numpy(dtype=float)
     below = np.flatnonzero(a < KNEE_ACTIVE_LI_MAH_CM2)
@@ -546,6 +915,18 @@ def knee_from_run(summary: pd.DataFrame) -> float | None:
         return float(c[0])
     a0, a1 = a[k - 1], a[k]
     return float(c[k - 1] + (a0 - KNEE_ACTIVE_LI_MAH_CM2) / (a0 - a1) * (c[k] - c[k - 1]))
+
+
+#: the earlier name of :func:`reservoir_exhausted_from_run`
+knee_from_run = reservoir_exhausted_from_run
+
+
+def first_short_from_run(summary: pd.DataFrame) -> int | None:
+    """First cycle after formation in which the twin's cell is shorted, or ``None``."""
+    if "Shorted" not in summary:
+        return None
+    s = np.flatnonzero(summary["Shorted"].to_numpy(dtype=bool))
+    return int(summary["Cycle"].to_numpy()[s[0]]) if s.size else None
 
 
 def sample_log_params(log_value: np.ndarray, log_cov: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -563,21 +944,78 @@ def sample_log_params(log_value: np.ndarray, log_cov: np.ndarray, n: int, seed: 
     return rng.multivariate_normal(np.asarray(log_value, dtype=float), cov, size=n, method="eigh")
 
 
+def _interval(
+    best: float | None, samples: Sequence[float | None], horizon: int, fitted: int | None
+) -> dict[str, Any]:
+    """Point and 95 % interval of a knee from its draws (a draw without a knee within the horizon
+    counts as beyond it). An interval that reaches past the horizon is open: then the point is
+    ``None`` and ``status`` says "not predictable yet from K cycles"."""
+    kk = np.array([horizon + 1.0 if k is None else float(k) for k in samples])
+    if kk.size == 0:
+        return {"value": best, "low": None, "high": None, "status": "best fit only (no draws)"}
+    a, b = (float(v) for v in np.percentile(kk, [2.5, 97.5]))
+    lo = a if a <= horizon else None
+    hi = b if b <= horizon else None
+    if hi is None or best is None:
+        k_txt = f"{fitted} cycles" if fitted else "these cycles"
+        return {
+            "value": None,
+            "low": lo,
+            "high": None,
+            "status": f"not predictable yet from {k_txt}: the 95 % interval reaches beyond the "
+            f"horizon of {horizon} cycles" + (f" (lower bound {lo:.0f})" if lo else ""),
+        }
+    return {"value": float(best), "low": lo, "high": hi, "status": "bounded"}
+
+
 @dataclass
 class Prediction:
-    """Capacity trajectory with a 95 % band and the knee with its interval."""
+    """Capacity trajectory with a 95 % band (parameter draws + capacity noise) and the two knees
+    (``knee80_cycle``, ``reservoir_exhausted_cycle``) with their intervals."""
 
     cycle: np.ndarray
     discharge_capacity_mAh_g: np.ndarray
     low: np.ndarray
     high: np.ndarray
-    knee_cycle: float | None
-    knee_cycle_low: float | None
-    knee_cycle_high: float | None
+    knee80: dict[str, Any]
+    reservoir: dict[str, Any]
+    first_short_cycle: int | None
     n_samples: int
-    knee_samples: list[float | None]
+    knee80_samples: list[int | None]
+    reservoir_samples: list[float | None]
     warnings: list[str] = field(default_factory=list)
     setup: dict[str, Any] = field(default_factory=dict)
+    #: the best-fit twin's knee80 whatever its interval (not a prediction when that is open)
+    knee80_best_fit: int | None = None
+
+    @property
+    def knee80_cycle(self) -> int | None:
+        v = self.knee80["value"]
+        return None if v is None else int(v)
+
+    @property
+    def knee_cycle(self) -> float | None:
+        """The earlier name of ``reservoir_exhausted_cycle``."""
+        v = self.reservoir["value"]
+        return None if v is None else float(v)
+
+    def knees(self) -> dict[str, Any]:
+        return {
+            "knee80_cycle": self.knee80["value"],
+            "knee80_cycle_low": self.knee80["low"],
+            "knee80_cycle_high": self.knee80["high"],
+            "knee80_status": self.knee80["status"],
+            "knee80_definition": f"first cycle after formation whose discharge capacity is below "
+            f"{KNEE_FRACTION:.0%} of the first cycle after formation (shorts included)",
+            "reservoir_exhausted_cycle": self.reservoir["value"],
+            "reservoir_exhausted_cycle_low": self.reservoir["low"],
+            "reservoir_exhausted_cycle_high": self.reservoir["high"],
+            "reservoir_exhausted_status": self.reservoir["status"],
+            "reservoir_exhausted_definition": "cycle at which the twin's active (excess) Li falls "
+            f"below {KNEE_ACTIVE_LI_MAH_CM2} mAh/cm2",
+            "first_short_cycle": self.first_short_cycle,
+            "knee_samples": self.n_samples,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -586,9 +1024,7 @@ class Prediction:
             "discharge_capacity_mAh_g": [float(q) for q in self.discharge_capacity_mAh_g],
             "discharge_capacity_mAh_g_low": [float(q) for q in self.low],
             "discharge_capacity_mAh_g_high": [float(q) for q in self.high],
-            "knee_cycle": self.knee_cycle,
-            "knee_cycle_low": self.knee_cycle_low,
-            "knee_cycle_high": self.knee_cycle_high,
+            **self.knees(),
             "n_samples": self.n_samples,
             "warnings": list(self.warnings),
         }
@@ -603,91 +1039,103 @@ def predict(
     names: Sequence[str] = (),
     log_value: np.ndarray | None = None,
     log_cov: np.ndarray | None = None,
-    n_samples: int = 40,
+    n_samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
+    capacity_noise_percent: float = 0.0,
+    fitted_cycles: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Prediction:
-    """Predicted discharge capacity (mAh/g LFP) per cycle after formation, the 2.5-97.5 % band from
-    ``n_samples`` seeded draws of the fitted parameters (:func:`sample_log_params`), and the knee
-    (:func:`knee_from_run`) of the best fit with the 2.5 / 97.5 % quantiles of the sampled knees
-    (a sample without a knee within ``cycles`` counts as ``cycles + 1``; an interval end beyond
-    ``cycles`` is ``None``)."""
+    """Predicted discharge capacity (mAh/g LFP) per cycle after formation and the knees.
+
+    ``params`` holds the best fit; the band is the 2.5-97.5 % range of ``n_samples`` seeded draws
+    ``x ~ N(x_hat, Cov)`` (:func:`sample_log_params`) plus a seeded capacity noise of
+    ``capacity_noise_percent`` (% of the first cycle; the fit's re-weighted retention sigma, which
+    holds noise and model error). The knees (:func:`knee80_from_run`,
+    :func:`reservoir_exhausted_from_run`) of the best fit, with the 2.5 / 97.5 % quantiles of the
+    draws' knees (:func:`_interval`). ``lilean fit`` calls this with the same draws, so ``lilean
+    predict`` on the saved fit gives the same numbers."""
     if int(cycles) < 1:
         raise ParameterError(f"cycles = {cycles}, expected >= 1")
+    if names and log_value is not None and n_samples < 1:
+        raise ParameterError(f"samples = {n_samples}: a 95 % band needs >= 1 draw (default 40)")
     base = _cycling_params(params, protocol)
     best = simulate_protocol(base, substrate, protocol, cycles)
     cyc = best.summary["Cycle"].to_numpy()
     q_best = best.summary["Discharge capacity [mAh/g]"].to_numpy(dtype=float)
-    knee = knee_from_run(best.summary)
+    k80 = knee80_from_run(best.summary, cycles=cycles)
+    kres = reservoir_exhausted_from_run(best.summary)
+    short = first_short_from_run(best.summary)
     warnings: list[str] = []
-    curves = [q_best]
-    knees: list[float | None] = []
-    if names and log_value is not None and log_cov is not None and n_samples > 0:
+    curves: list[np.ndarray] = []
+    k80s: list[int | None] = []
+    kress: list[float | None] = []
+    if names and log_value is not None and log_cov is not None:
         draws = sample_log_params(np.asarray(log_value), np.asarray(log_cov), n_samples, seed)
-        for i, x in enumerate(draws):
+        # a draw is first run to a short horizon around the best knee; only the draws without a
+        # knee there are run to the full horizon (the twin is causal: same first cycles)
+        h1 = int(min(cycles, max(2.5 * (k80 or cycles), 50)))
+        for i, xd in enumerate(draws):
+            pset = _apply(base, list(names), xd)
             try:
-                sim = simulate_protocol(_apply(base, list(names), x), substrate, protocol, cycles)
+                sim = simulate_protocol(pset, substrate, protocol, h1)
+                k = knee80_from_run(sim.summary, cycles=h1)
+                kr = reservoir_exhausted_from_run(sim.summary)
+                if h1 < cycles and (k is None or kr is None):
+                    sim = simulate_protocol(pset, substrate, protocol, cycles)
+                    k = knee80_from_run(sim.summary, cycles=cycles)
+                    kr = reservoir_exhausted_from_run(sim.summary)
             except ParameterError:
                 continue  # a draw outside the physical bounds (e.g. loss fraction >= 1)
             q = (
                 sim.summary.set_index("Cycle")["Discharge capacity [mAh/g]"]
                 .reindex(cyc)
                 .to_numpy(dtype=float)
-            )  # a cycle the draw's twin did not complete is NaN, left out of the band
+            )  # cycles a draw did not run (knee found early) are NaN, left out of the band
             curves.append(q)
-            knees.append(knee_from_run(sim.summary))
+            k80s.append(k)
+            kress.append(kr)
             if progress:
                 progress(i + 1, n_samples)
-        if len(knees) < n_samples:
-            warnings.append(f"{n_samples - len(knees)} parameter draws were outside their bounds")
+        if len(k80s) < n_samples:
+            warnings.append(f"{n_samples - len(k80s)} parameter draws were outside their bounds")
     else:
         warnings.append("no covariance (no .fit.json sidecar): the band is the best fit only")
-    stack = np.vstack(curves[1:] if len(curves) > 1 else curves)
-    with np.errstate(invalid="ignore"):
-        lo, hi = np.nanpercentile(stack, [2.5, 97.5], axis=0)
-    lo = np.where(np.isfinite(lo), lo, q_best)
-    hi = np.where(np.isfinite(hi), hi, q_best)
-    k_lo = k_hi = knee
-    if knees:
-        kk = np.array([cycles + 1.0 if k is None else k for k in knees])
-        a, b = np.percentile(kk, [2.5, 97.5])
-        k_lo = float(a) if a <= cycles else None
-        k_hi = float(b) if b <= cycles else None
+    if curves:
+        rng = np.random.default_rng(seed + 1)
+        stack = np.vstack(curves)
+        stack = stack + rng.normal(0.0, capacity_noise_percent / 100.0 * q_best[0], stack.shape)
+        with np.errstate(invalid="ignore"), pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            lo, hi = np.nanpercentile(stack, [2.5, 97.5], axis=0)
+        lo = np.where(np.isfinite(lo), lo, q_best)
+        hi = np.where(np.isfinite(hi), hi, q_best)
+    else:
+        lo = hi = q_best
     return Prediction(
         cycle=cyc,
         discharge_capacity_mAh_g=q_best,
         low=np.minimum(lo, q_best),
         high=np.maximum(hi, q_best),
-        knee_cycle=knee,
-        knee_cycle_low=k_lo,
-        knee_cycle_high=k_hi,
-        n_samples=len(knees),
-        knee_samples=knees,
+        knee80=_interval(k80, k80s, int(cycles), fitted_cycles) if curves else _point(k80),
+        reservoir=_interval(kres, kress, int(cycles), fitted_cycles) if curves else _point(kres),
+        first_short_cycle=short,
+        n_samples=len(k80s),
+        knee80_samples=k80s,
+        reservoir_samples=kress,
         warnings=warnings,
-        setup={"substrate": substrate, "protocol": dict(protocol)},
+        setup={
+            "substrate": substrate,
+            "protocol": dict(protocol),
+            "horizon": int(cycles),
+            "seed": int(seed),
+            "capacity_noise_percent": float(capacity_noise_percent),
+        },
+        knee80_best_fit=k80,
     )
 
 
-def knee_interval(
-    fit: FitResult, substrate: str, protocol: dict[str, Any], horizon: int, n_samples: int = 30
-) -> dict[str, float | None]:
-    """Knee of the fitted twin under ``protocol`` extended to ``horizon`` cycles, with its interval."""
-    pred = predict(
-        fit.params,
-        substrate,
-        cycles=horizon,
-        protocol=protocol,
-        names=fit.names,
-        log_value=fit.log_value,
-        log_cov=fit.log_cov,
-        n_samples=n_samples,
-        seed=0,
-    )
-    return {
-        "knee_cycle": pred.knee_cycle,
-        "knee_cycle_low": pred.knee_cycle_low,
-        "knee_cycle_high": pred.knee_cycle_high,
-    }
+def _point(k: float | None) -> dict[str, Any]:
+    return {"value": k, "low": None, "high": None, "status": "best fit only (no covariance)"}
 
 
 # ---- symmetric -----------------------------------------------------------------------------------
@@ -827,6 +1275,10 @@ def fit_deposition(
     return _finish("deposition", substrate, params, names, residual, files, protos[0], max_nfev)
 
 
+#: median relative impedance misfit above which an EIS fit's status is ``misfit`` (exit 3)
+EIS_MISFIT_LIMIT = 0.1
+
+
 # ---- EIS -----------------------------------------------------------------------------------------
 
 
@@ -870,7 +1322,13 @@ def fit_eis(
     half = r.size // 2
     misfit = float(np.median(np.hypot(r[:half], r[half:]))) if half else float("nan")
     fit.extra["median_relative_misfit"] = misfit
-    if not misfit < 0.1:
+    fit.extra["misfit_limit"] = EIS_MISFIT_LIMIT
+    if not misfit < EIS_MISFIT_LIMIT:
+        fit.status = "misfit"
+        fit.status_reason = (
+            f"median |Z_sim - Z| / |Z| = {misfit:.0%} > {EIS_MISFIT_LIMIT:.0%}: the twin does not "
+            "reproduce this spectrum"
+        )
         fit.warnings.insert(
             0,
             f"the twin's {cell}-cell impedance does not reproduce this spectrum (median "
@@ -922,6 +1380,10 @@ def run_mcmc(
         if progress:
             progress(k, n_steps)
     chain = sampler.get_chain(discard=burn, flat=True)
+    fit.extra["mcmc"] = mcmc_convergence(sampler.get_chain(discard=burn), sampler)
+    if not fit.extra["mcmc"]["converged"]:
+        fit.status = "not-converged"
+        fit.status_reason = "MCMC not converged: " + fit.extra["mcmc"]["verdict"]
     fit.log_cov = np.cov(chain, rowvar=False).reshape(p, p)
     for k, name in enumerate(fit.names):
         lo, med, hi = np.percentile(chain[:, k], [2.5, 50.0, 97.5])
@@ -930,7 +1392,71 @@ def run_mcmc(
     fit.warnings = identifiability_warnings(
         fit.names, [fit.interval(k) for k in fit.names], fit.correlation
     )
+    if fit.experiment == "cycling" and fit.knee:
+        refresh_knees(fit)  # the knee intervals from the chain's covariance, as predict does
     return np.asarray(chain)
+
+
+#: MCMC convergence: effective sample size at least this, split R-hat at most this
+MCMC_MIN_ESS = 100.0
+MCMC_MAX_RHAT = 1.1
+
+
+def mcmc_convergence(chain: np.ndarray, sampler: Any = None) -> dict[str, Any]:
+    """Convergence of an ensemble chain ``(steps, walkers, p)``: the integrated autocorrelation
+    time per parameter (emcee's estimator, Goodman & Weare 2010; Sokal's window), the effective
+    sample size ``ESS = steps x walkers / tau`` and the split R-hat over walkers (Gelman & Rubin,
+    Stat. Sci. 7, 457 (1992); Vehtari et al. 2021). Converged: ``ESS >=`` :data:`MCMC_MIN_ESS` and
+    ``R-hat <=`` :data:`MCMC_MAX_RHAT` for every parameter."""
+    chain = np.asarray(chain, dtype=float)
+    n, w, p = chain.shape
+    emcee = _lazy("emcee")
+    tau = np.array(
+        [float(emcee.autocorr.integrated_time(chain[:, :, k], quiet=True)[0]) for k in range(p)]
+    )
+    ess = n * w / np.maximum(tau, 1.0)
+    half = n // 2
+    rhat = np.full(p, np.nan)
+    if half >= 2:
+        split = np.concatenate([chain[:half], chain[half : 2 * half]], axis=1)  # (half, 2w, p)
+        means = split.mean(axis=0)
+        within = split.var(axis=0, ddof=1).mean(axis=0)
+        between = half * means.var(axis=0, ddof=1)
+        var = (half - 1) / half * within + between / half
+        rhat = np.sqrt(var / np.maximum(within, 1e-300))
+    ok = bool(np.all(ess >= MCMC_MIN_ESS) and np.all(rhat <= MCMC_MAX_RHAT))
+    verdict = (
+        f"min ESS {float(np.min(ess)):.0f} (>= {MCMC_MIN_ESS:g}), max split R-hat "
+        f"{float(np.nanmax(rhat)):.3f} (<= {MCMC_MAX_RHAT}), max autocorrelation time "
+        f"{float(np.max(tau)):.1f} steps"
+    )
+    return {
+        "autocorrelation_time_steps": tau.tolist(),
+        "effective_sample_size": ess.tolist(),
+        "split_rhat": rhat.tolist(),
+        "converged": ok,
+        "verdict": verdict,
+    }
+
+
+def refresh_knees(fit: FitResult) -> None:
+    """Recompute a cycling fit's knees from its current ``log_value`` / ``log_cov`` (after MCMC),
+    with the draws that ``lilean predict`` makes from the saved fit."""
+    pred = predict(
+        fit.params,
+        fit.substrate,
+        cycles=int(fit.extra.get("horizon", 1000)),
+        protocol=fit.protocol,
+        names=fit.names,
+        log_value=fit.log_value,
+        log_cov=fit.log_cov,
+        n_samples=int(fit.extra.get("n_samples", DEFAULT_SAMPLES)),
+        seed=int(fit.extra.get("seed", 0)),
+        capacity_noise_percent=float(fit.extra.get("capacity_noise_percent", 0.0)),
+        fitted_cycles=(fit.extra.get("fitted_cycles") or [None])[0],
+    )
+    fit.knee = pred.knees()
+    fit.diagnostics["knee80_best_fit_cycle"] = pred.knee80_best_fit
 
 
 # ---- loading a saved fit -------------------------------------------------------------------------

@@ -4,7 +4,6 @@ about what the data cannot say (a Si half-cell is not a Li || LFP cell)."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,11 @@ def test_eis_fit_on_gamry_file_reproduces_the_spectrum() -> None:
     rel = np.abs(zs - z[ok]) / np.abs(z[ok])
     assert np.median(rel) < 0.5  # a fresh Li || Li model on a generic spectrum: shape roughly right
     assert any("does not reproduce this spectrum" in w for w in out["warnings"])
+    assert out["status"] == "misfit" and out["median_relative_misfit"] > F.EIS_MISFIT_LIMIT
+    # through the CLI: a fit whose misfit exceeds the stated limit is a failure, exit 3
+    res = CliRunner().invoke(app, ["fit", str(path), "--experiment", "eis", "--json"])
+    assert res.exit_code == F.FAILED_EXIT_CODE, res.output
+    assert json.loads(res.stdout)["status"] == "misfit"
     # and clearly better than the unfitted defaults
     sim0 = simulate_eis(
         default_parameters(), "cu", cycles=0, cell="symmetric", frequencies_Hz=f[ok]
@@ -45,20 +49,23 @@ def test_eis_fit_on_gamry_file_reproduces_the_spectrum() -> None:
     assert np.median(rel) < 0.5 * np.median(rel0)
 
 
-def test_cycling_fit_on_a_si_half_cell_runs_and_warns(tmp_path: Path) -> None:
+def test_cycling_fit_on_a_si_half_cell_is_refused_unless_forced(tmp_path: Path) -> None:
     path = DATA / "land" / "custom_data_002.xlsx"
     res = CliRunner().invoke(
+        app, ["fit", str(path), "--experiment", "cycling", "--horizon", "50", "--json"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "not a Li-metal || LFP cell" in res.output and "cut-off" in res.output
+    res = CliRunner().invoke(
         app,
-        ["fit", str(path), "--experiment", "cycling", "--horizon", "50", "--json",
-         "-o", str(tmp_path / "land.toml")],
+        ["fit", str(path), "--experiment", "cycling", "--horizon", "50", "--json", "--force",
+         "--samples", "4", "-o", str(tmp_path / "land.toml")],
     )  # fmt: skip
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == F.FAILED_EXIT_CODE, res.output  # forced, but the twin cannot fit it
     out = json.loads(res.stdout)
+    assert out["status"] != "ok" and out["status_reason"]
     assert out["protocol"]["upper_cutoff_V"] < 3.35  # Si vs Li window: not an LFP cell
-    assert any("not a Li || LFP cell" in w for w in out["warnings"])
-    assert any("not determined" in w for w in out["warnings"])
-    for par in out["parameters"].values():
-        assert par["high"] is None or not math.isfinite(par["high"]) or par["high"] > par["low"]
+    assert any(w.startswith("forced:") for w in out["warnings"])
     assert (tmp_path / "land.fit.json").exists()
 
 

@@ -39,16 +39,85 @@ def _print_params(result: dict[str, Any], title: str) -> None:
     console.print(table)
 
 
-def _knee_line(result: dict[str, Any]) -> str:
-    k = result.get("knee_cycle")
-    if k is None:
-        return "knee: none within the horizon"
-
+def _knee_lines(result: dict[str, Any]) -> list[str]:
     def fmt(v: Any) -> str:
         return f"{v:.0f}" if v is not None else "beyond the horizon"
 
-    lo, hi = result.get("knee_cycle_low"), result.get("knee_cycle_high")
-    return f"knee (Li reservoir exhausted): cycle {k:.0f} (95 %: {fmt(lo)} .. {fmt(hi)})"
+    out = []
+    for key, label in (
+        ("knee80_cycle", "knee80 (capacity below 80 % of the first cycle after formation)"),
+        ("reservoir_exhausted_cycle", "Li reservoir exhausted"),
+    ):
+        if key not in result:
+            continue
+        k = result.get(key)
+        status = result.get(key.replace("_cycle", "_status"), "")
+        if k is None:
+            out.append(f"{label}: {status}")
+        else:
+            lo, hi = result.get(f"{key}_low"), result.get(f"{key}_high")
+            out.append(f"{label}: cycle {k:.0f} (95 %: {fmt(lo)} .. {fmt(hi)})")
+    if result.get("first_short_cycle") is not None:
+        out.append(f"the twin's cell shorts in cycle {result['first_short_cycle']}")
+    return out
+
+
+def _parse_protocol(text: str | None) -> dict[str, Any]:
+    """``--protocol``: ``key=value,key=value`` or a JSON/TOML file with those keys."""
+    from lilean import fitting as F
+
+    if not text:
+        return {}
+    path = Path(text)
+    if path.is_file():
+        import json
+        import tomllib
+
+        try:
+            raw = (
+                json.loads(path.read_text())
+                if path.suffix == ".json"
+                else tomllib.loads(path.read_text())
+            )
+        except (OSError, ValueError) as exc:
+            raise LileanError(f"--protocol {text}: not a readable JSON/TOML file ({exc})") from None
+        items = list(raw.items()) if isinstance(raw, dict) else []
+    else:
+        items = []
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            key, eq, value = part.partition("=")
+            if not eq:
+                raise LileanError(f"--protocol {part!r}: expected key=value")
+            items.append((key.strip(), value.strip()))
+    out: dict[str, Any] = {}
+    for key, value in items:
+        if key not in F.PROTOCOL_KEYS:
+            raise LileanError(f"--protocol {key!r}: expected one of {', '.join(F.PROTOCOL_KEYS)}")
+        try:
+            num = float(value)
+        except (TypeError, ValueError):
+            raise LileanError(f"--protocol {key}={value!r}: expected a number") from None
+        if not (num == num and abs(num) != float("inf") and num >= 0):
+            raise LileanError(f"--protocol {key}={value!r}: expected a finite number >= 0")
+        out[key] = int(num) if key in ("formation_cycles", "steps_per_half_cycle") else num
+    return out
+
+
+def _parse_cutoffs(text: str | None) -> dict[str, float]:
+    if not text:
+        return {}
+    parts = text.split(",")
+    try:
+        lo, hi = (float(v) for v in parts)
+    except ValueError:
+        raise LileanError(
+            f"--cutoffs {text!r}: expected LOWER,UPPER in volts, e.g. 2.0,4.2"
+        ) from None
+    if not (0.0 < lo < hi < 10.0):
+        raise LileanError(f"--cutoffs {text!r}: expected 0 < lower < upper < 10 V")
+    return {"lower_cutoff_V": lo, "upper_cutoff_V": hi}
 
 
 def _warn(warnings: list[str]) -> None:
@@ -76,11 +145,33 @@ def fit(
     ] = None,
     cathode_loading: Annotated[
         float | None,
-        typer.Option("--cathode-loading", help="Override the inferred LFP loading, mAh/cm^2."),
+        typer.Option(
+            "--loading", "--cathode-loading", help="Override the inferred LFP loading, mAh/cm^2."
+        ),
     ] = None,
     li_inventory: Annotated[
         float | None, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")
     ] = None,
+    cutoffs: Annotated[
+        str | None,
+        typer.Option("--cutoffs", help="Override the inferred voltage window: LOWER,UPPER (V)."),
+    ] = None,
+    protocol_text: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="Override inferred protocol values: key=value,... or a JSON/TOML file "
+            "(keys: c_rate, formation_cycles, formation_c_rate, cathode_loading_mAh_cm2, "
+            "li_inventory_mAh_cm2, lower_cutoff_V, upper_cutoff_V, steps_per_half_cycle).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Fit a cell the twin cannot represent (not Li || LFP)."),
+    ] = False,
+    samples: Annotated[
+        int, typer.Option("--samples", help="Parameter draws for the knee intervals.")
+    ] = 40,
     formation_cycles: Annotated[
         int | None, typer.Option("--formation-cycles", help="Override the inferred count.")
     ] = None,
@@ -131,12 +222,20 @@ def fit(
 
             datas = [load_table(f, area_cm2=area_cm2, active_mass_mg=active_mass_mg) for f in files]
             if experiment == "cycling":
-                overrides = {
-                    "c_rate": c_rate,
-                    "cathode_loading_mAh_cm2": cathode_loading,
-                    "li_inventory_mAh_cm2": li_inventory,
-                    "formation_cycles": formation_cycles,
+                overrides: dict[str, Any] = {
+                    **_parse_protocol(protocol_text),
+                    **_parse_cutoffs(cutoffs),
                 }
+                for key, value in (
+                    ("c_rate", c_rate),
+                    ("cathode_loading_mAh_cm2", cathode_loading),
+                    ("li_inventory_mAh_cm2", li_inventory),
+                    ("formation_cycles", formation_cycles),
+                ):
+                    if value is not None:
+                        overrides[key] = value
+                if samples < 1:
+                    raise LileanError(f"--samples {samples}: expected >= 1")
                 result = F.fit_cycling(
                     datas,
                     params,
@@ -145,6 +244,9 @@ def fit(
                     max_cycle=max_cycle,
                     protocol=overrides,
                     knee_horizon=horizon,
+                    n_samples=samples,
+                    seed=seed,
+                    force=force,
                 )
             elif experiment == "symmetric":
                 result = F.fit_symmetric(
@@ -178,17 +280,32 @@ def fit(
 
             written += map(str, save_figure(plot_corner(chain, result.names), plot / "fit_corner"))
         out["figures"] = written
+    failed = out.get("status", "ok") != "ok"
     if json_out:
         emit_json(out)
+        if failed:
+            raise typer.Exit(F.FAILED_EXIT_CODE)
         return
     _warn(out["warnings"])
     _print_params(out, f"{experiment} fit ({out['method']}): {', '.join(map(str, files))}")
     if experiment == "cycling":
-        console.print(_knee_line(out))
-        inferred = out["protocol"].get("inferred", [])
-        console.print(f"protocol (inferred: {', '.join(inferred)}): {out['protocol']}")
+        for line in _knee_lines(out):
+            console.print(line, highlight=False)
+        proto = out["protocol"]
+        how = proto.get("how", {})
+        table = Table("protocol", "value", "how it was obtained", title="protocol of the twin")
+        for key, text in how.items():
+            table.add_row(key, f"{proto.get(key)}", text)
+        console.print(table)
     if output:
         console.print(f"wrote {out['output']} and {out['sidecar']}")
+    if failed:
+        err_console.print(
+            f"[bold red]fit failed ({out['status']}):[/] {out.get('status_reason', '')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(F.FAILED_EXIT_CODE)
 
 
 class _null:
@@ -205,7 +322,12 @@ def predict(
     params_file: Annotated[
         Path, typer.Option("--params", help="Fitted parameter file (from `lilean fit -o`).")
     ],
-    cycles: Annotated[int, typer.Option("--cycles", help="Cycles after formation.")] = 300,
+    cycles: Annotated[
+        int | None,
+        typer.Option(
+            "--cycles", help="Cycles after formation (default: the fit's horizon, or 300)."
+        ),
+    ] = None,
     substrate: Annotated[
         str | None, typer.Option("--substrate", "-s", help="cu | ag-cu (default: the fit's)")
     ] = None,
@@ -216,8 +338,13 @@ def predict(
         float | None, typer.Option("--li-inventory", help="Li on the anode, mAh/cm^2.")
     ] = None,
     c_rate: Annotated[float | None, typer.Option("--c-rate", help="C-rate.")] = None,
-    samples: Annotated[int, typer.Option("--samples", help="Parameter draws for the band.")] = 40,
-    seed: SeedOpt = 0,
+    samples: Annotated[
+        int | None,
+        typer.Option("--samples", help="Parameter draws for the band (default: the fit's, 40)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the draws (default: the fit's, 0).")
+    ] = None,
     plot: PlotOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -228,6 +355,15 @@ def predict(
 
     params = load_params(params_file)
     side = F.load_sidecar(params_file)
+    fitted = side or {}
+    if samples is None:
+        samples = int(fitted.get("n_samples", F.DEFAULT_SAMPLES))
+    if samples < 1:
+        raise LileanError(f"--samples {samples}: a 95 % band needs >= 1 draw (default 40)")
+    if seed is None:
+        seed = int(fitted.get("seed", 0))
+    if cycles is None:
+        cycles = int(fitted.get("horizon", 300))
     base = side.get("protocol") if side else None
     sub = substrate or (side.get("substrate") if side else None) or "cu"
     proto = F.default_prediction_protocol(
@@ -258,6 +394,8 @@ def predict(
             log_cov=side["log_cov"] if side else None,
             n_samples=samples,
             seed=seed,
+            capacity_noise_percent=float(fitted.get("capacity_noise_percent", 0.0)),
+            fitted_cycles=(fitted.get("fitted_cycles") or [None])[0],
             progress=lambda k, n: bar.update(task, completed=k),
         )
     out = pred.to_dict()
@@ -281,4 +419,5 @@ def predict(
         f"(95 %: {out['discharge_capacity_mAh_g_low'][-1]:.1f} .. "
         f"{out['discharge_capacity_mAh_g_high'][-1]:.1f})"
     )
-    console.print(_knee_line(out))
+    for line in _knee_lines(out):
+        console.print(line, highlight=False)

@@ -11,7 +11,7 @@ from lilean.plotting.style import figure_size, paper_style
 
 
 def plot_prediction(pred: Any, measured: Any = None) -> Figure:
-    """Predicted discharge capacity (mAh/g) vs cycle with its 95 % band, the knee and its interval
+    """Predicted discharge capacity (mAh/g) vs cycle with its 95 % band, ``knee80_cycle`` and its interval
     (``pred``: :class:`lilean.fitting.Prediction`); ``measured``: optional ``(cycle, mAh/g)``."""
     with paper_style():
         fig = Figure(figsize=figure_size())
@@ -20,11 +20,14 @@ def plot_prediction(pred: Any, measured: Any = None) -> Figure:
         ax.plot(pred.cycle, pred.discharge_capacity_mAh_g, label="twin (best fit)")
         if measured is not None:
             ax.plot(*measured, "o", ms=2, label="measured")
-        if pred.knee_cycle is not None:
-            ax.axvline(pred.knee_cycle, ls="--", lw=0.8, color="k", label="knee")
-            lo = pred.knee_cycle_low if pred.knee_cycle_low is not None else pred.knee_cycle
-            hi = pred.knee_cycle_high if pred.knee_cycle_high is not None else pred.cycle[-1]
+        k80 = pred.knee80
+        if k80["value"] is not None:
+            ax.axvline(k80["value"], ls="--", lw=0.8, color="k", label="knee80 (80 % capacity)")
+            lo = k80["low"] if k80["low"] is not None else k80["value"]
+            hi = k80["high"] if k80["high"] is not None else pred.cycle[-1]
             ax.axvspan(lo, hi, color="k", alpha=0.08)
+        elif k80["low"] is not None:  # open interval: not predictable yet, show where it starts
+            ax.axvspan(k80["low"], pred.cycle[-1], color="k", alpha=0.05, label="knee80: open")
         ax.set_xlabel("Cycle")
         ax.set_ylabel("Discharge capacity (mAh g$^{-1}$)")
         ax.legend(frameon=False)
