@@ -134,8 +134,9 @@ class Context:
 
 def cell_type(data: Any) -> str:
     """``"Li||LFP"`` when the voltages of the active steps sit in the LFP window (median of the
-    charge/discharge voltage 3.2-3.6 V, all within 1.8-4.5 V), ``"Li||Cu"`` for deposition-like
-    tables near 0 V, else ``"other"`` (Si, graphite, NMC ... cells: their own section)."""
+    charge/discharge voltage 3.2-3.6 V, all within 1.8-4.5 V), ``"Li||Cu"`` for Li plating on a
+    metal (near 0 V and going below 0 V while plating: a graphite or Si half cell never does),
+    else ``"other"`` (Si, graphite, NMC ... cells: their own section)."""
     import numpy as np
 
     from lilean.schema import CURRENT, VOLTAGE
@@ -148,7 +149,7 @@ def cell_type(data: Any) -> str:
         return "other"
     va = v[active]
     lo, med, hi = np.percentile(va, [1, 50, 99])
-    if abs(med) < 0.5 and hi < 1.5:
+    if abs(med) < 0.5 and hi < 1.5 and lo < -0.01:
         return "Li||Cu"
     if 3.2 <= med <= 3.6 and lo >= 1.8 and hi <= 4.5:
         return "Li||LFP"

@@ -2,6 +2,7 @@
 
 * Legends outside the data: every axes legend is replaced by one figure legend in a margin to the
   right of the axes (the figure is widened so the axes keep their size; duplicate labels merged).
+* Series that would hide each other get distinct line styles and open markers.
 * Axes set by the bulk of the data, not by spikes or flagged points (:func:`robust_ylim`): rare
   outlying points no longer stretch the y axis (they are clipped at the axis edge).
 """
@@ -73,11 +74,52 @@ def robust_ylim(ax: Any) -> tuple[float, float] | None:
     return max(a, lo - pad), min(b, hi + pad)
 
 
+#: line styles and open markers given to series that lie on top of each other
+_STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
+
+
+def separate_overlaps(ax: Any) -> bool:
+    """Give distinct line styles and open markers to series of ``ax`` that would hide each other
+    (same x, y within 2 % of the axis span); True when it changed something."""
+    lines = [ln for ln in ax.get_lines() if np.size(ln.get_ydata()) >= 2]
+    if len(lines) < 2 or len(lines) > len(_STYLES):
+        return False
+    y0, y1 = ax.get_ylim()
+    span = abs(y1 - y0) or 1.0
+    overlap = False
+    for a in range(len(lines)):
+        for b in range(a + 1, len(lines)):
+            xa, xb = (
+                np.asarray(lines[a].get_xdata(), float),
+                np.asarray(lines[b].get_xdata(), float),
+            )
+            ya, yb = (
+                np.asarray(lines[a].get_ydata(), float),
+                np.asarray(lines[b].get_ydata(), float),
+            )
+            if (
+                xa.shape == xb.shape
+                and np.allclose(xa, xb)
+                and np.nanmax(np.abs(ya - yb)) < 0.02 * span
+            ):
+                overlap = True
+    if not overlap:
+        return False
+    for k, line in enumerate(lines):
+        style, marker = _STYLES[k]
+        line.set_linestyle(style)
+        line.set_marker(marker)
+        line.set_markersize(4 - k * 0.5)
+        line.set_markerfacecolor("none" if k else line.get_color())
+    return True
+
+
 def journal_layout(fig: Any) -> Any:
     """Apply the journal layout to ``fig`` in place (module docstring) and return it."""
     handles: list[Any] = []
     labels: list[str] = []
     for ax in fig.get_axes():
+        separate_overlaps(ax)
         limits = robust_ylim(ax)
         if limits is not None:
             ax.set_ylim(*limits)

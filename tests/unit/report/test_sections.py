@@ -120,3 +120,20 @@ def test_a_real_collapse_is_never_clipped() -> None:
     ax.plot(cycles, retention)
     assert robust_ylim(ax) is None
     plt.close(fig)
+
+
+def test_overlapping_series_get_distinct_styles() -> None:
+    import matplotlib.pyplot as plt
+
+    from lilean.report.layout import separate_overlaps
+
+    fig, ax = plt.subplots()
+    x = np.arange(10)
+    a, b = ax.plot(x, x + 100.0, x, x + 100.2)
+    assert separate_overlaps(ax)
+    assert a.get_linestyle() != b.get_linestyle() and a.get_marker() != b.get_marker()
+    fig2, ax2 = plt.subplots()
+    ax2.plot(x, x, x, 3 * x + 50)
+    assert not separate_overlaps(ax2)
+    plt.close(fig)
+    plt.close(fig2)

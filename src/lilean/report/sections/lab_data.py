@@ -1,5 +1,6 @@
 """Measured files of ``--data-dir``: every cycler file through the lab-data pipeline, grouped by
-cell type; measured impedance spectra; measured cells of other chemistries in their own figure."""
+cell type; measured impedance spectra. Each file has its own figure: files of different cells are
+never overlaid."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 
 from lilean.report.engine import Context
 from lilean.report.html import Figure, Section
-from lilean.report.sections.full_cell import measured_summaries, retention_figure
 
 #: with --fast, figures are drawn for this many measured files only (all are analysed)
 FAST_LAB_FIGURES = 4
@@ -114,18 +114,6 @@ def run(ctx: Context) -> Section:
     if ctx.fast and len(ctx.measured) > FAST_LAB_FIGURES:
         section.notes.append(
             f"--fast: figures for the first {FAST_LAB_FIGURES} files only; all are analysed."
-        )
-    others = measured_summaries(ctx, "other")
-    if others:
-        section.figures.append(
-            ctx.save(
-                retention_figure([], others),
-                "lab_other_chemistries_retention",
-                "Retention (discharge capacity / first complete cycle) of the measured cycling "
-                "files that are not Li || LFP cells (shown apart from the simulation: other "
-                f"chemistries): {', '.join(n for n, _ in others)}.",
-                "none (measured files, not study figures)",
-            )
         )
     spectra = _measured_spectra(ctx, section)
     if spectra:
