@@ -381,6 +381,19 @@ def store_cached(ctx: Context, section: Section, key: str, written: Sequence[str
 
 # ---- the run ----------------------------------------------------------------------------------
 
+
+def missing_extra(exc: BaseException) -> str | None:
+    """The message when ``exc`` says an optional dependency (a ``lilean[extra]``) is not
+    installed, else None: such a section is reported as missing with the install command, not
+    as failed."""
+    text = str(exc)
+    if type(exc).__name__ == "MissingExtraError" or "pip install 'lilean[" in text:
+        return text
+    if isinstance(exc, ModuleNotFoundError) and exc.name and not exc.name.startswith("lilean"):
+        return f"the optional package {exc.name!r} is not installed (pip install 'lilean[all]')"
+    return None
+
+
 FAST_NOTE = (
     "--fast: coarser settings for a quick look (nucleation overpotential at 3 current densities "
     "instead of 6, impedance after 3 cycle counts instead of 5, smaller lattices for plumes and "
@@ -436,11 +449,15 @@ def reproduce(
             try:
                 section = spec.run(ctx)
             except Exception as exc:  # one failed experiment must not kill the report
-                section = Section(
-                    spec.key, spec.title, missing=f"FAILED: {type(exc).__name__}: {exc}"
-                )
-                section.failed = True
-                section.notes.append(traceback.format_exc(limit=3))
+                extra = missing_extra(exc)
+                if extra is not None:  # an optional extra is not installed: say which
+                    section = Section(spec.key, spec.title, missing=extra)
+                else:
+                    section = Section(
+                        spec.key, spec.title, missing=f"FAILED: {type(exc).__name__}: {exc}"
+                    )
+                    section.failed = True
+                    section.notes.append(traceback.format_exc(limit=3))
             else:
                 store_cached(ctx, section, key, ctx.written)
         if section.failed:

@@ -151,3 +151,18 @@ def test_failure_is_reported_not_raised(tmp_path: Path) -> None:
     assert out["failed"] == ["cell"]
     assert "FAILED: RuntimeError: kaput" in (tmp_path / "report.html").read_text()
     assert not list((tmp_path / ".cache").glob("cell-*.json"))  # a failure is never cached
+
+
+def test_missing_optional_extra_is_missing_not_failed(tmp_path: Path) -> None:
+    from lilean.errors import LileanError
+
+    def needs_pymatgen(ctx: engine.Context) -> Section:
+        raise LileanError(
+            "XRD simulation needs the optional package 'pymatgen': pip install 'lilean[xrd]'"
+        )
+
+    out = engine.reproduce(
+        tmp_path, default_parameters(), sections=[SectionSpec("xrd", "XRD", needs_pymatgen)]
+    )
+    assert out["failed"] == [] and out["missing"] == ["xrd"]
+    assert "lilean[xrd]" in (tmp_path / "report.html").read_text()
