@@ -45,14 +45,22 @@ def entry(key: str) -> dict[str, str]:
     return bib[key]
 
 
+#: BibTeX accent commands -> combining characters; letter commands -> letters
+_ACCENTS = {"'": "\u0301", '"': "\u0308", "`": "\u0300", "^": "\u0302", "c": "\u0327"}
+_LETTERS = {"aa": "å", "ss": "ß", "o": "ø", "ae": "æ"}
+_ACCENT = re.compile(r"\{?\\(['\"`^c])\{?(\w)\}?\}?")
+_LETTER = re.compile(r"\{\\(aa|ss|o|ae)\}")
+
+
 def _plain(text: str) -> str:
-    """BibTeX accents and braces to plain text (enough for the report)."""
-    for tex, char in (
-        ("{\\'e}", "é"), ("{\\'i}", "í"), ('{\\"o}', "ö"), ("{\\aa}", "å"), ("{\\c{c}}", "ç"),
-        ("\\&", "&"),
-    ):  # fmt: skip
-        text = text.replace(tex, char)
-    return text.replace("{", "").replace("}", "")
+    """BibTeX accents (``{\\"a}``, ``{\\'e}``, ``{\\c{c}}``, ``{\\ss}``) and braces to plain text."""
+    import unicodedata
+
+    text = _LETTER.sub(lambda m: _LETTERS[m.group(1)], text)
+    text = _ACCENT.sub(
+        lambda m: unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)]), text
+    )
+    return text.replace("\\&", "&").replace("--", "–").replace("{", "").replace("}", "")
 
 
 def format_entry(key: str) -> str:

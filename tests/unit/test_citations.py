@@ -70,3 +70,10 @@ def test_works_cited_lists_the_parameter_set_and_models() -> None:
     cited = dict(works_cited(default_parameters(), ["full-cell-np25", "nucleation"]))
     assert "Zhang2023" in cited and "Prada2013" in cited
     assert all(text.strip() for text in cited.values())
+
+
+def test_accents_become_letters() -> None:
+    assert "Jäckle, Markus, Groß, Axel" in citations.format_entry("Jackle2014")
+    assert "Schönleber" in citations.format_entry("Schoenleber2014")
+    assert "Valérie" not in citations.format_entry("Prada2013")  # > 3 authors: et al.
+    assert "{" not in citations.format_entry("Nyman2008")

@@ -30,6 +30,7 @@ summary{cursor:pointer}
 table{border-collapse:collapse;margin:1em 0;font-size:.85em}
 td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+table.predictions td:nth-child(2),table.predictions th:nth-child(2){text-align:left}
 .ok{background:#d9f2d9}.warn{background:#fff3cd}.bad{background:#f8d7da}
 tr.calibrated td,tr.input td,tr.assumed td{color:#666;background:#f7f7f7}
 .kind{font-variant:small-caps}.missing{color:#a00;font-style:italic}
