@@ -41,8 +41,10 @@ def reproduce(
         bool,
         typer.Option(
             "--no-cache",
-            help="Recompute every experiment (by default results are cached in OUT/.cache by "
-            "parameter hash, settings, lilean version and data-dir contents).",
+            help="Recompute every experiment (by default results are cached in OUT/.cache, "
+            "content-addressed: parameter hash, settings, lilean version and source, data-dir "
+            "fingerprint, and the hash of every cached number and figure; an entry that does not "
+            "verify is recomputed).",
         ),
     ] = False,
     json_out: JsonOpt = False,
@@ -51,9 +53,12 @@ def reproduce(
 
     Runs every experiment of Zhang et al. 2023 (XRD, plume growth and process map, nucleation,
     deposition morphology, symmetric cells, N/P 25 full cells, EIS, rate test, N/P 10
-    predictions) and, with --data-dir, analyses the measured files found there and overlays them
-    on the matching simulation. summary.json holds one record per headline number (study vs
-    lilean). Exit status 1 when an experiment failed.
+    predictions) and, with --data-dir, analyses the measured files found there and shows those of
+    the study's cell types beside the matching simulation (the others in their own section).
+    summary.json holds one record per number with its kind (input, assumed, calibrated,
+    predicted, qualitative), the study value, tolerance and pass; the report opens with the
+    scorecard of predictions. A progress bar shows each experiment. Exit status 1 when an
+    experiment failed.
     """
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 

@@ -1,8 +1,10 @@
 """Interactive (zoomable) plotly figures for the HTML report.
 
-Each function returns an HTML ``<div>`` fragment made by :func:`plotly.io.to_html` with
-``include_plotlyjs=False``; :func:`lilean.report.html.render` embeds the plotly.js bundle shipped with
-the ``plotly`` package once per page (inline, no CDN), so the report opens offline.
+Each function returns an HTML fragment: an empty ``<div>`` and the figure's JSON spec
+(:func:`lilean.report.html.json_script`), drawn when its section is opened;
+:func:`lilean.report.html.render` embeds the plotly.js bundle shipped with the ``plotly`` package
+once per page (inline, gzip-compressed, no CDN), so the report opens offline and fast. Traces are
+decimated to at most :data:`MAX_POINTS` points (every k-th point, the last kept).
 """
 
 from __future__ import annotations
@@ -23,14 +25,31 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
+#: points per trace at most (decimated by a constant stride, the last point kept)
+MAX_POINTS = 1500
+
+
+def decimate(x: Any, *more: Any, max_points: int = MAX_POINTS) -> list[np.ndarray]:
+    """Every k-th element of ``x`` (and of the arrays in ``more``) so that at most
+    ``max_points`` remain; the last element is always kept."""
+    arrays = [np.asarray(a) for a in (x, *more)]
+    n = len(arrays[0])
+    if n <= max_points:
+        return arrays
+    step = int(np.ceil(n / (max_points - 1)))
+    index = np.unique(np.append(np.arange(0, n, step), n - 1))
+    return [a[index] for a in arrays]
+
+
 def _div(fig: Any, div_id: str) -> str:
+    import json
+
     import plotly.io as pio
 
+    from lilean.report.html import json_script
+
     fig.update_layout(**_LAYOUT)
-    html: str = pio.to_html(
-        fig, include_plotlyjs=False, full_html=False, div_id=div_id, config={"responsive": True}
-    )
-    return html
+    return json_script(div_id, json.loads(pio.to_json(fig, validate=False)))
 
 
 def cycling_div(
@@ -46,15 +65,11 @@ def cycling_div(
 
     fig = go.Figure()
     for label, s in runs:
-        fig.add_trace(
-            go.Scatter(x=s["Cycle"], y=s["Retention [%]"], mode="lines", name=f"{label} (lilean)")
-        )
+        x, y = decimate(s["Cycle"], s["Retention [%]"])
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"{label} (lilean)"))
     for label, s in measured:
-        fig.add_trace(
-            go.Scatter(
-                x=s["Cycle"], y=s["Retention [%]"], mode="markers", name=f"{label} (measured)"
-            )
-        )
+        x, y = decimate(s["Cycle"], s["Retention [%]"])
+        fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name=f"{label} (measured)"))
     fig.update_layout(title=title, xaxis_title="Cycle", yaxis_title="Retention [%]")
     return _div(fig, div_id)
 
@@ -80,10 +95,11 @@ def profiles_div(
             i = np.abs(seg[CURRENT].to_numpy(float))
             q_As = np.concatenate([[0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * np.diff(t))])
             q_mAh_g = q_As / 3.6 / (active_mass_mg * 1e-3)
+            x, y = decimate(q_mAh_g, seg[VOLTAGE])
             fig.add_trace(
                 go.Scatter(
-                    x=q_mAh_g,
-                    y=seg[VOLTAGE],
+                    x=x,
+                    y=y,
                     mode="lines",
                     name=f"cycle {cycle} {branch}",
                     legendgroup=str(cycle),
@@ -99,7 +115,7 @@ def nyquist_div(spectra: Sequence[tuple[str, Any]], *, div_id: str, title: str) 
 
     fig = go.Figure()
     for label, spectrum in spectra:
-        f, z = spectrum.to_impedance_arrays()
+        f, z = decimate(*spectrum.to_impedance_arrays())
         fig.add_trace(
             go.Scatter(
                 x=z.real,
