@@ -60,9 +60,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lilean._optional import require
 from lilean.eis.ivium import read_ivium_idf, sniff_ivium_idf
 from lilean.errors import FileFormatError, ParameterError
-from lilean.io.common import library_version, require
+from lilean.io.common import library_version
 from lilean.schema import (
     Metadata,
     file_sha256,
@@ -401,7 +402,7 @@ def _spectrum_index(f: np.ndarray, breaks: np.ndarray | None = None) -> np.ndarr
 
 
 def _read_with_impedance_py(path: Path, fmt: str) -> _ReaderResult:
-    readFile = require("impedance.preprocessing", "eis", path).readFile
+    readFile = require("impedance.preprocessing", "eis", purpose=f"{path}: this format").readFile
 
     instrument = _IMPEDANCE_PY_FORMATS[fmt]
     notes: list[str] = [f"parsed by impedance.py readFile(instrument={instrument!r})"]
@@ -574,7 +575,7 @@ def _read_biologic_mpr(path: Path) -> _ReaderResult:
     Spectra are split where the rows stop being consecutive, where the ``z cycle`` / ``Ns``
     changes, or where the sweep restarts.
     """
-    biologic = require("galvani.BioLogic", "gpl", path)
+    biologic = require("galvani.BioLogic", "gpl", purpose=f"{path}: a BioLogic .mpr")
     try:
         mpr = biologic.MPRfile(str(path))
     except Exception as exc:  # galvani raises several types on malformed files
