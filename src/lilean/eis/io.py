@@ -61,23 +61,17 @@ import numpy as np
 import pandas as pd
 
 from lilean._optional import require
+from lilean.eis.columns import CYCLE, FREQUENCY, SPECTRUM, TIME, VOLTAGE, Z_IM, Z_RE
 from lilean.eis.ivium import read_ivium_idf, sniff_ivium_idf
 from lilean.errors import FileFormatError, ParameterError
 from lilean.io.common import library_version
+from lilean.io.registry import Reader, register, registered
 from lilean.schema import (
     Metadata,
     file_sha256,
     read_parquet,
     write_parquet,
 )
-
-FREQUENCY = "Frequency [Hz]"
-Z_RE = "Z_re [Ohm]"
-Z_IM = "Z_im [Ohm]"
-SPECTRUM = "Spectrum"
-CYCLE = "Cycle"
-TIME = "Time [s]"
-VOLTAGE = "Voltage [V]"
 
 REQUIRED_IMPEDANCE_COLUMNS: tuple[str, ...] = (FREQUENCY, Z_RE, Z_IM, SPECTRUM)
 OPTIONAL_IMPEDANCE_COLUMNS: tuple[str, ...] = (CYCLE, TIME, VOLTAGE)
@@ -797,8 +791,6 @@ _EXTENSIONS = {
 def register_readers() -> None:
     """Register every impedance format in :mod:`lilean.io.registry` as ``eis-<format>`` with
     ``kind = "impedance"`` (idempotent)."""
-    from lilean.io.registry import Reader, register, registered
-
     for fmt in EIS_READERS:
         name = f"eis-{fmt}"
         if registered(name):
@@ -832,3 +824,5 @@ __all__ = [
     "register_readers",
     "validate_impedance",
 ]
+
+register_readers()
