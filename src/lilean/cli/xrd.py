@@ -1,4 +1,4 @@
-"""X-ray diffraction: simulated patterns and phase identification (issue 6).
+"""X-ray diffraction: simulated patterns and phase identification (``lilean xrd``).
 
 ``lilean xrd simulate --phase Cu --phase Ag:0.5 [--crystallite-size-nm 30] [--json] [--plot DIR]``
 ``lilean xrd identify FILE [--phase ...] [--tolerance-deg 0.3] [--json] [--plot DIR]``

@@ -60,23 +60,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lilean._optional import require
+from lilean.eis.columns import CYCLE, FREQUENCY, SPECTRUM, TIME, VOLTAGE, Z_IM, Z_RE
 from lilean.eis.ivium import read_ivium_idf, sniff_ivium_idf
 from lilean.errors import FileFormatError, ParameterError
-from lilean.io.common import library_version, require
+from lilean.io.common import library_version
+from lilean.io.registry import Reader, register, registered
 from lilean.schema import (
     Metadata,
     file_sha256,
     read_parquet,
     write_parquet,
 )
-
-FREQUENCY = "Frequency [Hz]"
-Z_RE = "Z_re [Ohm]"
-Z_IM = "Z_im [Ohm]"
-SPECTRUM = "Spectrum"
-CYCLE = "Cycle"
-TIME = "Time [s]"
-VOLTAGE = "Voltage [V]"
 
 REQUIRED_IMPEDANCE_COLUMNS: tuple[str, ...] = (FREQUENCY, Z_RE, Z_IM, SPECTRUM)
 OPTIONAL_IMPEDANCE_COLUMNS: tuple[str, ...] = (CYCLE, TIME, VOLTAGE)
@@ -401,7 +396,7 @@ def _spectrum_index(f: np.ndarray, breaks: np.ndarray | None = None) -> np.ndarr
 
 
 def _read_with_impedance_py(path: Path, fmt: str) -> _ReaderResult:
-    readFile = require("impedance.preprocessing", "eis", path).readFile
+    readFile = require("impedance.preprocessing", "eis", purpose=f"{path}: this format").readFile
 
     instrument = _IMPEDANCE_PY_FORMATS[fmt]
     notes: list[str] = [f"parsed by impedance.py readFile(instrument={instrument!r})"]
@@ -574,7 +569,7 @@ def _read_biologic_mpr(path: Path) -> _ReaderResult:
     Spectra are split where the rows stop being consecutive, where the ``z cycle`` / ``Ns``
     changes, or where the sweep restarts.
     """
-    biologic = require("galvani.BioLogic", "gpl", path)
+    biologic = require("galvani.BioLogic", "gpl", purpose=f"{path}: a BioLogic .mpr")
     try:
         mpr = biologic.MPRfile(str(path))
     except Exception as exc:  # galvani raises several types on malformed files
@@ -796,8 +791,6 @@ _EXTENSIONS = {
 def register_readers() -> None:
     """Register every impedance format in :mod:`lilean.io.registry` as ``eis-<format>`` with
     ``kind = "impedance"`` (idempotent)."""
-    from lilean.io.registry import Reader, register, registered
-
     for fmt in EIS_READERS:
         name = f"eis-{fmt}"
         if registered(name):
@@ -831,3 +824,5 @@ __all__ = [
     "register_readers",
     "validate_impedance",
 ]
+
+register_readers()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lilean.eis.columns import FREQUENCY, SPECTRUM, Z_IM, Z_RE
 from lilean.errors import FileFormatError
 
 # the header line may hold a binary length byte between the name and the column count
@@ -63,8 +64,6 @@ def read_ivium_idf(
 ) -> tuple[dict[str, Any], dict[str, str], list[str], dict[str, Any], list[str]]:
     """The ``ivium-idf`` parser for :func:`lilean.eis.io.read_eis` (columns, units, original
     columns, extra metadata, notes)."""
-    from lilean.eis.io import FREQUENCY, SPECTRUM, Z_IM, Z_RE
-
     f, z = parse_ivium_idf(path)
     cols = {
         FREQUENCY: f,

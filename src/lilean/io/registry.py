@@ -56,10 +56,16 @@ def registered(name: str) -> bool:
     return name in _REGISTRY
 
 
-def _load_impedance_readers() -> None:
-    from lilean.eis.io import register_readers
+#: kind -> the module that registers the readers of that kind when imported (loaded on first
+#: use, by name: the providers import this registry, not the other way round)
+PROVIDERS: dict[str, str] = {"impedance": "lilean.eis.io"}
 
-    register_readers()
+
+def _load_impedance_readers() -> None:
+    import importlib
+
+    for module in PROVIDERS.values():
+        importlib.import_module(module)
 
 
 def readers(kind: str | None = "cycling") -> list[Reader]:

@@ -73,7 +73,13 @@ def run_experiment(
     ``cell.li_deposition_current_density_mA_cm2`` (simulated with its losses, as in the study); the
     Li balance is counted from the assembled cell."""
     from lilean.models import cathode as cat
-    from lilean.models.anode import anode_parameter_vector, initial_anode_state
+    from lilean.models.anode import (
+        S_ACT,
+        S_DEAD,
+        S_SEI,
+        anode_parameter_vector,
+        initial_anode_state,
+    )
     from lilean.models.full_cell import (
         CYC_ACT_END,
         CYC_CATH_CAP,
@@ -129,7 +135,7 @@ def run_experiment(
     rec = np.zeros((cap, N_REC))
     cyc = np.zeros((n_cycles, N_CYC))
     cath_li0 = float(cat.cathode_stoichiometry(sc, pc) * cat.cathode_capacity_mAh(pc, 1.0))
-    initial_li = float(sa[0] + sa[1] + sa[2]) + cath_li0
+    initial_li = float(sa[S_ACT] + sa[S_DEAD] + sa[S_SEI]) + cath_li0  # active + dead + SEI
     n = run_full_cell(
         sa,
         pa,

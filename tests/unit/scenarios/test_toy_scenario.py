@@ -252,3 +252,27 @@ def test_plugin_scenario_runs_on_process_workers(tmp_path: Any, monkeypatch: Any
             assert rows.loc[substrate, "plugin_dip_mV"] == pytest.approx(want, rel=1e-12)
     finally:
         unregister("plugin_nucleation")
+
+
+@pytest.mark.parametrize(
+    ("name", "inputs"),
+    [
+        ("nucleation", {"substrate": "cu"}),
+        ("symmetric", {"substrate": "cu", "hours": 6.0}),
+        ("protocol", {"substrate": "cu", "steps": ["Charge at 1C until 4.2 V",
+                                                    "Discharge at 1C until 2.0 V"]}),
+        ("cycling", {"substrate": "ag-cu", "cycles": 2}),
+        ("rate", {"substrate": "cu"}),
+        ("eis", {"substrate": "cu", "cycles": 0}),
+    ],
+)  # fmt: skip
+def test_every_builtin_result_is_a_result(name: str, inputs: dict[str, Any]) -> None:
+    r = get_scenario(name).run(default_parameters(), inputs, seed=0)
+    assert isinstance(r, Result)
+    assert isinstance(r.to_frame(), pd.DataFrame) and len(r.to_frame()) > 0
+    assert isinstance(r.summary, pd.DataFrame) and len(r.summary) > 0
+    assert r.meta.instrument == "lilean"
+    json.dumps(r.to_dict())  # JSON-ready
+    text = repr(r)
+    assert name in text and len(text) < 200 and "\n" not in text
+    assert "<table" in r._repr_html_()
