@@ -325,3 +325,25 @@ def test_check_number_accepts_only_finite_values_within_the_limits(name: str, va
     assert math.isfinite(value)
     assert (value > limit.lo if limit.lo_open else value >= limit.lo) and value <= limit.hi
     assert limit.large is None or value <= limit.large
+
+
+def test_paths_with_rich_markup_print_as_they_are(cli_tmp: Path) -> None:
+    """A folder named ``we[`` makes ``we[/ird].001`` a path containing ``[/`` (rich's closing tag):
+    info, convert and analyze print it verbatim instead of failing on markup."""
+    import shutil
+
+    (cli_tmp / "we[").mkdir()
+    src = cli_tmp / "we[" / "ird].001"
+    shutil.copy(DATA / "maccor" / "maccor_example.001", src)
+    out = cli_tmp / "we[" / "x].parquet"
+    for args in (
+        ["info", str(src)],
+        ["convert", str(src), "-o", str(out)],
+        ["analyze", str(src)],
+        ["info", str(cli_tmp / "we[" / "missing].001")],
+    ):
+        res = run_cli(args)
+        assert_clean(res, args)
+        assert res.code == (2 if "missing" in args[1] else 0), res.stderr
+    assert "we[/x].parquet" in run_cli(["convert", str(src), "-o", str(out)]).stderr
+    assert out.is_file()

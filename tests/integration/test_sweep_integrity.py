@@ -201,6 +201,7 @@ def _wait_for_parts(out: Path, proc: subprocess.Popen[str], n: int) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sig", "group", "code"), [(signal.SIGTERM, False, 143), (signal.SIGINT, True, 130)]
 )
