@@ -17,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+from lilean.testing.data import data_dir
+
+DATA = data_dir()  # the real files, through the registry (../shared/data or LILEAN_DATA_DIR)
 
 
 def best_of(func: Callable[[], Any], n: int = 3) -> float:
