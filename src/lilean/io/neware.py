@@ -98,12 +98,32 @@ def total_time_from_step_time(step_time_s: Any, step: Any) -> np.ndarray:
     return np.cumsum(last_of_prev) + ts
 
 
+def _hms_fast(text: pd.Series) -> np.ndarray | None:
+    """Vectorised ``h:mm:ss(.fff)`` -> seconds (one split, three numeric columns), or ``None``
+    when any value is not of that plain form (days, plain seconds, blanks: the general path)."""
+    if len(text) == 0 or text.isna().any():
+        return None
+    parts = text.str.split(":", n=2, expand=True)
+    if parts.shape[1] != 3:
+        return None
+    h = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float)
+    m = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float)
+    sec = pd.to_numeric(parts[2], errors="coerce").to_numpy(dtype=float)
+    out = h * 3600.0 + m * 60.0 + sec
+    if not np.isfinite(out).all() or (h < 0).any():
+        return None
+    return out
+
+
 def parse_duration_s(values: Any, path: Path, column: str) -> np.ndarray:
     """``hh:mm:ss(.fff)`` (hours may exceed 24), ``d-hh:mm:ss`` or plain seconds -> seconds."""
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=float)
     text = series.astype("string").str.strip()
+    fast = _hms_fast(text)
+    if fast is not None:
+        return fast
     parts = text.str.extract(
         r"^(?:(?P<d>\d+)[-\s]+(?:days?\s+)?)?(?P<h>\d+):(?P<m>\d+):(?P<s>[\d.]+)$"
     )
