@@ -41,6 +41,7 @@ from lilean.errors import FileFormatError
 from lilean.io.common import (
     as_float,
     capacity_per_cycle,
+    captured_logs,
     damaged,
     finish,
     increments_from_step_capacity,
@@ -386,7 +387,7 @@ def read_nda(path: str | Path) -> CyclingData:
     notes: list[str] = []
     aux_members = _check_nda_container(path, head, notes)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, captured_logs("fastnda") as logs:
             warnings.simplefilter("always")
             frame = fastnda.read(str(path)).to_pandas()
     except Exception as exc:  # fastnda raises many types on corrupt input
@@ -394,6 +395,7 @@ def read_nda(path: str | Path) -> CyclingData:
             path, f"unreadable Neware file, truncated or unsupported ({type(exc).__name__}: {exc})"
         ) from None
     notes += [f"fastnda: {w.message}" for w in caught]
+    notes += [f"fastnda: {m}" for m in logs]
     if len(frame) == 0:
         raise FileFormatError(path, "the Neware file holds no records")
     if "index" in frame:
