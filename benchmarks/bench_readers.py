@@ -22,10 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _protocol import ROOT, alternate, common_args, row, write
+from _protocol import alternate, common_args, row, write
 
-SHARED = ROOT.parent / "shared" / "data"
-DATA = SHARED if SHARED.is_dir() else ROOT / "tests" / "data"
+from lilean.testing.data import data_dir
+
+DATA = data_dir()  # the real files, through the registry (../shared/data or LILEAN_DATA_DIR)
 
 FILES = [
     "biologic/biol.mpr",

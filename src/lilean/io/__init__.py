@@ -123,4 +123,11 @@ def read(
     return result.with_meta(**changes) if changes else result
 
 
-__all__ = ["Reader", "detect", "formats", "read"]
+def write_bdf(data: CyclingData, path: str | Path) -> Path:
+    """Write a table as Battery Data Format CSV (see :func:`lilean.io.bdf.write_bdf`)."""
+    from lilean.io.bdf import write_bdf as _write
+
+    return _write(data, path)
+
+
+__all__ = ["Reader", "detect", "formats", "read", "write_bdf"]

@@ -17,7 +17,6 @@ The ``.res`` file is read with ``access_parser`` (pure Python, Apache-2.0), tabl
 
 from __future__ import annotations
 
-import logging
 import re
 import zipfile
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ import pandas as pd
 
 from lilean.errors import FileFormatError
 from lilean.io.common import (
+    captured_logs,
     column_factor,
     damaged,
     finish,
@@ -210,17 +210,6 @@ def _sniff_res(path: Path, head: bytes) -> bool:
     return contains(path, (table.encode("utf-16-le"), table.encode()), head)
 
 
-class _ListHandler(logging.Handler):
-    """Collects access_parser's warnings and errors (it logs damage and carries on)."""
-
-    def __init__(self, sink: list[str]) -> None:
-        super().__init__(level=logging.WARNING)
-        self.sink = sink
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.sink.append(record.getMessage())
-
-
 def read_res(path: str | Path) -> CyclingData:
     """Read an Arbin MITS Pro ``.res`` file (MS Access) with ``access_parser``.
 
@@ -241,24 +230,17 @@ def read_res(path: str | Path) -> CyclingData:
             f"{page}-byte pages): truncated; records on the lost pages are missing",
             notes,
         )
-    problems: list[str] = []
-    handler = _ListHandler(problems)
-    parser_log = logging.getLogger("access_parser")
-    parser_log.addHandler(handler)
-    propagate, parser_log.propagate = parser_log.propagate, False
     try:
-        db = AccessParser(str(path))
-        global_rows = pd.DataFrame(db.parse_table("Global_Table"))
-        records = pd.DataFrame(db.parse_table("Channel_Normal_Table"))
+        with captured_logs("access_parser") as problems:
+            db = AccessParser(str(path))
+            global_rows = pd.DataFrame(db.parse_table("Global_Table"))
+            records = pd.DataFrame(db.parse_table("Channel_Normal_Table"))
     except FileFormatError:
         raise
     except Exception as exc:  # access_parser raises many types on damaged files
         raise FileFormatError(
             path, f"not a readable Arbin .res (MS Access) database ({type(exc).__name__}: {exc})"
         ) from None
-    finally:
-        parser_log.removeHandler(handler)
-        parser_log.propagate = propagate
     if records.empty:
         raise FileFormatError(path, "Channel_Normal_Table has no records")
     if problems:

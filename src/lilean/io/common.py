@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import csv
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -550,6 +551,31 @@ PARTIAL_PREFIX = "PARTIAL TABLE: "
 PLAUSIBLE_VOLTAGE_V = 100.0
 PLAUSIBLE_CURRENT_A = 2000.0
 PLAUSIBLE_DURATION_S = 20 * 365.25 * 86400.0
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(level=logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(" ".join(record.getMessage().split()))
+
+
+@contextlib.contextmanager
+def captured_logs(logger_name: str) -> Iterator[list[str]]:
+    """Within the block, a library's warnings and errors go into the yielded list (for the
+    table's notes or a damage report), never to the terminal."""
+    sink: list[str] = []
+    handler = _ListHandler(sink)
+    log = logging.getLogger(logger_name)
+    log.addHandler(handler)
+    propagate, log.propagate = log.propagate, False
+    try:
+        yield sink
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
 
 
 @contextlib.contextmanager

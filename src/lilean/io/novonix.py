@@ -93,7 +93,8 @@ def _continue_restarts(time_s: np.ndarray, df: pd.DataFrame, notes: list[str]) -
         pause = 0.0
         if clock is not None:
             pause = max(float(clock[k + 1] - clock[k]) - float(time_s[k + 1]), 0.0)
-        out[k + 1 :] += out[k] - time_s[k + 1] + pause
+        # row k+1 is time_s[k+1] after the restart, which came `pause` after row k
+        out[k + 1 :] += out[k] + pause + time_s[k + 1] - out[k + 1]
     notes.append(
         f"test restarted {drops.size} time(s) (run time starts again at data row "
         f"{int(drops[0]) + 2}): run time continued across the restart"

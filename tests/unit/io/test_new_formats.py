@@ -88,3 +88,12 @@ def test_neware_btsda8_xlsx_record_sheet() -> None:
     data = lio.read(require(name))
     assert data.meta.file_format == "neware-xlsx" and len(data) == 2833
     assert 0.999 < data.data[CURRENT].max() < 1.001  # 1 A CCCV charge
+
+
+def test_library_logs_go_to_notes_not_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
+    """fastnda logs a warning for the pulse file; access_parser logs damage: neither reaches
+    stderr, both are in the notes or the one-line error."""
+    data = lio.read(require("extern/neware/2-1-6_61[07005012].nda"), strict=False)
+    assert any(n.startswith("fastnda: Data contains Pulse") for n in data.meta.notes)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""

@@ -74,3 +74,26 @@ def test_truncated_and_garbage(tmp_path, junk, assert_refused):
     cut.write_text(text[: text.index("[Data]")], encoding="utf-8")
     assert_refused(cut, novonix.read)
     assert_refused(junk("junk.csv", 9, 1024), novonix.read, lio.read)
+
+
+def test_restarted_test_continues_the_run_time(tmp_path):
+    """A test restarted on the UHPC writes its run time from 0 again: lilean continues it by
+    the earlier end plus the wall-clock pause (``Date and Time``), and says so."""
+    lines = FILE.read_text(encoding="utf-8").splitlines()
+    k = lines.index("[Data]")
+    header = lines[k + 1].split(",")
+    t_col = next(i for i, h in enumerate(header) if h.startswith("Run Time"))
+    rows = [ln.split(",") for ln in lines[k + 2 :] if ln.strip()]
+    half = len(rows) // 2
+    t_half = float(rows[half][t_col]) - 0.001  # the first row after the restart at 3.6 s
+    for r in rows[half:]:
+        r[t_col] = f"{float(r[t_col]) - t_half:.7f}"  # the restart: run time from 0 again
+    restarted = tmp_path / "restarted.csv"
+    restarted.write_text("\n".join([*lines[: k + 2], *(",".join(r) for r in rows)]) + "\n")
+    data = lio.read(restarted)  # strict: time must not go backwards
+    t = data.data["Time [s]"].to_numpy()
+    assert (np.diff(t) >= 0).all()
+    original = novonix.read(FILE).data["Time [s]"].to_numpy()
+    # the pause is the wall-clock gap between the two rows, as in the original file
+    np.testing.assert_allclose(t, original, atol=1.5)
+    assert any("restarted 1 time(s)" in n for n in data.meta.notes)
