@@ -84,6 +84,7 @@ def test_batch_writes_a_dataset_duckdb_queries_in_place_and_caches(archive, tmp_
     second = run_batch(archive, ds, serial=True)
     assert (second["processed"], second["cached"]) == (0, len(FILES) + 1)
     assert second["cached_failed"] == 1
+    assert (second["ok_total"], second["failed_total"]) == (len(FILES), 1)
     forced = run_batch(archive, ds, serial=True, force=True)
     assert forced["processed"] == len(FILES) + 1
     assert len(list(ds.glob("raw/cell=*/*.parquet"))) == len(FILES)

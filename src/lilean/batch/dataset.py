@@ -409,6 +409,8 @@ def run_batch(
         "ok": total - len(failed),
         "failed": len(failed),
         "cached_failed": cached_failed,
+        "ok_total": total - len(failed) + len(cached) - cached_failed,
+        "failed_total": len(failed) + cached_failed,
         "failures": [{"file": r["file"], "error": r["error"]} for r in failed],
         "mode": mode,
         "seconds": time.perf_counter() - start,
