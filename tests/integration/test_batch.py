@@ -207,7 +207,7 @@ def test_compare_writes_a_group_plot_with_spread_bands(archive, tmp_path):
 def test_batch_on_an_existing_scheduler(archive, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
         result = run_batch(archive, tmp_path / "ds", scheduler=cluster.scheduler_address)
     assert result["mode"] == f"scheduler {cluster.scheduler_address}"
