@@ -84,6 +84,7 @@ def test_batch_writes_a_dataset_duckdb_queries_in_place_and_caches(archive, tmp_
     second = run_batch(archive, ds, serial=True)
     assert (second["processed"], second["cached"]) == (0, len(FILES) + 1)
     assert second["cached_failed"] == 1
+    assert (second["ok_total"], second["failed_total"]) == (len(FILES), 1)
     forced = run_batch(archive, ds, serial=True, force=True)
     assert forced["processed"] == len(FILES) + 1
     assert len(list(ds.glob("raw/cell=*/*.parquet"))) == len(FILES)
@@ -206,7 +207,7 @@ def test_compare_writes_a_group_plot_with_spread_bands(archive, tmp_path):
 def test_batch_on_an_existing_scheduler(archive, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster:
         result = run_batch(archive, tmp_path / "ds", scheduler=cluster.scheduler_address)
     assert result["mode"] == f"scheduler {cluster.scheduler_address}"

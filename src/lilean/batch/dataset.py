@@ -216,7 +216,7 @@ def _convert_and_analyse(job: Job, out: Path) -> dict[str, Any]:
     from lilean.analysis.cycling import analyze_cycling
     from lilean.analysis.kind import assess_kind
     from lilean.api import load_table
-    from lilean.cli.display import captured_notes
+    from lilean.batch.capture import captured_notes
 
     numeric = {k: float(job.meta[k]) for k in META_NUMERIC if job.meta.get(k)}
     with captured_notes() as chatter:
@@ -361,7 +361,7 @@ def run_batch(
     if todo and not serial:
         from dask.distributed import Client, LocalCluster, as_completed
 
-        from lilean.cli.display import captured_notes
+        from lilean.batch.capture import captured_notes
 
         cluster = None
         with captured_notes() as chatter:  # dask's own warnings go to the notes
@@ -409,6 +409,8 @@ def run_batch(
         "ok": total - len(failed),
         "failed": len(failed),
         "cached_failed": cached_failed,
+        "ok_total": total - len(failed) + len(cached) - cached_failed,
+        "failed_total": len(failed) + cached_failed,
         "failures": [{"file": r["file"], "error": r["error"]} for r in failed],
         "mode": mode,
         "seconds": time.perf_counter() - start,

@@ -455,8 +455,11 @@ def plot_cycle_summary(
             bad = _flagged(s)
             cap_good.append(s[cap_col].to_numpy(dtype=float)[~bad])
             ce_good.append(100 * s["Coulombic efficiency"].to_numpy(dtype=float)[~bad])
-        cap_lim = _robust_limits(np.concatenate(cap_good), floor=0.0)
-        cap_lim = (0.0, cap_lim[1]) if cap_lim else None
+        cap_vals = np.concatenate(cap_good)
+        cap_vals = cap_vals[np.isfinite(cap_vals)]
+        cap_lim = (
+            (0.0, 1.1 * float(cap_vals.max())) if cap_vals.size and cap_vals.max() > 0 else None
+        )
         ce_vals = np.concatenate(ce_good)
         ce_vals = ce_vals[np.isfinite(ce_vals)]
         ce_lim = None
