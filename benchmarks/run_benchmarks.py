@@ -3,6 +3,7 @@
     python3 make.py bench                 # all benchmarks, full length
     python3 make.py bench --quick         # shorter runs (both sides alike; rows say so)
     python3 make.py bench bench_lattice   # only some scripts (by stem)
+    python3 make.py bench --table         # print the table of results/latest.json again
 
 Each ``bench_*.py`` takes the JSON output path (plus ``--quick``) and writes rows built by
 ``_protocol.row`` (alternating A/B runs, median and min-max range, per-round ratios, warm / cold
@@ -59,7 +60,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         if r.get("ratio") is not None:
             lo, hi = r["ratio_range"]
             ratio = f"{r['ratio']:.2f}x ({lo:.2f}-{hi:.2f})"
-        cpu = "-" if r.get("cpu_ratio") is None else f"{r['cpu_ratio']:.2f}x"
+        cpu = "-"
+        if r.get("cpu_ratio") is not None:
+            cpu = f"{r['cpu_ratio']:.2f}x ({_s(r['lilean_cpu_s'])} vs {_s(r['reference_cpu_s'])})"
         lines.append(
             f"| {r['benchmark']} | {r.get('mode', '-')} | {_s(r['lilean_s'])}"
             f"{_range(r.get('lilean_range'))} | {r.get('reference') or '-'} | "
@@ -70,6 +73,11 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if "--table" in argv:
+        latest = json.loads((HERE / "results" / "latest.json").read_text())
+        print(f"machine: {latest['machine']}; flags: {latest.get('flags') or 'none'}\n")
+        print(table(latest["rows"]))
+        return 0
     flags = [a for a in argv if a.startswith("--")]
     only = {a for a in argv if not a.startswith("--")}
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not only or p.stem in only)

@@ -55,6 +55,9 @@ _SH30 = np.uint64(30)
 _SH31 = np.uint64(31)
 _SH32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
+_METAL_BITS = (1 << CU) | (1 << AG)
+_LI_SEI = 6  # SEI-passivated Li, only inside one deposit_li_walkers call (never returned)
+_FRESH_LI_BITS = (1 << LI) | (1 << LIAG)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
@@ -112,23 +115,21 @@ def solid_neighbours(occ: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
     Below ``z = 0`` counts as solid (the substrate continues), above the top as empty.
     """
     nz, ny, nx = occ.shape
-    n = 0
-    for d in range(ndir):
-        zz = z + DZ[d]
-        if zz < 0:
-            n += 1
-            continue
-        if zz >= nz:
-            continue
-        if occ[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)] != EMPTY:
-            n += 1
+    # unrolled over the directions (no loop, no table look-ups): this runs on every Cu2+ step
+    # and twice per coarsening attempt
+    n = 1 if z == 0 else int(occ[z - 1, y, x] != EMPTY)
+    if z + 1 < nz:
+        n += int(occ[z + 1, y, x] != EMPTY)
+    n += int(occ[z, y, wrap(x + 1, nx)] != EMPTY) + int(occ[z, y, wrap(x - 1, nx)] != EMPTY)
+    if ndir == 6:
+        n += int(occ[z, wrap(y + 1, ny), x] != EMPTY) + int(occ[z, wrap(y - 1, ny), x] != EMPTY)
     return n
 
 
 @numba.njit(cache=True)
 def is_conductor(code: int) -> bool:
-    """Electronically conducting voxel: Cu, Ag, Li or Li-Ag."""
-    return code == CU or code == AG or code == LI or code == LIAG
+    """Electronically conducting voxel: Cu, Ag, Li or Li-Ag (or SEI-covered Li inside a kernel)."""
+    return code == CU or code == AG or code == LI or code == LIAG or code == _LI_SEI
 
 
 @numba.njit(cache=True)
@@ -245,6 +246,19 @@ def grow_plume_slice(
             z, y, x = zz, yy, xx
             if z > zmax + 1:
                 continue  # no solid within one voxel: nothing to attach to
+            # cheap pre-test (unrolled bit mask of the neighbour codes): no Cu or Ag next to the
+            # walker means no attachment; the exact weights below run only next to metal
+            zdn = z - 1 if z > 0 else z
+            seen = (
+                (1 << occ[z + 1, y, x])
+                | (1 << occ[zdn, y, x])
+                | (1 << occ[z, y, wrap(x + 1, nx)])
+                | (1 << occ[z, y, wrap(x - 1, nx)])
+            )
+            if ndir == 6:
+                seen |= (1 << occ[z, wrap(y + 1, ny), x]) | (1 << occ[z, wrap(y - 1, ny), x])
+            if not seen & _METAL_BITS:
+                continue
             # attachment weight from metal neighbours (AgCuF3 blocks)
             w = 0.0
             up = -1
@@ -398,7 +412,50 @@ def deposit_li_walkers(
     Returns ``(walkers done, highest solid z, stalled, walker steps)``. Stops early (done <
     n_walkers) when the deposit comes within ``2 launch_gap + 2`` voxels of the top, or (stalled
     True) when one walker took more than ``max_steps`` steps without being reduced.
+
+    Li born before walker ``fresh_after`` is SEI-covered. Within one call that set does not change
+    (Li deposited during the call is fresh), so it is marked once with an internal code for the
+    call (one pass over the deposit, undone before returning) and the walker tells fresh from
+    passivated Li from the neighbour codes alone, without reading ``birth`` on every step.
     """
+    nz, ny, nx = occ.shape
+    top = min(hmax0 + 1, nz - 1)
+    for z in range(top + 1):
+        for y in range(ny):
+            for x in range(nx):
+                if occ[z, y, x] == LI and birth[z, y, x] < fresh_after:
+                    occ[z, y, x] = _LI_SEI
+    out = _deposit_li_core(
+        occ, alloy, n_walkers, p_li, p_cu, alloy_cap, bias, hops, rng_state, hmax0, birth,
+        count0, passive, max_steps, launch_gap,
+    )  # fmt: skip
+    for z in range(top + 1):
+        for y in range(ny):
+            for x in range(nx):
+                if occ[z, y, x] == _LI_SEI:
+                    occ[z, y, x] = LI
+    return out
+
+
+@numba.njit(cache=True)
+def _deposit_li_core(
+    occ: np.ndarray,
+    alloy: np.ndarray,
+    n_walkers: int,
+    p_li: float,
+    p_cu: float,
+    alloy_cap: float,
+    bias: float,
+    hops: int,
+    rng_state: np.uint64,
+    hmax0: int,
+    birth: np.ndarray,
+    count0: int,
+    passive: float,
+    max_steps: int,
+    launch_gap: int,
+) -> tuple[int, int, bool, int]:
+    """:func:`deposit_li_walkers` on a lattice whose SEI-covered Li is marked ``_LI_SEI``."""
     s = rng_state
     nz, ny, nx = occ.shape
     ndir = 6 if ny > 1 else 4
@@ -463,20 +520,8 @@ def deposit_li_walkers(
                             occ[ag_z[k], ag_y[k], ag_x[k]] = LIAG
                         done += 1
                         break
-                    near_li = (seen & (1 << LIAG)) != 0
-                    near_old = False
-                    if not near_li and seen & (1 << LI):  # fresh or SEI-passivated Li
-                        for d in range(ndir):
-                            zz = z + DZ[d]
-                            if zz < 0:
-                                continue
-                            yy = wrap(y + DY[d], ny)
-                            xx = wrap(x + DX[d], nx)
-                            if occ[zz, yy, xx] == LI:
-                                if birth[zz, yy, xx] >= fresh_after:
-                                    near_li = True
-                                    break
-                                near_old = True
+                    near_li = (seen & _FRESH_LI_BITS) != 0
+                    near_old = (seen & (1 << _LI_SEI)) != 0
                     p = 0.0
                     if near_li:
                         p = p_li
