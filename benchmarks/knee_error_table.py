@@ -48,6 +48,7 @@ CATHODE_VARIED = (
 STEPS = 20  # coarse time steps, the same for the truth and the fitted twin (speed)
 SPREAD = 0.2
 OFFSETS = [True]
+FREE: list[str] = []  # empty: the fit's default free parameters
 
 
 def _truth_params(substrate: str, seed: int) -> Any:
@@ -116,7 +117,7 @@ def _cell(args: tuple[str, int, list[int]]) -> dict[str, Any]:
         try:
             fit = F.fit_cycling([data], p0, sub, max_cycle=k, knee_horizon=horizon,
                                 protocol=given, n_samples=20, profile=False,
-                                fit_offsets=OFFSETS[0])  # fmt: skip
+                                fit_offsets=OFFSETS[0], free=FREE or None)  # fmt: skip
             kn = fit.knee
             row["physics"] = fit.diagnostics.get("knee80_best_fit_cycle")
             row["physics_low"] = kn["knee80_cycle_low"]
@@ -156,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_path", default=None, help="also write the rows here")
     ap.add_argument("--from-json", default=None, help="print the table of rows written earlier")
     ap.add_argument("--no-offsets", action="store_true", help="fit absolute voltages")
+    ap.add_argument("--free", default="", help="comma-separated free parameters (default: fit's)")
     a = ap.parse_args(argv)
     OFFSETS[0] = not a.no_offsets
+    FREE[:] = [n for n in a.free.split(",") if n]
     from lilean.fit import KneeRidge
 
     ks = [int(k) for k in a.ks.split(",")]

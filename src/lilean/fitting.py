@@ -792,6 +792,12 @@ def fit_cycling(
     )
     if problems:
         fit.warnings.insert(0, "forced: " + " | ".join(problems))
+    if "li_inventory_mAh_cm2" in protos[0]["inferred"]:
+        fit.warnings.append(
+            f"Li inventory not given: assumed {protos[0]['li_inventory_mAh_cm2']:g} mAh/cm2 (the "
+            "set's cell.li_inventory_mAh_cm2; a full-cell file cannot show it); the knees scale "
+            "with it: pass --li-inventory"
+        )
     # misfit in raw units and convergence
     rr = raw(x)
     rms = (

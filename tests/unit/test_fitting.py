@@ -239,6 +239,7 @@ def test_cli_fit_and_predict_json(tmp_path: Path) -> None:
     how = out["protocol"]["how"]
     assert how["upper_cutoff_V"] == how["formation_c_rate"] == "given by the user"
     assert "median" in how["c_rate"] and "NOT visible" in how["li_inventory_mAh_cm2"]
+    assert any("Li inventory not given" in w for w in out["warnings"])
     par = out["parameters"][CORR]
     assert par["low"] <= par["value"] <= par["high"] and par["unit"] == "mAh/cm^2/h"
     assert {"knee80_cycle", "knee80_cycle_low", "knee80_cycle_high", "knee80_status",
