@@ -89,7 +89,11 @@ def reproduce(
     if json_out:
         emit_json(result)
     else:
+        from lilean.report.scorecard import totals
+
+        passed, tried = totals(result["scorecard"])
         err_console.print(
+            f"predictions passed {passed} / {tried} (calibration targets not counted); "
             f"wrote {result['report']} in {result['seconds']:.1f} s "
             f"({len(result['cached'])} experiments from the cache); "
             f"missing: {', '.join(result['missing']) or 'none'}; "
