@@ -115,15 +115,18 @@ class SymmetricSimulation:
     result: Any  # lilean.analysis.symmetric.SymmetricResult
     we_states: np.ndarray
     ce_states: np.ndarray
+    electrolyte: dict[str, Any] = field(default_factory=dict)  # lilean.models.electrolyte
 
     def to_dict(self) -> dict[str, Any]:
-        """``cycle``, ``polarization_mV`` (per cycle), ``short_circuit_h``, ``failure_h``."""
+        """``cycle``, ``polarization_mV`` (per cycle), ``short_circuit_h``, ``failure_h``,
+        ``electrolyte`` (state at the end, :func:`lilean.models.electrolyte.electrolyte_state`)."""
         cycles = [c for c in self.result.cycles if c.polarization_mV is not None]
         return {
             "cycle": [int(c.cycle) for c in cycles],
             "polarization_mV": [float(c.polarization_mV) for c in cycles],
             "short_circuit_h": _none_if_nan(self.result.short_circuit_h),
             "failure_h": _none_if_nan(self.result.failure_h),
+            "electrolyte": self.electrolyte,
         }
 
 
@@ -167,7 +170,13 @@ def simulate_symmetric(
         "seed": seed,
     }
     data = CyclingData(table, _meta(params, substrate, protocol, area_cm2=area))
-    return SymmetricSimulation(data, analyze_symmetric(data), trace.we_states, trace.ce_states)
+    from lilean.models.electrolyte import electrolyte_state
+
+    sei = float(trace.we_states[-1][2] + trace.ce_states[-1][2]) if len(trace.we_states) else 0.0
+    elyte = electrolyte_state(params, sei)
+    return SymmetricSimulation(
+        data, analyze_symmetric(data), trace.we_states, trace.ce_states, elyte
+    )
 
 
 # ---- full cells -------------------------------------------------------------------------------
@@ -340,6 +349,7 @@ class CyclingSimulation:
     summary: pd.DataFrame
     formation_cycles: int
     run: FullCellRun = field(repr=False)
+    electrolyte: dict[str, Any] = field(default_factory=dict)  # lilean.models.electrolyte
 
     def to_dict(self) -> dict[str, Any]:
         """``cycle``, ``discharge_capacity_mAh_g``, ``charge_capacity_mAh_g``,
@@ -355,6 +365,7 @@ class CyclingSimulation:
             "coulombic_efficiency": [_none_if_nan(x) for x in s["Coulombic efficiency"]],
             "retention_percent": retention,
             "li_remaining_mAh_cm2": [float(x) for x in s["Active Li [mAh/cm2]"]],
+            "electrolyte": self.electrolyte,
         }
 
 
@@ -429,7 +440,13 @@ def simulate_cycling(
         steps_per_half_cycle=steps_per_half_cycle,
         protocol_info=info,
     )
-    return CyclingSimulation(run.data, _summary(run, formation_cycles + 1), formation_cycles, run)
+    from lilean.models.electrolyte import electrolyte_state
+
+    sei = float(run.cycles["SEI Li [mAh/cm2]"].iloc[-1]) if len(run.cycles) else 0.0
+    elyte = electrolyte_state(params, sei)
+    return CyclingSimulation(
+        run.data, _summary(run, formation_cycles + 1), formation_cycles, run, elyte
+    )
 
 
 @dataclass(frozen=True)
