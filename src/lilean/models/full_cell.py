@@ -23,7 +23,7 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
 * CC (mode 1): ``n_sub`` sub-steps per nominal step time ``Q_cath / |i|``. A sub-step that crosses
   the voltage cut-off (or that the anode can no longer feed: reservoir exhausted) is shortened to
   the crossing by Illinois regula falsi / bisection on ``V(t) - V_cut``: the step ends on the
-  allowed side, within ``CUTOFF_TOLERANCE_V`` (1e-8 V) of the cut-off when the voltage is
+  allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
   exact charge. A step whose voltage under load is already past its limit ends at once.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
@@ -97,7 +97,7 @@ SECONDS_PER_HOUR = 3600.0
 SAFETY_FACTOR = 3.0
 #: accepted distance of the step's last point from its voltage cut-off (always on the allowed side);
 #: tight, so that results depend smoothly on the parameters (fits take finite differences)
-CUTOFF_TOLERANCE_V = 1e-8
+CUTOFF_TOLERANCE_V = 1e-6
 #: CV hold: first time step [s], nominal time scale = capacity / (1C) [h], safety length in nominal
 #: times when the hold has no duration, the largest starting current (C-rate) and rows budgeted
 CV_FIRST_STEP_S = 1.0
@@ -221,7 +221,7 @@ def _cc_crossing(
 
     Bracketing with the Illinois variant of regula falsi on ``V(t) - V_cut`` while both ends are
     finite, bisection otherwise; stops when the allowed end is within
-    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-9 of the step. The state is
+    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state is
     left advanced to the allowed end. Returns (t, current passed, voltage) there; when the bracket
     collapses onto a divergence the voltage returned is the cut-off (the physical voltage crosses it
     inside the collapsed bracket).
@@ -236,7 +236,7 @@ def _cc_crossing(
     r_lo = f_lo  # true residual at the allowed end (f_lo is Illinois-weighted)
     side = 0
     for _ in range(80):
-        if abs(r_lo) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-9 * h:
+        if abs(r_lo) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
             break
         if math.isfinite(f_hi) and math.isfinite(f_lo) and f_hi != f_lo:
             t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)
