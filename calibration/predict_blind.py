@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             f"final {_band(r, 'final_discharge_capacity_mAh_g')} mAh/g, retention "
             f"{_band(r, 'retention_percent')} %, Li left {_band(r, 'li_remaining_mAh_cm2', '.2f')} "
             f"mAh/cm2, first cycle < 80 %: {_band(r, 'cycle_below_80_percent', '.0f')}, "
-            f"short at cycle: {_band(r, 'short_cycle', '.0f')}"
+            f"hard short at cycle: {_band(r, 'short_cycle', '.0f')}, soft shorts "
+            f"{_band(r, 'soft_shorts', '.0f')}, solvent used "
+            f"{_band(r, 'electrolyte_solvent_consumed_percent')} %, salt used "
+            f"{_band(r, 'electrolyte_salt_consumed_percent')} %"
         )
     if args.json:
         with open(args.json, "w") as fh:

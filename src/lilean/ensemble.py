@@ -158,6 +158,17 @@ def cycling_metrics(sim: Any) -> dict[str, Any]:
         "cycle_below_80_percent": int(below.iloc[0]) if len(below) else None,
         "short_cycle": int(shorted.iloc[0]) if len(shorted) else None,
         "soft_shorts": int(soft.iloc[-1]) if soft is not None and len(soft) else 0,
+        **_electrolyte_fields(d.get("electrolyte") or {}),
+    }
+
+
+def _electrolyte_fields(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The electrolyte state's numbers, prefixed (``electrolyte_solvent_consumed_percent``, ...)."""
+    return {
+        f"electrolyte_{k}": (float(v) if not isinstance(v, bool) else int(v))
+        for k, v in state.items()
+        if k
+        in ("solvent_consumed_percent", "salt_consumed_percent", "electrolyte_left_uL", "dry_out")
     }
 
 
@@ -214,8 +225,10 @@ def ensemble_symmetric(
             **kw,
         ).to_dict()
         pol = d["polarization_mV"]
+        elyte = d.pop("electrolyte", None) or {}
         return {
             **d,
+            **_electrolyte_fields(elyte),
             "initial_polarization_mV": pol[0] if pol else None,
             "final_polarization_mV": pol[-1] if pol else None,
         }

@@ -23,7 +23,7 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
 * CC (mode 1): ``n_sub`` sub-steps per nominal step time ``Q_cath / |i|``. A sub-step that crosses
   the voltage cut-off (or that the anode can no longer feed: reservoir exhausted) is shortened to
   the crossing by Illinois regula falsi / bisection on ``V(t) - V_cut``: the step ends on the
-  allowed side, within ``CUTOFF_TOLERANCE_V`` (0.1 mV) of the cut-off when the voltage is
+  allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
   exact charge. A step whose voltage under load is already past its limit ends at once.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
@@ -95,8 +95,9 @@ A_M2_PER_MA_CM2 = 10.0
 SECONDS_PER_HOUR = 3600.0
 #: a CC step without a duration ends after this many nominal step times (capacity / current)
 SAFETY_FACTOR = 3.0
-#: accepted distance of the step's last point from its voltage cut-off (always on the allowed side)
-CUTOFF_TOLERANCE_V = 1e-4
+#: accepted distance of the step's last point from its voltage cut-off (always on the allowed side);
+#: tight, so that results depend smoothly on the parameters (fits take finite differences)
+CUTOFF_TOLERANCE_V = 1e-6
 #: CV hold: first time step [s], nominal time scale = capacity / (1C) [h], safety length in nominal
 #: times when the hold has no duration, the largest starting current (C-rate) and rows budgeted
 CV_FIRST_STEP_S = 1.0
@@ -220,8 +221,10 @@ def _cc_crossing(
 
     Bracketing with the Illinois variant of regula falsi on ``V(t) - V_cut`` while both ends are
     finite, bisection otherwise; stops when the allowed end is within
-    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-9 of the step. The state is
-    left advanced to the allowed end. Returns (t, current passed, voltage) there.
+    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state is
+    left advanced to the allowed end. Returns (t, current passed, voltage) there; when the bracket
+    collapses onto a divergence the voltage returned is the cut-off (the physical voltage crosses it
+    inside the collapsed bracket).
     """
     v_cut = v_up if sign > 0.0 else v_lo
     t_lo = 0.0
@@ -233,7 +236,7 @@ def _cc_crossing(
     r_lo = f_lo  # true residual at the allowed end (f_lo is Illinois-weighted)
     side = 0
     for _ in range(80):
-        if abs(r_lo) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-9 * h:
+        if abs(r_lo) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
             break
         if math.isfinite(f_hi) and math.isfinite(f_lo) and f_hi != f_lo:
             t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)
@@ -259,6 +262,11 @@ def _cc_crossing(
                 f_hi *= 0.5
             side = -1
     i_lo, v_lo_side = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, t_lo)
+    if abs(v_lo_side - v_cut) > CUTOFF_TOLERANCE_V and math.isfinite(v_cut):
+        # the bracket collapsed onto a divergence (LFP surface saturated / emptied, anode
+        # reservoir exhausted): the physical voltage runs through the cut-off within it, so the
+        # step ends at the cut-off (keeps results smooth in the parameters)
+        v_lo_side = v_cut
     return t_lo, i_lo, v_lo_side
 
 

@@ -168,6 +168,47 @@ class _Constants:
         )
 
 
+#: the same definitions as the measured-data analysis (lilean.analysis.deposition), restated here so
+#: that the model does not depend on the analysis layer; tests/unit/models/test_nucleation.py checks
+#: that both give the same numbers on the model's trace
+RECOVERY_FRACTION = 0.9
+PLATEAU_WINDOW_FRACTION = 0.2
+
+
+def transient_metrics(time_s: np.ndarray, potential_mV: np.ndarray) -> dict[str, float]:
+    """Dip, recovery, plateau and nucleation overpotential of a plating transient.
+
+    dip = minimum potential (at ``dip_time_s``, from the start); recovery = first time after the dip
+    at which the potential regains ``RECOVERY_FRACTION`` of the way from the dip to the median of the
+    trace after the dip; plateau = median over ``PLATEAU_WINDOW_FRACTION`` of the time left after
+    the recovery; nucleation overpotential = plateau - dip (>= 0). All in mV and s.
+    """
+    t = np.asarray(time_s, dtype=float)
+    v = np.asarray(potential_mV, dtype=float)
+    t_rel = t - t[0]
+    k_dip = int(np.argmin(v))
+    dip = float(v[k_dip])
+    after_t = t_rel[k_dip:]
+    after_v = v[k_dip:]
+    p0 = float(np.median(after_v))
+    threshold = dip + RECOVERY_FRACTION * (p0 - dip)
+    reached = np.flatnonzero(after_v >= threshold)
+    t_rec = float(after_t[reached[0]]) if reached.size else float(after_t[-1])
+    window = PLATEAU_WINDOW_FRACTION * (float(t_rel[-1]) - t_rec)
+    mask = (t_rel >= t_rec) & (t_rel <= t_rec + window)
+    if mask.any():
+        plateau = float(np.median(v[mask]))
+    else:
+        plateau = float(v[int(np.argmin(np.abs(t_rel - (t_rec + 0.5 * window))))])
+    return {
+        "dip_mV": dip,
+        "dip_time_s": float(t_rel[k_dip]),
+        "recovery_time_s": t_rec,
+        "plateau_mV": plateau,
+        "nucleation_overpotential_mV": max(plateau - dip, 0.0),
+    }
+
+
 @dataclass(frozen=True)
 class NucleationResult:
     """Simulated galvanostatic deposition transient on one substrate.
@@ -175,7 +216,8 @@ class NucleationResult:
     ``data`` is the canonical table (current negative = plating; ``Voltage [V]`` = substrate vs Li);
     ``time_s`` and ``potential_mV`` are the same series as arrays. ``dip_mV`` / ``plateau_mV`` /
     ``nucleation_overpotential_mV`` (= plateau - dip, >= 0), ``dip_time_s`` and ``recovery_time_s``
-    use the definitions of :func:`lilean.analysis.deposition.analyze_deposition`.
+    use the definitions of :func:`transient_metrics` (those of
+    :func:`lilean.analysis.deposition.analyze_deposition`).
     ``nuclei_density_cm2`` is the density of Li nuclei born on the bare substrate at the end.
 
     ``states`` holds the internal variables on the same time grid: ``overpotential_V`` (substrate
@@ -375,9 +417,7 @@ def simulate_nucleation(
     )
     data = CyclingData(table, meta)
 
-    from lilean.analysis.deposition import analyze_deposition
-
-    metrics = analyze_deposition(data)
+    metrics = transient_metrics(grid, potential_V * 1e3)
     j_f = c.faradaic(y)
     states = {
         "overpotential_V": eta,
@@ -394,11 +434,11 @@ def simulate_nucleation(
         data=data,
         time_s=grid,
         potential_mV=potential_V * 1e3,
-        dip_mV=metrics.dip_mV,
-        plateau_mV=metrics.plateau_mV,
-        nucleation_overpotential_mV=metrics.nucleation_overpotential_mV,
-        dip_time_s=metrics.dip_time_s,
-        recovery_time_s=metrics.recovery_time_s,
+        dip_mV=metrics["dip_mV"],
+        plateau_mV=metrics["plateau_mV"],
+        nucleation_overpotential_mV=metrics["nucleation_overpotential_mV"],
+        dip_time_s=metrics["dip_time_s"],
+        recovery_time_s=metrics["recovery_time_s"],
         nuclei_density_cm2=float(y[5, -1] * c.n0_cm2),
         states=states,
         solver={"nfev": sol.nfev, "njev": sol.njev, "status": sol.status, "t_end_s": t_end},

@@ -18,6 +18,23 @@ class CellParameters(ParameterGroup):
     lfp_specific_capacity_mAh_g: Param = spec("mAh/g", "LFP capacity defining 1C", gt=0)
     lfp_mass_fraction: Param = spec("1", "LFP weight fraction in the cathode coating", gt=0, le=1)
     electrolyte_volume_uL: Param = spec("uL", "electrolyte per coin cell", gt=0)
+    electrolyte_density_g_mL: Param = spec("g/mL", "density of 1 M LiPF6 in EC:EMC", gt=0)
+    salt_concentration_mol_L: Param = spec("mol/L", "LiPF6 concentration", gt=0)
+    ec_mass_fraction_of_solvent: Param = spec(
+        "1", "EC share of the EC:EMC solvent mass", ge=0, le=1
+    )
+    electrons_per_solvent_molecule: Param = spec(
+        "1", "electrons consumed per solvent molecule reduced into the SEI", gt=0
+    )
+    electrons_per_salt_molecule: Param = spec(
+        "1", "electrons consumed per LiPF6 reduced into the SEI (LiF)", gt=0
+    )
+    sei_salt_electron_fraction: Param = spec(
+        "1",
+        "share of the SEI-forming electrons that reduce the salt (the rest the solvent)",
+        ge=0,
+        le=1,
+    )
     separator_thickness_um: Param = spec("um", "Celgard 2400 thickness", gt=0)
     temperature_C: Param = spec("degC", "test temperature", gt=-60, lt=100)
     upper_cutoff_V: Param = spec("V", "full-cell charge cut-off voltage", gt=0)

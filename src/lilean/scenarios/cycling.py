@@ -66,6 +66,7 @@ class CyclingSimulation(ResultBase):
     data: CyclingData
     formation_cycles: int
     run: FullCellRun = field(repr=False)
+    electrolyte: dict[str, Any] = field(default_factory=dict)  # lilean.models.electrolyte
     scenario = "cycling"
 
     @cached_property
@@ -90,6 +91,7 @@ class CyclingSimulation(ResultBase):
             "coulombic_efficiency": [none_if_nan(x) for x in s["Coulombic efficiency"]],
             "retention_percent": retention,
             "li_remaining_mAh_cm2": [float(x) for x in s["Active Li [mAh/cm2]"]],
+            "electrolyte": self.electrolyte,
         }
 
 
@@ -136,7 +138,10 @@ def simulate_cycling(
         steps_per_half_cycle=steps_per_half_cycle,
         protocol_info=info,
     )
-    return CyclingSimulation(run.data, formation_cycles, run)
+    from lilean.models.electrolyte import electrolyte_state
+
+    sei = float(run.cycles["SEI Li [mAh/cm2]"].iloc[-1]) if len(run.cycles) else 0.0
+    return CyclingSimulation(run.data, formation_cycles, run, electrolyte_state(params, sei))
 
 
 def _cycles_to(result: Any, percent: float) -> float:

@@ -7,7 +7,7 @@ the result (``result``), not inside the model run.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +26,7 @@ class SymmetricSimulation(ResultBase):
     data: CyclingData
     we_states: np.ndarray
     ce_states: np.ndarray
+    electrolyte: dict[str, Any] = field(default_factory=dict)  # lilean.models.electrolyte
     scenario = "symmetric"
 
     @cached_property
@@ -42,13 +43,15 @@ class SymmetricSimulation(ResultBase):
         return table
 
     def to_dict(self) -> dict[str, Any]:
-        """``cycle``, ``polarization_mV`` (per cycle), ``short_circuit_h``, ``failure_h``."""
+        """``cycle``, ``polarization_mV`` (per cycle), ``short_circuit_h``, ``failure_h``,
+        ``electrolyte`` (state at the end, :func:`lilean.models.electrolyte.electrolyte_state`)."""
         cycles = [c for c in self.result.cycles if c.polarization_mV is not None]
         return {
             "cycle": [int(c.cycle) for c in cycles],
             "polarization_mV": [float(c.polarization_mV) for c in cycles],
             "short_circuit_h": none_if_nan(self.result.short_circuit_h),
             "failure_h": none_if_nan(self.result.failure_h),
+            "electrolyte": self.electrolyte,
         }
 
 
@@ -91,7 +94,12 @@ def simulate_symmetric(
         "seed": seed,
     }
     data = CyclingData(table, sim_meta(params, substrate, protocol, area_cm2=area))
-    return SymmetricSimulation(data, trace.we_states, trace.ce_states)
+    from lilean.models.electrolyte import electrolyte_state
+
+    sei = float(trace.we_states[-1][2] + trace.ce_states[-1][2]) if len(trace.we_states) else 0.0
+    return SymmetricSimulation(
+        data, trace.we_states, trace.ce_states, electrolyte_state(params, sei)
+    )
 
 
 def _nan_if_none(x: float | None) -> float:

@@ -230,3 +230,21 @@ def test_fast_enough() -> None:
 def test_bad_input(substrate: str, j: float, kw: dict[str, float]) -> None:
     with pytest.raises(ParameterError):
         simulate_nucleation(PARAMS, substrate, j, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("substrate", ["cu", "ag-cu"])
+def test_model_metrics_equal_the_analysis_of_its_own_table(substrate: str) -> None:
+    """The model's own transient metrics (no analysis import) agree with the measured-data
+    analysis run on the simulated table."""
+    from lilean.analysis.deposition import analyze_deposition
+    from lilean.models.nucleation import simulate_nucleation as run
+    from lilean.parameters import default_parameters
+
+    res = run(default_parameters(), substrate, 1.0)
+    ana = analyze_deposition(res.data)
+    assert res.dip_mV == pytest.approx(ana.dip_mV, abs=1e-9)
+    assert res.plateau_mV == pytest.approx(ana.plateau_mV, abs=1e-6)
+    assert res.nucleation_overpotential_mV == pytest.approx(
+        ana.nucleation_overpotential_mV, abs=1e-6
+    )
+    assert res.recovery_time_s == pytest.approx(ana.recovery_time_s, abs=1e-9)

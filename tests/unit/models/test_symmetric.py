@@ -33,7 +33,7 @@ def test_table_schema_and_sign(sims: dict) -> None:
 
 def test_to_dict_contract(sims: dict) -> None:
     d = sims["ag-cu"].to_dict()
-    assert set(d) == {"cycle", "polarization_mV", "short_circuit_h", "failure_h"}
+    assert set(d) == {"cycle", "polarization_mV", "short_circuit_h", "failure_h", "electrolyte"}
     assert len(d["cycle"]) == len(d["polarization_mV"]) == 50
 
 
