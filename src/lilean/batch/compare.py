@@ -95,13 +95,13 @@ def group_statistics(cycles: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFra
 
 def plot_groups(stats: pd.DataFrame, metrics: Sequence[str]) -> Figure:
     """One panel per metric: mean line and spread band per group (module docstring)."""
-    from lilean.plotting.figures import _new_figure
+    from lilean.plotting.figures import new_figure
     from lilean.plotting.style import color_for, paper_style
 
     if stats.empty:
         raise LileanError("nothing to compare: no ok cycle in any group")
     with paper_style():
-        fig, axes = _new_figure(len(metrics), aspect=0.55 * len(metrics), sharex=True)
+        fig, axes = new_figure(len(metrics), aspect=0.55 * len(metrics), sharex=True)
         axes = np.atleast_1d(axes)
         groups = sorted(stats["Group"].astype(str).unique())
         for ax, metric in zip(axes, metrics, strict=True):

@@ -168,10 +168,13 @@ def _impedance_kind(path: Path, head: bytes) -> str | None:
     the refusal says what the file is."""
     kind = "csv"
     try:
-        from lilean.io.eis import detect_eis_format
-
-        kind = str(detect_eis_format(path))
-    except Exception:  # the EIS readers moved or are absent, or the file is not one
+        # the impedance readers register themselves (PROVIDERS); asking them by kind keeps this
+        # registry free of imports of its providers
+        for reader in readers("impedance"):
+            if reader.sniff(path, head) and reader.name != "eis-csv":
+                kind = reader.name.removeprefix("eis-")
+                break
+    except Exception:  # the EIS readers are absent, or the file is not one
         kind = "csv"
     if kind != "csv":
         return kind

@@ -59,7 +59,7 @@ ZOOM_RECOVERY_TIMES = 5.0
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _new_figure(
+def new_figure(
     nrows: int = 1, *, width_in: float = SINGLE_COLUMN_IN, aspect: float = 0.75, **kw: Any
 ) -> tuple[Figure, Any]:
     """A figure on an Agg canvas (no pyplot) with ``nrows`` axes stacked vertically."""
@@ -155,7 +155,7 @@ def plot_voltage(
     with paper_style():
         import matplotlib as mpl
 
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         frames = [(label, *_frame(d)) for label, d in sets]
         specific = x == "capacity" and all(mass is not None for *_, mass in frames)
         single = len(frames) == 1
@@ -231,7 +231,7 @@ def plot_deposition(
     span = max(span, 1e-9)
     divisor, unit = _time_unit(span)
     with paper_style():
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         for k, (label, d, res) in enumerate(prepared):
             frame, *_ = _frame(d)
             t = frame[TIME].to_numpy(dtype=float) - res.step_start_s
@@ -283,7 +283,7 @@ def plot_symmetric(
 
     prepared = _analysed(data, result, analyze_symmetric)
     with paper_style():
-        fig, (ax_v, ax_p) = _new_figure(2, aspect=1.1, sharex=True, height_ratios=[2, 1])
+        fig, (ax_v, ax_p) = new_figure(2, aspect=1.1, sharex=True, height_ratios=[2, 1])
         for k, (label, d, res) in enumerate(prepared):
             frame, *_ = _frame(d)
             color = color_for(label, k)
@@ -405,7 +405,7 @@ def _draw_flagged(
 def note_figure(message: str) -> Figure:
     """A figure that says why there is nothing to plot (instead of empty axes)."""
     with paper_style():
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         ax.set_axis_off()
         ax.text(
             0.5,
@@ -446,7 +446,7 @@ def plot_cycle_summary(
     specific = all(s["Discharge capacity [mAh/g]"].notna().any() for _, s in sets)
     cap_col = "Discharge capacity [mAh/g]" if specific else "Discharge capacity [mAh]"
     with paper_style():
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         ax_ce = ax.twinx()
         ax_ce.spines["right"].set_visible(True)
         cap_good: list[np.ndarray] = []
@@ -503,7 +503,7 @@ def plot_dqdv(curves: pd.DataFrame | Sequence[tuple[str, pd.DataFrame]]) -> Figu
     """dQ/dV [mAh/V] vs voltage: one curve (:func:`~lilean.analysis.dqdv.dqdv`) or labelled ones."""
     sets = _labelled(curves, (pd.DataFrame,))
     with paper_style():
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         for k, (label, curve) in enumerate(sets):
             ax.plot(
                 curve["Voltage [V]"],
@@ -535,7 +535,7 @@ def plot_differential(
     chosen = sorted(set(dq["Cycle"]))
     cmap = mpl.colormaps["viridis"]
     with paper_style():
-        fig, (ax_q, ax_v) = _new_figure(2, aspect=1.3)
+        fig, (ax_q, ax_v) = new_figure(2, aspect=1.3)
         for j, cyc in enumerate(chosen):
             color = cmap(j / max(len(chosen) - 1, 1))
             for branch, ls in (("charge", "-"), ("discharge", "--")):
@@ -604,7 +604,7 @@ def plot_rate(table: pd.DataFrame | Sequence[tuple[str, pd.DataFrame]]) -> Figur
     specific = all(t["Discharge capacity [mAh/g]"].notna().all() for _, t in sets)
     col = "Discharge capacity [mAh/g]" if specific else "Discharge capacity [mAh]"
     with paper_style():
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         top = 0.0
         for k, (label, t) in enumerate(sets):
             color = color_for(label, k)
@@ -689,7 +689,7 @@ def plot_series(
     points drawn as open symbols in the same colour when their label matches a series.
     """
     with paper_style():
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         colors: dict[str, str] = {}
         for k, (label, x, y) in enumerate(series):
             colors[label] = color_for(label, k)

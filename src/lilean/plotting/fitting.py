@@ -38,9 +38,9 @@ def plot_prediction(pred: Any, measured: Any = None) -> Figure:
 def plot_corner(chain_log: np.ndarray, names: list[str]) -> Figure:
     """Corner plot (corner package; Foreman-Mackey, JOSS 1, 24 (2016)) of an MCMC chain, shown in
     the parameters' own units (the chain is in log space)."""
-    from lilean.fitting import _lazy
+    from lilean._optional import require
 
-    corner = _lazy("corner")
+    corner = require("corner", "fit")
     labels = [n.rsplit(".", 1)[-1] for n in names]
     with paper_style():
         fig: Figure = corner.corner(

@@ -20,7 +20,7 @@ _PHASE_COLORS = ["#ffffff", "#b87333", "#8c8c8c", "#2a9d8f"]
 _PHASE_NAMES = ["solution", "Cu", "Ag", "AgCuF$_3$"]
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height))
@@ -47,7 +47,7 @@ def plot_plume_structure(result: PlumeResult) -> Figure:
     zlo = max(z0 - 10, 0)
     cmap = ListedColormap(_PHASE_COLORS)
     with paper_style():
-        fig = _new_figure(2 * SINGLE_COLUMN_IN, 0.55 * SINGLE_COLUMN_IN * 2)
+        fig = new_figure(2 * SINGLE_COLUMN_IN, 0.55 * SINGLE_COLUMN_IN * 2)
         ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.4])
         if ny > 1:
             im = ax1.imshow(top, origin="lower", cmap="viridis", extent=(0, nx * a, 0, ny * a))
@@ -96,7 +96,7 @@ def plot_process_map(frame: pd.DataFrame, value: str = "surface_area_factor") ->
     mins = grid.columns.to_numpy(dtype=float)
     z = grid.to_numpy(dtype=float)
     with paper_style():
-        fig = _new_figure(SINGLE_COLUMN_IN * 1.3, SINGLE_COLUMN_IN * 1.05)
+        fig = new_figure(SINGLE_COLUMN_IN * 1.3, SINGLE_COLUMN_IN * 1.05)
         ax = fig.subplots()
         im = ax.imshow(z, origin="lower", cmap="magma", aspect="auto")
         ax.set_xticks(range(len(mins)), [f"{m:g}" for m in mins])

@@ -198,12 +198,3 @@ def parse_step_fields(text: str) -> dict[str, Any]:
         raise _fail(text, "the step never ends; add 'for <time>' or 'until <limit>'")
     _parse_limits(limits, text, fields, rest=fields["direction"] == "rest")
     return {**fields, "text": text}
-
-
-def __getattr__(name: str) -> Any:
-    """Old import path: ``parse_step`` / ``parse_steps`` now live in :mod:`lilean.protocols.steps`."""
-    if name in ("parse_step", "parse_steps"):
-        from lilean.protocols import steps
-
-        return getattr(steps, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

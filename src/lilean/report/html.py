@@ -12,7 +12,6 @@ import base64
 import gzip
 import html
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,12 +367,3 @@ def write_report(
     with atomic_output(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
-
-
-def json_script(div_id: str, spec: dict[str, Any]) -> str:
-    """A lazy plotly figure: an empty ``div`` and its spec as inert JSON (``</`` escaped)."""
-    text = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
-    return (
-        f"<div id='{html.escape(div_id)}' class='plotly-lazy'></div>"
-        f"<script type='application/json' id='{html.escape(div_id)}-spec'>{text}</script>"
-    )

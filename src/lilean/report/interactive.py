@@ -1,7 +1,7 @@
 """Interactive (zoomable) plotly figures for the HTML report.
 
 Each function returns an HTML fragment: an empty ``<div>`` and the figure's JSON spec
-(:func:`lilean.report.html.json_script`), drawn when its section is opened;
+(:func:`json_script`), drawn when its section is opened;
 :func:`lilean.report.html.render` embeds the plotly.js bundle shipped with the ``plotly`` package
 once per page (inline, gzip-compressed, no CDN), so the report opens offline and fast. Traces are
 decimated to at most :data:`MAX_POINTS` points (every k-th point, the last kept).
@@ -9,6 +9,8 @@ decimated to at most :data:`MAX_POINTS` points (every k-th point, the last kept)
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,8 +47,6 @@ def _div(fig: Any, div_id: str) -> str:
     import json
 
     import plotly.io as pio
-
-    from lilean.report.html import json_script
 
     fig.update_layout(**_LAYOUT)
     return json_script(div_id, json.loads(pio.to_json(fig, validate=False)))
@@ -137,3 +137,12 @@ def plotly_js() -> str:
 
     js: str = get_plotlyjs()
     return js
+
+
+def json_script(div_id: str, spec: dict[str, Any]) -> str:
+    """A lazy plotly figure: an empty ``div`` and its spec as inert JSON (``</`` escaped)."""
+    text = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    return (
+        f"<div id='{html.escape(div_id)}' class='plotly-lazy'></div>"
+        f"<script type='application/json' id='{html.escape(div_id)}-spec'>{text}</script>"
+    )

@@ -66,7 +66,7 @@ def experiment_arguments(experiment: str) -> dict[str, inspect.Parameter]:
 # ================================================================================================
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
     if isinstance(x, np.generic):
         return x.item()
     if isinstance(x, tuple):
@@ -82,8 +82,8 @@ def case_id(
     payload = json.dumps(
         {
             "experiment": experiment,
-            "fixed": {k: _jsonable(v) for k, v in sorted(fixed.items())},
-            "inputs": {k: _jsonable(v) for k, v in sorted(inputs.items())},
+            "fixed": {k: jsonable(v) for k, v in sorted(fixed.items())},
+            "inputs": {k: jsonable(v) for k, v in sorted(inputs.items())},
             "params": params_hash,
         },
         sort_keys=True,
@@ -106,7 +106,7 @@ def run_case(
     try:
         merged = {**fixed, **inputs}
         dotted = {k: v for k, v in merged.items() if "." in k}
-        kwargs = {k: _jsonable(v) for k, v in merged.items() if "." not in k}
+        kwargs = {k: jsonable(v) for k, v in merged.items() if "." not in k}
         p = params.replace(dotted) if dotted else params
         result = _simulate(experiment)(p, **kwargs)
         for name in outputs:
@@ -119,7 +119,7 @@ def run_case(
     return row
 
 
-def _run_batch(
+def run_batch(
     experiment: str,
     params: ParameterSet,
     fixed: dict[str, Any],

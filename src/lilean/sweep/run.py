@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lilean.parameters.set import ParameterSet
-from lilean.sweep.cases import _run_batch, case_id, require_sweep_extra
+from lilean.sweep.cases import case_id, require_sweep_extra, run_batch
 from lilean.sweep.spec import SweepSpec, load_spec
 from lilean.sweep.store import prepare_output, spec_hash, verify_parts, write_part
 
@@ -204,7 +204,7 @@ def run_sweep(
 
     def submit(batch: list[tuple[int, str, dict[str, Any]]]) -> None:
         fut = client.submit(
-            _run_batch, spec.experiment, params_future, spec.fixed, batch, spec.outputs, pure=False
+            run_batch, spec.experiment, params_future, spec.fixed, batch, spec.outputs, pure=False
         )
         live.add(fut)
         pending.add(fut)

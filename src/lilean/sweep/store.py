@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from lilean.errors import OutputError
-from lilean.sweep.cases import SweepError, _jsonable
+from lilean.sweep.cases import SweepError, jsonable
 from lilean.sweep.spec import SweepSpec
 
 #: the manifest; the leading underscore makes every Parquet reader skip it
@@ -50,7 +50,7 @@ def spec_hash(spec: SweepSpec, params_hash: str) -> str:
     spec's name, chunk size or file path)."""
     d = spec.to_dict()
     payload = {k: d[k] for k in ("experiment", "design", "samples", "seed", "outputs")}
-    payload["fixed"] = {k: _jsonable(v) for k, v in sorted(spec.fixed.items())}
+    payload["fixed"] = {k: jsonable(v) for k, v in sorted(spec.fixed.items())}
     payload["parameters"] = d["parameters"]
     payload["params"] = params_hash
     text = json.dumps(payload, sort_keys=True, default=str)
