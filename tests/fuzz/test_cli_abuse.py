@@ -17,9 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lilean.testing.data import data_dir
 from tests.fuzz.conftest import assert_clean, digest, run_cli
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+XRD = Path(__file__).resolve().parents[1] / "data" / "xrd"  # lilean's own synthetic patterns
+DATA = data_dir()  # the real files, through the registry (../shared/data or LILEAN_DATA_DIR)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
 
 
@@ -77,7 +79,11 @@ def _required(command: str, tmp: Path) -> list[str]:
         "sweep": [str(EXAMPLES / "smoke.toml"), "--out", str(tmp / "s.parquet")],
         "simulate protocol": ["-s", "cu", "--step", "Charge at 1C until 4.2 V"],
         "eis fit": [str(DATA / "eis" / "exampleDataGamry.DTA")],
-        "xrd identify": [str(DATA / "xrd" / "ag_at_cu_synthetic.xy")],
+        "xrd identify": [str(XRD / "ag_at_cu_synthetic.xy")],
+        "dqdv": [data_file],
+        "batch": [data_file, "--out", str(tmp / "ds")],
+        "compare": [str(tmp)],
+        "simulate scenario": ["nucleation"],
         "xrd simulate": ["--phase", "Cu"],
         "xrd dspacing": [],
         "simulate plumes": [],

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lilean.testing.data import data_dir
 from tests.fuzz.conftest import FULL, assert_clean, digest, no_temporaries, run_cli
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = data_dir()  # the real files, through the registry (../shared/data or LILEAN_DATA_DIR)
 SKIP_SUFFIXES = {".md", ".tsv", ".json", ".py", ".txt~"}
 FILES = sorted(
     p.relative_to(DATA).as_posix()

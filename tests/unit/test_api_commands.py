@@ -3,14 +3,13 @@ the lilean.simulate facade does."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lilean import api
 from lilean.parameters import default_parameters
+from lilean.testing.data import data_dir
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = data_dir()  # the real files, through the registry (../shared/data or LILEAN_DATA_DIR)
 
 
 def test_one_function_per_command() -> None:

@@ -134,13 +134,17 @@ LIMITS: dict[str, Limit] = {
     "tolerance_deg": Limit(0, 10, unit="deg", lo_open=True),
     "min_score": Limit(0, 1),
     "d_nm": Limit(0, 1000, unit="nm", lo_open=True),
+    "resolution_V": Limit(0, 1, unit="V", lo_open=True),
+    "smoothing_window": Limit(0, 10_001, unit="bins"),
 }
 #: bound for numeric options without an entry in LIMITS (finite, and not absurd)
 DEFAULT_LIMIT = Limit(-1e12, 1e12)
 #: string options holding comma-separated numbers
 LIST_OPTIONS = ("c_rates", "capacities", "size", "agf_wt", "minutes")
+#: parameters that name a folder a command reads (``reproduce --data-dir``, ``compare DATASET``)
+INPUT_DIR_NAMES = ("data_dir", "dataset")
 #: parameters that name something a command writes (checked by the output policy, not protected)
-OUTPUT_NAMES = ("output", "out", "plot")
+OUTPUT_NAMES = ("output", "out", "plot", "summary")
 #: "command.parameter" (or the command alone) -> the format its output file must have
 OUTPUT_FORMATS = {
     "convert": "table",
@@ -238,9 +242,9 @@ def validate_arguments(
                 continue  # checked below, once every input is protected
             if name == "spec" and str(path) == "plumes" and not path.exists():
                 continue
-            if name == "data_dir":
+            if name in INPUT_DIR_NAMES:
                 if not path.is_dir():
-                    raise ParameterError(f"--data-dir {path}: no such folder")
+                    raise ParameterError(f"{option} {path}: no such folder")
                 continue
             if path.is_dir():
                 raise ParameterError(f"{path}: is a directory; {option} expects a file")
@@ -250,7 +254,7 @@ def validate_arguments(
             inputs.append(path)
     for name in OUTPUT_NAMES:
         for path in _paths_of(kwargs.get(name)):
-            if name == "plot" or (name == "out" and command in ("sweep", "reproduce")):
+            if name == "plot" or (name == "out" and command in ("sweep", "reproduce", "batch")):
                 outputs.check_output_dir(path)
             else:
                 outputs.check_output(path, suffixes=OUTPUT_FORMATS.get(command))

@@ -21,7 +21,7 @@ from lilean.cli.common import (
     err_console,
     handle_errors,
 )
-from lilean.cli.display import captured_notes, escape, literal, output_console, print_result_tables
+from lilean.cli.display import captured_notes, literal, output_console, print_result_tables
 
 # ---- lab data ------------------------------------------------------------------------------
 
@@ -139,8 +139,11 @@ def convert(
         data.to_parquet(output)
     else:
         data.to_csv(output)
+    # err_console interprets no markup (cli.common): the path prints as it is
     err_console.print(
-        f"wrote {escape(str(output))} ({len(data)} rows, {data.n_cycles} cycles)", highlight=False
+        f"wrote {output} ({len(data)} rows, {data.n_cycles} cycles)",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
