@@ -15,7 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 #: options (and the `params export` word) followed by a file the command writes
-OUTPUT_OPTIONS = {"-o", "--out", "--plot", "export"}
+OUTPUT_OPTIONS = {"-o", "--out", "--plot", "--summary", "export"}
 #: quick enough to run on every test run (seconds each)
 QUICK = (
     "formats",

@@ -11,6 +11,7 @@ import pytest
 
 from lilean.parameters import default_parameters
 from lilean.report import engine
+from lilean.report.reproduce import reproduce
 from lilean.report.html import Section
 from lilean.report.sections import SectionSpec
 
@@ -39,7 +40,7 @@ class Toy:
 
 def _run(out: Path, toy: Toy) -> dict:
     spec = SectionSpec("toy", "Toy", toy)
-    return engine.reproduce(out, default_parameters(), sections=[spec])
+    return reproduce(out, default_parameters(), sections=[spec])
 
 
 def _entry(out: Path) -> Path:
@@ -122,7 +123,7 @@ def test_wrong_shaped_entry_is_recomputed(first: tuple[Path, Toy], content: str)
 def test_entry_of_other_inputs_is_not_used(first: tuple[Path, Toy]) -> None:
     out, toy = first
     changed = default_parameters().replace({"cell.electrolyte_volume_uL": 60.0})
-    result = engine.reproduce(out, changed, sections=[SectionSpec("toy", "Toy", toy)])
+    result = reproduce(out, changed, sections=[SectionSpec("toy", "Toy", toy)])
     assert result["cached"] == [] and result["summary"][0]["lilean"] == 60.0
 
 
@@ -145,7 +146,7 @@ def test_failure_is_reported_not_raised(tmp_path: Path) -> None:
     def boom(ctx: engine.Context) -> Section:
         raise RuntimeError("kaput")
 
-    out = engine.reproduce(
+    out = reproduce(
         tmp_path, default_parameters(), sections=[SectionSpec("cell", "Cells", boom)]
     )
     assert out["failed"] == ["cell"]
@@ -161,7 +162,7 @@ def test_missing_optional_extra_is_missing_not_failed(tmp_path: Path) -> None:
             "XRD simulation needs the optional package 'pymatgen': pip install 'lilean[xrd]'"
         )
 
-    out = engine.reproduce(
+    out = reproduce(
         tmp_path, default_parameters(), sections=[SectionSpec("xrd", "XRD", needs_pymatgen)]
     )
     assert out["failed"] == [] and out["missing"] == ["xrd"]
