@@ -11,8 +11,8 @@ import pytest
 
 from lilean.parameters import default_parameters
 from lilean.report import engine
-from lilean.report.reproduce import reproduce
 from lilean.report.html import Section
+from lilean.report.reproduce import reproduce
 from lilean.report.sections import SectionSpec
 
 
@@ -146,9 +146,7 @@ def test_failure_is_reported_not_raised(tmp_path: Path) -> None:
     def boom(ctx: engine.Context) -> Section:
         raise RuntimeError("kaput")
 
-    out = reproduce(
-        tmp_path, default_parameters(), sections=[SectionSpec("cell", "Cells", boom)]
-    )
+    out = reproduce(tmp_path, default_parameters(), sections=[SectionSpec("cell", "Cells", boom)])
     assert out["failed"] == ["cell"]
     assert "FAILED: RuntimeError: kaput" in (tmp_path / "report.html").read_text()
     assert not list((tmp_path / ".cache").glob("cell-*.json"))  # a failure is never cached
