@@ -26,6 +26,28 @@ from lilean.cli.display import captured_notes, literal, output_console, print_re
 # ---- lab data ------------------------------------------------------------------------------
 
 
+#: read what is whole of a damaged file instead of refusing it (its notes say what is missing)
+AllowPartialOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-partial",
+        help="Read the whole part of a damaged file (truncated, corrupted) instead of refusing it; "
+        "the table's notes say exactly what is missing.",
+    ),
+]
+
+
+def _warn_partial(data: Any) -> None:
+    """Print each ``PARTIAL TABLE:`` note of a partial read to stderr (not only stored)."""
+    from lilean.io.common import PARTIAL_PREFIX
+
+    for note in data.meta.notes:
+        if str(note).startswith(PARTIAL_PREFIX):
+            err_console.print(
+                f"warning: {data.meta.source_file}: {note}", highlight=False, soft_wrap=True
+            )
+
+
 @app.command()
 @handle_errors
 def formats(json_out: JsonOpt = False) -> None:
@@ -61,6 +83,7 @@ def info(
     file: Annotated[Path, typer.Argument(help="A cycler file.")],
     fmt: FormatOpt = None,
     mapping: MapOpt = None,
+    allow_partial: AllowPartialOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Format, rows, cycles, duration, columns and anomalies (time going backwards, gaps, NaNs)."""
@@ -73,7 +96,8 @@ def info(
 
             data = load_table(file, mapping=mapping)
         else:
-            data = io.read(file, fmt, strict=False)
+            data = io.read(file, fmt, strict=False, allow_partial=allow_partial)
+    _warn_partial(data)
     d = data.data
     out = {
         "file": str(file),
@@ -117,6 +141,7 @@ def convert(
     mapping: MapOpt = None,
     area_cm2: AreaOpt = None,
     active_mass_mg: MassOpt = None,
+    allow_partial: AllowPartialOpt = False,
 ) -> None:
     """Convert a cycler file to the canonical table (Parquet keeps all metadata; CSV writes
     a .meta.json beside it)."""
@@ -131,8 +156,14 @@ def convert(
 
     with captured_notes() as chatter:
         data = load_table(
-            file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+            file,
+            fmt=fmt,
+            mapping=mapping,
+            area_cm2=area_cm2,
+            active_mass_mg=active_mass_mg,
+            allow_partial=allow_partial,
         )
+    _warn_partial(data)
     if chatter:
         data = data.with_meta(notes=[*data.meta.notes, *chatter])
     if suffix == ".parquet":
@@ -170,6 +201,7 @@ def analyze(
             "--summary", help="Also write the per-cycle summary: out.csv, .parquet or .xlsx."
         ),
     ] = None,
+    allow_partial: AllowPartialOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Compute the study's metrics from a measured (or simulated) file."""
@@ -177,8 +209,14 @@ def analyze(
 
     with captured_notes() as chatter:
         data = load_table(
-            file, fmt=fmt, mapping=mapping, area_cm2=area_cm2, active_mass_mg=active_mass_mg
+            file,
+            fmt=fmt,
+            mapping=mapping,
+            area_cm2=area_cm2,
+            active_mass_mg=active_mass_mg,
+            allow_partial=allow_partial,
         )
+        _warn_partial(data)
         result = analyze_data(data, kind=kind, plot_dir=plot)
     notes = [*data.meta.notes, *chatter]
     if notes:
