@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lilean.errors import ParameterError
+from lilean.errors import LileanError, ParameterError
 from lilean.parameters.set import ParameterSet
 from lilean.scenarios.base import ResultBase, Scenario, output, sim_meta
 from lilean.schema import CyclingData, build_table
@@ -104,6 +104,7 @@ def run_experiment(
         REC_STEP,
         REC_TIME,
         REC_V,
+        record_rows,
         run_full_cell,
     )
 
@@ -131,7 +132,12 @@ def run_experiment(
     compiled = experiment.compile(capacity_mAh=cathode_loading_mAh_cm2 * area, area_cm2=area)
     to_density = 1e3 / area  # A -> mA/cm^2
     n_cycles = int(compiled.cycle.max())
-    cap = compiled.n_steps * (3 * steps_per_half_cycle + 80) + 16
+    # rows the kernel may write (models.full_cell.record_rows: CC, adaptive CV, rest), never less
+    # than the historical size; a full buffer is refused below, never a silently cut table
+    cap = max(
+        compiled.n_steps * (3 * steps_per_half_cycle + 80) + 16,
+        record_rows(compiled.mode, int(steps_per_half_cycle)),
+    )
     rec = np.zeros((cap, N_REC))
     cyc = np.zeros((n_cycles, N_CYC))
     cath_li0 = float(cat.cathode_stoichiometry(sc, pc) * cat.cathode_capacity_mAh(pc, 1.0))
@@ -154,6 +160,11 @@ def run_experiment(
         rec,
         cyc,
     )
+    if n >= cap:
+        raise LileanError(
+            f"simulation record buffer full ({cap} rows): the table would be cut short; "
+            "use fewer or shorter steps, or fewer steps per half-cycle"
+        )
     rec = rec[:n]
     table = build_table(
         rec[:, REC_TIME],
