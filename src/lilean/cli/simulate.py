@@ -129,6 +129,29 @@ def simulate_symmetric(
     _finish_simulation(result, json_out, output, plot, "symmetric", ens)
 
 
+def _run_seeded(
+    kind: str,
+    run: Any,
+    params: Any,
+    substrate: str,
+    seed: int,
+    seeds: int,
+    kw: dict[str, Any],
+    json_out: bool,
+    output: Path | None,
+    plot: Path | None,
+) -> None:
+    """Run ``kind`` once at ``seed`` (table, figures) and, for ``seeds > 1``, its seed ensemble
+    (:func:`lilean.ensemble.ensemble_<kind>`: median and 5-95 % band) for the printed numbers."""
+    result = run(params, substrate, seed=seed, **kw)
+    ens = None
+    if seeds > 1:
+        import lilean.ensemble as ensemble
+
+        ens = getattr(ensemble, f"ensemble_{kind}")(params, substrate, seeds, seed=seed, **kw)
+    _finish_simulation(result, json_out, output, plot, kind, ens)
+
+
 @simulate_app.command("cycling")
 @handle_errors
 def simulate_cycling(
@@ -158,13 +181,7 @@ def simulate_cycling(
         "formation_cycles": formation_cycles,
         "formation_c_rate": formation_c_rate,
     }
-    result = run(p, substrate, seed=seed, **kw)
-    ens = None
-    if seeds > 1:
-        from lilean.ensemble import ensemble_cycling
-
-        ens = ensemble_cycling(p, substrate, seeds, seed=seed, **kw)
-    _finish_simulation(result, json_out, output, plot, "cycling", ens)
+    _run_seeded("cycling", run, p, substrate, seed, seeds, kw, json_out, output, plot)
 
 
 @simulate_app.command("rate")
@@ -196,13 +213,7 @@ def simulate_rate(
         "li_inventory_mAh_cm2": li_inventory,
         "c_rates": rates,
     }
-    result = run(p, substrate, seed=seed, **kw)
-    ens = None
-    if seeds > 1:
-        from lilean.ensemble import ensemble_rate
-
-        ens = ensemble_rate(p, substrate, seeds, seed=seed, **kw)
-    _finish_simulation(result, json_out, output, plot, "rate", ens)
+    _run_seeded("rate", run, p, substrate, seed, seeds, kw, json_out, output, plot)
 
 
 @simulate_app.command("eis")
