@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lilean.sweep import MANIFEST, load_results, load_spec, run_sweep
+from lilean.sweep import MANIFEST, load_results, load_spec, make_client, run_sweep
 from lilean.sweep.store import ASIDE
 
 distributed = pytest.importorskip("distributed")
@@ -46,10 +46,7 @@ def _write_spec(path: Path, *, j_lo: float = 0.5, n_j: int = 4, hours: float = 2
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=1, threads_per_worker=1, dashboard_address=None
-    )
-    c = distributed.Client(cluster)
+    c, cluster = make_client(workers=1)  # the sweep's own embedded cluster
     try:
         yield c
     finally:

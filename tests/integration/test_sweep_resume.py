@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lilean.errors import OutputError
-from lilean.sweep import finished_case_ids, load_results, load_spec, run_sweep
+from lilean.sweep import finished_case_ids, load_results, load_spec, make_client, run_sweep
 
 distributed = pytest.importorskip("distributed")
 
@@ -42,10 +42,7 @@ VOLATILE = ["elapsed_s"]  # wall-clock time per case: the only column allowed to
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
-    )
-    c = distributed.Client(cluster)
+    c, cluster = make_client(workers=2)  # the sweep's own embedded cluster
     try:
         yield c
     finally:
