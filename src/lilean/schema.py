@@ -13,6 +13,9 @@ column                      dtype     meaning
 ``Step type``               string    ``"charge"`` (I > 0), ``"discharge"`` (I < 0) or ``"rest"``
 ``Charge capacity [mAh]``   float64   charge passed at I > 0 since the start of the cycle (>= 0)
 ``Discharge capacity [mAh]``float64   charge passed at I < 0 since the start of the cycle (>= 0)
+``Cycle label`` (optional)  category  protocol phase of the row's cycle, ``"formation"`` for
+                                      formation cycles (simulated tables carry it; measured files
+                                      may lack it, then no cycle counts as formation)
 ==========================  ========  ===========================================================
 
 Sign convention (one, enforced by every reader and every model): a positive current charges the cell,
@@ -59,6 +62,10 @@ DISCHARGE_CAPACITY = "Discharge capacity [mAh]"
 VENDOR_CHARGE_CAPACITY = "Vendor charge capacity [mAh]"
 VENDOR_DISCHARGE_CAPACITY = "Vendor discharge capacity [mAh]"
 TEMPERATURE = "Temperature [degC]"
+#: optional per-row label of the cycle's protocol phase; ``"formation"`` marks formation cycles
+#: (analysis numbers cycles and takes the retention reference after them); measured files may lack it
+CYCLE_LABEL = "Cycle label"
+FORMATION = "formation"
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     TIME,
@@ -70,7 +77,12 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     CHARGE_CAPACITY,
     DISCHARGE_CAPACITY,
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = (VENDOR_CHARGE_CAPACITY, VENDOR_DISCHARGE_CAPACITY, TEMPERATURE)
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    VENDOR_CHARGE_CAPACITY,
+    VENDOR_DISCHARGE_CAPACITY,
+    TEMPERATURE,
+    CYCLE_LABEL,
+)
 
 CHARGE, DISCHARGE, REST = "charge", "discharge", "rest"
 

@@ -17,7 +17,18 @@ Definitions (per cycle ``n``, from the canonical table):
   from the sign of the first non-rest step of the first cycle; the choice is recorded in
   ``summary.attrs["ce_convention"]`` and :attr:`CyclingResult.ce_convention`. CE is NaN in a cycle
   where either capacity is zero (incomplete cycle);
-* ``Retention [%]`` = ``100 * Q_dis(n) / Q_dis(reference_cycle)``;
+* **Formation and cycle numbering** (one convention for measured and simulated tables, the study's):
+  the cycles whose ``Cycle label`` is ``"formation"`` (simulated tables carry the column; measured
+  files may lack it, then no cycle is formation unless ``formation_cycles`` says how many leading
+  cycles are) are formation cycles. :func:`cycle_summary` keeps the table's own cycle index
+  (``Cycle`` = ``Protocol cycle``, one row per cycle, formation included);
+  :func:`after_formation` (and so :func:`analyze_cycling` and every simulation's ``summary``)
+  drops the formation rows and numbers the rest from 1 (``Cycle`` 1 = the first cycle after
+  formation; ``Protocol cycle`` keeps the table's index). A 3 + 60-cycle run is cycles 1..60
+  (protocol cycles 4..63) on every path;
+* ``Retention [%]`` = ``100 * Q_dis(n) / Q_dis(reference_cycle)``; the default reference is the
+  first complete cycle after formation (the study reports retention against it);
+  ``final_retention_percent`` is the retention of the last complete cycle;
 * ``Quality``: ``"ok"`` or the data-quality flags of the cycle joined by ``;`` (incomplete branch,
   CE outside the physical band, current spike, voltage outside the window; rules in
   :mod:`lilean.analysis.quality`). ``Complete`` is True when both capacities are > 0 and neither
@@ -49,15 +60,20 @@ from lilean.schema import (
     CHARGE_CAPACITY,
     CURRENT,
     CYCLE,
+    CYCLE_LABEL,
     DISCHARGE_CAPACITY,
+    FORMATION,
     TIME,
     VOLTAGE,
 )
 
 CEConvention = Literal["discharge/charge", "charge/discharge"]
 
+PROTOCOL_CYCLE = "Protocol cycle"
+
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "Cycle",
+    PROTOCOL_CYCLE,
     "Charge capacity [mAh]",
     "Discharge capacity [mAh]",
     "Charge capacity [mAh/g]",
@@ -115,6 +131,58 @@ def _energies_mWh(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     )
 
 
+def formation_cycle_numbers(data: TableLike, formation_cycles: int | None = None) -> list[int]:
+    """The table's cycle numbers that are formation cycles: the first ``formation_cycles`` cycles
+    of the table when given (0: none), else the cycles with a row labelled ``"formation"`` in
+    ``Cycle label`` (none when the table has no such column)."""
+    frame, _ = unpack(data)
+    cycles = np.unique(frame[CYCLE].to_numpy()) if len(frame) else np.array([], dtype=np.int64)
+    if formation_cycles is not None:
+        if (
+            isinstance(formation_cycles, bool)
+            or int(formation_cycles) != formation_cycles
+            or (formation_cycles < 0)
+        ):
+            raise LileanError(f"formation_cycles = {formation_cycles!r}: expected an integer >= 0")
+        return [int(c) for c in cycles[: int(formation_cycles)]]
+    if CYCLE_LABEL not in frame.columns:
+        return []
+    labels = frame[CYCLE_LABEL].astype(object).to_numpy()
+    marked = frame[CYCLE].to_numpy()[labels == FORMATION]
+    return [int(c) for c in np.unique(marked)]
+
+
+def after_formation(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a :func:`cycle_summary` after formation, ``Cycle`` numbered from 1 (the first
+    cycle after formation; ``Protocol cycle`` keeps the table's index). Extra columns (e.g. merged
+    Li pools) are kept. No formation cycles: the summary unchanged (copied)."""
+    formation = set(summary.attrs.get("formation_cycles", []))
+    attrs = dict(summary.attrs)
+    if not formation:
+        out = summary.copy()
+        out.attrs = attrs
+        return out
+    protocol = summary[PROTOCOL_CYCLE].to_numpy()
+    keep = ~np.isin(protocol, list(formation))
+    out = summary[keep].copy().reset_index(drop=True)
+    if len(out):
+        first = int(out[PROTOCOL_CYCLE].iloc[0])
+        out["Cycle"] = (out[PROTOCOL_CYCLE] - first + 1).astype(np.int64)
+        ref = attrs.get("reference_cycle")
+        if ref is not None:
+            attrs["reference_protocol_cycle"] = int(ref)
+            attrs["reference_cycle"] = int(ref) - first + 1 if ref in set(protocol[keep]) else None
+    out.attrs = attrs
+    return out
+
+
+def final_retention(summary: pd.DataFrame) -> float:
+    """``Retention [%]`` of the last complete cycle of a summary (NaN when none is complete): the
+    one final retention of analysis and simulation results."""
+    complete = summary[summary["Complete"].to_numpy(dtype=bool)]
+    return float(complete["Retention [%]"].iloc[-1]) if len(complete) else float("nan")
+
+
 def cycle_summary(
     data: TableLike,
     *,
@@ -122,6 +190,7 @@ def cycle_summary(
     reference_cycle: int | None = None,
     ce_convention: str = "auto",
     voltage_window_V: tuple[float, float] | None = None,
+    formation_cycles: int | None = None,
 ) -> pd.DataFrame:
     """One row per cycle: capacities, CE, energies, mean voltages, voltage gap, retention, quality.
 
@@ -130,8 +199,11 @@ def cycle_summary(
     is ``summary.attrs["quality_flags"]``; ``voltage_window_V`` is the cell's window for the
     voltage flag, inferred when None). The CE convention used is stored in
     ``summary.attrs["ce_convention"]``. ``active_mass_mg`` defaults to
-    the table's metadata. ``reference_cycle=None`` takes the first complete cycle (or, failing
-    that, the first with a discharge; retention is NaN when no cycle has one). Raises
+    the table's metadata. Rows keep the table's cycle index (``Cycle`` = ``Protocol cycle``);
+    the formation cycles (:func:`formation_cycle_numbers`) are ``summary.attrs["formation_cycles"]``.
+    ``reference_cycle`` (a table cycle number) ``=None`` takes the first complete cycle after
+    formation (or, failing that, the first after formation with a discharge, then any cycle;
+    retention is NaN when no cycle has one). Raises
     :class:`LileanError` when an explicit ``reference_cycle`` is not in the table or has no
     discharge capacity.
     """
@@ -166,9 +238,14 @@ def cycle_summary(
     )
     incomplete = np.array(["incomplete_" in q for q in quality], dtype=bool)
     complete = complete & ~incomplete
+    formation = formation_cycle_numbers(frame, formation_cycles)
     if reference_cycle is None:
-        candidates = cycles[complete.to_numpy()] if complete.any() else cycles[(q_dis > tiny)]
-        reference_cycle = int(candidates[0]) if len(candidates) else None
+        regular = ~np.isin(cycles.to_numpy(), formation)
+        has_dis = (q_dis > tiny).to_numpy()
+        for mask in (complete.to_numpy() & regular, has_dis & regular, has_dis):
+            if mask.any():
+                reference_cycle = int(cycles[mask][0])
+                break
     if reference_cycle is None:
         q_ref = float("nan")
     elif reference_cycle not in q_dis.index:
@@ -184,6 +261,7 @@ def cycle_summary(
     summary = pd.DataFrame(
         {
             "Cycle": cycles.to_numpy(dtype=np.int64),
+            PROTOCOL_CYCLE: cycles.to_numpy(dtype=np.int64),
             "Charge capacity [mAh]": q_ch.to_numpy(),
             "Discharge capacity [mAh]": q_dis.to_numpy(),
             "Charge capacity [mAh/g]": q_ch.to_numpy() / grams,
@@ -203,6 +281,7 @@ def cycle_summary(
     summary.attrs["ce_convention"] = convention
     summary.attrs["reference_cycle"] = reference_cycle
     summary.attrs["active_mass_mg"] = mass_mg
+    summary.attrs["formation_cycles"] = formation
     return summary
 
 
@@ -221,15 +300,23 @@ def knee_cycle(
 
 
 class CyclingResult(Result):
-    """Cycle summary plus the scalars of a cycling test.
+    """Cycle summary (after formation, see the module docstring) plus the scalars of a cycling test.
 
     :attr:`table` is the summary as a DataFrame; :meth:`to_dict` gives it column-wise under
-    ``"table"`` (``{"Cycle": [...], "Coulombic efficiency": [...], ...}``).
+    ``"table"`` (``{"Cycle": [...], "Coulombic efficiency": [...], ...}``); the formation cycles'
+    rows (same columns, ``Cycle`` = table cycle) are under ``"formation_table"``.
+    ``reference_cycle`` and ``final_cycle`` are in the table's numbering (after formation),
+    ``reference_protocol_cycle`` is the reference's cycle index in the time series.
     """
 
     table_columns: dict[str, list[Any]] = Field(serialization_alias="table")
+    formation_columns: dict[str, list[Any]] = Field(
+        default_factory=dict, serialization_alias="formation_table"
+    )
     ce_convention: CEConvention
+    formation_cycles: list[int] = Field(default_factory=list)
     reference_cycle: int | None
+    reference_protocol_cycle: int | None = None
     knee_threshold_percent: float
     knee_cycle: int | None
     n_cycles: int
@@ -241,17 +328,29 @@ class CyclingResult(Result):
     n_flagged_cycles: int = 0
     flags: list[dict[str, Any]] = Field(default_factory=list)
 
-    @property
-    def table(self) -> pd.DataFrame:
-        """The cycle summary as a DataFrame (the same columns as :func:`cycle_summary`)."""
-        frame = pd.DataFrame(self.table_columns, columns=list(SUMMARY_COLUMNS))
+    @staticmethod
+    def _frame(columns: dict[str, list[Any]], ce_convention: str) -> pd.DataFrame:
+        frame = pd.DataFrame(columns, columns=list(SUMMARY_COLUMNS))
         if frame["Quality"].isna().all():
             frame["Quality"] = OK
-        frame = frame.astype({"Cycle": np.int64, "Complete": bool, "Quality": str})
-        other = [c for c in SUMMARY_COLUMNS if c not in ("Cycle", "Complete", "Quality")]
+        if frame[PROTOCOL_CYCLE].isna().all():  # results saved before the column existed
+            frame[PROTOCOL_CYCLE] = frame["Cycle"]
+        ints = {"Cycle": np.int64, PROTOCOL_CYCLE: np.int64, "Complete": bool, "Quality": str}
+        frame = frame.astype(ints)
+        other = [c for c in SUMMARY_COLUMNS if c not in ints]
         frame[other] = frame[other].astype(float)
-        frame.attrs["ce_convention"] = self.ce_convention
+        frame.attrs["ce_convention"] = ce_convention
         return frame
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The cycle summary after formation as a DataFrame (:data:`SUMMARY_COLUMNS`)."""
+        return self._frame(self.table_columns, self.ce_convention)
+
+    @property
+    def formation_table(self) -> pd.DataFrame:
+        """The formation cycles' rows (empty when the table marks none)."""
+        return self._frame(self.formation_columns, self.ce_convention)
 
 
 def analyze_cycling(
@@ -262,16 +361,24 @@ def analyze_cycling(
     ce_convention: str = "auto",
     knee_threshold_percent: float = 80.0,
     voltage_window_V: tuple[float, float] | None = None,
+    formation_cycles: int | None = None,
 ) -> CyclingResult:
-    """:func:`cycle_summary` plus knee cycle, final retention (complete cycles), mean CE (over
-    cycles whose quality is ``ok``) and the quality flags."""
-    summary = cycle_summary(
+    """:func:`cycle_summary` after formation (:func:`after_formation`) plus knee cycle, final
+    retention (:func:`final_retention`), mean CE (over cycles after formation whose quality is
+    ``ok``) and the quality flags. ``reference_cycle`` is a table cycle number;
+    ``formation_cycles``: how many leading cycles are formation (None: the ``Cycle label``
+    column decides, see :func:`formation_cycle_numbers`)."""
+    full = cycle_summary(
         data,
         active_mass_mg=active_mass_mg,
         reference_cycle=reference_cycle,
         ce_convention=ce_convention,
         voltage_window_V=voltage_window_V,
+        formation_cycles=formation_cycles,
     )
+    summary = after_formation(full)
+    formation = full.attrs["formation_cycles"]
+    formation_rows = full[np.isin(full[PROTOCOL_CYCLE].to_numpy(), formation)]
     complete = summary[summary["Complete"]]
     last = complete.iloc[-1] if len(complete) else None
 
@@ -282,16 +389,20 @@ def analyze_cycling(
     ok = summary[summary["Complete"] & (summary["Quality"] == OK)]
     ce = ok["Coulombic efficiency"].to_numpy(dtype=float)
     ce = ce[np.isfinite(ce)]
-    flags = summary.attrs["quality_flags"]
+    flags = full.attrs["quality_flags"]
+    ref = summary.attrs["reference_cycle"]
     return CyclingResult(
         table_columns=frame_to_columns(summary),
-        ce_convention=summary.attrs["ce_convention"],
-        reference_cycle=summary.attrs["reference_cycle"],
+        formation_columns=frame_to_columns(formation_rows) if len(formation_rows) else {},
+        ce_convention=full.attrs["ce_convention"],
+        formation_cycles=[int(c) for c in formation],
+        reference_cycle=ref,
+        reference_protocol_cycle=summary.attrs.get("reference_protocol_cycle", ref),
         knee_threshold_percent=knee_threshold_percent,
         knee_cycle=knee_cycle(summary, threshold_percent=knee_threshold_percent),
         n_cycles=len(summary),
         final_cycle=None if last is None else int(last["Cycle"]),
-        final_retention_percent=None if last is None else _num(last["Retention [%]"]),
+        final_retention_percent=_num(final_retention(summary)),
         final_discharge_capacity_mAh=None
         if last is None
         else _num(last["Discharge capacity [mAh]"]),

@@ -22,19 +22,26 @@ from lilean.scenarios.protocol import (
     FULL_CELL_OUTPUTS,
     FullCellRun,
     initial_li,
-    last,
     run_experiment,
 )
-from lilean.schema import CyclingData
+from lilean.schema import CYCLE, CYCLE_LABEL, FORMATION, CyclingData
 
 
-def cycling_summary(run: FullCellRun, first_cycle: int) -> pd.DataFrame:
-    """Per-cycle table from :func:`lilean.analysis.cycling.cycle_summary` plus the Li pools, from
-    protocol cycle ``first_cycle`` on (renumbered from 1)."""
-    from lilean.analysis.cycling import cycle_summary
+def cycling_summary(run: FullCellRun, first_cycle: int | None = None) -> pd.DataFrame:
+    """Per-cycle table after formation: :func:`lilean.analysis.cycling.cycle_summary` of the run's
+    table (``after_formation``: ``Cycle`` 1 = first cycle after formation, ``Protocol cycle`` the
+    table's index, retention against the first complete cycle after formation -- exactly what
+    ``analyze_data(run.data)`` reports) plus the kernel's Li pools per cycle.
+
+    Formation cycles are the table's ``Cycle label == "formation"`` rows; ``first_cycle`` (the
+    first protocol cycle after formation) overrides that for tables without labels."""
+    from lilean.analysis.cycling import after_formation, cycle_summary
 
     summary = cycle_summary(
-        run.data, active_mass_mg=run.active_mass_mg, ce_convention="discharge/charge"
+        run.data,
+        active_mass_mg=run.active_mass_mg,
+        ce_convention="auto",  # what analyze_data uses; a full cell charges first: discharge/charge
+        formation_cycles=None if first_cycle is None else max(int(first_cycle) - 1, 0),
     )
     merged = summary.merge(
         run.cycles[
@@ -50,12 +57,16 @@ def cycling_summary(run: FullCellRun, first_cycle: int) -> pd.DataFrame:
         on="Cycle",
         how="left",
     )
-    out = merged[merged["Cycle"] >= first_cycle].copy()
-    out.insert(1, "Protocol cycle", out["Cycle"])
-    out["Cycle"] = out["Cycle"] - first_cycle + 1
-    q0 = float(out["Discharge capacity [mAh]"].iloc[0]) if len(out) else float("nan")
-    out["Retention [%]"] = 100.0 * out["Discharge capacity [mAh]"] / q0 if q0 > 0 else np.nan
-    return out.reset_index(drop=True)
+    merged.attrs = dict(summary.attrs)
+    return after_formation(merged)
+
+
+def label_formation(data: CyclingData, formation_cycles: int) -> None:
+    """Mark the first ``formation_cycles`` protocol cycles of a simulated table as formation
+    (column ``Cycle label``: ``"formation"`` / ``"cycling"``; a categorical, cheap per row)."""
+    frame = data.data
+    codes = (frame[CYCLE].to_numpy() > formation_cycles).astype(np.int8)
+    frame[CYCLE_LABEL] = pd.Categorical.from_codes(codes, categories=[FORMATION, "cycling"])
 
 
 @dataclass(frozen=True, repr=False)
@@ -71,19 +82,24 @@ class CyclingSimulation(ResultBase):
 
     @cached_property
     def summary(self) -> pd.DataFrame:  # type: ignore[override]
-        """Per cycle after formation (cycle 1 = first cycle after formation)."""
-        return cycling_summary(self.run, self.formation_cycles + 1)
+        """Per cycle after formation (cycle 1 = first cycle after formation; the same numbering
+        and retention as ``analyze_data(self.data)``)."""
+        return cycling_summary(self.run)
 
     def _describe(self) -> str:
         return f"{super()._describe()}, cycles={len(self.summary)}"
 
     def to_dict(self) -> dict[str, Any]:
         """``cycle``, ``discharge_capacity_mAh_g``, ``charge_capacity_mAh_g``,
-        ``coulombic_efficiency``, ``retention_percent`` (last / first x 100), ``li_remaining_mAh_cm2``
-        over the cycles after formation (cycle 1 = first cycle after formation)."""
+        ``coulombic_efficiency``, ``retention_percent`` (last complete / first complete cycle after
+        formation x 100, :func:`lilean.analysis.cycling.final_retention`; the
+        ``final_retention_percent`` of ``analyze_data(self.data)``), ``li_remaining_mAh_cm2`` over
+        the cycles after formation (cycle 1 = first cycle after formation)."""
+        from lilean.analysis.cycling import final_retention
+
         s = self.summary
         dis = s["Discharge capacity [mAh/g]"].to_numpy(dtype=float)
-        retention = float(100.0 * dis[-1] / dis[0]) if dis.size and dis[0] > 0 else None
+        retention = none_if_nan(final_retention(s)) if len(s) else None
         return {
             "cycle": [int(c) for c in s["Cycle"]],
             "discharge_capacity_mAh_g": [float(x) for x in dis],
@@ -140,6 +156,7 @@ def simulate_cycling(
     )
     from lilean.models.electrolyte import electrolyte_state
 
+    label_formation(run.data, formation_cycles)
     sei = float(run.cycles["SEI Li [mAh/cm2]"].iloc[-1]) if len(run.cycles) else 0.0
     return CyclingSimulation(run.data, formation_cycles, run, electrolyte_state(params, sei))
 
@@ -150,6 +167,12 @@ def _cycles_to(result: Any, percent: float) -> float:
     ret = result.summary["Retention [%]"].to_numpy(dtype=float)
     below = np.flatnonzero(ret < percent)
     return float(result.summary["Cycle"].iloc[below[0]]) if below.size else math.nan
+
+
+def _final_retention(result: Any) -> float:
+    from lilean.analysis.cycling import final_retention
+
+    return final_retention(result.summary)
 
 
 def _life_per_li(result: Any) -> float:
@@ -181,8 +204,8 @@ SCENARIO = Scenario(
         FULL_CELL_OUTPUTS[1],
         output(
             "final_retention_percent",
-            lambda r: last(r.summary["Retention [%]"]),
-            "last / first post-formation discharge capacity x 100",
+            _final_retention,
+            "last complete / first complete post-formation discharge capacity x 100",
         ),
         *FULL_CELL_OUTPUTS[2:],
     ),

@@ -40,8 +40,13 @@ class FullCellRun(ResultBase):
 
     @property
     def summary(self) -> pd.DataFrame:
-        """Per protocol cycle: the kernel's exact capacities and end-of-cycle Li pools."""
-        return self.cycles
+        """Per cycle after formation (none unless the table labels some): the analysis summary
+        of ``data`` plus the Li pools (:func:`lilean.scenarios.cycling.cycling_summary`; the same
+        cycle numbers and retention as ``analyze_data(self.data)``). The kernel's exact per-cycle
+        sums in mAh/cm^2 are :attr:`cycles`."""
+        from lilean.scenarios.cycling import cycling_summary
+
+        return cycling_summary(self)
 
     def to_dict(self) -> dict[str, Any]:
         """``cycle``, ``charge_capacity_mAh_cm2``, ``discharge_capacity_mAh_cm2``,

@@ -200,3 +200,38 @@ def test_real_land_file_against_its_cycle_sheet(land):
     s3 = cycle_summary(table, reference_cycle=3).merge(vendor, on="Cycle")
     expected = 100 * s3["CapD/mAh"] / float(vendor.loc[vendor["Cycle"] == 3, "CapD/mAh"].iloc[0])
     np.testing.assert_allclose(s3["Retention [%]"], expected, rtol=2e-3)
+
+
+# ---- formation cycles: one numbering, one retention reference ------------------------------------
+
+
+def test_formation_cycles_numbering_and_reference(full_cell):
+    """Formation cycles (explicit count, or the table's ``Cycle label``) are left out of the table,
+    the rest numbered from 1, retention referenced to the first cycle after formation."""
+    from lilean.schema import CYCLE_LABEL, FORMATION, CyclingData
+
+    q_ch, q_dis = _fade(12, knee_at=50)
+    q_dis[:2] = [0.70, 0.85]  # two low-capacity formation cycles
+    case = full_cell(q_ch, q_dis, active_mass_mg=2.5)
+    plain = analyze_cycling(case.data)  # a measured file without labels: nothing is formation
+    assert plain.formation_cycles == [] and plain.table["Cycle"].tolist() == list(range(1, 13))
+    assert plain.final_retention_percent == pytest.approx(100 * q_dis[-1] / q_dis[0])
+
+    frame = case.data.data.copy()
+    frame[CYCLE_LABEL] = np.where(frame["Cycle"] <= 2, FORMATION, "cycling")
+    labelled = CyclingData(frame, case.data.meta)
+    for res in (analyze_cycling(case.data, formation_cycles=2), analyze_cycling(labelled)):
+        table = res.table
+        assert res.formation_cycles == [1, 2]
+        assert table["Cycle"].tolist() == list(range(1, 11))
+        assert table["Protocol cycle"].tolist() == list(range(3, 13))
+        assert res.reference_cycle == 1 and res.reference_protocol_cycle == 3
+        assert res.final_retention_percent == pytest.approx(100 * q_dis[-1] / q_dis[2])
+        np.testing.assert_allclose(table["Retention [%]"], 100 * q_dis[2:] / q_dis[2], rtol=1e-9)
+        assert res.formation_table["Protocol cycle"].tolist() == [1, 2]
+        assert res.n_cycles == 10 and res.final_cycle == 10
+    # the raw summary keeps every cycle in the table's numbering, reference after formation
+    raw = cycle_summary(labelled)
+    assert raw["Cycle"].tolist() == list(range(1, 13)) and raw.attrs["reference_cycle"] == 3
+    with pytest.raises(LileanError, match="formation_cycles"):
+        analyze_cycling(case.data, formation_cycles=-1)
