@@ -66,12 +66,20 @@ def _plain(text: str) -> str:
 def format_entry(key: str) -> str:
     """One line: authors, title, journal volume (year) pages, doi."""
     e = entry(key)
-    authors = [a.strip() for a in e.get("author", "").split(" and ")]
+    names = e.get("author") or e.get("editor", "")
+    authors = [a.strip() for a in names.split(" and ")]
     if len(authors) > 3 or "others" in authors:
         author = f"{authors[0]} et al."
     else:
         author = ", ".join(authors)
-    venue = e.get("journal") or e.get("howpublished") or e.get("publisher", "")
+    if not e.get("author") and e.get("editor"):
+        author += " (ed.)"
+    venue = (
+        e.get("journal")
+        or (f"In: {e['booktitle']}" if e.get("booktitle") else "")
+        or e.get("howpublished")
+        or e.get("publisher", "")
+    )
     parts = [
         f"{author}, {e.get('title', '')}.",
         f"{venue} {e.get('volume', '')} ({e.get('year', '')}) {e.get('pages', '')}".strip().replace(

@@ -12,9 +12,7 @@ from lilean import citations
 from lilean.parameters import default_parameters
 
 SRC = Path(lilean.__file__).parent
-#: free-text sources still to be converted to keys by the parameter-set owner (they are not
-#: keys and so are not checked here); listed so that the conversion is tracked
-FREE_TEXT_TO_CONVERT = ("Chen et al. 2017", "Boyle et al., Nat. Energy 6, 487 (2021)")
+ROOT = SRC.parents[1]
 
 
 def test_bibliography_parses_every_entry() -> None:
@@ -61,7 +59,7 @@ def test_keys_in_free_text() -> None:
     assert citations.keys_in("see Boyle2021; Farkhondeh2011 and (Ong2013a)") == [
         "Boyle2021", "Farkhondeh2011", "Ong2013a",
     ]  # fmt: skip
-    assert citations.keys_in(FREE_TEXT_TO_CONVERT[0]) == []  # free text is not a key (yet)
+    assert citations.keys_in("Chen et al. 2017") == []  # free text is not a key
 
 
 def test_works_cited_lists_the_parameter_set_and_models() -> None:
@@ -77,3 +75,72 @@ def test_accents_become_letters() -> None:
     assert "Schönleber" in citations.format_entry("Schoenleber2014")
     assert "Valérie" not in citations.format_entry("Prada2013")  # > 3 authors: et al.
     assert "{" not in citations.format_entry("Nyman2008")
+
+
+# ---- parameter provenance cites by key (tools/cite_keys.py) ---------------------------------------
+
+
+def _cite_keys():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cite_keys", ROOT / "tools" / "cite_keys.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_parameter_source_cites_a_resolving_key_or_states_its_reason() -> None:
+    """literature / measured: at least one key that CITATIONS.bib resolves; calibrated: names
+    what it was calibrated on (a targets.json entry or a calibration script); assumed: a reason
+    (a sentence, not a word)."""
+    bib = citations.bibliography()
+    bad: list[str] = []
+    for name, p in default_parameters().flat().items():
+        keys = [k for k in citations.keys_in(p.source) if k in bib]
+        if p.kind == "calibrated":
+            ok = "targets.json" in p.source or "calibration/" in p.source
+        elif p.kind == "assumed":
+            ok = bool(keys) or len(p.source.split()) >= 5
+        else:
+            ok = bool(keys)
+        if not ok:
+            bad.append(f"{name} ({p.kind}): {p.source[:80]}")
+    assert not bad, "sources without a key or a reason:\n" + "\n".join(bad)
+
+
+def test_cite_keys_script_is_idempotent_on_the_shipped_set() -> None:
+    """The shipped parameter files already cite by key: a second run would change nothing."""
+    module = _cite_keys()
+    files = sorted((SRC / "parameters" / "sets").glob("*/*.toml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert module.rewrite_file(text) == text, f"{path.name}: free text left; run the script"
+
+
+def test_cite_keys_rewrites_only_sources_and_refuses_broken_files(tmp_path: Path) -> None:
+    module = _cite_keys()
+    original = (
+        "# Fang et al., Nature 572, 511 (2019) in a comment stays\n"
+        'x = { value = 1.0, unit = "1", kind = "literature", source = "dead Li (Fang et al., '
+        'Nature 572, 511 (2019)); Chen et al. 2017; CRC Handbook of Chemistry and Physics", '
+        'description = "Chen et al. 2017" }\n'
+    )
+    path = tmp_path / "p.toml"
+    path.write_text(original)
+    assert module.main([str(path)]) == 0
+    once = path.read_text()
+    assert 'source = "dead Li (Fang2019); Chen2017; Haynes2016"' in once
+    assert (
+        once.startswith("# Fang et al., Nature 572") and 'description = "Chen et al. 2017"' in once
+    )
+    assert module.main([str(path)]) == 0 and path.read_text() == once  # idempotent
+    assert module.main(["--check", str(path)]) == 0
+    path.write_text(original)
+    assert module.main(["--check", str(path)]) == 1 and path.read_text() == original
+    broken = tmp_path / "broken.toml"
+    broken.write_text('x = { source = "Chen et al. 2017" \n')
+    with pytest.raises(SystemExit, match="not valid TOML"):
+        module.main([str(broken)])
+    assert broken.read_text() == 'x = { source = "Chen et al. 2017" \n'

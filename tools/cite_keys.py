@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Rewrite free-text literature references in parameter provenance to citation keys.
+
+Every ``source = "..."`` string of a parameter file (``src/lilean/parameters/sets/*/*.toml``)
+that names a work in free text ("Fang et al., Nature 572, 511 (2019)", "Chen et al. 2017",
+"CRC Handbook of Chemistry and Physics") gets the work's key instead (``Fang2019``,
+``Chen2017``, ``Haynes2016``), as in :file:`src/lilean/CITATIONS.bib`; everything else in the
+file (values, kinds, comments, layout) is left byte for byte as it was.
+
+* **Idempotent**: a rewritten text contains no pattern any more, so a second run changes nothing
+  (``--check`` exits 1 when a run *would* change a file: use it in CI or after a merge).
+* **Safe**: only the text inside ``source = "..."`` strings is touched; a file is written only
+  when it changed, atomically (temp file + rename), and re-parsed with ``tomllib`` first: a
+  rewrite that would change any value other than a source is refused. Every key a rule writes
+  must be in CITATIONS.bib (checked before anything is written).
+
+Usage (from the repository root; no lilean import needed)::
+
+    python3 tools/cite_keys.py                      # every parameter file of every set
+    python3 tools/cite_keys.py path/to/anode.toml   # some files
+    python3 tools/cite_keys.py --check              # exit 1 if anything is still free text
+
+Add a rule to :data:`RULES` (a regular expression and its replacement) when a new free-text
+reference appears, and the entry to CITATIONS.bib.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = ROOT / "src" / "lilean" / "parameters" / "sets"
+BIB = ROOT / "src" / "lilean" / "CITATIONS.bib"
+
+_J = r"[^()]*?"  # a journal abbreviation, volume and page: anything up to the year
+
+#: (pattern, replacement): applied in order to each source text; each pattern names one work
+RULES: tuple[tuple[str, str], ...] = (
+    (rf"Fang et al\.,{_J}\(2019\)", "Fang2019"),
+    (rf"Boyle et al\.,{_J}\(2021\)", "Boyle2021"),
+    (rf"Adams et al\.,{_J}\(2018\)", "Adams2018"),
+    (rf"Xiao et al\.,{_J}\(2020\)", "Xiao2020"),
+    (rf"Chen et al\., J\. Mater\. Chem\. A{_J}\(2017\)", "Chen2017"),
+    (r"Chen et al\.,? 2017", "Chen2017"),
+    (rf"Pei et al\.,{_J}\(2017\)", "Pei2017"),
+    (rf"Yan et al\.,{_J}\(2016\)", "Yan2016"),
+    (rf"Bai et al\.,{_J}\(2016\)", "Bai2016"),
+    (rf"Logan et al\.,{_J}\(2018\)", "Logan2018"),
+    (rf"Landesfeind et al\.,{_J}\(2016\)", "Landesfeind2016"),
+    (rf"Nyman et al\.,{_J}\(2008\)", "Nyman2008"),
+    (rf"Steiger et al\.,{_J}\(2014\)", "Steiger2014"),
+    (r"Richter et al\., J\. Electrochem\. Soc\. \(2017\)", "Richter2017"),
+    (rf"Richter et al\.,{_J}\(2017\)", "Richter2017"),
+    (r"Bard & Faulkner, Electrochemical Methods, 2nd ed\. \(2001\)", "Bard2001"),
+    (rf"Peled & Menkin,{_J}\(2017\)", "Peled2017"),
+    (r"Padhi et al\., J\. Electrochem\. Soc\. 144 \(1997\) 1188", "Padhi1997"),
+    (r"Kashkooli et al\., J\. Appl\. Electrochem\. 47 \(2017\) 281", "Kashkooli2017"),
+    (r"Amine et al\., Electrochem\. Commun\. 7 \(2005\) 669", "Amine2005"),
+    (r"Doyle & Newman", "Doyle1993"),
+    (r"Xu, Chem\. Rev\. 104, 4303 \(2004\)", "Xu2004"),
+    (r"\bXu 2004\b", "Xu2004"),
+    (rf"Aurbach et al\., J\. Electrochem\. Soc\. 134{_J}\(1987\)", "Aurbach1987"),
+    (rf"Aurbach et al\., Electrochim\. Acta 45{_J}\(1999\)", "Aurbach1999"),
+    (r"\bAurbach 1999\b", "Aurbach1999"),
+    (rf"Tyson & Miller,{_J}\(1977\)", "Tyson1977"),
+    (rf"Ely & Garcia,{_J}\(2013\)", "Ely2013"),
+    (rf"Aryanfar et al\.,{_J}\(2014\)", "Aryanfar2014"),
+    (rf"Jackle & Gross,{_J}\(2014\)", "Jackle2014"),
+    (r"Witten & Sander,? 1981", "Witten1981"),
+    (r"Meakin, Phys\. Rev\. A 27, 1495 \(1983\)", "Meakin1983"),
+    (r"Meakin, Fractals, Scaling and Growth Far from Equilibrium \(1998\)", "Meakin1998"),
+    (r"Giesen, Prog\. Surf\. Sci\. 68, 1 \(2001\)", "Giesen2001"),
+    (r"Voter, Radiation Effects in Solids \(2007\) 1-23", "Voter2007"),
+    (r"CRC Handbook of Chemistry and Physics|CRC Handbook", "Haynes2016"),
+    # the study itself: system.md sections 2-4 restate Zhang2023's own text and numbers
+    (r"(?<!Zhang2023; )\(system\.md section ([234])\)", r"(Zhang2023; system.md section \1)"),
+    (
+        r"Celgard 2400 datasheet(?! \(the separator)",
+        "Celgard 2400 datasheet (the separator of Zhang2023)",
+    ),
+)
+
+_SOURCE = re.compile(r'(\bsource\s*=\s*")((?:[^"\\]|\\.)*)(")')
+_KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.M)
+
+
+def rewrite_text(text: str) -> str:
+    """One source text with every free-text reference of :data:`RULES` replaced by its key."""
+    for pattern, replacement in RULES:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def rewrite_file(content: str) -> str:
+    """The file's content with :func:`rewrite_text` applied inside every ``source = "..."``."""
+    return _SOURCE.sub(lambda m: m.group(1) + rewrite_text(m.group(2)) + m.group(3), content)
+
+
+def _values_except_sources(data: object) -> object:
+    if isinstance(data, dict):
+        return {k: _values_except_sources(v) for k, v in data.items() if k != "source"}
+    if isinstance(data, list):
+        return [_values_except_sources(v) for v in data]
+    return data
+
+
+def _check_keys() -> None:
+    known = set(_KEY.findall(BIB.read_text(encoding="utf-8")))
+    written = {k for _, r in RULES for k in re.findall(r"[A-Z][a-z]+(?:19|20)\d{2}", r)}
+    missing = sorted(written - known)
+    if missing:
+        raise SystemExit(f"cite_keys: rules write keys missing from {BIB}: {missing}")
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def process(path: Path, *, check: bool) -> bool:
+    """Rewrite ``path`` (or only report in ``check`` mode); True when it changes."""
+    if not path.is_file():
+        raise SystemExit(f"cite_keys: {path}: not a regular file")
+    old = path.read_text(encoding="utf-8")
+    new = rewrite_file(old)
+    if new == old:
+        return False
+    try:
+        before, after = tomllib.loads(old), tomllib.loads(new)
+    except tomllib.TOMLDecodeError as exc:
+        raise SystemExit(f"cite_keys: {path}: not valid TOML ({exc}); nothing written") from None
+    if _values_except_sources(before) != _values_except_sources(after):
+        raise SystemExit(f"cite_keys: {path}: a rewrite would change more than sources; refused")
+    if not check:
+        _write_atomic(path, new)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", type=Path, help="parameter files (default: all sets)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 on changes")
+    args = parser.parse_args(argv)
+    _check_keys()
+    files = args.files or sorted(SETS.glob("*/*.toml"))
+    changed = [p for p in files if process(p, check=args.check)]
+    verb = "would rewrite" if args.check else "rewrote"
+    for p in changed:
+        print(f"cite_keys: {verb} {p}")
+    if not changed:
+        print(f"cite_keys: {len(files)} file(s) already cite by key")
+    return 1 if (args.check and changed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
