@@ -9,11 +9,16 @@ rather than rich's 80-column default.
 Third-party chatter (``warnings`` and ``logging`` records of readers such as fastnda) is captured
 by :func:`lilean.batch.capture.captured_notes` (re-exported here) and returned as strings for the
 result's ``notes``, never printed raw.
+
+Long steps show :func:`progress_bar` (work with a known total) or :func:`spinner` (an opaque
+step): on **stderr** only, transient, and not at all with ``--json`` (``quiet``) or when stderr
+is not a terminal, so stdout stays exactly the JSON document or the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -28,7 +33,61 @@ PIPE_WIDTH = 200
 #: rows of a long per-cycle table shown at each end
 HEAD_TAIL_ROWS = 15
 
-__all__ = ["captured_notes", "escape", "literal", "output_console", "print_result_tables"]
+__all__ = [
+    "captured_notes",
+    "escape",
+    "literal",
+    "output_console",
+    "print_result_tables",
+    "progress_bar",
+    "spinner",
+]
+
+
+def _stderr() -> Console:
+    from lilean.cli.common import err_console
+
+    return err_console
+
+
+@contextmanager
+def progress_bar(
+    description: str,
+    total: float,
+    *,
+    quiet: bool = False,
+    unit: str = "",
+    console: Console | None = None,
+) -> Iterator[Callable[[float], None]]:
+    """A transient progress bar (description, bar, done/total [unit], elapsed time) on stderr.
+
+    Yields ``update(completed)``; ``quiet`` (``--json``) shows nothing. The bar never writes to
+    stdout: ``console`` defaults to the CLI's stderr console."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    done = "{task.completed:.3g}/{task.total:.3g}" if unit else "{task.completed}/{task.total}"
+    with Progress(
+        TextColumn(escape(description)),
+        BarColumn(),
+        TextColumn(done + (f" {unit}" if unit else "")),
+        TimeElapsedColumn(),
+        console=console or _stderr(),
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda completed: bar.update(task, completed=completed)
+
+
+@contextmanager
+def spinner(message: str, *, quiet: bool = False, console: Console | None = None) -> Iterator[None]:
+    """A transient spinner with ``message`` on stderr while an opaque step runs (none if
+    ``quiet``)."""
+    if quiet:
+        yield
+        return
+    with (console or _stderr()).status(Text(message), spinner="dots"):
+        yield
 
 
 def literal(value: Any) -> Text:

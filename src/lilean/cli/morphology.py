@@ -19,6 +19,7 @@ from lilean.cli.common import (
     load_params,
     simulate_app,
 )
+from lilean.cli.display import progress_bar
 from lilean.errors import ParameterError
 
 
@@ -51,22 +52,13 @@ def simulate_morphology(
     json_out: JsonOpt = False,
 ) -> None:
     """Lattice model of Li plating: cross-sections and morphology descriptors per capacity."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from lilean.lattice.deposition import deposit_li
 
     caps = _capacities(capacities)
     p = load_params(params)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.1f}/{task.total:g} mAh/cm^2"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=json_out,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"plating Li on {substrate}", total=max(caps))
+    with progress_bar(
+        f"plating Li on {substrate}", max(caps), quiet=json_out, unit="mAh/cm^2"
+    ) as update:
         result = deposit_li(
             p,
             substrate,
@@ -75,7 +67,7 @@ def simulate_morphology(
             snapshots=caps,
             size=(width,),
             seed=seed,
-            progress=lambda done, total: progress.update(task, completed=done),
+            progress=lambda done, total: update(done),
         )
     payload = result.to_dict()
     if plot is not None:

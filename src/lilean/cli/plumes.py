@@ -20,6 +20,7 @@ from lilean.cli.common import (
     print_result,
     simulate_app,
 )
+from lilean.cli.display import progress_bar, spinner
 from lilean.errors import ParameterError
 
 plumes_app = typer.Typer(
@@ -75,7 +76,7 @@ def simulate_plumes(
     from lilean.lattice.plumes import grow_plumes
 
     p = load_params(params)
-    with err_console.status("growing plumes", spinner="dots") if not json_out else _null():
+    with spinner(f"growing Ag plumes ({agf_wt:g} wt% AgF, {minutes:g} min)", quiet=json_out):
         result = grow_plumes(
             p,
             agf_wt_percent=agf_wt,
@@ -120,23 +121,13 @@ def plumes_map(
     json_out: JsonOpt = False,
 ) -> None:
     """Process map over AgF concentration x immersion time (surface area factor and more)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from lilean.lattice.plumes import process_map
 
     p = load_params(params)
     conc = _floats(agf_wt, "--agf-wt")
     times = _floats(minutes, "--minutes")
-    with Progress(
-        TextColumn("process map"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=json_out,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("map", total=len(conc) * len(times))
+    total = len(conc) * len(times)
+    with progress_bar("process map (cases)", total, quiet=json_out) as update:
         frame = process_map(
             p,
             conc,
@@ -145,7 +136,7 @@ def plumes_map(
             dim=dim,
             seed=seed,
             temperature_C=temperature,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=lambda done, total: update(done),
         )
     best = frame.loc[frame["surface_area_factor"].idxmax()]
     payload: dict[str, object] = {
@@ -182,11 +173,3 @@ def plumes_map(
         err_console.print("surface area factor (rows: AgF wt%, columns: min)")
         err_console.print(grid.round(2).to_string())
         print_result({"kind": "plumes map", **payload["optimum"]})  # type: ignore[dict-item]
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +22,7 @@ from lilean.cli.common import (
     err_console,
     handle_errors,
 )
+from lilean.cli.display import progress_bar, spinner
 from lilean.errors import ParameterError
 
 xrd_app = typer.Typer(
@@ -44,16 +43,6 @@ RangeOpt = Annotated[str, typer.Option("--range", help="2-theta range in degrees
 WavelengthOpt = Annotated[
     str, typer.Option("--wavelength", help="CuKa, CuKa1, MoKa, ... or a number in angstrom.")
 ]
-
-
-@contextmanager
-def _status(message: str, quiet: bool) -> Iterator[None]:
-    """A spinner on stderr (none with --json)."""
-    if quiet:
-        yield
-        return
-    with err_console.status(message):
-        yield
 
 
 def _wavelength(text: str) -> str | float:
@@ -111,26 +100,19 @@ def simulate(
     phases = _parse_phases(phase, ("Cu", "Ag", "AgCuF3"))
     rng = _parse_range(two_theta_range)
     wl = _wavelength(wavelength)
-    with _status("simulating XRD patterns (pymatgen)", json_out):
-        if mixture:
-            patterns = [
+    jobs: list[Any] = [phases] if mixture else [name for name, _ in phases]
+    patterns = []
+    with progress_bar("simulating XRD patterns (pymatgen)", len(jobs), quiet=json_out) as update:
+        for k, job in enumerate(jobs, start=1):
+            patterns.append(
                 simulate_pattern(
-                    phases,
+                    job,
                     two_theta_range=rng,
                     wavelength=wl,
                     crystallite_size_nm=crystallite_size_nm,
                 )
-            ]
-        else:
-            patterns = [
-                simulate_pattern(
-                    name,
-                    two_theta_range=rng,
-                    wavelength=wl,
-                    crystallite_size_nm=crystallite_size_nm,
-                )
-                for name, _ in phases
-            ]
+            )
+            update(k)
     figures: list[str] = []
     if plot is not None:
         from lilean.plotting.xrd import plot_patterns
@@ -181,8 +163,9 @@ def identify(
     from lilean.xrd import identify_phases, read_pattern
 
     names = tuple(n for n, _ in _parse_phases(phase, ("Cu", "Ag", "AgCuF3")))
-    two_theta, intensity = read_pattern(file)
-    with _status("matching peaks", json_out):
+    with spinner(f"reading {file.name}", quiet=json_out):
+        two_theta, intensity = read_pattern(file)
+    with spinner(f"matching peaks of {len(names)} phase(s) (pymatgen)", quiet=json_out):
         result = identify_phases(
             two_theta,
             intensity,
