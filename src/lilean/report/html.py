@@ -72,6 +72,21 @@ LOADER_JS = """
 """
 
 
+#: said under every figure whose counterpart is a figure of the study: the restatement of the study
+#: that lilean works from (shared/spec/system.md) gives no figure numbers, and none is invented
+FIGURE_NUMBER_NOTE = "figure number not given: our restatement of the study has none"
+
+
+def counterpart_text(counterpart: str) -> str:
+    """The caption's ``Study counterpart: ...`` sentence ('' when there is none); a study figure
+    is named by what it shows, with :data:`FIGURE_NUMBER_NOTE` (no number is invented)."""
+    if not counterpart:
+        return ""
+    if counterpart.startswith(("none", "held back")):
+        return f" Study counterpart: {counterpart}."
+    return f" Study counterpart: {counterpart} ({FIGURE_NUMBER_NOTE})."
+
+
 @dataclass
 class Figure:
     """A figure of the report: ``path`` of its PNG relative to the report folder (an SVG with
@@ -190,7 +205,7 @@ def embedded_png(path: Path) -> bytes:
 
 def _figure(fig: Figure, base_dir: Path) -> str:
     data = base64.b64encode(embedded_png(base_dir / fig.path)).decode()
-    counterpart = f" Study counterpart: {fig.counterpart}." if fig.counterpart else ""
+    counterpart = counterpart_text(fig.counterpart)
     svg = Path(fig.path).with_suffix(".svg").as_posix()
     return (
         f"<figure data-file='{html.escape(fig.path)}'><img loading='lazy' decoding='async' "

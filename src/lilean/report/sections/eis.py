@@ -49,7 +49,7 @@ def run(ctx: Context) -> Section:
                 f"eis_nyquist_{substrate}",
                 f"Simulated Nyquist spectra of the {SUBSTRATE_LABELS[substrate]} || LFP cell "
                 f"after {cycle_counts} cycles at 1C (colour: cycle number).",
-                "the study's Nyquist plots after cycling",
+                "the study's Nyquist-plot figure after cycling",
             )
         )
         section.interactive.append(

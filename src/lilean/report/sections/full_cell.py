@@ -197,7 +197,7 @@ def run(ctx: Context) -> Section:
             "full_cell_np25_cycling",
             "Simulated discharge capacity and Coulombic efficiency of the Li-Cu and Li-Ag@Cu "
             "|| LFP cells (N/P = 25, 1C) over 300 cycles after formation.",
-            "the study's N/P = 25 long-term cycling at 1C",
+            "the study's N/P = 25 long-term cycling figure (1C)",
         )
     )
     measured = measured_summaries(ctx, "Li||LFP")
@@ -209,7 +209,7 @@ def run(ctx: Context) -> Section:
                 "Retention of the simulated N/P = 25 cells (lines) beside the measured Li || LFP "
                 f"files of the data folder (markers: {', '.join(n for n, _ in measured)}); "
                 "retention = discharge capacity / first complete cycle.",
-                "the study's N/P = 25 long-term cycling at 1C",
+                "the study's N/P = 25 long-term cycling figure (1C)",
             )
         )
         section.notes.append(
@@ -233,7 +233,7 @@ def run(ctx: Context) -> Section:
                 f"full_cell_np25_profiles_{stem}",
                 f"Simulated charge/discharge profiles of the {label} || LFP cell at cycles "
                 f"{picks} (1C, N/P = 25).",
-                "the study's charge/discharge profiles of the N/P = 25 cells",
+                "the study's charge/discharge-profile figure of the N/P = 25 cells",
             )
         )
         section.interactive.append(

@@ -57,7 +57,7 @@ def run(ctx: Context) -> Section:
             "nucleation_transients",
             "Simulated potential of Li || Cu and Li || Ag@Cu cells during Li deposition at "
             "1 mA/cm2: the dip (nucleation barrier) and the growth plateau.",
-            "the study's galvanostatic nucleation transients at 1 mA/cm2",
+            "the study's nucleation-transient figure (1 mA/cm2)",
         )
     )
     measured = ctx.measured_of("deposition", "Li||Cu")
@@ -70,7 +70,7 @@ def run(ctx: Context) -> Section:
                 "Simulated transients at 1 mA/cm2 beside the measured Li-deposition transients "
                 f"of the data folder ({', '.join(m.path.name for m in measured)}; their cells "
                 "and currents are their own).",
-                "the study's galvanostatic nucleation transients",
+                "the study's nucleation-transient figure",
             )
         )
         section.notes.append(
@@ -142,7 +142,7 @@ def run(ctx: Context) -> Section:
             "nucleation_overpotential_vs_current",
             f"Simulated nucleation overpotential against current density ({densities} mA/cm2); "
             "markers: the study's values at 1 mA/cm2 (calibration targets).",
-            "the study's nucleation overpotential vs current density",
+            "the study's figure of nucleation overpotential vs current density",
         )
     )
     return section

@@ -81,7 +81,7 @@ def run(ctx: Context) -> Section:
             "plumes_process_map",
             f"Process map: surface-area factor of the simulated plumes for AgF {wt} wt% x "
             f"immersion {minutes} min (seed 0); the study's optimum is 1 wt%, 2 min.",
-            "the study's AgF concentration / immersion time series",
+            "the study's SEM series over AgF concentration and immersion time",
         )
     )
     section.rows = plume_rows(frame) + structure_rows

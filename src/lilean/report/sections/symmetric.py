@@ -137,7 +137,7 @@ def run(ctx: Context) -> Section:
                 f"Simulated voltage of Li-Cu and Li-Ag@Cu symmetric cells at {j:g} mA/cm2, "
                 f"{q:g} mAh/cm2 per half-cycle, {hours:g} h (axis set by the bulk of the data; "
                 "short spikes clipped).",
-                f"the study's symmetric-cell cycling at {j:g} mA/cm2 / {q:g} mAh/cm2",
+                f"the study's symmetric-cell figure at {j:g} mA/cm2 / {q:g} mAh/cm2",
             )
         )
     mean_asym = {s: (sum(v) / len(v) if v else math.nan) for s, v in asym.items()}
