@@ -13,6 +13,10 @@ file (values, kinds, comments, layout) is left byte for byte as it was.
   when it changed, atomically (temp file + rename), and re-parsed with ``tomllib`` first: a
   rewrite that would change any value other than a source is refused. Every key a rule writes
   must be in CITATIONS.bib (checked before anything is written).
+* **Docstrings**: a ``.py`` file named on the command line is rewritten in its docstrings and
+  comments only (all string and comment tokens; the code's token stream must stay identical, or
+  nothing is written), e.g. ``python3 tools/cite_keys.py src/lilean/models/*.py``; review the
+  diff (a user-facing message string would be rewritten too).
 
 Usage (from the repository root; no lilean import needed)::
 
@@ -42,6 +46,8 @@ _J = r"[^()]*?"  # a journal abbreviation, volume and page: anything up to the y
 
 #: (pattern, replacement): applied in order to each source text; each pattern names one work
 RULES: tuple[tuple[str, str], ...] = (
+    (r"Zhang, Xia, Li et al\., ACS Appl\. Energy Mater\. 6 \(2023\) 6338", "Zhang2023"),
+    (r"Zhang et al\., ACS Appl\. Energy Mater\. 6,\s+6338 \(2023\)", "Zhang2023"),
     (rf"Fang et al\.,{_J}\(2019\)", "Fang2019"),
     (rf"Boyle et al\.,{_J}\(2021\)", "Boyle2021"),
     (rf"Adams et al\.,{_J}\(2018\)", "Adams2018"),
@@ -53,6 +59,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (rf"Bai et al\.,{_J}\(2016\)", "Bai2016"),
     (rf"Logan et al\.,{_J}\(2018\)", "Logan2018"),
     (rf"Landesfeind et al\.,{_J}\(2016\)", "Landesfeind2016"),
+    (r"Nyman et al\., Electrochim\. Acta 53 \(2008\) 6356", "Nyman2008"),
     (rf"Nyman et al\.,{_J}\(2008\)", "Nyman2008"),
     (rf"Steiger et al\.,{_J}\(2014\)", "Steiger2014"),
     (r"Richter et al\., J\. Electrochem\. Soc\. \(2017\)", "Richter2017"),
@@ -77,7 +84,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"Meakin, Fractals, Scaling and Growth Far from Equilibrium \(1998\)", "Meakin1998"),
     (r"Giesen, Prog\. Surf\. Sci\. 68, 1 \(2001\)", "Giesen2001"),
     (r"Voter, Radiation Effects in Solids \(2007\) 1-23", "Voter2007"),
-    (r"CRC Handbook of Chemistry and Physics|CRC Handbook", "Haynes2016"),
+    (r"CRC Handbook(?:\s+of\s+Chemistry(?:\s+and\s+Physics)?)?", "Haynes2016"),
     # the study itself: system.md sections 2-4 restate Zhang2023's own text and numbers
     (r"(?<!Zhang2023; )\(system\.md section ([234])\)", r"(Zhang2023; system.md section \1)"),
     (
@@ -100,6 +107,40 @@ def rewrite_text(text: str) -> str:
 def rewrite_file(content: str) -> str:
     """The file's content with :func:`rewrite_text` applied inside every ``source = "..."``."""
     return _SOURCE.sub(lambda m: m.group(1) + rewrite_text(m.group(2)) + m.group(3), content)
+
+
+def rewrite_python(content: str) -> str:
+    """A Python file with :func:`rewrite_text` applied to its string and comment tokens only."""
+    import io
+    import tokenize
+
+    tokens = list(tokenize.generate_tokens(io.StringIO(content).readline))
+    lines = content.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    out, pos = [], 0
+    for tok in tokens:
+        if tok.type not in (tokenize.STRING, tokenize.COMMENT):
+            continue
+        start = offsets[tok.start[0] - 1] + tok.start[1]
+        end = offsets[tok.end[0] - 1] + tok.end[1]
+        out += [content[pos:start], rewrite_text(content[start:end])]
+        pos = end
+    out.append(content[pos:])
+    return "".join(out)
+
+
+def _code_tokens(content: str) -> list[tuple[int, str]]:
+    import io
+    import tokenize
+
+    skip = (tokenize.STRING, tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)
+    return [
+        (t.type, t.string)
+        for t in tokenize.generate_tokens(io.StringIO(content).readline)
+        if t.type not in skip
+    ]
 
 
 def _values_except_sources(data: object) -> object:
@@ -135,6 +176,16 @@ def process(path: Path, *, check: bool) -> bool:
     if not path.is_file():
         raise SystemExit(f"cite_keys: {path}: not a regular file")
     old = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        new = rewrite_python(old)
+        if new == old:
+            return False
+        if _code_tokens(new) != _code_tokens(old):
+            raise SystemExit(f"cite_keys: {path}: a rewrite would change code; refused")
+        compile(new, str(path), "exec")
+        if not check:
+            _write_atomic(path, new)
+        return True
     new = rewrite_file(old)
     if new == old:
         return False

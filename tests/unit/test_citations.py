@@ -144,3 +144,16 @@ def test_cite_keys_rewrites_only_sources_and_refuses_broken_files(tmp_path: Path
     with pytest.raises(SystemExit, match="not valid TOML"):
         module.main([str(broken)])
     assert broken.read_text() == 'x = { source = "Chen et al. 2017" \n'
+
+
+def test_cite_keys_rewrites_python_docstrings_and_comments_only(tmp_path: Path) -> None:
+    module = _cite_keys()
+    path = tmp_path / "m.py"
+    path.write_text(
+        '"""Dead Li (Fang et al., Nature 572, 511 (2019))."""\n'
+        "# see Chen et al. 2017\n"
+        "x = 1  # CRC Handbook of Chemistry and Physics\n"
+    )
+    assert module.main([str(path)]) == 0
+    assert path.read_text() == '"""Dead Li (Fang2019)."""\n# see Chen2017\nx = 1  # Haynes2016\n'
+    assert module.main(["--check", str(path)]) == 0

@@ -2,7 +2,7 @@
 
 One panel per snapshot (plated capacity), colour-coded voxels: electrolyte, Cu, Ag, AgCuF3, Li, Li-Ag,
 with the descriptors roughness and contact area in each title. Compare with the SEM sequence of
-Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023).
+Zhang2023.
 """
 
 from __future__ import annotations
