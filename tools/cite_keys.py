@@ -24,8 +24,10 @@ Usage (from the repository root; no lilean import needed)::
     python3 tools/cite_keys.py path/to/anode.toml   # some files
     python3 tools/cite_keys.py --check              # exit 1 if anything is still free text
 
-Add a rule to :data:`RULES` (a regular expression and its replacement) when a new free-text
-reference appears, and the entry to CITATIONS.bib.
+The rules are ``FREE_TEXT_REFERENCES`` in ``src/lilean/citations.py`` (one list: the package
+uses them too, so a model docstring's free-text reference counts in the works cited even before
+it is rewritten). Add a rule there (a regular expression and its replacement) when a new
+free-text reference appears, and the entry to CITATIONS.bib.
 """
 
 from __future__ import annotations
@@ -37,71 +39,39 @@ import sys
 import tempfile
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ROOT / "src" / "lilean" / "parameters" / "sets"
 BIB = ROOT / "src" / "lilean" / "CITATIONS.bib"
+CITATIONS = ROOT / "src" / "lilean" / "citations.py"
 
-_J = r"[^()]*?"  # a journal abbreviation, volume and page: anything up to the year
 
-#: (pattern, replacement): applied in order to each source text; each pattern names one work
-RULES: tuple[tuple[str, str], ...] = (
-    (r"Zhang, Xia, Li et al\., ACS Appl\. Energy Mater\. 6 \(2023\) 6338", "Zhang2023"),
-    (r"Zhang et al\., ACS Appl\. Energy Mater\. 6,\s+6338 \(2023\)", "Zhang2023"),
-    (rf"Fang et al\.,{_J}\(2019\)", "Fang2019"),
-    (rf"Boyle et al\.,{_J}\(2021\)", "Boyle2021"),
-    (rf"Adams et al\.,{_J}\(2018\)", "Adams2018"),
-    (rf"Xiao et al\.,{_J}\(2020\)", "Xiao2020"),
-    (rf"Chen et al\., J\. Mater\. Chem\. A{_J}\(2017\)", "Chen2017"),
-    (r"Chen et al\.,? 2017", "Chen2017"),
-    (rf"Pei et al\.,{_J}\(2017\)", "Pei2017"),
-    (rf"Yan et al\.,{_J}\(2016\)", "Yan2016"),
-    (rf"Bai et al\.,{_J}\(2016\)", "Bai2016"),
-    (rf"Logan et al\.,{_J}\(2018\)", "Logan2018"),
-    (rf"Landesfeind et al\.,{_J}\(2016\)", "Landesfeind2016"),
-    (r"Nyman et al\., Electrochim\. Acta 53 \(2008\) 6356", "Nyman2008"),
-    (rf"Nyman et al\.,{_J}\(2008\)", "Nyman2008"),
-    (rf"Steiger et al\.,{_J}\(2014\)", "Steiger2014"),
-    (r"Richter et al\., J\. Electrochem\. Soc\. \(2017\)", "Richter2017"),
-    (rf"Richter et al\.,{_J}\(2017\)", "Richter2017"),
-    (r"Bard & Faulkner, Electrochemical Methods, 2nd ed\. \(2001\)", "Bard2001"),
-    (rf"Peled & Menkin,{_J}\(2017\)", "Peled2017"),
-    (r"Padhi et al\., J\. Electrochem\. Soc\. 144 \(1997\) 1188", "Padhi1997"),
-    (r"Kashkooli et al\., J\. Appl\. Electrochem\. 47 \(2017\) 281", "Kashkooli2017"),
-    (r"Amine et al\., Electrochem\. Commun\. 7 \(2005\) 669", "Amine2005"),
-    (r"Doyle & Newman", "Doyle1993"),
-    (r"Xu, Chem\. Rev\. 104, 4303 \(2004\)", "Xu2004"),
-    (r"\bXu 2004\b", "Xu2004"),
-    (rf"Aurbach et al\., J\. Electrochem\. Soc\. 134{_J}\(1987\)", "Aurbach1987"),
-    (rf"Aurbach et al\., Electrochim\. Acta 45{_J}\(1999\)", "Aurbach1999"),
-    (r"\bAurbach 1999\b", "Aurbach1999"),
-    (rf"Tyson & Miller,{_J}\(1977\)", "Tyson1977"),
-    (rf"Ely & Garcia,{_J}\(2013\)", "Ely2013"),
-    (rf"Aryanfar et al\.,{_J}\(2014\)", "Aryanfar2014"),
-    (rf"Jackle & Gross,{_J}\(2014\)", "Jackle2014"),
-    (r"Witten & Sander,? 1981", "Witten1981"),
-    (r"Meakin, Phys\. Rev\. A 27, 1495 \(1983\)", "Meakin1983"),
-    (r"Meakin, Fractals, Scaling and Growth Far from Equilibrium \(1998\)", "Meakin1998"),
-    (r"Giesen, Prog\. Surf\. Sci\. 68, 1 \(2001\)", "Giesen2001"),
-    (r"Voter, Radiation Effects in Solids \(2007\) 1-23", "Voter2007"),
-    (r"CRC Handbook(?:\s+of\s+Chemistry(?:\s+and\s+Physics)?)?", "Haynes2016"),
-    # the study itself: system.md sections 2-4 restate Zhang2023's own text and numbers
-    (r"(?<!Zhang2023; )\(system\.md section ([234])\)", r"(Zhang2023; system.md section \1)"),
-    (
-        r"Celgard 2400 datasheet(?! \(the separator)",
-        "Celgard 2400 datasheet (the separator of Zhang2023)",
-    ),
-)
+def _load_citations() -> Any:
+    """``src/lilean/citations.py`` loaded from its file (no lilean import: the script runs
+    without the package's dependencies)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_lilean_citations", CITATIONS)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_CITATIONS = _load_citations()
+#: the rules (``lilean.citations.FREE_TEXT_REFERENCES``): one list for the script and the package
+RULES: tuple[tuple[str, str], ...] = _CITATIONS.FREE_TEXT_REFERENCES
 
 _SOURCE = re.compile(r'(\bsource\s*=\s*")((?:[^"\\]|\\.)*)(")')
 _KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.M)
 
 
 def rewrite_text(text: str) -> str:
-    """One source text with every free-text reference of :data:`RULES` replaced by its key."""
-    for pattern, replacement in RULES:
-        text = re.sub(pattern, replacement, text)
-    return text
+    """One source text with every free-text reference of :data:`RULES` replaced by its key
+    (``lilean.citations.with_keys``)."""
+    result: str = _CITATIONS.with_keys(text)
+    return result
 
 
 def rewrite_file(content: str) -> str:

@@ -39,12 +39,25 @@ class SectionSpec:
     models: tuple[str, ...] = ()
 
 
-CELL_MODELS = ("lilean.models.anode", "lilean.models.cathode", "lilean.models.full_cell")
+CELL_MODELS = (
+    "lilean.models.anode",
+    "lilean.models.cathode",
+    "lilean.models.full_cell",
+    "lilean.models.electrolyte",
+    "lilean.analysis.cycling",
+)
 
 SECTIONS: list[SectionSpec] = [
     SectionSpec("cell", "Cells: build and test conditions", cell.run),
-    SectionSpec("xrd", "XRD of Cu and Ag@Cu", xrd.run, ("lilean.xrd",)),
-    SectionSpec("plumes", "Ag plume growth and process map", plumes.run, ("lilean.models.plumes",)),
+    SectionSpec(
+        "xrd", "XRD of Cu and Ag@Cu", xrd.run, ("lilean.xrd.simulate", "lilean.xrd.identify")
+    ),
+    SectionSpec(
+        "plumes",
+        "Ag plume growth and process map",
+        plumes.run,
+        ("lilean.models.plumes", "lilean.lattice.plumes"),
+    ),
     SectionSpec(
         "nucleation", "Li nucleation on Cu and Ag@Cu", nucleation.run, ("lilean.models.nucleation",)
     ),
@@ -52,17 +65,30 @@ SECTIONS: list[SectionSpec] = [
         "morphology",
         "Li deposition morphology",
         morphology.run,
-        ("lilean.models.deposition_lattice",),
+        ("lilean.models.deposition_lattice", "lilean.lattice.deposition"),
     ),
     SectionSpec(
         "symmetric",
         "Symmetric cells",
         symmetric.run,
-        ("lilean.models.anode", "lilean.models.symmetric"),
+        ("lilean.models.anode", "lilean.models.symmetric", "lilean.analysis.symmetric"),
     ),
     SectionSpec("full-cell-np25", "Full cells N/P = 25", full_cell.run, CELL_MODELS),
-    SectionSpec("eis", "Impedance after cycling", eis.run, ("lilean.models.impedance",)),
+    SectionSpec(
+        "eis", "Impedance after cycling", eis.run, ("lilean.models.impedance", *CELL_MODELS)
+    ),
     SectionSpec("rate", "Rate capability", rate.run, CELL_MODELS),
     SectionSpec("np10", "Prediction: N/P = 10", np10.run, CELL_MODELS),
-    SectionSpec("lab-data", "Measured files", lab_data.run),
+    SectionSpec(
+        "lab-data",
+        "Measured files",
+        lab_data.run,
+        (
+            "lilean.analysis.cycling",
+            "lilean.analysis.deposition",
+            "lilean.analysis.symmetric",
+            "lilean.analysis.dqdv",
+            "lilean.eis.analysis",
+        ),
+    ),
 ]
