@@ -30,6 +30,18 @@ CASES = {
         ["simulate", "plumes", "--minutes", "0.5", "--size", "48"],
         "growing Ag plumes",
     ),
+    "simulate cycling": (
+        ["simulate", "cycling", "--substrate", "cu", "--cycles", "5"],
+        "simulating cycling of a cu || LFP cell",
+    ),
+    "simulate symmetric": (
+        ["simulate", "symmetric", "--substrate", "cu", "--hours", "4"],
+        "simulating a cu symmetric cell",
+    ),
+    "simulate protocol": (
+        ["simulate", "protocol", "--substrate", "cu", "--step", "Charge at 1C until 4.2 V"],
+        "running 1 x 1 step(s)",
+    ),
     "simulate morphology": (
         ["simulate", "morphology", "--substrate", "cu", "--capacities", "0.5", "--width", "32"],
         "plating Li on cu",

@@ -25,6 +25,7 @@ from lilean.cli.common import (
     print_result,
     simulate_app,
 )
+from lilean.cli.display import spinner
 from lilean.errors import ParameterError
 
 # ---- simulations ---------------------------------------------------------------------------
@@ -92,7 +93,8 @@ def simulate_nucleation(
     """Galvanostatic Li deposition on a substrate: potential dip and growth plateau."""
     from lilean.simulate import simulate_nucleation as run
 
-    result = run(load_params(params), substrate, current_density, capacity_mAh_cm2=capacity)
+    with spinner(f"simulating Li nucleation on {substrate}", quiet=json_out):
+        result = run(load_params(params), substrate, current_density, capacity_mAh_cm2=capacity)
     _finish_simulation(result, json_out, output, plot, "nucleation")
 
 
@@ -118,14 +120,15 @@ def simulate_symmetric(
     from lilean.simulate import simulate_symmetric as run
 
     p = load_params(params)
-    result = run(p, substrate, current_density, areal_capacity, hours, seed=seed)
-    ens = None
-    if seeds > 1:
-        from lilean.ensemble import ensemble_symmetric
+    with spinner(f"simulating a {substrate} symmetric cell ({hours:g} h)", quiet=json_out):
+        result = run(p, substrate, current_density, areal_capacity, hours, seed=seed)
+        ens = None
+        if seeds > 1:
+            from lilean.ensemble import ensemble_symmetric
 
-        ens = ensemble_symmetric(
-            p, substrate, current_density, areal_capacity, hours, seeds, seed=seed
-        )
+            ens = ensemble_symmetric(
+                p, substrate, current_density, areal_capacity, hours, seeds, seed=seed
+            )
     _finish_simulation(result, json_out, output, plot, "symmetric", ens)
 
 
@@ -143,12 +146,13 @@ def _run_seeded(
 ) -> None:
     """Run ``kind`` once at ``seed`` (table, figures) and, for ``seeds > 1``, its seed ensemble
     (:func:`lilean.ensemble.ensemble_<kind>`: median and 5-95 % band) for the printed numbers."""
-    result = run(params, substrate, seed=seed, **kw)
-    ens = None
-    if seeds > 1:
-        import lilean.ensemble as ensemble
+    with spinner(f"simulating {kind} of a {substrate} || LFP cell", quiet=json_out):
+        result = run(params, substrate, seed=seed, **kw)
+        ens = None
+        if seeds > 1:
+            import lilean.ensemble as ensemble
 
-        ens = getattr(ensemble, f"ensemble_{kind}")(params, substrate, seeds, seed=seed, **kw)
+            ens = getattr(ensemble, f"ensemble_{kind}")(params, substrate, seeds, seed=seed, **kw)
     _finish_simulation(result, json_out, output, plot, kind, ens)
 
 
@@ -237,11 +241,12 @@ def simulate_eis(
     """Impedance spectrum (1e5..1e-2 Hz) of the twin after N cycles, from its own state."""
     from lilean.simulate import simulate_eis as run
 
-    result = run(
-        load_params(params), substrate, cycles=cycles, cathode_loading_mAh_cm2=cathode_loading,
-        li_inventory_mAh_cm2=li_inventory, c_rate=c_rate, cell=cell,
-        state_of_charge=state_of_charge, seed=seed,
-    )  # fmt: skip
+    with spinner(f"simulating {cycles} cycles and the spectrum ({substrate})", quiet=json_out):
+        result = run(
+            load_params(params), substrate, cycles=cycles, cathode_loading_mAh_cm2=cathode_loading,
+            li_inventory_mAh_cm2=li_inventory, c_rate=c_rate, cell=cell,
+            state_of_charge=state_of_charge, seed=seed,
+        )  # fmt: skip
     if output is not None:
         result.data.to_parquet(output)
     if plot is not None:
@@ -289,10 +294,11 @@ def simulate_protocol(
     if repeat < 1:
         raise ParameterError(f"--repeat {repeat}: expected a whole number >= 1")
     experiment = Experiment([tuple(step)] * repeat)
-    run = run_experiment(
-        load_params(params), substrate, experiment, cathode_loading_mAh_cm2=cathode_loading,
-        li_inventory_mAh_cm2=li_inventory, seed=seed,
-    )  # fmt: skip
+    with spinner(f"running {repeat} x {len(step)} step(s) on {substrate} || LFP", quiet=json_out):
+        run = run_experiment(
+            load_params(params), substrate, experiment, cathode_loading_mAh_cm2=cathode_loading,
+            li_inventory_mAh_cm2=li_inventory, seed=seed,
+        )  # fmt: skip
     if output is not None and output.suffix.lower() == ".csv":
         run.data.to_csv(output)
     elif output is not None:
@@ -336,7 +342,8 @@ def simulate_scenario(
     from lilean.api import simulate
 
     values = dict(_parse_input(t) for t in inputs or [])
-    result = simulate(name, load_params(params), inputs=values, seed=seed)
+    with spinner(f"simulating {name}", quiet=json_out):
+        result = simulate(name, load_params(params), inputs=values, seed=seed)
     _finish_simulation(result, json_out, output, plot, name)
 
 
