@@ -21,6 +21,7 @@ from lilean.scenarios.protocol import (
     DEFAULT_STEPS_PER_HALF_CYCLE,
     FULL_CELL_OUTPUTS,
     FullCellRun,
+    full_cell_summary,
     initial_li,
     run_experiment,
 )
@@ -28,37 +29,10 @@ from lilean.schema import CYCLE, CYCLE_LABEL, FORMATION, CyclingData
 
 
 def cycling_summary(run: FullCellRun, first_cycle: int | None = None) -> pd.DataFrame:
-    """Per-cycle table after formation: :func:`lilean.analysis.cycling.cycle_summary` of the run's
-    table (``after_formation``: ``Cycle`` 1 = first cycle after formation, ``Protocol cycle`` the
-    table's index, retention against the first complete cycle after formation -- exactly what
-    ``analyze_data(run.data)`` reports) plus the kernel's Li pools per cycle.
-
-    Formation cycles are the table's ``Cycle label == "formation"`` rows; ``first_cycle`` (the
-    first protocol cycle after formation) overrides that for tables without labels."""
-    from lilean.analysis.cycling import after_formation, cycle_summary
-
-    summary = cycle_summary(
-        run.data,
-        active_mass_mg=run.active_mass_mg,
-        ce_convention="auto",  # what analyze_data uses; a full cell charges first: discharge/charge
-        formation_cycles=None if first_cycle is None else max(int(first_cycle) - 1, 0),
-    )
-    merged = summary.merge(
-        run.cycles[
-            [
-                "Cycle",
-                "Active Li [mAh/cm2]",
-                "Dead Li [mAh/cm2]",
-                "SEI Li [mAh/cm2]",
-                "Shorted",
-                "Anode interface resistance [ohm cm2]",
-            ]
-        ],
-        on="Cycle",
-        how="left",
-    )
-    merged.attrs = dict(summary.attrs)
-    return after_formation(merged)
+    """Per-cycle table after formation (:func:`lilean.scenarios.protocol.full_cell_summary`:
+    the analysis summary of the run's table plus the kernel's Li pools; the same cycle numbers and
+    retention as ``analyze_data(run.data)``)."""
+    return full_cell_summary(run, first_cycle)
 
 
 def label_formation(data: CyclingData, formation_cycles: int) -> None:

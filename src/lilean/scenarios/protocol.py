@@ -41,12 +41,10 @@ class FullCellRun(ResultBase):
     @property
     def summary(self) -> pd.DataFrame:
         """Per cycle after formation (none unless the table labels some): the analysis summary
-        of ``data`` plus the Li pools (:func:`lilean.scenarios.cycling.cycling_summary`; the same
+        of ``data`` plus the Li pools (:func:`full_cell_summary`; the same
         cycle numbers and retention as ``analyze_data(self.data)``). The kernel's exact per-cycle
         sums in mAh/cm^2 are :attr:`cycles`."""
-        from lilean.scenarios.cycling import cycling_summary
-
-        return cycling_summary(self)
+        return full_cell_summary(self)
 
     def to_dict(self) -> dict[str, Any]:
         """``cycle``, ``charge_capacity_mAh_cm2``, ``discharge_capacity_mAh_cm2``,
@@ -59,6 +57,40 @@ class FullCellRun(ResultBase):
             "li_remaining_mAh_cm2": [float(x) for x in c["Active Li [mAh/cm2]"]],
             "initial_li_mAh_cm2": float(self.initial_li_mAh_cm2),
         }
+
+
+def full_cell_summary(run: FullCellRun, first_cycle: int | None = None) -> pd.DataFrame:
+    """Per-cycle table after formation: :func:`lilean.analysis.cycling.cycle_summary` of the run's
+    table (``after_formation``: ``Cycle`` 1 = first cycle after formation, ``Protocol cycle`` the
+    table's index, retention against the first complete cycle after formation -- exactly what
+    ``analyze_data(run.data)`` reports) plus the kernel's Li pools per cycle.
+
+    Formation cycles are the table's ``Cycle label == "formation"`` rows; ``first_cycle`` (the
+    first protocol cycle after formation) overrides that for tables without labels."""
+    from lilean.analysis.cycling import after_formation, cycle_summary
+
+    summary = cycle_summary(
+        run.data,
+        active_mass_mg=run.active_mass_mg,
+        ce_convention="auto",  # what analyze_data uses; a full cell charges first: discharge/charge
+        formation_cycles=None if first_cycle is None else max(int(first_cycle) - 1, 0),
+    )
+    merged = summary.merge(
+        run.cycles[
+            [
+                "Cycle",
+                "Active Li [mAh/cm2]",
+                "Dead Li [mAh/cm2]",
+                "SEI Li [mAh/cm2]",
+                "Shorted",
+                "Anode interface resistance [ohm cm2]",
+            ]
+        ],
+        on="Cycle",
+        how="left",
+    )
+    merged.attrs = dict(summary.attrs)
+    return after_formation(merged)
 
 
 def run_experiment(
