@@ -180,7 +180,9 @@ def run(ctx: Context) -> Section:
         ]
         first = sim.formation_cycles + 1
         picks = [first, first + 99, first + 199, first + 299]
-        profiles.append((SUBSTRATE_LABELS[substrate], sim.data, picks, sim.run.active_mass_mg))
+        profiles.append(
+            (SUBSTRATE_LABELS[substrate], sim.data, picks, sim.run.active_mass_mg, first)
+        )
     section.rows.append(
         record(
             EXPERIMENT,
@@ -225,14 +227,20 @@ def run(ctx: Context) -> Section:
             title="N/P = 25, 1C: retention vs cycle (zoomable)",
         )
     )
-    for label, data, picks, mass_mg in profiles:
+
+    def after_formation(protocol_cycles: list[int], first: int) -> list[int]:
+        """Protocol cycles of the time series -> the report's numbering (1 = after formation)."""
+        return [c - first + 1 for c in protocol_cycles]
+
+    for label, data, picks, mass_mg, first in profiles:
         stem = label.replace("@", "").lower()
         section.figures.append(
             ctx.save(
                 plot_voltage(data, x="capacity", cycles=picks),
                 f"full_cell_np25_profiles_{stem}",
                 f"Simulated charge/discharge profiles of the {label} || LFP cell at cycles "
-                f"{picks} (1C, N/P = 25).",
+                f"{after_formation(picks, first)} after formation (1C, N/P = 25; the legend "
+                f"numbers them as the time series does, formation included: {picks}).",
                 "the study's charge/discharge-profile figure of the N/P = 25 cells",
             )
         )
@@ -242,7 +250,8 @@ def run(ctx: Context) -> Section:
                 picks,
                 active_mass_mg=mass_mg,
                 div_id=f"plotly-np25-profiles-{stem}",
-                title=f"{label}: charge/discharge profiles at cycles {picks} (zoomable)",
+                title=f"{label}: charge/discharge profiles at cycles "
+                f"{after_formation(picks, first)} after formation (zoomable)",
             )
         )
     return section
