@@ -109,6 +109,7 @@ from lilean.models.anode import (
     S_DEAD,
     corrosion_area_factor,
     coverage,
+    dead_layer_diffusion_resistance_ohm_cm2,
     dead_layer_resistance_ohm_cm2,
     interface_resistance_ohm_cm2,
     separator_resistance_ohm_cm2,
@@ -220,7 +221,10 @@ def anode_elements(anode: AnodeParameters, state: np.ndarray, p: np.ndarray) -> 
     c_sei = VACUUM_PERMITTIVITY_F_CM * v["sei_relative_permittivity"] * area / d_cm
     c_dl = v["double_layer_capacitance_uF_cm2"] * 1e-6 * area
     return AnodeElements(
-        R_dead_ohm_cm2=float(dead_layer_resistance_ohm_cm2(state, p)),
+        R_dead_ohm_cm2=float(
+            dead_layer_resistance_ohm_cm2(state, p)
+            + dead_layer_diffusion_resistance_ohm_cm2(state, p)
+        ),
         R_SEI_ohm_cm2=r_sei,
         C_SEI_F_cm2=c_sei,
         R_ct_ohm_cm2=r_ct,
