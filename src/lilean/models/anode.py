@@ -26,8 +26,14 @@ dead-Li layer (Chen et al., J. Mater. Chem. A 5, 11671 (2017)).
   (part of the electrons reduce electrolyte on the freshly exposed Li: SEI);
 * stripping ``dq``: ``Q_act -= dq (1 + eps a_fresh f_dead)``, ``Q_dead += dq eps a_fresh f_dead``
   (part of the Li loses electronic contact: dead Li; Fang et al., Nature 572, 511 (2019));
-* calendar corrosion, at rest and under current (Boyle et al., Nat. Energy 6, 487 (2021)):
-  ``dQ_act/dt = -k_corr a_corr``, ``dQ_sei/dt = +k_corr a_corr`` (per hour).
+* calendar corrosion, at rest and under current, with parabolic passivation (Boyle2021):
+  ``dQ_act/dt = -k_corr a_corr / sqrt(1 + t_pass / tau)``, ``dQ_sei/dt`` = the same (per hour);
+  ``t_pass`` (state ``S_TPASS``, h) is the mean passivation age of the Li surface: it grows with time
+  and cycling ``dq`` resets it on the re-exposed share ``dq / (Q_act + q_cov)`` of the surface;
+* electrolyte: every SEI term is capped by what the electrolyte left can take
+  (``min(f_salt Q_salt, f_solv Q_solvent)``, states ``S_SALT``, ``S_SOLV``;
+  :mod:`lilean.models.electrolyte`); the electrons that cannot reduce electrolyte plate Li instead.
+  Its consumption lowers the conductivity (dead-layer and separator resistance) and Sand's time.
 
 Every term moves Li between pools (or to/from the cathode through the external circuit), so
 ``Q_act + Q_dead + Q_sei + Li in the cathode`` is conserved exactly; all losses are >= 0.
@@ -42,6 +48,10 @@ grows with the SEI Li, and tortuous transport through the porous dead-Li layer w
 beneath it (Chen et al. 2017)::
 
     R_dead = L_dead tau / (kappa eps_p),  L_dead = 4.85e-4 cm * Q_dead / (1 - eps_p)
+
+While stripping, the porous dead-Li layer also polarizes by concentration (Chen2017):
+``eta_c = (2RT/F)(1 - t+) ln(1 + i / i_lim)``, ``i_lim = F D eps_p c / (tau (1 - t+) L_dead)``
+(:func:`dead_layer_concentration_overpotential_V`).
 
 The start of each half-cycle carries a peak ``eta * h exp(-q_half / q_tr)`` (nucleation of new Li and
 pits; Chen et al. 2017). Units: i in mA/cm^2, R in ohm cm^2 (mA/cm^2 * ohm cm^2 = mV -> 1e-3 V).

@@ -21,7 +21,7 @@ reduced it plate or strip Li instead (no SEI can form without electrolyte).
 Feedback (the consumption changes the cell): the salt concentration is ``c = c0 f_salt / v`` with the
 liquid volume fraction left ``v = phi_solvent f_solvent + (1 - phi_solvent) f_salt`` (partial volumes
 approximated by the solution's mean density). Conductivity and salt diffusivity follow the LiPF6 /
-carbonate correlations of Valoen & Reimers (J. Electrochem. Soc. 152, A882 (2005); ``Valoen2005``),
+carbonate correlations of Valoen & Reimers (J. Electrochem. Soc. 152, A882 (2005); Valoen2005),
 applied as ratios to the set's values at ``c0``::
 
     kappa(c) = c (-10.5 + 0.0740 T - 6.96e-5 T^2 + 0.668 c - 0.0178 c T + 2.80e-5 c T^2

@@ -18,7 +18,8 @@ Li-metal anode (state: :mod:`lilean.models.anode`)
   J. Mater. Chem. A 5, 11671 (2017)). Its geometric capacitance (~nF/cm^2) puts its arc above
   1 MHz, so it is a pure series resistance in the 0.01 Hz-100 kHz window. The cycling model applies
   it only while stripping the Li beneath the layer; ions cross the layer in both directions, so the
-  small-signal model keeps it.
+  small-signal model keeps it. It includes the DC limit of the layer's concentration polarization,
+  ``(2RT/F)(1 - t+) / i_lim`` (:func:`~lilean.models.anode.dead_layer_diffusion_resistance_ohm_cm2`).
 * :math:`R_{SEI} = R_{SEI,0} + \rho_{SEI} Q_{SEI}`
   (:func:`~lilean.models.anode.interface_resistance_ohm_cm2`; grows with the Li bound in the SEI).
   The SEI is a dielectric film of relative permittivity :math:`\varepsilon_r` and fixed ionic
