@@ -103,8 +103,12 @@ LI_UM_PER_MAH_CM2 = 4.85  # dense Li: 1 mAh/cm^2 = 3.6 C/cm^2 / F * 13.0 cm^3/mo
     S_SALT,
     S_SOLV,
     S_TPASS,
-) = range(14)
-N_STATE = 14
+    S_CRATIO,
+    S_KRATIO,
+    S_SRATIO,
+    S_RSEPINC,
+) = range(18)
+N_STATE = 18
 
 # ---- parameter-vector indices ---------------------------------------------------------------
 (
@@ -284,6 +288,9 @@ def initial_anode_state(
     )
     s[S_SALT] = 1.0
     s[S_SOLV] = 1.0
+    s[S_CRATIO] = 1.0
+    s[S_KRATIO] = 1.0
+    s[S_SRATIO] = 1.0
     if deposition_current_density_mA_cm2 is None:
         s[S_ACT] = li_mAh_cm2
         return s
@@ -307,6 +314,10 @@ def initial_anode_state(
     # electrolyte (the Li surface keeps its passivation age)
     s[S_SALT] = 1.0
     s[S_SOLV] = 1.0
+    s[S_CRATIO] = 1.0
+    s[S_KRATIO] = 1.0
+    s[S_SRATIO] = 1.0
+    s[S_RSEPINC] = 0.0
     return s
 
 
@@ -348,27 +359,44 @@ def liquid_fraction(state: np.ndarray, p: np.ndarray) -> float:
 
 
 @njit(cache=True)
+def update_electrolyte_feedback(state: np.ndarray, p: np.ndarray) -> None:
+    """Recompute the electrolyte's feedback from the fractions left (in place; cached in the state
+    because the voltage is evaluated far more often than the electrolyte changes):
+
+    ``c / c0 = f_salt / v`` (``S_CRATIO``), ``kappa(c) / kappa(c0)`` (Valoen & Reimers 2005,
+    floored at ``KAPPA_FLOOR_RATIO``; ``S_KRATIO``), Sand's time ratio ``D(c) c^2 / (D(c0) c0^2)``
+    (``S_SRATIO``) and the separator's resistance rise ``R_sep (kappa0 / (kappa w) - 1)`` with the
+    wetted share ``w = min(v / phi_pore, 1)`` (dry-out; ``S_RSEPINC``)."""
+    v = p[P_PHISOLV] * state[S_SOLV] + (1.0 - p[P_PHISOLV]) * state[S_SALT]
+    x = state[S_SALT] / v if v > 1e-12 else 0.0
+    c = p[P_C0] * x
+    k = max(valoen_conductivity_mS_cm(c, p[P_TK]) / p[P_KAPPA0V], KAPPA_FLOOR_RATIO)
+    w = 1.0
+    if p[P_PHIPORE] > 0.0:
+        w = min(v / p[P_PHIPORE], 1.0)
+    w = max(w, KAPPA_FLOOR_RATIO)
+    state[S_CRATIO] = x
+    state[S_KRATIO] = k
+    state[S_SRATIO] = valoen_diffusivity_cm2_s(c, p[P_TK]) / p[P_D0V] * x * x
+    state[S_RSEPINC] = p[P_RSEP] * (1.0 / (k * w) - 1.0)
+
+
+@njit(cache=True)
 def salt_concentration_ratio(state: np.ndarray, p: np.ndarray) -> float:
     """``c / c0 = f_salt / v`` (the salt left in the liquid left; :mod:`lilean.models.electrolyte`)."""
-    if electrolyte_unlimited(p):
-        return 1.0
-    v = liquid_fraction(state, p)
-    return state[S_SALT] / v if v > 1e-12 else 0.0
+    return 1.0 if electrolyte_unlimited(p) else state[S_CRATIO]
 
 
 @njit(cache=True)
 def conductivity_ratio(state: np.ndarray, p: np.ndarray) -> float:
     """``kappa(c) / kappa(c0)`` (Valoen & Reimers 2005), floored at ``KAPPA_FLOOR_RATIO``."""
-    c = p[P_C0] * salt_concentration_ratio(state, p)
-    r = valoen_conductivity_mS_cm(c, p[P_TK]) / p[P_KAPPA0V]
-    return max(r, KAPPA_FLOOR_RATIO)
+    return 1.0 if electrolyte_unlimited(p) else state[S_KRATIO]
 
 
 @njit(cache=True)
 def sand_time_ratio(state: np.ndarray, p: np.ndarray) -> float:
     """Sand's time / its value at ``c0``: ``D(c) c^2 / (D(c0) c0^2)`` (Sand's equation)."""
-    x = salt_concentration_ratio(state, p)
-    return valoen_diffusivity_cm2_s(p[P_C0] * x, p[P_TK]) / p[P_D0V] * x * x
+    return 1.0 if electrolyte_unlimited(p) else state[S_SRATIO]
 
 
 @njit(cache=True)
@@ -376,11 +404,7 @@ def separator_resistance_increase_ohm_cm2(state: np.ndarray, p: np.ndarray) -> f
     """Rise of the separator's ionic resistance with electrolyte consumption [ohm cm^2]:
     ``R_sep (kappa0 / (kappa w) - 1)`` with the wetted share ``w = min(v / phi_pore, 1)`` (dry-out).
     Zero for a fresh (or unlimited) electrolyte."""
-    w = 1.0
-    if p[P_PHIPORE] > 0.0:
-        w = min(liquid_fraction(state, p) / p[P_PHIPORE], 1.0)
-    w = max(w, KAPPA_FLOOR_RATIO)
-    return p[P_RSEP] * (1.0 / (conductivity_ratio(state, p) * w) - 1.0)
+    return 0.0 if electrolyte_unlimited(p) else state[S_RSEPINC]
 
 
 @njit(cache=True)
@@ -398,6 +422,8 @@ def consume_electrolyte(state: np.ndarray, p: np.ndarray, sei_mAh_cm2: float) ->
         state[S_SALT] = max(state[S_SALT] - sei_mAh_cm2 / p[P_QSALT], 0.0)
     if math.isfinite(p[P_QSOLV]):
         state[S_SOLV] = max(state[S_SOLV] - sei_mAh_cm2 / p[P_QSOLV], 0.0)
+    if not electrolyte_unlimited(p):
+        update_electrolyte_feedback(state, p)
 
 
 @njit(cache=True)
@@ -407,6 +433,10 @@ def share_electrolyte(src: np.ndarray, dst: np.ndarray) -> None:
     step sees what the other has consumed and the pair never books more than the cell holds."""
     dst[S_SALT] = src[S_SALT]
     dst[S_SOLV] = src[S_SOLV]
+    dst[S_CRATIO] = src[S_CRATIO]
+    dst[S_KRATIO] = src[S_KRATIO]
+    dst[S_SRATIO] = src[S_SRATIO]
+    dst[S_RSEPINC] = src[S_RSEPINC]
 
 
 @njit(cache=True)
