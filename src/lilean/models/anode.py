@@ -107,8 +107,14 @@ LI_UM_PER_MAH_CM2 = 4.85  # dense Li: 1 mAh/cm^2 = 3.6 C/cm^2 / F * 13.0 cm^3/mo
     S_KRATIO,
     S_SRATIO,
     S_RSEPINC,
-) = range(18)
-N_STATE = 18
+    S_SALT_UPD,
+    S_SOLV_UPD,
+) = range(20)
+N_STATE = 20
+#: the cached electrolyte feedback is recomputed once the salt or solvent fraction has moved by
+#: this much since the last update (the conductivity then lags by < 1e-4 relative; the fractions
+#: themselves, and so the conservation, are exact)
+FEEDBACK_UPDATE_FRACTION = 1e-4
 
 # ---- parameter-vector indices ---------------------------------------------------------------
 (
@@ -291,6 +297,8 @@ def initial_anode_state(
     s[S_CRATIO] = 1.0
     s[S_KRATIO] = 1.0
     s[S_SRATIO] = 1.0
+    s[S_SALT_UPD] = 1.0
+    s[S_SOLV_UPD] = 1.0
     if deposition_current_density_mA_cm2 is None:
         s[S_ACT] = li_mAh_cm2
         return s
@@ -318,6 +326,8 @@ def initial_anode_state(
     s[S_KRATIO] = 1.0
     s[S_SRATIO] = 1.0
     s[S_RSEPINC] = 0.0
+    s[S_SALT_UPD] = 1.0
+    s[S_SOLV_UPD] = 1.0
     return s
 
 
@@ -379,6 +389,8 @@ def update_electrolyte_feedback(state: np.ndarray, p: np.ndarray) -> None:
     state[S_KRATIO] = k
     state[S_SRATIO] = valoen_diffusivity_cm2_s(c, p[P_TK]) / p[P_D0V] * x * x
     state[S_RSEPINC] = p[P_RSEP] * (1.0 / (k * w) - 1.0)
+    state[S_SALT_UPD] = state[S_SALT]
+    state[S_SOLV_UPD] = state[S_SOLV]
 
 
 @njit(cache=True)
@@ -422,7 +434,8 @@ def consume_electrolyte(state: np.ndarray, p: np.ndarray, sei_mAh_cm2: float) ->
         state[S_SALT] = max(state[S_SALT] - sei_mAh_cm2 / p[P_QSALT], 0.0)
     if math.isfinite(p[P_QSOLV]):
         state[S_SOLV] = max(state[S_SOLV] - sei_mAh_cm2 / p[P_QSOLV], 0.0)
-    if not electrolyte_unlimited(p):
+    moved = abs(state[S_SALT] - state[S_SALT_UPD]) + abs(state[S_SOLV] - state[S_SOLV_UPD])
+    if moved > FEEDBACK_UPDATE_FRACTION or state[S_SALT] <= 0.0 or state[S_SOLV] <= 0.0:
         update_electrolyte_feedback(state, p)
 
 
@@ -437,6 +450,8 @@ def share_electrolyte(src: np.ndarray, dst: np.ndarray) -> None:
     dst[S_KRATIO] = src[S_KRATIO]
     dst[S_SRATIO] = src[S_SRATIO]
     dst[S_RSEPINC] = src[S_RSEPINC]
+    dst[S_SALT_UPD] = src[S_SALT_UPD]
+    dst[S_SOLV_UPD] = src[S_SOLV_UPD]
 
 
 @njit(cache=True)
