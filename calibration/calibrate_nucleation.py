@@ -4,15 +4,19 @@ Targets (``tests/data/targets.json``, key ``nucleation_1mA_cm2``; Zhang et al., 
 Mater. 6, 6338 (2023)): growth plateau -62 mV on both substrates, nucleation overpotential (plateau -
 dip) 365 mV on bare Cu and 41 mV on Ag@Cu.
 
-Free parameters (everything else is literature or assumed, see ``nucleation.toml``):
+The growth plateau has ONE split into kinetics and resistance, the cell model's
+(``anode.toml``; ``calibrate_cell.exchange_current_from_plateau``: ``62 mV = 2 (2RT/F)
+asinh(J / 2 i0) + J (2 R_SEI0 + R_sep)``). This script copies it (run ``calibrate_cell.py`` first):
+``exchange_current_density_mA_cm2`` and ``counter_exchange_current_density_mA_cm2`` = the anode's
+``i0`` (Li on both electrodes once covered), ``series_resistance_ohm_cm2`` = ``2 R_SEI0 + R_sep``
+(``tests/unit/models/test_nucleation.py`` checks that they agree). Free parameters (everything else
+is literature or assumed, see ``nucleation.toml``):
 
-1. ``series_resistance_ohm_cm2`` (same value for both substrates) -> mean plateau = target;
-2. ``cu.contact_angle_deg`` (heterogeneous CNT factor on Cu) -> Cu nucleation overpotential;
-3. ``ag-cu.alloying_exchange_current_density_mA_cm2`` (barrier-free Li-Ag alloying) -> Ag@Cu
+1. ``cu.contact_angle_deg`` (heterogeneous CNT factor on Cu) -> Cu nucleation overpotential;
+2. ``ag-cu.alloying_exchange_current_density_mA_cm2`` (barrier-free Li-Ag alloying) -> Ag@Cu
    nucleation overpotential.
 
-The three are nearly independent (a series resistance shifts dip and plateau alike); two passes of
-one-dimensional root finding (``scipy.optimize.brentq``) converge. The trend with current density is
+One-dimensional root finding (``scipy.optimize.brentq``) each. The trend with current density is
 *not* fitted: it is a prediction checked by ``tests/regression/test_nucleation_targets.py``.
 
 Usage::
@@ -71,9 +75,40 @@ def _root(f: Callable[[float], float], grid: np.ndarray, what: str) -> float:
     return float(brentq(f, grid[k], grid[k + 1], xtol=1e-6, rtol=1e-10))
 
 
+#: the nucleation entries that copy the cell model's plateau split (anode.toml)
+SPLIT_KEYS = (
+    "exchange_current_density_mA_cm2",
+    "counter_exchange_current_density_mA_cm2",
+    "series_resistance_ohm_cm2",
+)
+SPLIT_SOURCE = (
+    "the cell model's split of the -62 mV plateau (anode.toml exchange_current_density_mA_cm2 from "
+    "the closed form of calibration/calibrate_cell.py; series resistance = 2 sei_resistance + "
+    "separator L N_M / kappa), copied by calibration/calibrate_nucleation.py: one split for both "
+    "models"
+)
+
+
+def plateau_split(params: ParameterSet) -> dict[str, float]:
+    """The anode set's split of the -62 mV plateau, as nucleation entries for both substrates:
+    ``i0`` (deposit and counter) and ``R_s = 2 R_SEI0 + R_sep`` [ohm cm^2]."""
+    from lilean.models.anode import separator_resistance_ohm_cm2
+
+    out: dict[str, float] = {}
+    for s in SUBSTRATES:
+        anode = params.substrate(s).anode
+        i0 = anode.exchange_current_density_mA_cm2.value
+        r_s = 2.0 * anode.sei_resistance_ohm_cm2.value + separator_resistance_ohm_cm2(
+            anode, params.cell.separator_thickness_um.value
+        )
+        out[f"substrates.{s}.nucleation.exchange_current_density_mA_cm2"] = i0
+        out[f"substrates.{s}.nucleation.counter_exchange_current_density_mA_cm2"] = i0
+        out[f"substrates.{s}.nucleation.series_resistance_ohm_cm2"] = r_s
+    return out
+
+
 def calibrate(params: ParameterSet, targets: dict[str, Any]) -> dict[str, float]:
     nuc = targets["nucleation_1mA_cm2"]
-    plateau_target = float(np.mean([nuc[s]["plateau_mV"] for s in SUBSTRATES]))
     over_target = {s: float(nuc[s]["nucleation_overpotential_mV"]) for s in SUBSTRATES}
     fitted: dict[str, float] = {}
     key_cu = "substrates.cu.nucleation.contact_angle_deg"
@@ -83,33 +118,20 @@ def calibrate(params: ParameterSet, targets: dict[str, Any]) -> dict[str, float]
         changes = {**fitted, **extra}
         out: dict[str, float] = {}
         for key, value in changes.items():
-            if key == "series_resistance_ohm_cm2":
-                for s in SUBSTRATES:
-                    out[f"substrates.{s}.nucleation.{key}"] = value
-            else:
-                out[key] = value
+            out[key] = value
         return _with(params, out)
 
-    for _ in range(2):
+    fitted.update(plateau_split(params))
 
-        def plateau_residual(r_ohm_cm2: float) -> float:
-            p = apply({"series_resistance_ohm_cm2": r_ohm_cm2})
-            return float(np.mean([_metrics(p, s)[0] for s in SUBSTRATES])) - plateau_target
+    def cu_residual(angle_deg: float) -> float:
+        return _metrics(apply({key_cu: angle_deg}), "cu")[1] - over_target["cu"]
 
-        # plateau = -(eta + eta_ce + j R): decreasing in R, so the residual changes sign once
-        fitted["series_resistance_ohm_cm2"] = _root(
-            plateau_residual, np.array([0.0, 100.0]), "series resistance"
-        )
+    fitted[key_cu] = _root(cu_residual, np.linspace(5.0, 120.0, 24), "Cu contact angle")
 
-        def cu_residual(angle_deg: float) -> float:
-            return _metrics(apply({key_cu: angle_deg}), "cu")[1] - over_target["cu"]
+    def ag_residual(log10_i0: float) -> float:
+        return _metrics(apply({key_ag: 10.0**log10_i0}), "ag-cu")[1] - over_target["ag-cu"]
 
-        fitted[key_cu] = _root(cu_residual, np.linspace(5.0, 120.0, 24), "Cu contact angle")
-
-        def ag_residual(log10_i0: float) -> float:
-            return _metrics(apply({key_ag: 10.0**log10_i0}), "ag-cu")[1] - over_target["ag-cu"]
-
-        fitted[key_ag] = 10.0 ** _root(ag_residual, np.linspace(-3.0, 2.0, 11), "Ag alloying i0")
+    fitted[key_ag] = 10.0 ** _root(ag_residual, np.linspace(-3.0, 2.0, 11), "Ag alloying i0")
     return fitted
 
 
@@ -134,14 +156,10 @@ def write_toml(path: Path, fitted: dict[str, float]) -> None:
     tables = tomllib.loads(text)
     header = [line for line in text.splitlines() if line.startswith("#")][:2]
     for dotted, value in fitted.items():
-        if dotted == "series_resistance_ohm_cm2":
-            targets = [(s, dotted) for s in SUBSTRATES]
-        else:
-            _, substrate, _, name = dotted.split(".")
-            targets = [(substrate, name)]
-        for substrate, name in targets:
-            entry = tables[substrate][name]
-            entry.update(value=float(f"{value:.6g}"), kind="calibrated", source=SOURCE)
+        _, substrate, _, name = dotted.split(".")
+        entry = tables[substrate][name]
+        source = SPLIT_SOURCE if name in SPLIT_KEYS else SOURCE
+        entry.update(value=float(f"{value:.6g}"), kind="calibrated", source=source)
     lines = [*header, ""]
     for substrate, entries in tables.items():
         lines.append(f"[{_key(substrate)}]")
@@ -163,10 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     fitted = calibrate(params, targets)
     changes: dict[str, float] = {}
     for key, value in fitted.items():
-        if key == "series_resistance_ohm_cm2":
-            changes.update({f"substrates.{s}.nucleation.{key}": value for s in SUBSTRATES})
-        else:
-            changes[key] = value
+        changes[key] = value
     final = _with(params, changes)
     for key, value in fitted.items():
         print(f"{key} = {value:.6g}")

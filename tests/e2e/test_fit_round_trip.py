@@ -21,10 +21,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 LILEAN = [sys.executable, "-m", "lilean.cli"]
 ANODE = "substrates.cu.anode."
 #: the truth differs from the defaults the fit starts at (and in a parameter the fit keeps fixed)
+_DEFAULT = default_parameters().flat()
 TRUTH = {
-    ANODE + "corrosion_rate_mAh_cm2_h": 0.0090707 * 1.25,
-    ANODE + "sei_resistivity_ohm_cm2_per_mAh": 7.11201 * 0.8,
-    ANODE + "cycling_loss_fraction": 0.00841754 * 0.9,
+    ANODE + "corrosion_rate_mAh_cm2_h": _DEFAULT[ANODE + "corrosion_rate_mAh_cm2_h"].value * 1.25,
+    ANODE + "sei_resistivity_ohm_cm2_per_mAh": _DEFAULT[
+        ANODE + "sei_resistivity_ohm_cm2_per_mAh"
+    ].value
+    * 0.8,
+    ANODE + "cycling_loss_fraction": _DEFAULT[ANODE + "cycling_loss_fraction"].value * 0.9,
 }
 
 

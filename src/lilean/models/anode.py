@@ -26,8 +26,14 @@ dead-Li layer (Chen et al., J. Mater. Chem. A 5, 11671 (2017)).
   (part of the electrons reduce electrolyte on the freshly exposed Li: SEI);
 * stripping ``dq``: ``Q_act -= dq (1 + eps a_fresh f_dead)``, ``Q_dead += dq eps a_fresh f_dead``
   (part of the Li loses electronic contact: dead Li; Fang et al., Nature 572, 511 (2019));
-* calendar corrosion, at rest and under current (Boyle et al., Nat. Energy 6, 487 (2021)):
-  ``dQ_act/dt = -k_corr a_corr``, ``dQ_sei/dt = +k_corr a_corr`` (per hour).
+* calendar corrosion, at rest and under current, with parabolic passivation (Boyle2021):
+  ``dQ_act/dt = -k_corr a_corr / sqrt(1 + t_pass / tau)``, ``dQ_sei/dt`` = the same (per hour);
+  ``t_pass`` (state ``S_TPASS``, h) is the mean passivation age of the Li surface: it grows with time
+  and cycling ``dq`` resets it on the re-exposed share ``dq / (Q_act + q_cov)`` of the surface;
+* electrolyte: every SEI term is capped by what the electrolyte left can take
+  (``min(f_salt Q_salt, f_solv Q_solvent)``, states ``S_SALT``, ``S_SOLV``;
+  :mod:`lilean.models.electrolyte`); the electrons that cannot reduce electrolyte plate Li instead.
+  Its consumption lowers the conductivity (dead-layer and separator resistance) and Sand's time.
 
 Every term moves Li between pools (or to/from the cathode through the external circuit), so
 ``Q_act + Q_dead + Q_sei + Li in the cathode`` is conserved exactly; all losses are >= 0.
@@ -43,6 +49,10 @@ beneath it (Chen et al. 2017)::
 
     R_dead = L_dead tau / (kappa eps_p),  L_dead = 4.85e-4 cm * Q_dead / (1 - eps_p)
 
+While stripping, the porous dead-Li layer also polarizes by concentration (Chen2017):
+``eta_c = (2RT/F)(1 - t+) ln(1 + i / i_lim)``, ``i_lim = F D eps_p c / (tau (1 - t+) L_dead)``
+(:func:`dead_layer_concentration_overpotential_V`).
+
 The start of each half-cycle carries a peak ``eta * h exp(-q_half / q_tr)`` (nucleation of new Li and
 pits; Chen et al. 2017). Units: i in mA/cm^2, R in ohm cm^2 (mA/cm^2 * ohm cm^2 = mV -> 1e-3 V).
 
@@ -57,11 +67,21 @@ the local Sand's time ``t_S = t_1 / (h_s J)^2`` (``t_1`` = Sand's time at 1 mA/c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
+from lilean.models._numba_cache import drop_stale_numba_cache
+from lilean.models.electrolyte import (
+    KAPPA_FLOOR_RATIO,
+    valoen_conductivity_mS_cm,
+    valoen_diffusivity_cm2_s,
+)
 from lilean.parameters.anode import AnodeParameters
+
+drop_stale_numba_cache(__file__, str(Path(__file__).with_name("electrolyte.py")))
 
 F_C_MOL = 96485.33212
 R_J_MOL_K = 8.314462618
@@ -80,8 +100,21 @@ LI_UM_PER_MAH_CM2 = 4.85  # dense Li: 1 mAh/cm^2 = 3.6 C/cm^2 / F * 13.0 cm^3/mo
     S_AREA,
     S_LSHORT,
     S_NFUSED,
-) = range(11)
-N_STATE = 11
+    S_SALT,
+    S_SOLV,
+    S_TPASS,
+    S_CRATIO,
+    S_KRATIO,
+    S_SRATIO,
+    S_RSEPINC,
+    S_SALT_UPD,
+    S_SOLV_UPD,
+) = range(20)
+N_STATE = 20
+#: the cached electrolyte feedback is recomputed once the salt or solvent fraction has moved by
+#: this much since the last update (the conductivity then lags by < 1e-4 relative; the fractions
+#: themselves, and so the conservation, are exact)
+FEEDBACK_UPDATE_FRACTION = 1e-4
 
 # ---- parameter-vector indices ---------------------------------------------------------------
 (
@@ -107,8 +140,27 @@ N_STATE = 11
     P_THERMAL,
     P_I0SUB,
     P_VFUSE,
-) = range(22)
-N_PARAM = 22
+    P_QSALT,
+    P_QSOLV,
+    P_PHISOLV,
+    P_PHIPORE,
+    P_C0,
+    P_TK,
+    P_RSEP,
+    P_TAUPASS,
+    P_KAPPA0V,
+    P_D0V,
+    P_DSALT,
+    P_TPLUS,
+) = range(34)
+N_PARAM = 34
+
+#: electrolyte defaults when no inventory is given (an unlimited 1 M LiPF6 in EC:EMC; Nyman et al.,
+#: Electrochim. Acta 53, 6356 (2008): D = 1.77e-10 m^2/s, t+ = 0.259; the cell's values come from
+#: :func:`lilean.models.electrolyte.electrolyte_capacity`)
+DEFAULT_SALT_DIFFUSIVITY_CM2_S = 1.77e-6
+DEFAULT_TRANSFERENCE_NUMBER = 0.259
+DEFAULT_SALT_CONCENTRATION_MOL_L = 1.0
 
 #: Li metal: electrical resistivity at 20 C [ohm m] and melting point [K] (CRC Handbook of Chemistry
 #: and Physics)
@@ -146,15 +198,34 @@ def filament_fuse_voltage_V(
 
 
 def anode_parameter_vector(
-    anode: AnodeParameters, *, temperature_C: float = 25.0, separator_thickness_um: float = 25.0
+    anode: AnodeParameters,
+    *,
+    temperature_C: float = 25.0,
+    separator_thickness_um: float = 25.0,
+    electrolyte: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """Flat float64 vector of the anode parameters for the numba kernels (``P_*`` indices).
 
     ``P_THERMAL`` holds ``2RT/F`` in V at ``temperature_C``; ``P_VFUSE`` the fuse voltage of a
-    filament across the separator (:func:`filament_fuse_voltage_V`).
+    filament across the separator (:func:`filament_fuse_voltage_V`). ``electrolyte`` is the cell's
+    inventory (:func:`lilean.models.electrolyte.electrolyte_capacity`); without it the electrolyte
+    is unlimited (``P_QSALT = P_QSOLV = inf``: no SEI limit, no depletion feedback).
     """
     v = anode.values()
     p = np.zeros(N_PARAM)
+    el = dict(electrolyte or {})
+    p[P_QSALT] = el.get("sei_li_salt_mAh_cm2", math.inf)
+    p[P_QSOLV] = el.get("sei_li_solvent_mAh_cm2", math.inf)
+    p[P_PHISOLV] = el.get("solvent_volume_fraction", 0.87)
+    p[P_PHIPORE] = el.get("pore_volume_fraction", 0.0)
+    p[P_C0] = el.get("salt_concentration_mol_L", DEFAULT_SALT_CONCENTRATION_MOL_L)
+    p[P_DSALT] = el.get("salt_diffusivity_cm2_s", DEFAULT_SALT_DIFFUSIVITY_CM2_S)
+    p[P_TPLUS] = el.get("cation_transference_number", DEFAULT_TRANSFERENCE_NUMBER)
+    p[P_TK] = temperature_C + 273.15
+    p[P_KAPPA0V] = valoen_conductivity_mS_cm(p[P_C0], p[P_TK])
+    p[P_D0V] = valoen_diffusivity_cm2_s(p[P_C0], p[P_TK])
+    p[P_RSEP] = separator_resistance_ohm_cm2(anode, separator_thickness_um)
+    p[P_TAUPASS] = v["corrosion_passivation_time_h"]
     p[P_EPS] = v["cycling_loss_fraction"]
     p[P_FDEAD] = v["dead_li_fraction"]
     p[P_KCORR] = v["corrosion_rate_mAh_cm2_h"]
@@ -221,6 +292,13 @@ def initial_anode_state(
     s[S_LSHORT] = separator_thickness_um * float(
         np.exp(v["short_threshold_spread"] * rng.standard_normal())
     )
+    s[S_SALT] = 1.0
+    s[S_SOLV] = 1.0
+    s[S_CRATIO] = 1.0
+    s[S_KRATIO] = 1.0
+    s[S_SRATIO] = 1.0
+    s[S_SALT_UPD] = 1.0
+    s[S_SOLV_UPD] = 1.0
     if deposition_current_density_mA_cm2 is None:
         s[S_ACT] = li_mAh_cm2
         return s
@@ -240,6 +318,16 @@ def initial_anode_state(
     s[S_QHALF] = 0.0
     s[S_THALF] = 0.0
     s[S_SIGN] = 0.0
+    # the deposition cell's electrolyte stays behind: the assembled cell starts with fresh
+    # electrolyte (the Li surface keeps its passivation age)
+    s[S_SALT] = 1.0
+    s[S_SOLV] = 1.0
+    s[S_CRATIO] = 1.0
+    s[S_KRATIO] = 1.0
+    s[S_SRATIO] = 1.0
+    s[S_RSEPINC] = 0.0
+    s[S_SALT_UPD] = 1.0
+    s[S_SOLV_UPD] = 1.0
     return s
 
 
@@ -267,10 +355,150 @@ def corrosion_area_factor(state: np.ndarray, p: np.ndarray) -> float:
 
 
 @njit(cache=True)
+def electrolyte_unlimited(p: np.ndarray) -> bool:
+    """No inventory given (``P_QSALT = P_QSOLV = inf``): no consumption, no feedback."""
+    return not (math.isfinite(p[P_QSALT]) or math.isfinite(p[P_QSOLV]))
+
+
+@njit(cache=True)
+def liquid_fraction(state: np.ndarray, p: np.ndarray) -> float:
+    """Liquid electrolyte left / initial: ``v = phi_solv f_solv + (1 - phi_solv) f_salt``."""
+    if electrolyte_unlimited(p):
+        return 1.0
+    return p[P_PHISOLV] * state[S_SOLV] + (1.0 - p[P_PHISOLV]) * state[S_SALT]
+
+
+@njit(cache=True)
+def update_electrolyte_feedback(state: np.ndarray, p: np.ndarray) -> None:
+    """Recompute the electrolyte's feedback from the fractions left (in place; cached in the state
+    because the voltage is evaluated far more often than the electrolyte changes):
+
+    ``c / c0 = f_salt / v`` (``S_CRATIO``), ``kappa(c) / kappa(c0)`` (Valoen & Reimers 2005,
+    floored at ``KAPPA_FLOOR_RATIO``; ``S_KRATIO``), Sand's time ratio ``D(c) c^2 / (D(c0) c0^2)``
+    (``S_SRATIO``) and the separator's resistance rise ``R_sep (kappa0 / (kappa w) - 1)`` with the
+    wetted share ``w = min(v / phi_pore, 1)`` (dry-out; ``S_RSEPINC``)."""
+    v = p[P_PHISOLV] * state[S_SOLV] + (1.0 - p[P_PHISOLV]) * state[S_SALT]
+    x = state[S_SALT] / v if v > 1e-12 else 0.0
+    c = p[P_C0] * x
+    k = max(valoen_conductivity_mS_cm(c, p[P_TK]) / p[P_KAPPA0V], KAPPA_FLOOR_RATIO)
+    w = 1.0
+    if p[P_PHIPORE] > 0.0:
+        w = min(v / p[P_PHIPORE], 1.0)
+    w = max(w, KAPPA_FLOOR_RATIO)
+    state[S_CRATIO] = x
+    state[S_KRATIO] = k
+    state[S_SRATIO] = valoen_diffusivity_cm2_s(c, p[P_TK]) / p[P_D0V] * x * x
+    state[S_RSEPINC] = p[P_RSEP] * (1.0 / (k * w) - 1.0)
+    state[S_SALT_UPD] = state[S_SALT]
+    state[S_SOLV_UPD] = state[S_SOLV]
+
+
+@njit(cache=True)
+def salt_concentration_ratio(state: np.ndarray, p: np.ndarray) -> float:
+    """``c / c0 = f_salt / v`` (the salt left in the liquid left; :mod:`lilean.models.electrolyte`)."""
+    return 1.0 if electrolyte_unlimited(p) else state[S_CRATIO]
+
+
+@njit(cache=True)
+def conductivity_ratio(state: np.ndarray, p: np.ndarray) -> float:
+    """``kappa(c) / kappa(c0)`` (Valoen & Reimers 2005), floored at ``KAPPA_FLOOR_RATIO``."""
+    return 1.0 if electrolyte_unlimited(p) else state[S_KRATIO]
+
+
+@njit(cache=True)
+def sand_time_ratio(state: np.ndarray, p: np.ndarray) -> float:
+    """Sand's time / its value at ``c0``: ``D(c) c^2 / (D(c0) c0^2)`` (Sand's equation)."""
+    return 1.0 if electrolyte_unlimited(p) else state[S_SRATIO]
+
+
+@njit(cache=True)
+def separator_resistance_increase_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
+    """Rise of the separator's ionic resistance with electrolyte consumption [ohm cm^2]:
+    ``R_sep (kappa0 / (kappa w) - 1)`` with the wetted share ``w = min(v / phi_pore, 1)`` (dry-out).
+    Zero for a fresh (or unlimited) electrolyte."""
+    return 0.0 if electrolyte_unlimited(p) else state[S_RSEPINC]
+
+
+@njit(cache=True)
+def sei_allowance_mAh_cm2(state: np.ndarray, p: np.ndarray) -> float:
+    """SEI Li the electrolyte left can still form: ``min(f_salt Q_salt, f_solv Q_solvent)``."""
+    return max(min(state[S_SALT] * p[P_QSALT], state[S_SOLV] * p[P_QSOLV]), 0.0)
+
+
+@njit(cache=True)
+def consume_electrolyte(state: np.ndarray, p: np.ndarray, sei_mAh_cm2: float) -> None:
+    """Book ``sei_mAh_cm2`` of SEI Li against the salt and solvent fractions left (in place)."""
+    if sei_mAh_cm2 <= 0.0:
+        return
+    if math.isfinite(p[P_QSALT]):
+        state[S_SALT] = max(state[S_SALT] - sei_mAh_cm2 / p[P_QSALT], 0.0)
+    if math.isfinite(p[P_QSOLV]):
+        state[S_SOLV] = max(state[S_SOLV] - sei_mAh_cm2 / p[P_QSOLV], 0.0)
+    moved = abs(state[S_SALT] - state[S_SALT_UPD]) + abs(state[S_SOLV] - state[S_SOLV_UPD])
+    if moved > FEEDBACK_UPDATE_FRACTION or state[S_SALT] <= 0.0 or state[S_SOLV] <= 0.0:
+        update_electrolyte_feedback(state, p)
+
+
+@njit(cache=True)
+def share_electrolyte(src: np.ndarray, dst: np.ndarray) -> None:
+    """Two electrodes in one electrolyte (symmetric cell): ``dst`` takes the electrolyte left after
+    ``src``'s step (in place). Called between the two electrodes' steps and after them, so each
+    step sees what the other has consumed and the pair never books more than the cell holds."""
+    dst[S_SALT] = src[S_SALT]
+    dst[S_SOLV] = src[S_SOLV]
+    dst[S_CRATIO] = src[S_CRATIO]
+    dst[S_KRATIO] = src[S_KRATIO]
+    dst[S_SRATIO] = src[S_SRATIO]
+    dst[S_RSEPINC] = src[S_RSEPINC]
+    dst[S_SALT_UPD] = src[S_SALT_UPD]
+    dst[S_SOLV_UPD] = src[S_SOLV_UPD]
+
+
+@njit(cache=True)
 def dead_layer_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
-    """``R_dead = L_dead tau / (kappa eps_p)`` with ``L_dead = 4.85e-4 cm Q_dead / (1 - eps_p)``."""
+    """``R_dead = L_dead tau / (kappa eps_p)`` with ``L_dead = 4.85e-4 cm Q_dead / (1 - eps_p)``
+    (``kappa`` falls with the salt left, :func:`conductivity_ratio`)."""
     thickness_cm = LI_UM_PER_MAH_CM2 * 1e-4 * state[S_DEAD] / (1.0 - p[P_POR])
-    return thickness_cm * p[P_TAU] / (p[P_KAPPA] * p[P_POR])
+    return thickness_cm * p[P_TAU] / (p[P_KAPPA] * conductivity_ratio(state, p) * p[P_POR])
+
+
+@njit(cache=True)
+def dead_layer_limiting_current_mA_cm2(state: np.ndarray, p: np.ndarray) -> float:
+    """``i_lim = F D_eff c / ((1 - t+) L_dead)`` [mA/cm^2], ``D_eff = D eps_p / tau`` (inf: no dead Li)."""
+    thickness_cm = LI_UM_PER_MAH_CM2 * 1e-4 * state[S_DEAD] / (1.0 - p[P_POR])
+    if thickness_cm <= 0.0:
+        return math.inf
+    c_mol_cm3 = p[P_C0] * max(salt_concentration_ratio(state, p), KAPPA_FLOOR_RATIO) * 1e-3
+    d_eff = p[P_DSALT] * p[P_POR] / p[P_TAU]
+    return F_C_MOL * d_eff * c_mol_cm3 / ((1.0 - p[P_TPLUS]) * thickness_cm) * 1e3
+
+
+@njit(cache=True)
+def dead_layer_diffusion_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
+    """Small-signal (i -> 0) resistance of :func:`dead_layer_concentration_overpotential_V`:
+    ``(2RT/F)(1 - t+) / i_lim`` [ohm cm^2] (its DC limit; for the impedance model)."""
+    return p[P_THERMAL] * (1.0 - p[P_TPLUS]) / dead_layer_limiting_current_mA_cm2(state, p) * 1e3
+
+
+@njit(cache=True)
+def dead_layer_concentration_overpotential_V(
+    state: np.ndarray, p: np.ndarray, i_mA_cm2: float
+) -> float:
+    """Concentration polarization across the porous dead-Li layer (Chen et al. 2017) [V].
+
+    Binary electrolyte, steady diffusion through a layer of thickness ``L_dead`` with
+    ``D_eff = D eps_p / tau``: limiting current ``i_lim = F D_eff c / ((1 - t+) L_dead)`` and::
+
+        eta_c = sign(i) (2RT/F) (1 - t+) ln(1 + |i| / i_lim)
+
+    (Li+ released beneath the layer while stripping enriches the surface; the ohmic part is
+    :func:`dead_layer_resistance_ohm_cm2`). ``c`` falls with the salt left.
+    """
+    if state[S_DEAD] <= 0.0 or i_mA_cm2 == 0.0:
+        return 0.0
+    x = abs(i_mA_cm2) / dead_layer_limiting_current_mA_cm2(state, p)
+    eta = p[P_THERMAL] * (1.0 - p[P_TPLUS]) * math.log(1.0 + x)
+    return eta if i_mA_cm2 > 0.0 else -eta
 
 
 @njit(cache=True)
@@ -307,6 +535,8 @@ def anode_overpotential_V(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float) 
     # start-of-half-cycle peak; the charge counter restarts when the current changes sign
     q_half = state[S_QHALF] if state[S_SIGN] * i > 0.0 else 0.0
     eta *= 1.0 + p[P_OVERSHOOT] * state[S_AREA] * math.exp(-q_half / p[P_QTR])
+    if i > 0.0:
+        eta += dead_layer_concentration_overpotential_V(state, p, i)
     return eta
 
 
@@ -326,13 +556,20 @@ def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float
     dq = abs(i) * dt_s / 3600.0
     eps = min(p[P_EPS] * fresh_area_factor(state, p), 0.99)
     passed = 0.0
+    # surface renewal: cycling dq re-exposes that share of the reservoir's surface (fresh Li, the
+    # passivation age restarts there; area-weighted mean age)
+    if dq > 0.0:
+        renew = min(dq / (max(state[S_ACT], 0.0) + p[P_QCOV]), 1.0)
+        state[S_TPASS] *= 1.0 - renew
     if i < 0.0:  # plating
-        to_sei = dq * eps * (1.0 - p[P_FDEAD])
+        # SEI on the fresh deposit, limited by what the electrolyte can still take
+        to_sei = min(dq * eps * (1.0 - p[P_FDEAD]), sei_allowance_mAh_cm2(state, p))
         state[S_ACT] += dq - to_sei
         state[S_SEI] += to_sei
-        # protrusion growth after the local Sand's time
+        consume_electrolyte(state, p, to_sei)
+        # protrusion growth after the local Sand's time (Sand's time falls with the salt left)
         j_local = p[P_HOTSPOT] * abs(i)
-        t_sand = p[P_TSAND] / (j_local * j_local)
+        t_sand = p[P_TSAND] * sand_time_ratio(state, p) / (j_local * j_local)
         t0 = state[S_THALF]
         t1 = t0 + dt_s
         if t1 > t_sand:
@@ -349,11 +586,16 @@ def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float
         state[S_DEAD] += to_dead
         state[S_PROT] = max(state[S_PROT] - p[P_RETRACT] * p[P_GROWTH] * dq, 0.0)
         passed = dq
-    # calendar corrosion (Boyle et al. 2021)
-    corr = min(p[P_KCORR] * corrosion_area_factor(state, p) * dt_s / 3600.0, state[S_ACT])
+    # calendar corrosion with parabolic passivation (Boyle et al. 2021): the rate on a surface of
+    # passivation age t falls as 1 / sqrt(1 + t / tau); midpoint age over the step
+    age_h = state[S_TPASS] + 0.5 * dt_s / 3600.0
+    rate = p[P_KCORR] * corrosion_area_factor(state, p) / math.sqrt(1.0 + age_h / p[P_TAUPASS])
+    corr = min(rate * dt_s / 3600.0, state[S_ACT], sei_allowance_mAh_cm2(state, p))
     corr = max(corr, 0.0)
     state[S_ACT] -= corr
     state[S_SEI] += corr
+    consume_electrolyte(state, p, corr)
+    state[S_TPASS] += dt_s / 3600.0
     state[S_QHALF] += abs(passed)
     state[S_THALF] += dt_s
     if state[S_PROT] > state[S_LSHORT]:

@@ -71,6 +71,7 @@ from lilean.models.anode import (
     anode_step,
     dead_layer_resistance_ohm_cm2,
     interface_resistance_ohm_cm2,
+    separator_resistance_increase_ohm_cm2,
 )
 from lilean.models.cathode import (
     FARADAY,
@@ -87,7 +88,8 @@ from lilean.models.cathode import (
 from lilean.protocols.steps import MODE_CC, MODE_CV, MODE_REST
 
 drop_stale_numba_cache(
-    __file__, *(str(Path(__file__).with_name(n)) for n in ("anode.py", "cathode.py"))
+    __file__,
+    *(str(Path(__file__).with_name(n)) for n in ("anode.py", "cathode.py", "electrolyte.py")),
 )
 
 #: mA/cm^2 -> A/m^2 (the cathode kernels work in SI)
@@ -142,8 +144,12 @@ def cell_voltage_V(
     """``V = E_LFP(i) - eta_anode(-i)`` [V] at cell current density ``i_mA_cm2`` (+ = charge)."""
     if sa[S_SHORT] > 0.0:
         return i_mA_cm2 * pa[P_RSHORT] * 1e-3
-    return cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2) - anode_overpotential_V(
-        sa, pa, -i_mA_cm2
+    # electrolyte consumed by the anode's SEI raises the separator's resistance (anode side)
+    r_el = separator_resistance_increase_ohm_cm2(sa, pa)
+    return (
+        cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2)
+        - anode_overpotential_V(sa, pa, -i_mA_cm2)
+        - i_mA_cm2 * r_el * 1e-3
     )
 
 

@@ -18,7 +18,8 @@ Li-metal anode (state: :mod:`lilean.models.anode`)
   J. Mater. Chem. A 5, 11671 (2017)). Its geometric capacitance (~nF/cm^2) puts its arc above
   1 MHz, so it is a pure series resistance in the 0.01 Hz-100 kHz window. The cycling model applies
   it only while stripping the Li beneath the layer; ions cross the layer in both directions, so the
-  small-signal model keeps it.
+  small-signal model keeps it. It includes the DC limit of the layer's concentration polarization,
+  ``(2RT/F)(1 - t+) / i_lim`` (:func:`~lilean.models.anode.dead_layer_diffusion_resistance_ohm_cm2`).
 * :math:`R_{SEI} = R_{SEI,0} + \rho_{SEI} Q_{SEI}`
   (:func:`~lilean.models.anode.interface_resistance_ohm_cm2`; grows with the Li bound in the SEI).
   The SEI is a dielectric film of relative permittivity :math:`\varepsilon_r` and fixed ionic
@@ -109,6 +110,7 @@ from lilean.models.anode import (
     S_DEAD,
     corrosion_area_factor,
     coverage,
+    dead_layer_diffusion_resistance_ohm_cm2,
     dead_layer_resistance_ohm_cm2,
     interface_resistance_ohm_cm2,
     separator_resistance_ohm_cm2,
@@ -220,7 +222,10 @@ def anode_elements(anode: AnodeParameters, state: np.ndarray, p: np.ndarray) -> 
     c_sei = VACUUM_PERMITTIVITY_F_CM * v["sei_relative_permittivity"] * area / d_cm
     c_dl = v["double_layer_capacitance_uF_cm2"] * 1e-6 * area
     return AnodeElements(
-        R_dead_ohm_cm2=float(dead_layer_resistance_ohm_cm2(state, p)),
+        R_dead_ohm_cm2=float(
+            dead_layer_resistance_ohm_cm2(state, p)
+            + dead_layer_diffusion_resistance_ohm_cm2(state, p)
+        ),
         R_SEI_ohm_cm2=r_sei,
         C_SEI_F_cm2=c_sei,
         R_ct_ohm_cm2=r_ct,

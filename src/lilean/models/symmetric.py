@@ -9,7 +9,9 @@ working electrode, the schema's sign convention)::
 
     V = eta_WE(i) - eta_CE(-i) + i R_sep * 1e-3         [V; i in mA/cm^2, R in ohm cm^2]
 
-with ``eta`` from :func:`lilean.models.anode.anode_overpotential_V` and ``R_sep = L N_M / kappa``.
+with ``eta`` from :func:`lilean.models.anode.anode_overpotential_V` and ``R_sep = L N_M / kappa``
+(rising as the shared electrolyte is consumed: :func:`lilean.models.anode.share_electrolyte`,
+:func:`lilean.models.anode.separator_resistance_increase_ohm_cm2`).
 Once a protrusion bridges the separator (either electrode), the current flows through the Li
 filament: ``V = i R_short (1 + 0.3 xi) * 1e-3`` with seeded noise ``xi ~ N(0, 1)`` and no more Li is
 transferred (calendar corrosion goes on).
@@ -17,6 +19,7 @@ transferred (calendar corrosion goes on).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,16 +34,26 @@ from lilean.models.anode import (
     anode_parameter_vector,
     anode_step,
     initial_anode_state,
+    separator_resistance_increase_ohm_cm2,
     separator_resistance_ohm_cm2,
+    share_electrolyte,
 )
 from lilean.parameters.anode import AnodeParameters
 
-drop_stale_numba_cache(__file__, *(str(Path(__file__).with_name(n)) for n in ("anode.py",)))
+drop_stale_numba_cache(
+    __file__, *(str(Path(__file__).with_name(n)) for n in ("anode.py", "electrolyte.py"))
+)
 
 #: fractions of each half-cycle at which the voltage is recorded (dense at the start: the peak)
 SAMPLE_FRACTIONS = np.array(
     [0.005, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 1.0]
 )
+
+
+#: the cycler's voltage safety limit [V]: a test whose |V| exceeds it is stopped there (a dried-out
+#: cell's resistance diverges; without a limit its voltage would run to kV). Assumed: Li||Li tests
+#: are usually run with a +-1 V safety limit (typical polarization < 0.2 V)
+SAFETY_LIMIT_V = 1.0
 
 
 @dataclass(frozen=True)
@@ -88,11 +101,14 @@ def _run(
                     break
                 if shorted:
                     anode_step(we, p, 0.0, dt)
+                    share_electrolyte(we, ce)
                     anode_step(ce, p, 0.0, dt)
                 else:
                     anode_step(we, p, i, dt)
+                    share_electrolyte(we, ce)
                     anode_step(ce, p, -i, dt)
                     shorted = we[S_SHORT] > 0.0 or ce[S_SHORT] > 0.0
+                share_electrolyte(ce, we)
             f_prev = fractions[m]
             if shorted:
                 v = i * p[P_RSHORT] * (1.0 + 0.3 * noise[k]) * 1e-3
@@ -100,7 +116,7 @@ def _run(
                 v = (
                     anode_overpotential_V(we, p, i)
                     - anode_overpotential_V(ce, p, -i)
-                    + i * r_sep * 1e-3
+                    + i * (r_sep + separator_resistance_increase_ohm_cm2(we, p)) * 1e-3
                 )
             t_out[k] = t_start + fractions[m] * t_half_s
             v_out[k] = v
@@ -124,11 +140,15 @@ def run_symmetric(
     seed: int = 0,
     substeps: int = 4,
     deposition_current_density_mA_cm2: float | None = None,
+    electrolyte: Mapping[str, float] | None = None,
 ) -> SymmetricTrace:
     """Simulate a symmetric cell for ``hours`` of galvanostatic plating/stripping.
 
     Half-cycle duration ``t = areal_capacity / current_density`` (h); the first half-cycle strips the
-    working electrode. ``deposition_current_density_mA_cm2`` simulates the electrodeposition of
+    working electrode; the run stops where ``|V|`` first exceeds :data:`SAFETY_LIMIT_V` (the
+    cycler's limit; e.g. a dried-out cell). ``electrolyte`` is the cell's inventory
+    (:func:`lilean.models.electrolyte.electrolyte_capacity`, shared by both electrodes; None:
+    unlimited). ``deposition_current_density_mA_cm2`` simulates the electrodeposition of
     ``li_mAh_cm2`` onto each bare substrate first (see :func:`initial_anode_state`). Stochastic elements (heterogeneity, short threshold, short noise) come from
     ``numpy.random.default_rng(seed)``.
     """
@@ -140,7 +160,12 @@ def run_symmetric(
             f"{current_density_mA_cm2}, {areal_capacity_mAh_cm2}, {hours}"
         )
     rng = np.random.default_rng(seed)
-    p = anode_parameter_vector(anode, temperature_C=temperature_C)
+    p = anode_parameter_vector(
+        anode,
+        temperature_C=temperature_C,
+        separator_thickness_um=separator_thickness_um,
+        electrolyte=electrolyte,
+    )
     kw = {
         "separator_thickness_um": separator_thickness_um,
         "deposition_current_density_mA_cm2": deposition_current_density_mA_cm2,
@@ -164,4 +189,10 @@ def run_symmetric(
         substeps,
         noise,
     )
+    over = np.flatnonzero(np.abs(v) > SAFETY_LIMIT_V)
+    if over.size:  # the cycler stops the test at its safety limit
+        n = int(over[0])
+        t, v, i, c = t[:n], v[:n], i[:n], c[:n]
+        n_half_done = n // SAMPLE_FRACTIONS.size + 1
+        we_h, ce_h = we_h[:n_half_done], ce_h[:n_half_done]
     return SymmetricTrace(t, v, i, c, we_h, ce_h)

@@ -31,6 +31,12 @@ class AnodeParameters(ParameterGroup):
         "calendar corrosion of Li metal per unit Li/electrolyte contact area (per geometric cm^2)",
         ge=0,
     )
+    corrosion_passivation_time_h: Param = spec(
+        "h",
+        "time constant of SEI passivation: the corrosion rate on a surface of age t is "
+        "k_corr / sqrt(1 + t / tau) (parabolic SEI growth)",
+        gt=0,
+    )
     specific_area_cm2_per_mAh: Param = spec(
         "cm^2/mAh",
         "Li/electrolyte contact area added per mAh of Li reservoir (per geometric cm^2; 0 = dense)",

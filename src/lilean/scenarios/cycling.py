@@ -128,11 +128,8 @@ def simulate_cycling(
         steps_per_half_cycle=steps_per_half_cycle,
         protocol_info=info,
     )
-    from lilean.models.electrolyte import electrolyte_state
-
     label_formation(run.data, formation_cycles)
-    sei = float(run.cycles["SEI Li [mAh/cm2]"].iloc[-1]) if len(run.cycles) else 0.0
-    return CyclingSimulation(run.data, formation_cycles, run, electrolyte_state(params, sei))
+    return CyclingSimulation(run.data, formation_cycles, run, run.electrolyte)
 
 
 def _cycles_to(result: Any, percent: float) -> float:

@@ -9,7 +9,7 @@ scenario with a per-cycle ``summary`` shares.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,8 @@ class FullCellRun(ResultBase):
     cycles: pd.DataFrame  # per protocol cycle: exact capacities and end-of-cycle pools (mAh/cm^2)
     initial_li_mAh_cm2: float
     active_mass_mg: float
+    #: electrolyte state at the end (:func:`lilean.models.electrolyte.electrolyte_state_from_fractions`)
+    electrolyte: dict[str, Any] = field(default_factory=dict)
     scenario = "protocol"
 
     @property
@@ -48,7 +50,8 @@ class FullCellRun(ResultBase):
 
     def to_dict(self) -> dict[str, Any]:
         """``cycle``, ``charge_capacity_mAh_cm2``, ``discharge_capacity_mAh_cm2``,
-        ``li_remaining_mAh_cm2`` (per protocol cycle) and ``initial_li_mAh_cm2``."""
+        ``li_remaining_mAh_cm2`` (per protocol cycle), ``initial_li_mAh_cm2`` and ``electrolyte`` (its
+        state at the end)."""
         c = self.cycles
         return {
             "cycle": [int(x) for x in c["Cycle"]],
@@ -56,6 +59,7 @@ class FullCellRun(ResultBase):
             "discharge_capacity_mAh_cm2": [float(x) for x in c["Discharge capacity [mAh/cm2]"]],
             "li_remaining_mAh_cm2": [float(x) for x in c["Active Li [mAh/cm2]"]],
             "initial_li_mAh_cm2": float(self.initial_li_mAh_cm2),
+            "electrolyte": self.electrolyte,
         }
 
 
@@ -113,10 +117,13 @@ def run_experiment(
     from lilean.models.anode import (
         S_ACT,
         S_DEAD,
+        S_SALT,
         S_SEI,
+        S_SOLV,
         anode_parameter_vector,
         initial_anode_state,
     )
+    from lilean.models.electrolyte import electrolyte_capacity, electrolyte_state_from_fractions
     from lilean.models.full_cell import (
         CYC_ACT_END,
         CYC_CATH_CAP,
@@ -155,7 +162,17 @@ def run_experiment(
     area = cell.electrode_area_cm2.value
     anode = params.substrate(substrate).anode
     rng = np.random.default_rng(seed)
-    pa = anode_parameter_vector(anode, temperature_C=cell.temperature_C.value)
+    pc = cat.cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
+    electrolyte_kw = {
+        "cathode_thickness_um": float(pc[cat.IDX_L_P]) * 1e6,
+        "cathode_porosity": params.cathode.porosity.value,
+    }
+    pa = anode_parameter_vector(
+        anode,
+        temperature_C=cell.temperature_C.value,
+        separator_thickness_um=cell.separator_thickness_um.value,
+        electrolyte=electrolyte_capacity(params, **electrolyte_kw),
+    )
     sa = initial_anode_state(
         anode,
         li_inventory_mAh_cm2,
@@ -164,7 +181,6 @@ def run_experiment(
         deposition_current_density_mA_cm2=cell.li_deposition_current_density_mA_cm2.value,
         temperature_C=cell.temperature_C.value,
     )
-    pc = cat.cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
     sc = cat.initial_state(pc, INITIAL_LFP_STOICHIOMETRY)
     compiled = experiment.compile(capacity_mAh=cathode_loading_mAh_cm2 * area, area_cm2=area)
     to_density = 1e3 / area  # A -> mA/cm^2
@@ -255,7 +271,8 @@ def run_experiment(
             "Anode interface resistance [ohm cm2]": cyc[:, CYC_R_INT],
         }
     )
-    return FullCellRun(CyclingData(table, meta), pools, cycles, initial_li, mass_mg)
+    electrolyte = electrolyte_state_from_fractions(params, sa[S_SALT], sa[S_SOLV], **electrolyte_kw)
+    return FullCellRun(CyclingData(table, meta), pools, cycles, initial_li, mass_mg, electrolyte)
 
 
 def simulate_protocol(

@@ -27,6 +27,8 @@ class SymmetricSimulation(ResultBase):
     we_states: np.ndarray
     ce_states: np.ndarray
     electrolyte: dict[str, Any] = field(default_factory=dict)  # lilean.models.electrolyte
+    #: when the cycler stopped the test at its safety limit (a dried-out cell), h; None: ran to the end
+    stopped_h: float | None = None
     scenario = "symmetric"
 
     @cached_property
@@ -42,15 +44,23 @@ class SymmetricSimulation(ResultBase):
         table: pd.DataFrame = self.result.table
         return table
 
+    def _failure_h(self) -> float | None:
+        """The analysis' failure time; a test the cycler stopped (safety limit) failed there."""
+        fail = none_if_nan(self.result.failure_h)
+        if fail is None and self.stopped_h is not None:
+            return float(self.stopped_h)
+        return fail
+
     def to_dict(self) -> dict[str, Any]:
-        """``cycle``, ``polarization_mV`` (per cycle), ``short_circuit_h``, ``failure_h``,
+        """``cycle``, ``polarization_mV`` (per cycle), ``short_circuit_h``, ``failure_h`` (the
+        analysis' failure, or the time the cycler stopped a dried-out cell),
         ``electrolyte`` (state at the end, :func:`lilean.models.electrolyte.electrolyte_state`)."""
         cycles = [c for c in self.result.cycles if c.polarization_mV is not None]
         return {
             "cycle": [int(c.cycle) for c in cycles],
             "polarization_mV": [float(c.polarization_mV) for c in cycles],
             "short_circuit_h": none_if_nan(self.result.short_circuit_h),
-            "failure_h": none_if_nan(self.result.failure_h),
+            "failure_h": self._failure_h(),
             "electrolyte": self.electrolyte,
         }
 
@@ -66,7 +76,11 @@ def simulate_symmetric(
 ) -> SymmetricSimulation:
     """Symmetric Li-substrate || Li-substrate cell, both electrodes made by electrodepositing
     ``cell.li_inventory_mAh_cm2`` at ``cell.li_deposition_current_density_mA_cm2`` (simulated, with
-    its losses); the working electrode is stripped first (positive current)."""
+    its losses); the working electrode is stripped first (positive current). Both electrodes share
+    the cell's electrolyte (``cell.electrolyte_volume_uL``): its consumption by SEI formation feeds
+    back into the cell and ends it when it dries out (:mod:`lilean.models.electrolyte`)."""
+    from lilean.models.anode import S_SALT, S_SOLV
+    from lilean.models.electrolyte import electrolyte_capacity, electrolyte_state_from_fractions
     from lilean.models.symmetric import run_symmetric
 
     cell = params.cell
@@ -82,6 +96,7 @@ def simulate_symmetric(
         temperature_C=cell.temperature_C.value,
         seed=seed,
         deposition_current_density_mA_cm2=cell.li_deposition_current_density_mA_cm2.value,
+        electrolyte=electrolyte_capacity(params),
     )
     table = build_table(
         trace.time_s, trace.voltage_V, trace.current_density_mA_cm2 * area * 1e-3, cycle=trace.cycle
@@ -94,12 +109,21 @@ def simulate_symmetric(
         "seed": seed,
     }
     data = CyclingData(table, sim_meta(params, substrate, protocol, area_cm2=area))
-    from lilean.models.electrolyte import electrolyte_state
-
-    sei = float(trace.we_states[-1][2] + trace.ce_states[-1][2]) if len(trace.we_states) else 0.0
-    return SymmetricSimulation(
-        data, trace.we_states, trace.ce_states, electrolyte_state(params, sei)
+    last = trace.we_states[-1]
+    electrolyte: dict[str, Any] = dict(
+        electrolyte_state_from_fractions(params, last[S_SALT], last[S_SOLV])
     )
+    # when it dried out: the first half-cycle that ended dry (None: it did not)
+    t_half_h = areal_capacity_mAh_cm2 / current_density_mA_cm2
+    electrolyte["dry_out_h"] = None
+    for k, st in enumerate(trace.we_states):
+        if electrolyte_state_from_fractions(params, st[S_SALT], st[S_SOLV])["dry_out"]:
+            electrolyte["dry_out_h"] = (k + 1) * t_half_h
+            break
+    electrolyte["test_stopped_h"] = float(trace.time_s[-1]) / 3600.0 if trace.time_s.size else 0.0
+    t_end_h = electrolyte["test_stopped_h"]
+    stopped = t_end_h if t_end_h < hours - 0.999 * 2 * t_half_h else None
+    return SymmetricSimulation(data, trace.we_states, trace.ce_states, electrolyte, stopped)
 
 
 def _nan_if_none(x: float | None) -> float:

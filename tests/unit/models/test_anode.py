@@ -46,11 +46,52 @@ def test_corrosion_rate_matches_area_law() -> None:
     s, p = _state()
     s[an.S_AREA] = 1.0
     q0 = s[an.S_ACT]
-    an.anode_step(s, p, 0.0, 36.0)  # 0.01 h at rest
+    an.anode_step(s, p, 0.0, 36.0)  # 0.01 h at rest on a fresh surface (age 0 -> 0.01 h)
     theta = q0 / (q0 + p[an.P_QCOV])
-    expected = p[an.P_KCORR] * theta * (1 + p[an.P_SAREA] * q0) * 0.01
+    passivation = 1.0 / math.sqrt(1.0 + 0.005 / p[an.P_TAUPASS])  # midpoint age 0.005 h
+    expected = p[an.P_KCORR] * theta * (1 + p[an.P_SAREA] * q0) * 0.01 * passivation
     assert q0 - s[an.S_ACT] == pytest.approx(expected, rel=1e-9)
     assert s[an.S_SEI] == pytest.approx(expected, rel=1e-9)
+    assert s[an.S_TPASS] == pytest.approx(0.01)
+
+
+def test_corrosion_passivates_as_sqrt_time_and_cycling_renews_the_surface() -> None:
+    """Parabolic passivation (Boyle et al. 2021): at rest the loss grows ~ sqrt(t) for t >> tau;
+    cycling re-exposes fresh Li (the passivation age falls), so corrosion speeds up again."""
+    s, p = _state()
+    p[an.P_SAREA] = 0.0  # keep the contact area ~constant: the rate law alone
+    p[an.P_KCORR] = 1e-4
+    losses = []
+    for _ in range(2):  # two successive 100 h rests
+        q = s[an.S_ACT]
+        for _ in range(1000):
+            an.anode_step(s, p, 0.0, 360.0)
+        losses.append(q - s[an.S_ACT])
+    # 1/sqrt(t) rate: the second 100 h lose (sqrt(201) - sqrt(101)) / (sqrt(101) - 1) of the first
+    tau = p[an.P_TAUPASS]
+    ratio = (math.sqrt(1 + 200 / tau) - math.sqrt(1 + 100 / tau)) / (math.sqrt(1 + 100 / tau) - 1)
+    assert losses[1] / losses[0] == pytest.approx(ratio, rel=0.02)
+    age = s[an.S_TPASS]
+    an.anode_step(s, p, -1.0, 3600.0)  # plate 1 mAh/cm2: renews a share of the surface
+    assert s[an.S_TPASS] < age
+
+
+def test_sei_never_takes_more_electrolyte_than_the_cell_holds() -> None:
+    """With an inventory, SEI (plating loss + corrosion) stops when the salt is used up: the
+    electrolyte fractions stay in [0, 1] and Li is conserved."""
+    a = PARAMS.substrate("cu").anode
+    p = an.anode_parameter_vector(
+        a, electrolyte={"sei_li_salt_mAh_cm2": 0.05, "sei_li_solvent_mAh_cm2": 0.5}
+    )
+    s = an.initial_anode_state(a, 10.0, np.random.default_rng(0))
+    for k in range(400):
+        an.anode_step(s, p, -1.0 if k % 2 else 1.0, 1800.0)
+    assert s[an.S_SEI] == pytest.approx(0.05, rel=1e-9)  # exactly the salt's capacity
+    assert s[an.S_SALT] == pytest.approx(0.0, abs=1e-12)
+    assert s[an.S_SOLV] == pytest.approx(1.0 - 0.05 / 0.5)
+    assert s[an.S_ACT] + s[an.S_DEAD] + s[an.S_SEI] == pytest.approx(10.0)
+    # the depleted electrolyte raises the separator's resistance without bound (dry-out)
+    assert an.separator_resistance_increase_ohm_cm2(s, p) > 1e3 * p[an.P_RSEP]
 
 
 def test_overpotential_butler_volmer_plus_ohmic() -> None:

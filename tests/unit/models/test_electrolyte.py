@@ -42,3 +42,42 @@ def test_symmetric_cell_reports_its_electrolyte_state() -> None:
     st = d["electrolyte"]
     assert 0 < st["solvent_consumed_percent"] < 100
     assert st["electrolyte_left_uL"] < 50.0
+
+
+def test_320_h_symmetric_and_300_cycle_full_cells_report_a_conserved_electrolyte() -> None:
+    """The study's long tests report their electrolyte state in the JSON; nothing consumes more
+    than the 50 uL hold. A dried-out cell is stopped (its failure time is reported)."""
+    import json
+
+    from lilean.simulate import simulate_cycling
+
+    for substrate in ("cu", "ag-cu"):
+        sym = simulate_symmetric(PARAMS, substrate, 0.5, 0.5, 320.0).to_dict()
+        cyc = simulate_cycling(
+            PARAMS, substrate, cathode_loading_mAh_cm2=0.4, li_inventory_mAh_cm2=10.0, cycles=300
+        ).to_dict()
+        for d in (sym, cyc):
+            st = json.loads(json.dumps(d))["electrolyte"]
+            assert 0.0 < st["salt_consumed_percent"] <= 100.0
+            assert 0.0 < st["solvent_consumed_percent"] <= 100.0
+            assert 0.0 <= st["electrolyte_left_uL"] < 50.0
+            assert isinstance(st["dry_out"], bool)
+        if sym["electrolyte"]["dry_out"]:
+            assert sym["failure_h"] is not None
+            assert sym["failure_h"] <= sym["electrolyte"]["test_stopped_h"] + 1e-9
+
+
+def test_depleted_salt_lowers_the_conductivity() -> None:
+    from lilean.models.electrolyte import (
+        electrolyte_state_from_fractions,
+        valoen_conductivity_mS_cm,
+    )
+
+    fresh = electrolyte_state_from_fractions(PARAMS, 1.0, 1.0)
+    half = electrolyte_state_from_fractions(PARAMS, 0.5, 1.0)
+    assert fresh["conductivity_ratio"] == pytest.approx(1.0)
+    assert half["salt_concentration_mol_L"] == pytest.approx(0.5 / (0.87 + 0.13 * 0.5), rel=0.02)
+    assert 0.5 < half["conductivity_ratio"] < 1.0
+    assert electrolyte_state_from_fractions(PARAMS, 0.0, 1.0)["dry_out"]
+    # Valoen & Reimers (2005) at 1 M, 25 C: ~12 mS/cm (PC/EC/DMC)
+    assert valoen_conductivity_mS_cm(1.0, 298.15) == pytest.approx(11.9, abs=0.3)

@@ -248,3 +248,21 @@ def test_model_metrics_equal_the_analysis_of_its_own_table(substrate: str) -> No
         ana.nucleation_overpotential_mV, abs=1e-6
     )
     assert res.recovery_time_s == pytest.approx(ana.recovery_time_s, abs=1e-9)
+
+
+@pytest.mark.parametrize("substrate", ["cu", "ag-cu"])
+def test_plateau_split_is_the_cell_models(substrate: str) -> None:
+    """One split of the -62 mV plateau (kinetics vs resistance): the nucleation model uses the
+    anode set's exchange current density and series resistance 2 R_SEI0 + R_sep
+    (calibration/calibrate_nucleation.py copies them; a change to one without the other fails)."""
+    from lilean.models.anode import separator_resistance_ohm_cm2
+
+    nuc = PARAMS.substrate(substrate).nucleation
+    anode = PARAMS.substrate(substrate).anode
+    i0 = anode.exchange_current_density_mA_cm2.value
+    r_s = 2 * anode.sei_resistance_ohm_cm2.value + separator_resistance_ohm_cm2(
+        anode, PARAMS.cell.separator_thickness_um.value
+    )
+    assert nuc.exchange_current_density_mA_cm2.value == pytest.approx(i0, rel=1e-5)
+    assert nuc.counter_exchange_current_density_mA_cm2.value == pytest.approx(i0, rel=1e-5)
+    assert nuc.series_resistance_ohm_cm2.value == pytest.approx(r_s, rel=1e-5)
