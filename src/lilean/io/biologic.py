@@ -33,7 +33,14 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import as_float, capacity_per_cycle, finish, library_version, require
+from lilean.io.common import (
+    RecordFrame,
+    as_float,
+    capacity_per_cycle,
+    finish,
+    library_version,
+    require,
+)
 from lilean.io.registry import Reader, register
 from lilean.schema import (
     CURRENT,
@@ -92,7 +99,7 @@ def _first(columns: Any, candidates: tuple[str, ...]) -> str | None:
 
 
 def _cycle_from_columns(
-    frame: pd.DataFrame, path: Path, notes: list[str]
+    frame: pd.DataFrame | RecordFrame, path: Path, notes: list[str]
 ) -> tuple[np.ndarray | None, str]:
     """EC-Lab's cycle index (see the module docstring); returns (cycle, rule)."""
     if "cycle number" in frame:
@@ -116,7 +123,9 @@ def _cycle_from_columns(
     return None, "none"
 
 
-def _drop_impedance_rows(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+def _drop_impedance_rows(
+    frame: pd.DataFrame | RecordFrame, path: Path, notes: list[str]
+) -> pd.DataFrame | RecordFrame:
     """Remove rows measured by an impedance technique (``freq/Hz > 0``)."""
     if "freq/Hz" not in frame:
         return frame
@@ -133,11 +142,13 @@ def _drop_impedance_rows(frame: pd.DataFrame, path: Path, notes: list[str]) -> p
             f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
             "kept the time-domain rows only"
         )
+    if isinstance(frame, RecordFrame):
+        return frame.select(~eis)
     return frame.loc[~eis].reset_index(drop=True)
 
 
 def _build(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | RecordFrame,
     path: Path,
     *,
     file_format: str,
@@ -218,7 +229,7 @@ def _build(
 
 
 def _current_without_i_column(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | RecordFrame,
     path: Path,
     time_s: np.ndarray,
     notes: list[str],
@@ -275,7 +286,7 @@ def read_mpr(path: str | Path) -> CyclingData:
                 path,
                 f"unreadable .mpr file, truncated or unsupported ({type(exc).__name__}: {exc})",
             ) from None
-    frame = pd.DataFrame(np.asarray(mpr.data))
+    frame = RecordFrame(np.asarray(mpr.data))
     if len(frame) == 0:
         raise FileFormatError(path, "the .mpr data module holds no rows")
     timestamp = getattr(mpr, "timestamp", None)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import csv
+import functools
 import io
 import logging
 import re
@@ -38,16 +39,23 @@ import pandas as pd
 
 from lilean.errors import DamagedFileError, FileFormatError, LileanError
 from lilean.schema import (
+    CHARGE,
     CHARGE_CAPACITY,
+    CURRENT,
     CYCLE,
+    DISCHARGE,
     DISCHARGE_CAPACITY,
+    REST,
+    STEP,
+    STEP_TYPE,
     TEMPERATURE,
+    TIME,
     VENDOR_CHARGE_CAPACITY,
     VENDOR_DISCHARGE_CAPACITY,
+    VOLTAGE,
     CyclingData,
     Metadata,
     accumulate_per_cycle,
-    build_table,
     file_sha256,
     validate,
 )
@@ -58,6 +66,7 @@ from lilean.units import factor
 # ================================================================================================
 
 
+@functools.cache
 def library_version(dist: str) -> str:
     """``"name version"`` of an installed distribution (for Metadata.reader)."""
     try:
@@ -173,6 +182,29 @@ def table_from_lines(
     return df, anomalies
 
 
+class RecordFrame:
+    """Columns of a numpy record array (galvani's ``MPRfile.data``) with the small part of the
+    DataFrame interface the readers use (``in``, ``[name]`` -> Series, ``columns``, ``len``,
+    :meth:`select`), without copying the records into a DataFrame first."""
+
+    def __init__(self, records: np.ndarray) -> None:
+        self._records = records
+        self.columns = list(records.dtype.names or ())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return pd.Series(self._records[name], name=name, copy=False)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def select(self, mask: np.ndarray) -> RecordFrame:
+        """The rows where ``mask`` is True (a copy of those records)."""
+        return RecordFrame(self._records[mask])
+
+
 def xlsx_sheet_names(path: Path) -> list[str]:
     """Sheet names of an ``.xlsx`` workbook, read from ``xl/workbook.xml`` without loading any
     sheet (cheap enough for a sniffer). Raises ``KeyError``, ``OSError`` or
@@ -189,6 +221,8 @@ def xlsx_sheet_names(path: Path) -> list[str]:
 
 def as_float(values: Any, path: Path, column: str) -> np.ndarray:
     """Numeric column -> float array; a clear error naming the column and the first bad row."""
+    if isinstance(values, (np.ndarray, pd.Series)) and values.dtype.kind in "fiub":
+        return np.asarray(values, dtype=float)  # already numbers: no per-element work
     series = pd.Series(values)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         text = series.astype("string").str.strip().str.replace(",", ".", regex=False)
@@ -476,50 +510,57 @@ INSTRUMENT_COUNTER = "instrument counter"
 INTEGRATED_CURRENT = "integrated current"
 
 
-def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
-    """Use the instrument's own capacity counter for ``Charge/Discharge capacity [mAh]`` where
-    the file has one (in place), keeping lilean's trapezoid integration only as a check.
+def _cycle_runs(cycles: np.ndarray) -> np.ndarray:
+    """Start index of every run of equal cycle numbers (cycles are renumbered, so one run each)."""
+    if cycles.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.concatenate([[True], cycles[1:] != cycles[:-1]]))
 
-    The instrument integrates the current at its internal sampling rate; integrating the logged
-    rows is wrong with sparse logging, pulses or gaps at step changes. Per cycle and direction,
-    ``|Q_integrated - Q_counter| > max(2 % of Q_counter, 0.5 % of the largest cycle)`` is
-    recorded as an anomaly (cycle, both values, relative size). A counter with missing values
-    is not used (the integrated current stays). Returns ``({"charge": source, "discharge":
-    source}, anomalies)`` with source :data:`INSTRUMENT_COUNTER` or :data:`INTEGRATED_CURRENT`.
+
+def choose_capacity(
+    cycles: np.ndarray,
+    integrated: dict[str, np.ndarray],
+    vendor: dict[str, np.ndarray | None],
+) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+    """The array core of :func:`prefer_vendor_capacity`: per direction (``"charge"``,
+    ``"discharge"``) the capacity to use, its source, and the disagreements found.
+
+    ``cycles`` is the table's (renumbered, run-wise constant) cycle index; per cycle the largest
+    value of each side is compared (``np.maximum.reduceat`` over the cycle runs).
     """
     source: dict[str, str] = {}
+    chosen: dict[str, np.ndarray] = {}
     anomalies: list[str] = []
-    pairs = (
-        ("charge", CHARGE_CAPACITY, VENDOR_CHARGE_CAPACITY),
-        ("discharge", DISCHARGE_CAPACITY, VENDOR_DISCHARGE_CAPACITY),
-    )
-    cycles = data[CYCLE].to_numpy()
-    vendor_cols = [v for _, _, v in pairs if v in data.columns]
     scale = 0.0
-    if vendor_cols:
-        vend = data[vendor_cols].to_numpy(dtype=float)
-        if np.isfinite(vend).any():
-            scale = float(np.nanmax(np.abs(vend)))
+    for arr in vendor.values():
+        if arr is not None and arr.size:
+            finite = np.isfinite(arr)
+            if finite.any():
+                scale = max(scale, float(np.max(np.abs(arr[finite]))))
+    starts: np.ndarray | None = None
     found: list[tuple[int, str, float, float]] = []
-    for direction, ours, vendor_col in pairs:
-        if vendor_col not in data.columns:
+    for direction in ("charge", "discharge"):
+        ours = integrated[direction]
+        theirs = vendor.get(direction)
+        if theirs is None:
             source[direction] = INTEGRATED_CURRENT
+            chosen[direction] = ours
             continue
-        vendor = data[vendor_col].to_numpy(dtype=float)
-        if not np.isfinite(vendor).all():
+        if not np.isfinite(theirs).all():
             source[direction] = f"{INTEGRATED_CURRENT} (instrument counter has missing values)"
+            chosen[direction] = ours
             continue
-        integrated = data[ours].to_numpy(dtype=float)
-        per_cycle = (
-            pd.DataFrame({"c": cycles, "a": integrated, "b": vendor}).groupby("c", sort=True).max()
-        )
-        a, b = per_cycle["a"].to_numpy(), per_cycle["b"].to_numpy()
-        bad = np.abs(a - b) > np.maximum(
-            CAPACITY_DISAGREEMENT_REL * np.abs(b), CAPACITY_DISAGREEMENT_ABS_FRAC * scale
-        )
-        for c, x, y in zip(per_cycle.index[bad], a[bad], b[bad], strict=True):
-            found.append((int(c), direction, float(x), float(y)))
-        data[ours] = vendor
+        if ours.size:
+            if starts is None:
+                starts = _cycle_runs(cycles)
+            a = np.maximum.reduceat(ours, starts)
+            b = np.maximum.reduceat(theirs, starts)
+            bad = np.abs(a - b) > np.maximum(
+                CAPACITY_DISAGREEMENT_REL * np.abs(b), CAPACITY_DISAGREEMENT_ABS_FRAC * scale
+            )
+            for k in np.flatnonzero(bad):
+                found.append((int(cycles[starts[k]]), direction, float(a[k]), float(b[k])))
+        chosen[direction] = theirs
         source[direction] = INSTRUMENT_COUNTER
     found.sort()
     for c, direction, x, y in found[:5]:
@@ -533,6 +574,32 @@ def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str
             f"{len(found) - 5} more cycle(s) where the integrated current and the instrument's "
             "counter disagree"
         )
+    return chosen, source, anomalies
+
+
+def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
+    """Use the instrument's own capacity counter for ``Charge/Discharge capacity [mAh]`` where
+    the file has one (in place), keeping lilean's trapezoid integration only as a check.
+
+    The instrument integrates the current at its internal sampling rate; integrating the logged
+    rows is wrong with sparse logging, pulses or gaps at step changes. Per cycle and direction,
+    ``|Q_integrated - Q_counter| > max(2 % of Q_counter, 0.5 % of the largest cycle)`` is
+    recorded as an anomaly (cycle, both values, relative size). A counter with missing values
+    is not used (the integrated current stays). Returns ``({"charge": source, "discharge":
+    source}, anomalies)`` with source :data:`INSTRUMENT_COUNTER` or :data:`INTEGRATED_CURRENT`.
+    (:func:`finish` runs the same check on arrays, :func:`choose_capacity`, before the table
+    is built.)
+    """
+    cols = {"charge": CHARGE_CAPACITY, "discharge": DISCHARGE_CAPACITY}
+    vcols = {"charge": VENDOR_CHARGE_CAPACITY, "discharge": VENDOR_DISCHARGE_CAPACITY}
+    integrated = {d: data[c].to_numpy(dtype=float) for d, c in cols.items()}
+    vendor = {
+        d: (data[c].to_numpy(dtype=float) if c in data.columns else None) for d, c in vcols.items()
+    }
+    chosen, source, anomalies = choose_capacity(data[CYCLE].to_numpy(), integrated, vendor)
+    for d, c in cols.items():
+        if source[d] == INSTRUMENT_COUNTER:
+            data[c] = chosen[d]
     return source, anomalies
 
 
@@ -625,6 +692,42 @@ def implausible_rows(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[np.nd
 
 
 # ================================================================================================
+# provenance: the file's sha256, computed beside the parse
+# ================================================================================================
+
+#: the hash being computed for the file of the current :func:`lilean.io.read` call
+_PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar(
+    "lilean_pending_hash", default=None
+)
+
+
+@contextlib.contextmanager
+def hashing_beside(path: Path) -> Iterator[None]:
+    """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
+    releases the GIL), overlapping the parse; :func:`source_sha256` collects it. The hash is
+    still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
+    future = pool.submit(file_sha256, path)
+    token = _PENDING_HASH.set((str(path), future))
+    try:
+        yield
+    finally:
+        _PENDING_HASH.reset(token)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def source_sha256(path: Path) -> str:
+    """sha256 of the file: the one computed beside the parse (:func:`hashing_beside`) when it
+    is of this path, else computed now."""
+    pending = _PENDING_HASH.get()
+    if pending is not None and pending[0] == str(path):
+        return str(pending[1].result())
+    return file_sha256(path)
+
+
+# ================================================================================================
 # the table
 # ================================================================================================
 def finish(
@@ -669,7 +772,10 @@ def finish(
         if not keep.any():
             raise FileFormatError(path, "every row has a missing time, voltage or current")
 
-    bad, problem = implausible_rows(t[keep], v[keep], i[keep])
+    whole = bool(keep.all())
+    bad, problem = (
+        implausible_rows(t, v, i) if whole else implausible_rows(t[keep], v[keep], i[keep])
+    )
     if problem:
         notes = list(notes or [])
         damaged(path, problem, notes)
@@ -678,35 +784,33 @@ def finish(
         if not keep.any():
             raise FileFormatError(path, "no row has plausible time, voltage and current")
 
-    def sel(a: Any | None) -> np.ndarray | None:
-        return None if a is None else np.asarray(a)[keep]
+    if not keep.all():
+        t, v, i = t[keep], v[keep], i[keep]
 
-    t = t[keep]
-    extra_cols: dict[str, Any] = {}
-    if vendor_charge_capacity_mAh is not None:
-        extra_cols[VENDOR_CHARGE_CAPACITY] = np.asarray(
-            sel(vendor_charge_capacity_mAh), dtype=float
-        )
-    if vendor_discharge_capacity_mAh is not None:
-        extra_cols[VENDOR_DISCHARGE_CAPACITY] = np.asarray(
-            sel(vendor_discharge_capacity_mAh), dtype=float
-        )
-    if temperature_degC is not None:
-        extra_cols[TEMPERATURE] = np.asarray(sel(temperature_degC), dtype=float)
-    data = build_table(
-        t - t[0],
-        v[keep],
-        i[keep],
-        cycle=sel(cycle),
+    all_kept = bool(keep.all())
+
+    def sel(a: Any | None, dtype: Any = None) -> np.ndarray | None:
+        if a is None:
+            return None
+        arr = np.asarray(a, dtype=dtype)
+        return arr if all_kept else arr[keep]
+
+    cy = None if cycle is None else _renumber(np.asarray(sel(cycle)))
+    data, capacity_source, disagreements = table_from_arrays(
+        t,
+        v,
+        i,
+        cycle=cy,
         step=sel(step),
-        extra=extra_cols,
+        vendor_charge_mAh=sel(vendor_charge_capacity_mAh, float),
+        vendor_discharge_mAh=sel(vendor_discharge_capacity_mAh, float),
+        temperature_degC=sel(temperature_degC, float),
     )
-    capacity_source, disagreements = prefer_vendor_capacity(data)
     anomalies += disagreements
     anomalies += validate(data, source=path)
     meta = Metadata(
         source_file=str(path),
-        source_sha256=file_sha256(path),
+        source_sha256=source_sha256(path),
         instrument=instrument,
         file_format=file_format,
         reader=reader,
@@ -721,3 +825,108 @@ def finish(
         capacity_source=capacity_source,
     )
     return CyclingData(data, meta)
+
+
+def _renumber(values: np.ndarray, cycle: np.ndarray | None = None) -> np.ndarray:
+    """1-based index that increases by one every time ``values`` (or ``cycle``) changes (the
+    rule of :func:`lilean.schema.build_table`)."""
+    if values.size == 0:
+        return values.astype(np.int64)
+    change = values[1:] != values[:-1]
+    if cycle is not None:
+        change = change | (cycle[1:] != cycle[:-1])
+    out = np.empty(values.size, dtype=np.int64)
+    out[0] = 1
+    np.cumsum(change, out=out[1:])
+    out[1:] += 1
+    return out
+
+
+_STEP_TYPES = (CHARGE, DISCHARGE, REST)
+
+
+def step_type_array(codes: np.ndarray) -> Any:
+    """``Step type`` as the schema's ``string`` column from codes 0/1/2 (charge, discharge,
+    rest), built by pyarrow ``take`` (no Python string per row)."""
+    import pyarrow as pa
+
+    labels = pa.array(_STEP_TYPES, type=pa.large_string())
+    return pd.arrays.ArrowStringArray(labels.take(pa.array(codes)))
+
+
+def table_from_arrays(
+    t: np.ndarray,
+    v: np.ndarray,
+    i: np.ndarray,
+    *,
+    cycle: np.ndarray | None,
+    step: np.ndarray | None,
+    vendor_charge_mAh: np.ndarray | None = None,
+    vendor_discharge_mAh: np.ndarray | None = None,
+    temperature_degC: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """The schema table of :func:`lilean.schema.build_table` (same columns, rules and values),
+    built in one pass over numpy arrays into one float block (no per-column DataFrame copies),
+    with the capacity source chosen on the arrays (:func:`choose_capacity`).
+
+    ``t`` is shifted to start at 0; ``cycle`` must already be renumbered (1-based, increasing at
+    every change); ``step`` is renumbered within cycles here (``None``: the sign changes of the
+    current). Step types: ``rest`` where ``|I| <= max(1e-3 max|I|, 1e-12 A)``. Capacities: the
+    trapezoid of ``max(+-I, 0)`` over ``dt`` in mAh (``/3.6``), restarting at 0 on the first row
+    of every cycle (:func:`lilean.schema.capacities_from_current`).
+    """
+    n = t.size
+    cy = np.ones(n, dtype=np.int64) if cycle is None else cycle
+    peak = float(np.nanmax(np.abs(i))) if n else 0.0
+    threshold = max(1e-3 * peak, 1e-12)
+    codes = np.full(n, 2, dtype=np.int8)
+    codes[i > threshold] = 0
+    codes[i < -threshold] = 1
+    sp = _renumber(codes if step is None else np.asarray(step), cy)
+
+    names = [TIME, VOLTAGE, CURRENT, CHARGE_CAPACITY, DISCHARGE_CAPACITY]
+    extras = [
+        (name, arr)
+        for name, arr in (
+            (VENDOR_CHARGE_CAPACITY, vendor_charge_mAh),
+            (VENDOR_DISCHARGE_CAPACITY, vendor_discharge_mAh),
+            (TEMPERATURE, temperature_degC),
+        )
+        if arr is not None
+    ]
+    block = np.empty((len(names) + len(extras), n))
+    if n:
+        np.subtract(t, t[0], out=block[0])
+    block[1] = v
+    block[2] = i
+    for k, (_, arr) in enumerate(extras):
+        block[5 + k] = arr
+    # capacities: trapezoid increments, zero on the first row of each cycle, cumsum per cycle
+    starts = np.concatenate([[True], cy[1:] != cy[:-1]]) if n else np.zeros(0, dtype=bool)
+    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else starts
+    dt_h = np.diff(block[0]) / 3.6 if n > 1 else np.zeros(0)
+    integrated: dict[str, np.ndarray] = {}
+    for row, direction, sign in ((3, "charge", 1.0), (4, "discharge", -1.0)):
+        out = block[row]
+        if n < 2:
+            out[:] = 0.0
+        else:
+            x = np.clip(sign * i, 0, None)
+            out[0] = 0.0
+            np.add(x[1:], x[:-1], out=out[1:])
+            out[1:] *= 0.5
+            out[1:] *= dt_h
+            out[starts] = 0.0
+            np.cumsum(out, out=out)
+            out -= out[start_idx]
+        integrated[direction] = out
+    vendor = {"charge": vendor_charge_mAh, "discharge": vendor_discharge_mAh}
+    chosen, source, anomalies = choose_capacity(cy, integrated, vendor)
+    for row, direction in ((3, "charge"), (4, "discharge")):
+        if chosen[direction] is not integrated[direction]:
+            block[row] = chosen[direction]
+    data = pd.DataFrame(block.T, columns=names + [name for name, _ in extras], copy=False)
+    data.insert(3, CYCLE, cy)
+    data.insert(4, STEP, sp)
+    data.insert(5, STEP_TYPE, step_type_array(codes))
+    return data, source, anomalies
