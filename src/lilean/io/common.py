@@ -164,12 +164,70 @@ def table_from_lines(
             raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
     text = "\n".join(data_lines)
     names = [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
+    df = string_table(path, text, sep=sep, names=names)
+    return df, anomalies
+
+
+#: the dtype pandas gives text read with ``dtype=str`` (pyarrow storage, NaN as missing value)
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def string_table(
+    path: Path, text: str, *, sep: str, names: list[str] | None = None
+) -> pd.DataFrame:
+    """A delimited text table as a DataFrame of strings (empty fields stay ``""``).
+
+    ``names``: the column names, ``text`` holds the data rows only; ``None``: the first line
+    of ``text`` is the header. Parsed by pyarrow's multi-threaded CSV reader into Arrow string
+    columns (no Python object per field); a table pyarrow refuses (rows of different widths)
+    is parsed by pandas' C parser, which pads short rows (the readers check the last row).
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    raw = text.encode("utf-8")
+    if names is None:
+        header_line = text.split("\n", 1)[0].rstrip("\r")
+        names = [  # as pandas names them: an empty header field is "Unnamed: <k>"
+            h or f"Unnamed: {k}"
+            for k, h in enumerate(next(csv.reader([header_line], delimiter=sep)))
+        ]
+        skip = 1
+    else:
+        skip = 0
+    if len(set(names)) == len(names) and "\x00" not in text:
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(raw),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, skip_rows=skip, block_size=max(1 << 20, len(raw) + 1)
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=sep, quote_char='"', newlines_in_values=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            pass
+        else:
+            return pd.DataFrame(
+                {
+                    n: pd.arrays.ArrowStringArray(
+                        table.column(k).combine_chunks().cast(pa.large_string()), dtype=_STR
+                    )
+                    for k, n in enumerate(names)
+                }
+            )
     try:
-        df = pd.read_csv(
+        return pd.read_csv(
             io.StringIO(text),
             sep=sep,
-            header=None,
-            names=names,
+            header=None if skip == 0 else 0,
+            names=names if skip == 0 else None,
             dtype=str,
             keep_default_na=False,
             index_col=False,
@@ -179,7 +237,60 @@ def table_from_lines(
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise FileFormatError(path, f"malformed table ({exc})") from None
-    return df, anomalies
+
+
+def arrow_strings(values: Any) -> Any | None:
+    """The pyarrow string array behind a pandas string column (zero copy), else ``None``."""
+    import pyarrow as pa
+
+    arr = getattr(values, "array", None)
+    if not isinstance(arr, pd.arrays.ArrowStringArray):
+        return None
+    out = pa.array(arr)
+    return out if pa.types.is_string(out.type) or pa.types.is_large_string(out.type) else None
+
+
+def arrow_float(values: Any) -> np.ndarray | None:
+    """A string column of plain numbers -> float64 through pyarrow's C++ cast (surrounding
+    whitespace and empty fields allowed: NaN), or ``None`` when any field is not such a number
+    (the caller's general path then names the bad row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arrow_strings(values)
+    if arr is None:
+        return None
+    trimmed = pc.utf8_trim_whitespace(arr)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    try:
+        out = pc.cast(trimmed, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def arrow_hms_seconds(values: Any) -> np.ndarray | None:
+    """``h:mm:ss[.f]`` strings (hours may exceed 24) -> seconds, vectorised in pyarrow, or
+    ``None`` when any field is not of that plain form (blank, days, plain seconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arrow_strings(values)
+    if arr is None or len(arr) == 0 or arr.null_count:
+        return None
+    parts = pc.split_pattern(pc.utf8_trim_whitespace(arr), ":", max_splits=2)
+    if pc.min(pc.list_value_length(parts)).as_py() != 3:
+        return None
+    flat = pc.list_flatten(parts)
+    try:
+        nums = pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    h, m, sec = nums[0::3], nums[1::3], nums[2::3]
+    out = h * 3600.0 + m * 60.0 + sec
+    if not np.isfinite(out).all() or (h < 0).any() or (m < 0).any() or (sec < 0).any():
+        return None
+    return out
 
 
 class RecordFrame:
@@ -223,6 +334,9 @@ def as_float(values: Any, path: Path, column: str) -> np.ndarray:
     """Numeric column -> float array; a clear error naming the column and the first bad row."""
     if isinstance(values, (np.ndarray, pd.Series)) and values.dtype.kind in "fiub":
         return np.asarray(values, dtype=float)  # already numbers: no per-element work
+    fast = arrow_float(values)  # Arrow text of plain numbers: one C++ cast
+    if fast is not None:
+        return fast
     series = pd.Series(values)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         text = series.astype("string").str.strip().str.replace(",", ".", regex=False)
@@ -247,6 +361,10 @@ def numeric(values: Any, path: Path, column: str, decimal: str = ".") -> np.ndar
     thousands separators are not expected. Non-numeric text raises :class:`FileFormatError`
     naming the column and the row (1-based within the data).
     """
+    if decimal == ".":
+        fast = arrow_float(values)
+        if fast is not None:
+            return fast
     series = pd.Series(values)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         if decimal == ".":
@@ -335,12 +453,46 @@ def parse_datetimes(values: Any, path: Path, column: str, *, dayfirst: bool | No
         first = pd.to_numeric(parts[0], errors="coerce")
         second = pd.to_numeric(parts[1], errors="coerce")
         dayfirst = bool((first > 12).any()) and not bool((second > 12).any())
+    fixed = _slash_datetimes(text, dayfirst)
+    if fixed is not None:
+        return fixed
     try:
         return pd.DatetimeIndex(pd.to_datetime(text, dayfirst=dayfirst, format="mixed"))
     except (ValueError, TypeError) as exc:
         raise FileFormatError(
             path, f"column {column!r}: cannot read {text.iloc[0]!r} as a date-time ({exc})"
         ) from None
+
+
+_SLASH_TIMES = (
+    "%H:%M:%S",
+    "%H:%M:%S.%f",
+    "%H:%M",
+    "%I:%M:%S %p",
+    "%I:%M:%S.%f %p",
+    "%I:%M %p",
+)
+
+
+def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None:
+    """``dd/mm/yyyy hh:mm:ss`` (or month first, ``.`` as separator, 2-digit years, AM/PM)
+    parsed with one explicit format, vectorised, instead of per-row format guessing; ``None``
+    when no single such format fits every row (the caller's general path then decides)."""
+    if not len(text):
+        return None
+    m = _DATE_SLASH.match(str(text.iloc[0]))
+    if m is None:
+        return None
+    sep = str(text.iloc[0])[m.end(1)]
+    year = "%Y" if len(m.group(3)) == 4 else "%y"
+    day, month = ("%d", "%m") if dayfirst else ("%m", "%d")
+    for clock in _SLASH_TIMES:
+        fmt = f"{day}{sep}{month}{sep}{year} {clock}"
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(text, format=fmt))
+        except (ValueError, TypeError):
+            continue
+    return None
 
 
 def time_column_s(

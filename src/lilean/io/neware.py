@@ -39,6 +39,7 @@ import pandas as pd
 
 from lilean.errors import FileFormatError
 from lilean.io.common import (
+    arrow_hms_seconds,
     as_float,
     capacity_per_cycle,
     captured_logs,
@@ -47,6 +48,7 @@ from lilean.io.common import (
     increments_from_step_capacity,
     library_version,
     require,
+    string_table,
     xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
@@ -121,6 +123,9 @@ def parse_duration_s(values: Any, path: Path, column: str) -> np.ndarray:
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=float)
+    fast = arrow_hms_seconds(series)
+    if fast is not None:
+        return fast
     text = series.astype("string").str.strip()
     fast = _hms_fast(text)
     if fast is not None:
@@ -633,9 +638,9 @@ def read_csv(path: str | Path) -> CyclingData:
     elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
         n_fields = len(next(csv.reader([lines[0]])))
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (ValueError, pd.errors.ParserError) as exc:
-            raise FileFormatError(path, f"unparseable CSV ({exc})") from None
+            frame = string_table(path, text, sep=",")
+        except FileFormatError as exc:
+            raise FileFormatError(path, f"unparseable CSV ({exc.problem})") from None
         last_line = text.rstrip("\r\n").rsplit("\n", 1)[-1]
         if len(next(csv.reader([last_line]))) != n_fields:
             raise FileFormatError(
