@@ -381,6 +381,11 @@ def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]
     return []
 
 
+def _col(frame: Any, name: str, dtype: Any = None) -> np.ndarray:
+    """One column of fastnda's polars table as a numpy array."""
+    return np.asarray(frame[name].to_numpy(), dtype=dtype)
+
+
 def read_nda(path: str | Path) -> CyclingData:
     """Read a Neware ``.nda`` or ``.ndax`` file (fastnda) into the canonical table."""
     path = Path(path)
@@ -394,7 +399,7 @@ def read_nda(path: str | Path) -> CyclingData:
     try:
         with warnings.catch_warnings(record=True) as caught, captured_logs("fastnda") as logs:
             warnings.simplefilter("always")
-            frame = fastnda.read(str(path)).to_pandas()
+            frame = fastnda.read(str(path))  # polars; columns taken as numpy, no pandas copy
     except Exception as exc:  # fastnda raises many types on corrupt input
         raise FileFormatError(
             path, f"unreadable Neware file, truncated or unsupported ({type(exc).__name__}: {exc})"
@@ -403,8 +408,8 @@ def read_nda(path: str | Path) -> CyclingData:
     notes += [f"fastnda: {m}" for m in logs]
     if len(frame) == 0:
         raise FileFormatError(path, "the Neware file holds no records")
-    if "index" in frame:
-        index = frame["index"].to_numpy(dtype=np.int64)
+    if "index" in frame.columns:
+        index = _col(frame, "index", np.int64)
         jumps = np.flatnonzero(np.diff(index) > 1)
         if jumps.size:
             lost = int(np.sum(np.diff(index)[jumps] - 1))
@@ -449,7 +454,7 @@ def read_nda(path: str | Path) -> CyclingData:
         for k, v in flat.items()
         if keep_keys.search(k) and len(str(v)) < 200
     }
-    start_time = _nda_start_time(flat, frame["unix_time_s"].to_numpy(dtype=float))
+    start_time = _nda_start_time(flat, _col(frame, "unix_time_s", float))
     temp_col = next((c for c in frame.columns if c.endswith("temperature_degC")), None)
     aux_cols = [c for c in frame.columns if str(c).lower().startswith("aux")]
     if aux_members and not aux_cols and temp_col is None:
@@ -470,16 +475,16 @@ def read_nda(path: str | Path) -> CyclingData:
     }
     if temp_col:
         units[TEMPERATURE] = temp_col
-    step = frame["step_count"].to_numpy()
-    cycle = frame["cycle_count"].to_numpy()
+    step = _col(frame, "step_count")
+    cycle = _col(frame, "cycle_count")
     vendor_ch, vendor_dis = capacity_per_cycle(
-        increments_from_step_capacity(frame["capacity_mAh"].to_numpy(dtype=float), step), cycle
+        increments_from_step_capacity(_col(frame, "capacity_mAh", float), step), cycle
     )
     return finish(
         path,
-        time_s=frame["total_time_s"].to_numpy(dtype=float),
-        voltage_V=frame["voltage_V"].to_numpy(dtype=float),
-        current_A=frame["current_mA"].to_numpy(dtype=float) * 1e-3,
+        time_s=_col(frame, "total_time_s", float),
+        voltage_V=_col(frame, "voltage_V", float),
+        current_A=_col(frame, "current_mA", float) * 1e-3,
         instrument="neware",
         file_format="neware-nda",
         reader=library_version("fastnda"),
@@ -489,7 +494,7 @@ def read_nda(path: str | Path) -> CyclingData:
         step=step,
         vendor_charge_capacity_mAh=vendor_ch,
         vendor_discharge_capacity_mAh=vendor_dis,
-        temperature_degC=None if temp_col is None else frame[temp_col].to_numpy(dtype=float),
+        temperature_degC=None if temp_col is None else _col(frame, temp_col, float),
         start_time=start_time,
         active_mass_mg=active_mass_mg,
         notes=notes,
