@@ -158,7 +158,7 @@ def table_from_lines(
     if len(last_fields) < n_needed:
         data_lines = data_lines[:-1]
         anomalies.append(
-            f"last line has {len(last_fields)} of {n_needed} fields (file cut off); dropped it"
+            f"last line has {len(last_fields)} of {n_needed} fields (file truncated: cut off mid-line); dropped it"
         )
         if not data_lines:
             raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
@@ -841,6 +841,110 @@ def implausible_rows(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[np.nd
         f"{int(bad.sum())} row(s) with implausible values ({', '.join(parts)}), first at data "
         f"row {k + 1} (t={t[k]:.4g} s, V={v[k]:.4g} V, I={i[k]:.4g} A): damaged records"
     )
+
+
+# ---- record consistency of checksum-less binary formats -----------------------------------------
+# EC-Lab .mpr and Neware .nda records carry no checksum: a flipped byte changes a value and
+# nothing in the file says so. These checks cross-check what the records themselves make
+# redundant; what they cannot see is listed in docs/reliability.md.
+
+#: a single-row excursion must exceed this many times the larger neighbouring step (noisy
+#: potentiostatic currents reach ~11x; damaged records 10^2-10^30x)
+SPIKE_FACTOR = 50.0
+#: ... and return to within this fraction of its size on the next row
+SPIKE_RETURN = 0.1
+#: voltage excursions smaller than this are never flagged (noise, quantisation)
+SPIKE_FLOOR_V = 0.05
+#: current excursions smaller than this fraction of the file's largest |I| are never flagged
+SPIKE_FLOOR_I_FRAC = 0.02
+#: time values of a file whose rows lie on a 1 ms grid (all but this fraction) must all do
+TIME_GRID_S = 1e-3
+TIME_GRID_SHARE = 0.99
+
+
+def isolated_spikes(x: np.ndarray, group: np.ndarray | None, floor: float) -> np.ndarray:
+    """Rows ``k`` whose value jumps away from both neighbours and comes straight back, while
+    the rows around are quiet: within one step (rows ``k-2 .. k+2`` in the same ``group``)::
+
+        s = min(|x_k - x_{k-1}|, |x_k - x_{k+1}|) > max(floor, 50 * max(|x_{k-1} - x_{k-2}|,
+                                                                  |x_{k+2} - x_{k+1}|))
+        and |x_{k+1} - x_{k-1}| <= 0.1 * s
+
+    A controlled current or a cell voltage does not do this within a step (pulse trains change
+    on every row, so their neighbouring steps are as large); a flipped exponent or high mantissa
+    bit does. Returns a boolean mask over the rows."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    out = np.zeros(n, dtype=bool)
+    if n < 5:
+        return out
+    d = np.abs(np.diff(x))  # d[j] = |x[j+1] - x[j]|
+    k = np.arange(2, n - 2)
+    s = np.minimum(d[k - 1], d[k])
+    quiet = np.maximum(d[k - 2], d[k + 1])
+    back = np.abs(x[k + 1] - x[k - 1])
+    hit = (s > floor) & (s > SPIKE_FACTOR * quiet) & (back <= SPIKE_RETURN * s)
+    if group is not None:
+        g = np.asarray(group)
+        hit &= (g[k - 2] == g[k]) & (g[k - 1] == g[k]) & (g[k + 1] == g[k]) & (g[k + 2] == g[k])
+    out[k[hit]] = True
+    return out
+
+
+def time_out_of_order(t: np.ndarray) -> np.ndarray:
+    """Rows whose time alone is out of order: ``t_k`` above the next or below the previous row's
+    time while the neighbours themselves are in order (``t_{k-1} <= t_{k+1}``): a damaged
+    record, not a clock reset (which moves every later row)."""
+    t = np.asarray(t, dtype=float)
+    n = t.size
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    k = np.arange(1, n - 1)
+    alone = (t[k - 1] <= t[k + 1]) & ((t[k] > t[k + 1]) | (t[k] < t[k - 1]))
+    out[k[alone]] = True
+    return out
+
+
+def off_time_grid(t: np.ndarray) -> np.ndarray:
+    """Rows off the 1 ms grid in a file whose other rows (>= 99 %) all lie on it (instruments
+    that log in whole milliseconds; a flipped low mantissa bit of the stored float leaves the
+    grid). All False for files not on such a grid."""
+    t = np.asarray(t, dtype=float)
+    r = t / TIME_GRID_S
+    off = np.abs(r - np.round(r)) > 1e-4
+    off &= np.isfinite(t)
+    if off.mean() > 1.0 - TIME_GRID_SHARE:
+        return np.zeros(t.size, dtype=bool)
+    return off
+
+
+def check_records(
+    path: Path,
+    notes: list[str],
+    checks: list[tuple[str, np.ndarray]],
+) -> np.ndarray:
+    """Combine per-row consistency findings (``(what, mask)``) into one :func:`damaged` call
+    naming how many rows each check found and the first row; returns the mask of rows to keep
+    (all True when nothing was found; the flagged rows dropped for a partial read)."""
+    n = checks[0][1].size if checks else 0
+    bad = np.zeros(n, dtype=bool)
+    parts = []
+    for what, mask in checks:
+        if mask.any():
+            bad |= mask
+            parts.append(f"{int(mask.sum())} {what}")
+    if not bad.any():
+        return ~bad
+    first = int(np.flatnonzero(bad)[0])
+    damaged(
+        path,
+        f"{int(bad.sum())} record(s) inconsistent with the rest of the file "
+        f"({'; '.join(parts)}), first at record {first + 1}: damaged bytes (this format "
+        "carries no checksum)",
+        notes,
+    )
+    return ~bad
 
 
 # ================================================================================================

@@ -39,16 +39,22 @@ import pandas as pd
 
 from lilean.errors import FileFormatError
 from lilean.io.common import (
+    SPIKE_FLOOR_I_FRAC,
+    SPIKE_FLOOR_V,
     arrow_hms_seconds,
     as_float,
     capacity_per_cycle,
     captured_logs,
+    check_records,
     damaged,
     finish,
     increments_from_step_capacity,
+    isolated_spikes,
     library_version,
+    off_time_grid,
     require,
     string_table,
+    time_out_of_order,
     xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
@@ -386,6 +392,56 @@ def _col(frame: Any, name: str, dtype: Any = None) -> np.ndarray:
     return np.asarray(frame[name].to_numpy(), dtype=dtype)
 
 
+#: the record's clock (unix time, often whole seconds) and its step time may differ by this
+#: much per row; a damaged time value shows as a +x/-x pair of larger differences
+_CLOCK_TOLERANCE_S = 1.5
+
+
+def _record_checks(frame: Any, path: Path, notes: list[str]) -> Any:
+    """Cross-checks of Neware records (``.nda`` records carry no checksum): time in order row
+    by row and on the file's 1 ms grid, no single-row voltage or current spike within a step,
+    the step time and the record's own clock (unix time) advancing alike (a damaged value of
+    either gives a +x/-x pair of row differences), the raw step index never a one-row
+    excursion. Returns the frame, without the damaged records for a partial read."""
+    cols = set(frame.columns)
+    n = len(frame)
+    if n < 3 or not {"total_time_s", "voltage_V", "current_mA", "step_count"} <= cols:
+        return frame
+    t = _col(frame, "total_time_s", float)
+    step = _col(frame, "step_count")
+    v = _col(frame, "voltage_V", float)
+    i = _col(frame, "current_mA", float) * 1e-3
+    finite = np.abs(i[np.isfinite(i)])
+    i_floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
+    checks = [
+        ("with time out of order", time_out_of_order(t)),
+        ("with a one-row voltage spike", isolated_spikes(v, step, SPIKE_FLOOR_V)),
+        ("with a one-row current spike", isolated_spikes(i, step, i_floor)),
+    ]
+    if "step_time_s" in cols:
+        st = _col(frame, "step_time_s", float)
+        checks.append(("with a step time off the file's 1 ms grid", off_time_grid(st)))
+        if "unix_time_s" in cols:
+            e = np.diff(_col(frame, "unix_time_s", float)) - np.diff(st)
+            same = step[1:] == step[:-1]
+            big = (np.abs(e) > _CLOCK_TOLERANCE_S) & same
+            pair = big[:-1] & big[1:] & (np.abs(e[:-1] + e[1:]) <= _CLOCK_TOLERANCE_S)
+            clock = np.zeros(n, dtype=bool)
+            clock[1:-1] = pair
+            checks.append(("whose step time disagrees with the record clock", clock))
+    if "step_index" in cols:
+        si = _col(frame, "step_index", float)
+        lone = np.zeros(n, dtype=bool)
+        lone[1:-1] = (si[:-2] == si[2:]) & (si[1:-1] != si[:-2])
+        checks.append(("where the step index jumps for one row", lone))
+    keep = check_records(path, notes, checks)
+    if keep.all():
+        return frame
+    import polars as pl  # fastnda's table library (installed with it)
+
+    return frame.filter(pl.Series(keep))
+
+
 def read_nda(path: str | Path) -> CyclingData:
     """Read a Neware ``.nda`` or ``.ndax`` file (fastnda) into the canonical table."""
     path = Path(path)
@@ -410,15 +466,27 @@ def read_nda(path: str | Path) -> CyclingData:
         raise FileFormatError(path, "the Neware file holds no records")
     if "index" in frame.columns:
         index = _col(frame, "index", np.int64)
+        # a record whose own index is damaged: its neighbours count on as if it were whole
+        lone = np.zeros(index.size, dtype=bool)
+        lone[1:-1] = (index[2:] == index[:-2] + 2) & (index[1:-1] != index[:-2] + 1)
+        if lone.any():
+            import polars as pl  # fastnda's table library (installed with it)
+
+            keep = check_records(path, notes, [("with a damaged record index", lone)])
+            frame, index = frame.filter(pl.Series(keep)), index[keep]
         jumps = np.flatnonzero(np.diff(index) > 1)
         if jumps.size:
             lost = int(np.sum(np.diff(index)[jumps] - 1))
-            damaged(
-                path,
-                f"{lost} record(s) missing (record index jumps from {int(index[jumps[0]])} to "
-                f"{int(index[jumps[0] + 1])}): damaged or zeroed block",
-                notes,
-            )
+            where = f"record index jumps from {int(index[jumps[0]])} to {int(index[jumps[0] + 1])}"
+            if lost > 10 * index.size:  # more than the file could hold: damaged index values
+                problem = (
+                    f"record index damaged ({where}, values up to {int(index.max())} in a file "
+                    f"of {index.size} records)"
+                )
+            else:
+                problem = f"{lost} record(s) missing ({where}): damaged or zeroed block"
+            damaged(path, problem, notes)
+    frame = _record_checks(frame, path, notes)
     meta: dict[str, Any] = {}
     try:
         with warnings.catch_warnings(record=True) as caught:
