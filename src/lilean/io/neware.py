@@ -326,6 +326,27 @@ def _nda_start_time(flat: dict[str, Any], unix_s: np.ndarray) -> str | None:
     return None
 
 
+def _check_zeroed_records(path: Path, begin: int, notes: list[str]) -> None:
+    """Versions 5-8: 59-byte records from byte ``begin`` on; a record whose 59 bytes are all
+    zero is a zeroed block (fastnda skips such records silently; no instrument writes one)."""
+    with open(path, "rb") as fh:
+        fh.seek(begin)
+        body = fh.read()
+    n = len(body) // 59
+    if n == 0:
+        return
+    records = np.frombuffer(body[: n * 59], dtype=np.uint8).reshape(n, 59)
+    zero = ~records.any(axis=1)
+    if zero.any():
+        first = int(np.flatnonzero(zero)[0])
+        damaged(
+            path,
+            f"{int(zero.sum())} of {n} record(s) are all zero bytes (first: record {first + 1}): "
+            "a zeroed block, the values of those records are lost",
+            notes,
+        )
+
+
 def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]:
     """Integrity of the container before fastnda reads it; returns the .ndax aux members.
 
@@ -377,6 +398,8 @@ def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]
                 "over): truncated (records after the cut missing) or bytes appended",
                 notes,
             )
+        if header[14] in (5, 6, 7, 8) and 0 < begin < size:
+            _check_zeroed_records(path, begin, notes)
         if 0 < begin < size and length > 0 and begin + length > size:
             damaged(
                 path,
