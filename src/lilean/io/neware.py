@@ -653,7 +653,15 @@ def _read_text(path: Path, notes: list[str] | None = None) -> str:
 
 
 def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, Any]) -> pd.DataFrame:
-    """Flatten the nested BTSDA export: each record row gets the cycle and step it sits under."""
+    """Flatten the nested BTSDA export: each record row gets the cycle and step it sits under.
+
+    Record rows (``,,<fields>``) are parsed in one pass by :func:`string_table` (pyarrow);
+    only the few cycle and step rows go through Python's csv module. A file whose record rows
+    do not all have the header's field count (or that quotes fields) takes the row-by-row path,
+    which names the bad row."""
+    fast = _nested_records_fast(text, path, notes, extra)
+    if fast is not None:
+        return fast
     rows = list(csv.reader(io.StringIO(text)))
     if len(rows) < 4:
         raise FileFormatError(path, "nested Neware CSV has no data below its three header lines")
@@ -711,6 +719,83 @@ def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, An
     frame.insert(0, "Cycle Index", rec_cycle)
     frame.insert(1, "Step Number", rec_step)
     frame.insert(2, "Step Type", rec_type)
+    notes.append(
+        f"nested BTSDA export: {len(records)} record rows under {len(cycles)} cycle rows; "
+        "cycle and step taken from the enclosing rows"
+    )
+    extra["cycle_table"] = {
+        name: [c[j] if j < len(c) else "" for c in cycles] for j, name in enumerate(cycle_hdr)
+    }
+    return frame
+
+
+def _nested_records_fast(
+    text: str, path: Path, notes: list[str], extra: dict[str, Any]
+) -> pd.DataFrame | None:
+    """:func:`_nested_records` for the regular case (see there), or ``None``."""
+    if '"' in text:
+        return None
+    lines = text.splitlines()
+    if len(lines) < 4:
+        return None
+    cycle_hdr = [c.strip() for c in lines[0].split(",")]
+    step_hdr = [c.strip() for c in lines[1].split(",")[1:]]
+    rec_hdr = [c.strip() for c in lines[2].split(",")[2:]]
+    n_cyc = len(cycle_hdr)
+    n_commas = len(rec_hdr) + 1
+    i_num = step_hdr.index("Step Number") if "Step Number" in step_hdr else 0
+    i_type = step_hdr.index("Step Type") if "Step Type" in step_hdr else None
+    records: list[str] = []
+    rec_cycle: list[int] = []
+    rec_step: list[int] = []
+    rec_type: list[str] = []
+    cycles: list[list[str]] = []
+    cycle = step_no = 0
+    step_type = ""
+
+    def take_step(fields: list[str]) -> bool:
+        nonlocal step_no, step_type
+        try:
+            step_no = int(fields[i_num])
+        except (ValueError, IndexError):
+            return False
+        step_type = fields[i_type] if i_type is not None and i_type < len(fields) else ""
+        return True
+
+    for line in lines[3:]:
+        if line.startswith(",,"):
+            if line.count(",") != n_commas:
+                if not line.strip(", \t"):
+                    continue  # an empty row
+                return None  # a ragged record row: the row-by-row path names it
+            records.append(line[2:])
+            rec_cycle.append(cycle)
+            rec_step.append(step_no)
+            rec_type.append(step_type)
+            continue
+        row = line.split(",")
+        if all(not c.strip() for c in row):
+            continue
+        if row[0].strip():
+            try:
+                cycle = int(float(row[0]))
+            except ValueError:
+                return None
+            cycles.append(row[:n_cyc])
+            if len(row) > n_cyc and not take_step(row[n_cyc:]):
+                return None
+        elif len(row) > 1 and row[1].strip():
+            if not take_step(row[1:]):
+                return None
+        else:
+            return None
+    if not records or len(set(rec_hdr)) != len(rec_hdr):
+        return None
+    frame = string_table(path, "\n".join(records), sep=",", names=rec_hdr)
+    text_dtype = frame.dtypes.iloc[0]
+    frame.insert(0, "Cycle Index", rec_cycle)
+    frame.insert(1, "Step Number", rec_step)
+    frame.insert(2, "Step Type", pd.array(rec_type, dtype=text_dtype))
     notes.append(
         f"nested BTSDA export: {len(records)} record rows under {len(cycles)} cycle rows; "
         "cycle and step taken from the enclosing rows"
