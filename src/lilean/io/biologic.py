@@ -295,6 +295,21 @@ def _record_checks(
         )
     if ns is not None:
         checks.append(("where the sequence index Ns jumps for one row", _single_row_excursion(ns)))
+    ctrl_col = _first(columns, ("control/V/mA", "control/mA", "control/A", "control/V"))
+    if ctrl_col is not None:  # the set point: constant within a sequence, or a smooth ramp
+        ctrl = as_float(frame[ctrl_col], path, ctrl_col)
+        finite = np.abs(ctrl[np.isfinite(ctrl)])
+        floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
+        checks.append(("with a one-row spike of the set point", isolated_spikes(ctrl, ns, floor)))
+    if "flags" in frame:  # control mode (bits 0-1) and the cycle counter bit (7) of each record
+        flags = frame["flags"].to_numpy().astype(np.int64)
+        same = np.ones(flags.size, dtype=bool)
+        if ns is not None and ns.size >= 3:
+            same[1:-1] = (ns[:-2] == ns[1:-1]) & (ns[2:] == ns[1:-1])
+        mode = _single_row_excursion(flags & 3) & same
+        counter = _single_row_excursion((flags & 128) > 0)
+        checks.append(("whose control mode differs for one row within a sequence", mode))
+        checks.append(("whose cycle-counter flag toggles for one row", counter))
     keep = check_records(path, notes, checks) if checks else np.ones(len(frame), dtype=bool)
     if keep.all():
         return frame
