@@ -878,16 +878,16 @@ def isolated_spikes(x: np.ndarray, group: np.ndarray | None, floor: float) -> np
     out = np.zeros(n, dtype=bool)
     if n < 5:
         return out
-    d = np.abs(np.diff(x))  # d[j] = |x[j+1] - x[j]|
-    k = np.arange(2, n - 2)
-    s = np.minimum(d[k - 1], d[k])
-    quiet = np.maximum(d[k - 2], d[k + 1])
-    back = np.abs(x[k + 1] - x[k - 1])
+    d = np.abs(np.diff(x))  # d[j] = |x[j+1] - x[j]|; rows k = 2 .. n-3 below, as slices
+    s = np.minimum(d[1 : n - 3], d[2 : n - 2])
+    quiet = np.maximum(d[0 : n - 4], d[3 : n - 1])
+    back = np.abs(x[3 : n - 1] - x[1 : n - 3])
     hit = (s > floor) & (s > SPIKE_FACTOR * quiet) & (back <= SPIKE_RETURN * s)
-    if group is not None:
+    if group is not None and hit.any():
         g = np.asarray(group)
-        hit &= (g[k - 2] == g[k]) & (g[k - 1] == g[k]) & (g[k + 1] == g[k]) & (g[k + 2] == g[k])
-    out[k[hit]] = True
+        c = g[2 : n - 2]
+        hit &= (g[0 : n - 4] == c) & (g[1 : n - 3] == c) & (g[3 : n - 1] == c) & (g[4:n] == c)
+    out[2 : n - 2] = hit
     return out
 
 
@@ -900,9 +900,8 @@ def time_out_of_order(t: np.ndarray) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if n < 3:
         return out
-    k = np.arange(1, n - 1)
-    alone = (t[k - 1] <= t[k + 1]) & ((t[k] > t[k + 1]) | (t[k] < t[k - 1]))
-    out[k[alone]] = True
+    prev, here, nxt = t[: n - 2], t[1 : n - 1], t[2:]
+    out[1 : n - 1] = (prev <= nxt) & ((here > nxt) | (here < prev))
     return out
 
 
