@@ -956,13 +956,25 @@ _PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.Cont
 )
 
 
+#: files smaller than this are hashed in the reading thread (~20 ms of sha256 at 8 MiB)
+HASH_THREAD_MIN_BYTES = 8 << 20
+
+
 @contextlib.contextmanager
 def hashing_beside(path: Path) -> Iterator[None]:
     """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
-    releases the GIL), overlapping the parse; :func:`source_sha256` collects it. The hash is
+    releases the GIL), overlapping the parse; :func:`source_sha256` collects it. Files below
+    :data:`HASH_THREAD_MIN_BYTES` are hashed when the table is finished, in this thread. The hash is
     still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
     from concurrent.futures import ThreadPoolExecutor
 
+    try:
+        small = path.stat().st_size < HASH_THREAD_MIN_BYTES
+    except OSError:
+        small = True
+    if small:  # a thread costs more than it saves (and waits for a core on a busy machine)
+        yield
+        return
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
     future = pool.submit(file_sha256, path)
     token = _PENDING_HASH.set((str(path), future))
