@@ -25,18 +25,12 @@ BINARY = sorted(
 )
 TEXT = sorted(n for n in READ if n not in BINARY)
 
-#: corruptions the reader cannot see (known, listed, not hidden): bytes flipped inside values
-#: that stay plausible (neither EC-Lab .mpr nor these .nda records carry a checksum lilean can
-#: verify; in biol.mpr one flip turns a row into an impedance row, which is left out), and a
-#: zeroed block that empties the records of the tiny version-8 .nda
-UNDETECTABLE = {
-    ("biologic/jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr", "flip"),
-    ("biologic/biol.mpr", "flip"),
-    ("extern/biologic/250116_kigr_gen6_01_01_GCPL_CD8.mpr", "flip"),
-    ("extern/neware/nda_v8.nda", "flip"),
-    ("extern/neware/nda_v8.nda", "zero"),
-    ("neware/TestFile.nda", "flip"),
-}
+#: corruptions the reader cannot see (known, listed, not hidden). Since the record cross-checks
+#: of .mpr and .nda (time order, one-row spikes, clock vs step time, 1 ms grid, index and counter
+#: excursions, lone impedance rows, all-zero 59-byte records) every seeded case here is caught;
+#: what stays invisible in general (a flipped low mantissa bit of a voltage, current or BioLogic
+#: time: a plausible value) is listed in docs/reliability.md and fuzzed in tests/fuzz.
+UNDETECTABLE: set[tuple[str, str]] = set()
 
 
 def _damage(raw: bytes, kind: str, seed: int = 0) -> bytes:
@@ -198,3 +192,44 @@ def test_every_registered_binary_is_covered() -> None:
     assert {
         n for n in names() if Path(n).suffix.lower() in {".res", ".nda", ".ndax", ".mpr"}
     } <= set(BINARY)
+
+
+_RSS_SCRIPT = """
+import resource, sys
+from lilean import io
+if sys.argv[1] != "-":
+    io.read(sys.argv[1], strict=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _peak_rss(path: str) -> int:
+    """Peak resident bytes of a fresh interpreter that reads ``path`` (``-``: imports only).
+    Measured as a whole process: pyarrow's memory pool is invisible to tracemalloc."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(io.__file__).resolve().parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT, path], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def test_reader_peak_rss_grows_linearly_with_file_size(tmp_path: Path) -> None:
+    """Peak memory of reading a text export grows linearly with its size: a copy with 8x the
+    rows needs at most ~8x the extra memory of the original (plus slack), and stays below
+    60 bytes per byte of file (issue 17: bounded, linear)."""
+    src = require("neware/neware_uio.csv")
+    header, body = src.read_bytes().split(b"\n", 1)
+    body = body if body.endswith(b"\n") else body + b"\n"
+    big = tmp_path / "big.csv"
+    big.write_bytes(header + b"\n" + body * 8)
+    base = _peak_rss("-")
+    small_extra = _peak_rss(str(src)) - base
+    big_extra = _peak_rss(str(big)) - base
+    size = big.stat().st_size
+    assert big_extra < 60 * size, f"peak {big_extra / 1e6:.0f} MB for {size / 1e6:.0f} MB"
+    assert big_extra < 8 * max(small_extra, 0) + 40e6, (small_extra / 1e6, big_extra / 1e6)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lilean.errors import FileFormatError
 from lilean.io import registry
-from lilean.io.common import partial_reads
+from lilean.io.common import hashing_beside, partial_reads
 from lilean.io.registry import Reader, check_readable, get_reader, readers
 from lilean.schema import TIME, CyclingData
 
@@ -104,7 +104,7 @@ def read(
         result = _read_utf16(path, format, allow_partial)
     else:
         reader = get_reader(format) if format else registry.detect(path)
-        with partial_reads(allow_partial):
+        with partial_reads(allow_partial), hashing_beside(path):
             result = reader.read(path)
     if strict:
         t = result.data[TIME].to_numpy()

@@ -98,7 +98,9 @@ def read(path: str | Path) -> CyclingData:
     last = frame.iloc[-1]
     if any(str(last[found[k]]).strip() == "" for k in _REQUIRED):
         frame = frame.iloc[:-1]
-        notes.append("last row has no time/voltage/current (file cut off); dropped it")
+        notes.append(
+            "last row has no time/voltage/current (file truncated: cut off mid-line); dropped it"
+        )
         if frame.empty:
             raise FileFormatError(path, "the only data row is incomplete", row=2)
 

@@ -33,7 +33,19 @@ import numpy as np
 import pandas as pd
 
 from lilean.errors import FileFormatError
-from lilean.io.common import as_float, capacity_per_cycle, finish, library_version, require
+from lilean.io.common import (
+    SPIKE_FLOOR_I_FRAC,
+    SPIKE_FLOOR_V,
+    RecordFrame,
+    as_float,
+    capacity_per_cycle,
+    check_records,
+    finish,
+    isolated_spikes,
+    library_version,
+    require,
+    time_out_of_order,
+)
 from lilean.io.registry import Reader, register
 from lilean.schema import (
     CURRENT,
@@ -92,7 +104,7 @@ def _first(columns: Any, candidates: tuple[str, ...]) -> str | None:
 
 
 def _cycle_from_columns(
-    frame: pd.DataFrame, path: Path, notes: list[str]
+    frame: pd.DataFrame | RecordFrame, path: Path, notes: list[str]
 ) -> tuple[np.ndarray | None, str]:
     """EC-Lab's cycle index (see the module docstring); returns (cycle, rule)."""
     if "cycle number" in frame:
@@ -116,12 +128,24 @@ def _cycle_from_columns(
     return None, "none"
 
 
-def _drop_impedance_rows(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
-    """Remove rows measured by an impedance technique (``freq/Hz > 0``)."""
+def _drop_impedance_rows(
+    frame: pd.DataFrame | RecordFrame, path: Path, notes: list[str], *, binary: bool = False
+) -> pd.DataFrame | RecordFrame:
+    """Remove rows measured by an impedance technique (``freq/Hz > 0``).
+
+    ``binary``: in a checksum-less .mpr, a lone impedance row between time-domain rows (a
+    frequency sweep has many points) is a damaged record, not a measurement: refused."""
     if "freq/Hz" not in frame:
         return frame
     freq = as_float(frame["freq/Hz"], path, "freq/Hz")
     eis = np.nan_to_num(freq, nan=0.0) > 0
+    if binary and eis.size >= 3:
+        lone = np.zeros(eis.size, dtype=bool)
+        lone[1:-1] = eis[1:-1] & ~eis[:-2] & ~eis[2:]
+        if lone.any():
+            keep = check_records(path, notes, [("lone impedance row(s) amid cycling", lone)])
+            frame = frame.select(keep) if isinstance(frame, RecordFrame) else frame.loc[keep]
+            eis = eis[keep]
     if eis.all():
         raise FileFormatError(
             path,
@@ -133,11 +157,13 @@ def _drop_impedance_rows(frame: pd.DataFrame, path: Path, notes: list[str]) -> p
             f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
             "kept the time-domain rows only"
         )
+    if isinstance(frame, RecordFrame):
+        return frame.select(~eis)
     return frame.loc[~eis].reset_index(drop=True)
 
 
 def _build(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | RecordFrame,
     path: Path,
     *,
     file_format: str,
@@ -147,9 +173,15 @@ def _build(
     extra: dict[str, Any],
     active_mass_mg: float | None = None,
     area_cm2: float | None = None,
+    check_records_: bool = False,
 ) -> CyclingData:
-    """Map an EC-Lab table (columns as EC-Lab names them) onto the canonical table."""
-    frame = _drop_impedance_rows(frame, path, notes)
+    """Map an EC-Lab table (columns as EC-Lab names them) onto the canonical table.
+
+    ``check_records_``: cross-check the records of a checksum-less binary file
+    (:func:`_record_checks`) and refuse damaged ones."""
+    frame = _drop_impedance_rows(frame, path, notes, binary=check_records_)
+    if check_records_:
+        frame = _record_checks(frame, path, notes)
     columns = list(frame.columns)
     units: dict[str, str] = {}
     time_col = _first(columns, _TIME_COLUMNS)
@@ -217,8 +249,77 @@ def _build(
     )
 
 
+def _single_row_excursion(x: np.ndarray) -> np.ndarray:
+    """Rows whose value differs from the previous row while the next row returns to it
+    (``x_{k-1} == x_{k+1} != x_k``)."""
+    out = np.zeros(x.size, dtype=bool)
+    if x.size >= 3:
+        out[1:-1] = (x[:-2] == x[2:]) & (x[1:-1] != x[:-2])
+    return out
+
+
+def _record_checks(
+    frame: pd.DataFrame | RecordFrame, path: Path, notes: list[str]
+) -> pd.DataFrame | RecordFrame:
+    """Cross-checks of .mpr records (no checksum in the format): time in order row by row,
+    no single-row voltage or current spike within a sequence (``Ns``), the cycle number
+    never decreasing and never a one-row excursion, the sequence index ``Ns`` never a one-row
+    excursion. A damaged record raises :class:`DamagedFileError` (or, for a partial read, is
+    dropped with a note)."""
+    columns = list(frame.columns)
+    checks: list[tuple[str, np.ndarray]] = []
+    ns = frame["Ns"].to_numpy().astype(np.int64) if "Ns" in frame else None
+    time_col = _first(columns, _TIME_COLUMNS)
+    if time_col is not None:
+        checks.append(
+            ("with time out of order", time_out_of_order(as_float(frame[time_col], path, time_col)))
+        )
+    volt_col = _first(columns, _VOLTAGE_COLUMNS)
+    if volt_col is not None:
+        v = as_float(frame[volt_col], path, volt_col) * _unit_factor(volt_col, path)
+        checks.append(("with a one-row voltage spike", isolated_spikes(v, ns, SPIKE_FLOOR_V)))
+    cur_col = _first(columns, _CURRENT_COLUMNS)
+    if cur_col is not None:
+        i = as_float(frame[cur_col], path, cur_col) * _unit_factor(cur_col, path)
+        finite = np.abs(i[np.isfinite(i)])
+        floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
+        checks.append(("with a one-row current spike", isolated_spikes(i, ns, floor)))
+    if "cycle number" in frame:
+        c = as_float(frame["cycle number"], path, "cycle number")
+        down = np.concatenate([[False], c[1:] < c[:-1]])
+        checks.append(
+            (
+                "where the cycle number jumps and returns or decreases",
+                _single_row_excursion(c) | down,
+            )
+        )
+    if ns is not None:
+        checks.append(("where the sequence index Ns jumps for one row", _single_row_excursion(ns)))
+    ctrl_col = _first(columns, ("control/V/mA", "control/mA", "control/A", "control/V"))
+    if ctrl_col is not None:  # the set point: constant within a sequence, or a smooth ramp
+        ctrl = as_float(frame[ctrl_col], path, ctrl_col)
+        finite = np.abs(ctrl[np.isfinite(ctrl)])
+        floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
+        checks.append(("with a one-row spike of the set point", isolated_spikes(ctrl, ns, floor)))
+    if "flags" in frame:  # control mode (bits 0-1) and the cycle counter bit (7) of each record
+        flags = frame["flags"].to_numpy().astype(np.int64)
+        same = np.ones(flags.size, dtype=bool)
+        if ns is not None and ns.size >= 3:
+            same[1:-1] = (ns[:-2] == ns[1:-1]) & (ns[2:] == ns[1:-1])
+        mode = _single_row_excursion(flags & 3) & same
+        counter = _single_row_excursion((flags & 128) > 0)
+        checks.append(("whose control mode differs for one row within a sequence", mode))
+        checks.append(("whose cycle-counter flag toggles for one row", counter))
+    keep = check_records(path, notes, checks) if checks else np.ones(len(frame), dtype=bool)
+    if keep.all():
+        return frame
+    if isinstance(frame, RecordFrame):
+        return frame.select(keep)
+    return frame.loc[keep].reset_index(drop=True)
+
+
 def _current_without_i_column(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | RecordFrame,
     path: Path,
     time_s: np.ndarray,
     notes: list[str],
@@ -275,7 +376,7 @@ def read_mpr(path: str | Path) -> CyclingData:
                 path,
                 f"unreadable .mpr file, truncated or unsupported ({type(exc).__name__}: {exc})",
             ) from None
-    frame = pd.DataFrame(np.asarray(mpr.data))
+    frame = RecordFrame(np.asarray(mpr.data))
     if len(frame) == 0:
         raise FileFormatError(path, "the .mpr data module holds no rows")
     timestamp = getattr(mpr, "timestamp", None)
@@ -297,6 +398,7 @@ def read_mpr(path: str | Path) -> CyclingData:
         notes=notes,
         start_time=start_time,
         extra=extra,
+        check_records_=True,
     )
 
 

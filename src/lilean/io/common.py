@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import csv
+import functools
 import io
 import logging
 import re
@@ -38,16 +39,23 @@ import pandas as pd
 
 from lilean.errors import DamagedFileError, FileFormatError, LileanError
 from lilean.schema import (
+    CHARGE,
     CHARGE_CAPACITY,
+    CURRENT,
     CYCLE,
+    DISCHARGE,
     DISCHARGE_CAPACITY,
+    REST,
+    STEP,
+    STEP_TYPE,
     TEMPERATURE,
+    TIME,
     VENDOR_CHARGE_CAPACITY,
     VENDOR_DISCHARGE_CAPACITY,
+    VOLTAGE,
     CyclingData,
     Metadata,
     accumulate_per_cycle,
-    build_table,
     file_sha256,
     validate,
 )
@@ -58,6 +66,7 @@ from lilean.units import factor
 # ================================================================================================
 
 
+@functools.cache
 def library_version(dist: str) -> str:
     """``"name version"`` of an installed distribution (for Metadata.reader)."""
     try:
@@ -149,18 +158,76 @@ def table_from_lines(
     if len(last_fields) < n_needed:
         data_lines = data_lines[:-1]
         anomalies.append(
-            f"last line has {len(last_fields)} of {n_needed} fields (file cut off); dropped it"
+            f"last line has {len(last_fields)} of {n_needed} fields (file truncated: cut off mid-line); dropped it"
         )
         if not data_lines:
             raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
     text = "\n".join(data_lines)
     names = [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
+    df = string_table(path, text, sep=sep, names=names)
+    return df, anomalies
+
+
+#: the dtype pandas gives text read with ``dtype=str`` (pyarrow storage, NaN as missing value)
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def string_table(
+    path: Path, text: str, *, sep: str, names: list[str] | None = None
+) -> pd.DataFrame:
+    """A delimited text table as a DataFrame of strings (empty fields stay ``""``).
+
+    ``names``: the column names, ``text`` holds the data rows only; ``None``: the first line
+    of ``text`` is the header. Parsed by pyarrow's multi-threaded CSV reader into Arrow string
+    columns (no Python object per field); a table pyarrow refuses (rows of different widths)
+    is parsed by pandas' C parser, which pads short rows (the readers check the last row).
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    raw = text.encode("utf-8")
+    if names is None:
+        header_line = text.split("\n", 1)[0].rstrip("\r")
+        names = [  # as pandas names them: an empty header field is "Unnamed: <k>"
+            h or f"Unnamed: {k}"
+            for k, h in enumerate(next(csv.reader([header_line], delimiter=sep)))
+        ]
+        skip = 1
+    else:
+        skip = 0
+    if len(set(names)) == len(names) and "\x00" not in text:
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(raw),
+                read_options=pacsv.ReadOptions(
+                    column_names=names, skip_rows=skip, block_size=max(1 << 20, len(raw) + 1)
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=sep, quote_char='"', newlines_in_values=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            pass
+        else:
+            return pd.DataFrame(
+                {
+                    n: pd.arrays.ArrowStringArray(
+                        table.column(k).combine_chunks().cast(pa.large_string()), dtype=_STR
+                    )
+                    for k, n in enumerate(names)
+                }
+            )
     try:
-        df = pd.read_csv(
+        return pd.read_csv(
             io.StringIO(text),
             sep=sep,
-            header=None,
-            names=names,
+            header=None if skip == 0 else 0,
+            names=names if skip == 0 else None,
             dtype=str,
             keep_default_na=False,
             index_col=False,
@@ -170,7 +237,83 @@ def table_from_lines(
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise FileFormatError(path, f"malformed table ({exc})") from None
-    return df, anomalies
+
+
+def arrow_strings(values: Any) -> Any | None:
+    """The pyarrow string array behind a pandas string column (zero copy), else ``None``."""
+    import pyarrow as pa
+
+    arr = getattr(values, "array", None)
+    if not isinstance(arr, pd.arrays.ArrowStringArray):
+        return None
+    out = pa.array(arr)
+    return out if pa.types.is_string(out.type) or pa.types.is_large_string(out.type) else None
+
+
+def arrow_float(values: Any) -> np.ndarray | None:
+    """A string column of plain numbers -> float64 through pyarrow's C++ cast (surrounding
+    whitespace and empty fields allowed: NaN), or ``None`` when any field is not such a number
+    (the caller's general path then names the bad row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arrow_strings(values)
+    if arr is None:
+        return None
+    trimmed = pc.utf8_trim_whitespace(arr)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
+    try:
+        out = pc.cast(trimmed, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
+
+
+def arrow_hms_seconds(values: Any) -> np.ndarray | None:
+    """``h:mm:ss[.f]`` strings (hours may exceed 24) -> seconds, vectorised in pyarrow, or
+    ``None`` when any field is not of that plain form (blank, days, plain seconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arrow_strings(values)
+    if arr is None or len(arr) == 0 or arr.null_count:
+        return None
+    parts = pc.split_pattern(pc.utf8_trim_whitespace(arr), ":", max_splits=2)
+    if pc.min(pc.list_value_length(parts)).as_py() != 3:
+        return None
+    flat = pc.list_flatten(parts)
+    try:
+        nums = pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    h, m, sec = nums[0::3], nums[1::3], nums[2::3]
+    out = h * 3600.0 + m * 60.0 + sec
+    if not np.isfinite(out).all() or (h < 0).any() or (m < 0).any() or (sec < 0).any():
+        return None
+    return out
+
+
+class RecordFrame:
+    """Columns of a numpy record array (galvani's ``MPRfile.data``) with the small part of the
+    DataFrame interface the readers use (``in``, ``[name]`` -> Series, ``columns``, ``len``,
+    :meth:`select`), without copying the records into a DataFrame first."""
+
+    def __init__(self, records: np.ndarray) -> None:
+        self._records = records
+        self.columns = list(records.dtype.names or ())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return pd.Series(self._records[name], name=name, copy=False)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def select(self, mask: np.ndarray) -> RecordFrame:
+        """The rows where ``mask`` is True (a copy of those records)."""
+        return RecordFrame(self._records[mask])
 
 
 def xlsx_sheet_names(path: Path) -> list[str]:
@@ -189,6 +332,11 @@ def xlsx_sheet_names(path: Path) -> list[str]:
 
 def as_float(values: Any, path: Path, column: str) -> np.ndarray:
     """Numeric column -> float array; a clear error naming the column and the first bad row."""
+    if isinstance(values, (np.ndarray, pd.Series)) and values.dtype.kind in "fiub":
+        return np.asarray(values, dtype=float)  # already numbers: no per-element work
+    fast = arrow_float(values)  # Arrow text of plain numbers: one C++ cast
+    if fast is not None:
+        return fast
     series = pd.Series(values)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         text = series.astype("string").str.strip().str.replace(",", ".", regex=False)
@@ -213,6 +361,10 @@ def numeric(values: Any, path: Path, column: str, decimal: str = ".") -> np.ndar
     thousands separators are not expected. Non-numeric text raises :class:`FileFormatError`
     naming the column and the row (1-based within the data).
     """
+    if decimal == ".":
+        fast = arrow_float(values)
+        if fast is not None:
+            return fast
     series = pd.Series(values)
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         if decimal == ".":
@@ -301,12 +453,46 @@ def parse_datetimes(values: Any, path: Path, column: str, *, dayfirst: bool | No
         first = pd.to_numeric(parts[0], errors="coerce")
         second = pd.to_numeric(parts[1], errors="coerce")
         dayfirst = bool((first > 12).any()) and not bool((second > 12).any())
+    fixed = _slash_datetimes(text, dayfirst)
+    if fixed is not None:
+        return fixed
     try:
         return pd.DatetimeIndex(pd.to_datetime(text, dayfirst=dayfirst, format="mixed"))
     except (ValueError, TypeError) as exc:
         raise FileFormatError(
             path, f"column {column!r}: cannot read {text.iloc[0]!r} as a date-time ({exc})"
         ) from None
+
+
+_SLASH_TIMES = (
+    "%H:%M:%S",
+    "%H:%M:%S.%f",
+    "%H:%M",
+    "%I:%M:%S %p",
+    "%I:%M:%S.%f %p",
+    "%I:%M %p",
+)
+
+
+def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None:
+    """``dd/mm/yyyy hh:mm:ss`` (or month first, ``.`` as separator, 2-digit years, AM/PM)
+    parsed with one explicit format, vectorised, instead of per-row format guessing; ``None``
+    when no single such format fits every row (the caller's general path then decides)."""
+    if not len(text):
+        return None
+    m = _DATE_SLASH.match(str(text.iloc[0]))
+    if m is None:
+        return None
+    sep = str(text.iloc[0])[m.end(1)]
+    year = "%Y" if len(m.group(3)) == 4 else "%y"
+    day, month = ("%d", "%m") if dayfirst else ("%m", "%d")
+    for clock in _SLASH_TIMES:
+        fmt = f"{day}{sep}{month}{sep}{year} {clock}"
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(text, format=fmt))
+        except (ValueError, TypeError):
+            continue
+    return None
 
 
 def time_column_s(
@@ -476,50 +662,57 @@ INSTRUMENT_COUNTER = "instrument counter"
 INTEGRATED_CURRENT = "integrated current"
 
 
-def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
-    """Use the instrument's own capacity counter for ``Charge/Discharge capacity [mAh]`` where
-    the file has one (in place), keeping lilean's trapezoid integration only as a check.
+def _cycle_runs(cycles: np.ndarray) -> np.ndarray:
+    """Start index of every run of equal cycle numbers (cycles are renumbered, so one run each)."""
+    if cycles.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.concatenate([[True], cycles[1:] != cycles[:-1]]))
 
-    The instrument integrates the current at its internal sampling rate; integrating the logged
-    rows is wrong with sparse logging, pulses or gaps at step changes. Per cycle and direction,
-    ``|Q_integrated - Q_counter| > max(2 % of Q_counter, 0.5 % of the largest cycle)`` is
-    recorded as an anomaly (cycle, both values, relative size). A counter with missing values
-    is not used (the integrated current stays). Returns ``({"charge": source, "discharge":
-    source}, anomalies)`` with source :data:`INSTRUMENT_COUNTER` or :data:`INTEGRATED_CURRENT`.
+
+def choose_capacity(
+    cycles: np.ndarray,
+    integrated: dict[str, np.ndarray],
+    vendor: dict[str, np.ndarray | None],
+) -> tuple[dict[str, np.ndarray], dict[str, str], list[str]]:
+    """The array core of :func:`prefer_vendor_capacity`: per direction (``"charge"``,
+    ``"discharge"``) the capacity to use, its source, and the disagreements found.
+
+    ``cycles`` is the table's (renumbered, run-wise constant) cycle index; per cycle the largest
+    value of each side is compared (``np.maximum.reduceat`` over the cycle runs).
     """
     source: dict[str, str] = {}
+    chosen: dict[str, np.ndarray] = {}
     anomalies: list[str] = []
-    pairs = (
-        ("charge", CHARGE_CAPACITY, VENDOR_CHARGE_CAPACITY),
-        ("discharge", DISCHARGE_CAPACITY, VENDOR_DISCHARGE_CAPACITY),
-    )
-    cycles = data[CYCLE].to_numpy()
-    vendor_cols = [v for _, _, v in pairs if v in data.columns]
     scale = 0.0
-    if vendor_cols:
-        vend = data[vendor_cols].to_numpy(dtype=float)
-        if np.isfinite(vend).any():
-            scale = float(np.nanmax(np.abs(vend)))
+    for arr in vendor.values():
+        if arr is not None and arr.size:
+            finite = np.isfinite(arr)
+            if finite.any():
+                scale = max(scale, float(np.max(np.abs(arr[finite]))))
+    starts: np.ndarray | None = None
     found: list[tuple[int, str, float, float]] = []
-    for direction, ours, vendor_col in pairs:
-        if vendor_col not in data.columns:
+    for direction in ("charge", "discharge"):
+        ours = integrated[direction]
+        theirs = vendor.get(direction)
+        if theirs is None:
             source[direction] = INTEGRATED_CURRENT
+            chosen[direction] = ours
             continue
-        vendor = data[vendor_col].to_numpy(dtype=float)
-        if not np.isfinite(vendor).all():
+        if not np.isfinite(theirs).all():
             source[direction] = f"{INTEGRATED_CURRENT} (instrument counter has missing values)"
+            chosen[direction] = ours
             continue
-        integrated = data[ours].to_numpy(dtype=float)
-        per_cycle = (
-            pd.DataFrame({"c": cycles, "a": integrated, "b": vendor}).groupby("c", sort=True).max()
-        )
-        a, b = per_cycle["a"].to_numpy(), per_cycle["b"].to_numpy()
-        bad = np.abs(a - b) > np.maximum(
-            CAPACITY_DISAGREEMENT_REL * np.abs(b), CAPACITY_DISAGREEMENT_ABS_FRAC * scale
-        )
-        for c, x, y in zip(per_cycle.index[bad], a[bad], b[bad], strict=True):
-            found.append((int(c), direction, float(x), float(y)))
-        data[ours] = vendor
+        if ours.size:
+            if starts is None:
+                starts = _cycle_runs(cycles)
+            a = np.maximum.reduceat(ours, starts)
+            b = np.maximum.reduceat(theirs, starts)
+            bad = np.abs(a - b) > np.maximum(
+                CAPACITY_DISAGREEMENT_REL * np.abs(b), CAPACITY_DISAGREEMENT_ABS_FRAC * scale
+            )
+            for k in np.flatnonzero(bad):
+                found.append((int(cycles[starts[k]]), direction, float(a[k]), float(b[k])))
+        chosen[direction] = theirs
         source[direction] = INSTRUMENT_COUNTER
     found.sort()
     for c, direction, x, y in found[:5]:
@@ -533,6 +726,32 @@ def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str
             f"{len(found) - 5} more cycle(s) where the integrated current and the instrument's "
             "counter disagree"
         )
+    return chosen, source, anomalies
+
+
+def prefer_vendor_capacity(data: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
+    """Use the instrument's own capacity counter for ``Charge/Discharge capacity [mAh]`` where
+    the file has one (in place), keeping lilean's trapezoid integration only as a check.
+
+    The instrument integrates the current at its internal sampling rate; integrating the logged
+    rows is wrong with sparse logging, pulses or gaps at step changes. Per cycle and direction,
+    ``|Q_integrated - Q_counter| > max(2 % of Q_counter, 0.5 % of the largest cycle)`` is
+    recorded as an anomaly (cycle, both values, relative size). A counter with missing values
+    is not used (the integrated current stays). Returns ``({"charge": source, "discharge":
+    source}, anomalies)`` with source :data:`INSTRUMENT_COUNTER` or :data:`INTEGRATED_CURRENT`.
+    (:func:`finish` runs the same check on arrays, :func:`choose_capacity`, before the table
+    is built.)
+    """
+    cols = {"charge": CHARGE_CAPACITY, "discharge": DISCHARGE_CAPACITY}
+    vcols = {"charge": VENDOR_CHARGE_CAPACITY, "discharge": VENDOR_DISCHARGE_CAPACITY}
+    integrated = {d: data[c].to_numpy(dtype=float) for d, c in cols.items()}
+    vendor = {
+        d: (data[c].to_numpy(dtype=float) if c in data.columns else None) for d, c in vcols.items()
+    }
+    chosen, source, anomalies = choose_capacity(data[CYCLE].to_numpy(), integrated, vendor)
+    for d, c in cols.items():
+        if source[d] == INSTRUMENT_COUNTER:
+            data[c] = chosen[d]
     return source, anomalies
 
 
@@ -624,6 +843,157 @@ def implausible_rows(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[np.nd
     )
 
 
+# ---- record consistency of checksum-less binary formats -----------------------------------------
+# EC-Lab .mpr and Neware .nda records carry no checksum: a flipped byte changes a value and
+# nothing in the file says so. These checks cross-check what the records themselves make
+# redundant; what they cannot see is listed in docs/reliability.md.
+
+#: a single-row excursion must exceed this many times the larger neighbouring step (noisy
+#: potentiostatic currents reach ~11x; damaged records 10^2-10^30x)
+SPIKE_FACTOR = 50.0
+#: ... and return to within this fraction of its size on the next row
+SPIKE_RETURN = 0.1
+#: voltage excursions smaller than this are never flagged (noise, quantisation)
+SPIKE_FLOOR_V = 0.05
+#: current excursions smaller than this fraction of the file's largest |I| are never flagged
+SPIKE_FLOOR_I_FRAC = 0.02
+#: time values of a file whose rows lie on a 1 ms grid (all but this fraction) must all do
+TIME_GRID_S = 1e-3
+TIME_GRID_SHARE = 0.99
+
+
+def isolated_spikes(x: np.ndarray, group: np.ndarray | None, floor: float) -> np.ndarray:
+    """Rows ``k`` whose value jumps away from both neighbours and comes straight back, while
+    the rows around are quiet: within one step (rows ``k-2 .. k+2`` in the same ``group``)::
+
+        s = min(|x_k - x_{k-1}|, |x_k - x_{k+1}|) > max(floor, 50 * max(|x_{k-1} - x_{k-2}|,
+                                                                  |x_{k+2} - x_{k+1}|))
+        and |x_{k+1} - x_{k-1}| <= 0.1 * s
+
+    A controlled current or a cell voltage does not do this within a step (pulse trains change
+    on every row, so their neighbouring steps are as large); a flipped exponent or high mantissa
+    bit does. Returns a boolean mask over the rows."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    out = np.zeros(n, dtype=bool)
+    if n < 5:
+        return out
+    d = np.abs(np.diff(x))  # d[j] = |x[j+1] - x[j]|; rows k = 2 .. n-3 below, as slices
+    s = np.minimum(d[1 : n - 3], d[2 : n - 2])
+    quiet = np.maximum(d[0 : n - 4], d[3 : n - 1])
+    back = np.abs(x[3 : n - 1] - x[1 : n - 3])
+    hit = (s > floor) & (s > SPIKE_FACTOR * quiet) & (back <= SPIKE_RETURN * s)
+    if group is not None and hit.any():
+        g = np.asarray(group)
+        c = g[2 : n - 2]
+        hit &= (g[0 : n - 4] == c) & (g[1 : n - 3] == c) & (g[3 : n - 1] == c) & (g[4:n] == c)
+    out[2 : n - 2] = hit
+    return out
+
+
+def time_out_of_order(t: np.ndarray) -> np.ndarray:
+    """Rows whose time alone is out of order: ``t_k`` above the next or below the previous row's
+    time while the neighbours themselves are in order (``t_{k-1} <= t_{k+1}``): a damaged
+    record, not a clock reset (which moves every later row)."""
+    t = np.asarray(t, dtype=float)
+    n = t.size
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    prev, here, nxt = t[: n - 2], t[1 : n - 1], t[2:]
+    out[1 : n - 1] = (prev <= nxt) & ((here > nxt) | (here < prev))
+    return out
+
+
+def off_time_grid(t: np.ndarray) -> np.ndarray:
+    """Rows off the 1 ms grid in a file whose other rows (>= 99 %) all lie on it (instruments
+    that log in whole milliseconds; a flipped low mantissa bit of the stored float leaves the
+    grid). All False for files not on such a grid."""
+    t = np.asarray(t, dtype=float)
+    r = t / TIME_GRID_S
+    off = np.abs(r - np.round(r)) > 1e-4
+    off &= np.isfinite(t)
+    if off.mean() > 1.0 - TIME_GRID_SHARE:
+        return np.zeros(t.size, dtype=bool)
+    return off
+
+
+def check_records(
+    path: Path,
+    notes: list[str],
+    checks: list[tuple[str, np.ndarray]],
+) -> np.ndarray:
+    """Combine per-row consistency findings (``(what, mask)``) into one :func:`damaged` call
+    naming how many rows each check found and the first row; returns the mask of rows to keep
+    (all True when nothing was found; the flagged rows dropped for a partial read)."""
+    n = checks[0][1].size if checks else 0
+    bad = np.zeros(n, dtype=bool)
+    parts = []
+    for what, mask in checks:
+        if mask.any():
+            bad |= mask
+            parts.append(f"{int(mask.sum())} {what}")
+    if not bad.any():
+        return ~bad
+    first = int(np.flatnonzero(bad)[0])
+    damaged(
+        path,
+        f"{int(bad.sum())} record(s) inconsistent with the rest of the file "
+        f"({'; '.join(parts)}), first at record {first + 1}: damaged bytes (this format "
+        "carries no checksum)",
+        notes,
+    )
+    return ~bad
+
+
+# ================================================================================================
+# provenance: the file's sha256, computed beside the parse
+# ================================================================================================
+
+#: the hash being computed for the file of the current :func:`lilean.io.read` call
+_PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar(
+    "lilean_pending_hash", default=None
+)
+
+
+#: files smaller than this are hashed in the reading thread (~20 ms of sha256 at 8 MiB)
+HASH_THREAD_MIN_BYTES = 8 << 20
+
+
+@contextlib.contextmanager
+def hashing_beside(path: Path) -> Iterator[None]:
+    """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
+    releases the GIL), overlapping the parse; :func:`source_sha256` collects it. Files below
+    :data:`HASH_THREAD_MIN_BYTES` are hashed when the table is finished, in this thread. The hash is
+    still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        small = path.stat().st_size < HASH_THREAD_MIN_BYTES
+    except OSError:
+        small = True
+    if small:  # a thread costs more than it saves (and waits for a core on a busy machine)
+        yield
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
+    future = pool.submit(file_sha256, path)
+    token = _PENDING_HASH.set((str(path), future))
+    try:
+        yield
+    finally:
+        _PENDING_HASH.reset(token)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def source_sha256(path: Path) -> str:
+    """sha256 of the file: the one computed beside the parse (:func:`hashing_beside`) when it
+    is of this path, else computed now."""
+    pending = _PENDING_HASH.get()
+    if pending is not None and pending[0] == str(path):
+        return str(pending[1].result())
+    return file_sha256(path)
+
+
 # ================================================================================================
 # the table
 # ================================================================================================
@@ -669,7 +1039,10 @@ def finish(
         if not keep.any():
             raise FileFormatError(path, "every row has a missing time, voltage or current")
 
-    bad, problem = implausible_rows(t[keep], v[keep], i[keep])
+    whole = bool(keep.all())
+    bad, problem = (
+        implausible_rows(t, v, i) if whole else implausible_rows(t[keep], v[keep], i[keep])
+    )
     if problem:
         notes = list(notes or [])
         damaged(path, problem, notes)
@@ -678,35 +1051,33 @@ def finish(
         if not keep.any():
             raise FileFormatError(path, "no row has plausible time, voltage and current")
 
-    def sel(a: Any | None) -> np.ndarray | None:
-        return None if a is None else np.asarray(a)[keep]
+    if not keep.all():
+        t, v, i = t[keep], v[keep], i[keep]
 
-    t = t[keep]
-    extra_cols: dict[str, Any] = {}
-    if vendor_charge_capacity_mAh is not None:
-        extra_cols[VENDOR_CHARGE_CAPACITY] = np.asarray(
-            sel(vendor_charge_capacity_mAh), dtype=float
-        )
-    if vendor_discharge_capacity_mAh is not None:
-        extra_cols[VENDOR_DISCHARGE_CAPACITY] = np.asarray(
-            sel(vendor_discharge_capacity_mAh), dtype=float
-        )
-    if temperature_degC is not None:
-        extra_cols[TEMPERATURE] = np.asarray(sel(temperature_degC), dtype=float)
-    data = build_table(
-        t - t[0],
-        v[keep],
-        i[keep],
-        cycle=sel(cycle),
+    all_kept = bool(keep.all())
+
+    def sel(a: Any | None, dtype: Any = None) -> np.ndarray | None:
+        if a is None:
+            return None
+        arr = np.asarray(a, dtype=dtype)
+        return arr if all_kept else arr[keep]
+
+    cy = None if cycle is None else _renumber(np.asarray(sel(cycle)))
+    data, capacity_source, disagreements = table_from_arrays(
+        t,
+        v,
+        i,
+        cycle=cy,
         step=sel(step),
-        extra=extra_cols,
+        vendor_charge_mAh=sel(vendor_charge_capacity_mAh, float),
+        vendor_discharge_mAh=sel(vendor_discharge_capacity_mAh, float),
+        temperature_degC=sel(temperature_degC, float),
     )
-    capacity_source, disagreements = prefer_vendor_capacity(data)
     anomalies += disagreements
     anomalies += validate(data, source=path)
     meta = Metadata(
         source_file=str(path),
-        source_sha256=file_sha256(path),
+        source_sha256=source_sha256(path),
         instrument=instrument,
         file_format=file_format,
         reader=reader,
@@ -721,3 +1092,108 @@ def finish(
         capacity_source=capacity_source,
     )
     return CyclingData(data, meta)
+
+
+def _renumber(values: np.ndarray, cycle: np.ndarray | None = None) -> np.ndarray:
+    """1-based index that increases by one every time ``values`` (or ``cycle``) changes (the
+    rule of :func:`lilean.schema.build_table`)."""
+    if values.size == 0:
+        return values.astype(np.int64)
+    change = values[1:] != values[:-1]
+    if cycle is not None:
+        change = change | (cycle[1:] != cycle[:-1])
+    out = np.empty(values.size, dtype=np.int64)
+    out[0] = 1
+    np.cumsum(change, out=out[1:])
+    out[1:] += 1
+    return out
+
+
+_STEP_TYPES = (CHARGE, DISCHARGE, REST)
+
+
+def step_type_array(codes: np.ndarray) -> Any:
+    """``Step type`` as the schema's ``string`` column from codes 0/1/2 (charge, discharge,
+    rest), built by pyarrow ``take`` (no Python string per row)."""
+    import pyarrow as pa
+
+    labels = pa.array(_STEP_TYPES, type=pa.large_string())
+    return pd.arrays.ArrowStringArray(labels.take(pa.array(codes)))
+
+
+def table_from_arrays(
+    t: np.ndarray,
+    v: np.ndarray,
+    i: np.ndarray,
+    *,
+    cycle: np.ndarray | None,
+    step: np.ndarray | None,
+    vendor_charge_mAh: np.ndarray | None = None,
+    vendor_discharge_mAh: np.ndarray | None = None,
+    temperature_degC: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """The schema table of :func:`lilean.schema.build_table` (same columns, rules and values),
+    built in one pass over numpy arrays into one float block (no per-column DataFrame copies),
+    with the capacity source chosen on the arrays (:func:`choose_capacity`).
+
+    ``t`` is shifted to start at 0; ``cycle`` must already be renumbered (1-based, increasing at
+    every change); ``step`` is renumbered within cycles here (``None``: the sign changes of the
+    current). Step types: ``rest`` where ``|I| <= max(1e-3 max|I|, 1e-12 A)``. Capacities: the
+    trapezoid of ``max(+-I, 0)`` over ``dt`` in mAh (``/3.6``), restarting at 0 on the first row
+    of every cycle (:func:`lilean.schema.capacities_from_current`).
+    """
+    n = t.size
+    cy = np.ones(n, dtype=np.int64) if cycle is None else cycle
+    peak = float(np.nanmax(np.abs(i))) if n else 0.0
+    threshold = max(1e-3 * peak, 1e-12)
+    codes = np.full(n, 2, dtype=np.int8)
+    codes[i > threshold] = 0
+    codes[i < -threshold] = 1
+    sp = _renumber(codes if step is None else np.asarray(step), cy)
+
+    names = [TIME, VOLTAGE, CURRENT, CHARGE_CAPACITY, DISCHARGE_CAPACITY]
+    extras = [
+        (name, arr)
+        for name, arr in (
+            (VENDOR_CHARGE_CAPACITY, vendor_charge_mAh),
+            (VENDOR_DISCHARGE_CAPACITY, vendor_discharge_mAh),
+            (TEMPERATURE, temperature_degC),
+        )
+        if arr is not None
+    ]
+    block = np.empty((len(names) + len(extras), n))
+    if n:
+        np.subtract(t, t[0], out=block[0])
+    block[1] = v
+    block[2] = i
+    for k, (_, arr) in enumerate(extras):
+        block[5 + k] = arr
+    # capacities: trapezoid increments, zero on the first row of each cycle, cumsum per cycle
+    starts = np.concatenate([[True], cy[1:] != cy[:-1]]) if n else np.zeros(0, dtype=bool)
+    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else starts
+    dt_h = np.diff(block[0]) / 3.6 if n > 1 else np.zeros(0)
+    integrated: dict[str, np.ndarray] = {}
+    for row, direction, sign in ((3, "charge", 1.0), (4, "discharge", -1.0)):
+        out = block[row]
+        if n < 2:
+            out[:] = 0.0
+        else:
+            x = np.clip(sign * i, 0, None)
+            out[0] = 0.0
+            np.add(x[1:], x[:-1], out=out[1:])
+            out[1:] *= 0.5
+            out[1:] *= dt_h
+            out[starts] = 0.0
+            np.cumsum(out, out=out)
+            out -= out[start_idx]
+        integrated[direction] = out
+    vendor = {"charge": vendor_charge_mAh, "discharge": vendor_discharge_mAh}
+    chosen, source, anomalies = choose_capacity(cy, integrated, vendor)
+    for row, direction in ((3, "charge"), (4, "discharge")):
+        if chosen[direction] is not integrated[direction]:
+            block[row] = chosen[direction]
+    data = pd.DataFrame(block.T, columns=names + [name for name, _ in extras], copy=False)
+    data.insert(3, CYCLE, cy)
+    data.insert(4, STEP, sp)
+    data.insert(5, STEP_TYPE, step_type_array(codes))
+    return data, source, anomalies

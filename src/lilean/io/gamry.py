@@ -103,7 +103,9 @@ def read(path: str | Path) -> CyclingData:
                     path, f"table {name}: row has {len(rows[bad])} of {width} fields",
                     row=k + 4 + bad,
                 )  # fmt: skip
-            notes.append(f"table {name}: last row has fewer fields (file cut off); dropped it")
+            notes.append(
+                f"table {name}: last row has fewer fields (file truncated: cut off mid-line); dropped it"
+            )
         frame = pd.DataFrame([r[:width] for r in whole], columns=names)
         try:
             part = pd.DataFrame(

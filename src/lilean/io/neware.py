@@ -39,14 +39,22 @@ import pandas as pd
 
 from lilean.errors import FileFormatError
 from lilean.io.common import (
+    SPIKE_FLOOR_I_FRAC,
+    SPIKE_FLOOR_V,
+    arrow_hms_seconds,
     as_float,
     capacity_per_cycle,
     captured_logs,
+    check_records,
     damaged,
     finish,
     increments_from_step_capacity,
+    isolated_spikes,
     library_version,
+    off_time_grid,
     require,
+    string_table,
+    time_out_of_order,
     xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
@@ -121,6 +129,9 @@ def parse_duration_s(values: Any, path: Path, column: str) -> np.ndarray:
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=float)
+    fast = arrow_hms_seconds(series)
+    if fast is not None:
+        return fast
     text = series.astype("string").str.strip()
     fast = _hms_fast(text)
     if fast is not None:
@@ -315,6 +326,27 @@ def _nda_start_time(flat: dict[str, Any], unix_s: np.ndarray) -> str | None:
     return None
 
 
+def _check_zeroed_records(path: Path, begin: int, notes: list[str]) -> None:
+    """Versions 5-8: 59-byte records from byte ``begin`` on; a record whose 59 bytes are all
+    zero is a zeroed block (fastnda skips such records silently; no instrument writes one)."""
+    with open(path, "rb") as fh:
+        fh.seek(begin)
+        body = fh.read()
+    n = len(body) // 59
+    if n == 0:
+        return
+    records = np.frombuffer(body[: n * 59], dtype=np.uint8).reshape(n, 59)
+    zero = ~records.any(axis=1)
+    if zero.any():
+        first = int(np.flatnonzero(zero)[0])
+        damaged(
+            path,
+            f"{int(zero.sum())} of {n} record(s) are all zero bytes (first: record {first + 1}): "
+            "a zeroed block, the values of those records are lost",
+            notes,
+        )
+
+
 def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]:
     """Integrity of the container before fastnda reads it; returns the .ndax aux members.
 
@@ -366,6 +398,8 @@ def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]
                 "over): truncated (records after the cut missing) or bytes appended",
                 notes,
             )
+        if header[14] in (5, 6, 7, 8) and 0 < begin < size:
+            _check_zeroed_records(path, begin, notes)
         if 0 < begin < size and length > 0 and begin + length > size:
             damaged(
                 path,
@@ -374,6 +408,61 @@ def _check_nda_container(path: Path, head: bytes, notes: list[str]) -> list[str]
                 notes,
             )
     return []
+
+
+def _col(frame: Any, name: str, dtype: Any = None) -> np.ndarray:
+    """One column of fastnda's polars table as a numpy array."""
+    return np.asarray(frame[name].to_numpy(), dtype=dtype)
+
+
+#: the record's clock (unix time, often whole seconds) and its step time may differ by this
+#: much per row; a damaged time value shows as a +x/-x pair of larger differences
+_CLOCK_TOLERANCE_S = 1.5
+
+
+def _record_checks(frame: Any, path: Path, notes: list[str]) -> Any:
+    """Cross-checks of Neware records (``.nda`` records carry no checksum): time in order row
+    by row and on the file's 1 ms grid, no single-row voltage or current spike within a step,
+    the step time and the record's own clock (unix time) advancing alike (a damaged value of
+    either gives a +x/-x pair of row differences), the raw step index never a one-row
+    excursion. Returns the frame, without the damaged records for a partial read."""
+    cols = set(frame.columns)
+    n = len(frame)
+    if n < 3 or not {"total_time_s", "voltage_V", "current_mA", "step_count"} <= cols:
+        return frame
+    t = _col(frame, "total_time_s", float)
+    step = _col(frame, "step_count")
+    v = _col(frame, "voltage_V", float)
+    i = _col(frame, "current_mA", float) * 1e-3
+    finite = np.abs(i[np.isfinite(i)])
+    i_floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
+    checks = [
+        ("with time out of order", time_out_of_order(t)),
+        ("with a one-row voltage spike", isolated_spikes(v, step, SPIKE_FLOOR_V)),
+        ("with a one-row current spike", isolated_spikes(i, step, i_floor)),
+    ]
+    if "step_time_s" in cols:
+        st = _col(frame, "step_time_s", float)
+        checks.append(("with a step time off the file's 1 ms grid", off_time_grid(st)))
+        if "unix_time_s" in cols:
+            e = np.diff(_col(frame, "unix_time_s", float)) - np.diff(st)
+            same = step[1:] == step[:-1]
+            big = (np.abs(e) > _CLOCK_TOLERANCE_S) & same
+            pair = big[:-1] & big[1:] & (np.abs(e[:-1] + e[1:]) <= _CLOCK_TOLERANCE_S)
+            clock = np.zeros(n, dtype=bool)
+            clock[1:-1] = pair
+            checks.append(("whose step time disagrees with the record clock", clock))
+    if "step_index" in cols:
+        si = _col(frame, "step_index", float)
+        lone = np.zeros(n, dtype=bool)
+        lone[1:-1] = (si[:-2] == si[2:]) & (si[1:-1] != si[:-2])
+        checks.append(("where the step index jumps for one row", lone))
+    keep = check_records(path, notes, checks)
+    if keep.all():
+        return frame
+    import polars as pl  # fastnda's table library (installed with it)
+
+    return frame.filter(pl.Series(keep))
 
 
 def read_nda(path: str | Path) -> CyclingData:
@@ -389,7 +478,7 @@ def read_nda(path: str | Path) -> CyclingData:
     try:
         with warnings.catch_warnings(record=True) as caught, captured_logs("fastnda") as logs:
             warnings.simplefilter("always")
-            frame = fastnda.read(str(path)).to_pandas()
+            frame = fastnda.read(str(path))  # polars; columns taken as numpy, no pandas copy
     except Exception as exc:  # fastnda raises many types on corrupt input
         raise FileFormatError(
             path, f"unreadable Neware file, truncated or unsupported ({type(exc).__name__}: {exc})"
@@ -398,17 +487,29 @@ def read_nda(path: str | Path) -> CyclingData:
     notes += [f"fastnda: {m}" for m in logs]
     if len(frame) == 0:
         raise FileFormatError(path, "the Neware file holds no records")
-    if "index" in frame:
-        index = frame["index"].to_numpy(dtype=np.int64)
+    if "index" in frame.columns:
+        index = _col(frame, "index", np.int64)
+        # a record whose own index is damaged: its neighbours count on as if it were whole
+        lone = np.zeros(index.size, dtype=bool)
+        lone[1:-1] = (index[2:] == index[:-2] + 2) & (index[1:-1] != index[:-2] + 1)
+        if lone.any():
+            import polars as pl  # fastnda's table library (installed with it)
+
+            keep = check_records(path, notes, [("with a damaged record index", lone)])
+            frame, index = frame.filter(pl.Series(keep)), index[keep]
         jumps = np.flatnonzero(np.diff(index) > 1)
         if jumps.size:
             lost = int(np.sum(np.diff(index)[jumps] - 1))
-            damaged(
-                path,
-                f"{lost} record(s) missing (record index jumps from {int(index[jumps[0]])} to "
-                f"{int(index[jumps[0] + 1])}): damaged or zeroed block",
-                notes,
-            )
+            where = f"record index jumps from {int(index[jumps[0]])} to {int(index[jumps[0] + 1])}"
+            if lost > 10 * index.size:  # more than the file could hold: damaged index values
+                problem = (
+                    f"record index damaged ({where}, values up to {int(index.max())} in a file "
+                    f"of {index.size} records)"
+                )
+            else:
+                problem = f"{lost} record(s) missing ({where}): damaged or zeroed block"
+            damaged(path, problem, notes)
+    frame = _record_checks(frame, path, notes)
     meta: dict[str, Any] = {}
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -444,7 +545,7 @@ def read_nda(path: str | Path) -> CyclingData:
         for k, v in flat.items()
         if keep_keys.search(k) and len(str(v)) < 200
     }
-    start_time = _nda_start_time(flat, frame["unix_time_s"].to_numpy(dtype=float))
+    start_time = _nda_start_time(flat, _col(frame, "unix_time_s", float))
     temp_col = next((c for c in frame.columns if c.endswith("temperature_degC")), None)
     aux_cols = [c for c in frame.columns if str(c).lower().startswith("aux")]
     if aux_members and not aux_cols and temp_col is None:
@@ -465,16 +566,16 @@ def read_nda(path: str | Path) -> CyclingData:
     }
     if temp_col:
         units[TEMPERATURE] = temp_col
-    step = frame["step_count"].to_numpy()
-    cycle = frame["cycle_count"].to_numpy()
+    step = _col(frame, "step_count")
+    cycle = _col(frame, "cycle_count")
     vendor_ch, vendor_dis = capacity_per_cycle(
-        increments_from_step_capacity(frame["capacity_mAh"].to_numpy(dtype=float), step), cycle
+        increments_from_step_capacity(_col(frame, "capacity_mAh", float), step), cycle
     )
     return finish(
         path,
-        time_s=frame["total_time_s"].to_numpy(dtype=float),
-        voltage_V=frame["voltage_V"].to_numpy(dtype=float),
-        current_A=frame["current_mA"].to_numpy(dtype=float) * 1e-3,
+        time_s=_col(frame, "total_time_s", float),
+        voltage_V=_col(frame, "voltage_V", float),
+        current_A=_col(frame, "current_mA", float) * 1e-3,
         instrument="neware",
         file_format="neware-nda",
         reader=library_version("fastnda"),
@@ -484,7 +585,7 @@ def read_nda(path: str | Path) -> CyclingData:
         step=step,
         vendor_charge_capacity_mAh=vendor_ch,
         vendor_discharge_capacity_mAh=vendor_dis,
-        temperature_degC=None if temp_col is None else frame[temp_col].to_numpy(dtype=float),
+        temperature_degC=None if temp_col is None else _col(frame, temp_col, float),
         start_time=start_time,
         active_mass_mg=active_mass_mg,
         notes=notes,
@@ -552,7 +653,15 @@ def _read_text(path: Path, notes: list[str] | None = None) -> str:
 
 
 def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, Any]) -> pd.DataFrame:
-    """Flatten the nested BTSDA export: each record row gets the cycle and step it sits under."""
+    """Flatten the nested BTSDA export: each record row gets the cycle and step it sits under.
+
+    Record rows (``,,<fields>``) are parsed in one pass by :func:`string_table` (pyarrow);
+    only the few cycle and step rows go through Python's csv module. A file whose record rows
+    do not all have the header's field count (or that quotes fields) takes the row-by-row path,
+    which names the bad row."""
+    fast = _nested_records_fast(text, path, notes, extra)
+    if fast is not None:
+        return fast
     rows = list(csv.reader(io.StringIO(text)))
     if len(rows) < 4:
         raise FileFormatError(path, "nested Neware CSV has no data below its three header lines")
@@ -620,6 +729,83 @@ def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, An
     return frame
 
 
+def _nested_records_fast(
+    text: str, path: Path, notes: list[str], extra: dict[str, Any]
+) -> pd.DataFrame | None:
+    """:func:`_nested_records` for the regular case (see there), or ``None``."""
+    if '"' in text:
+        return None
+    lines = text.splitlines()
+    if len(lines) < 4:
+        return None
+    cycle_hdr = [c.strip() for c in lines[0].split(",")]
+    step_hdr = [c.strip() for c in lines[1].split(",")[1:]]
+    rec_hdr = [c.strip() for c in lines[2].split(",")[2:]]
+    n_cyc = len(cycle_hdr)
+    n_commas = len(rec_hdr) + 1
+    i_num = step_hdr.index("Step Number") if "Step Number" in step_hdr else 0
+    i_type = step_hdr.index("Step Type") if "Step Type" in step_hdr else None
+    records: list[str] = []
+    rec_cycle: list[int] = []
+    rec_step: list[int] = []
+    rec_type: list[str] = []
+    cycles: list[list[str]] = []
+    cycle = step_no = 0
+    step_type = ""
+
+    def take_step(fields: list[str]) -> bool:
+        nonlocal step_no, step_type
+        try:
+            step_no = int(fields[i_num])
+        except (ValueError, IndexError):
+            return False
+        step_type = fields[i_type] if i_type is not None and i_type < len(fields) else ""
+        return True
+
+    for line in lines[3:]:
+        if line.startswith(",,"):
+            if line.count(",") != n_commas:
+                if not line.strip(", \t"):
+                    continue  # an empty row
+                return None  # a ragged record row: the row-by-row path names it
+            records.append(line[2:])
+            rec_cycle.append(cycle)
+            rec_step.append(step_no)
+            rec_type.append(step_type)
+            continue
+        row = line.split(",")
+        if all(not c.strip() for c in row):
+            continue
+        if row[0].strip():
+            try:
+                cycle = int(float(row[0]))
+            except ValueError:
+                return None
+            cycles.append(row[:n_cyc])
+            if len(row) > n_cyc and not take_step(row[n_cyc:]):
+                return None
+        elif len(row) > 1 and row[1].strip():
+            if not take_step(row[1:]):
+                return None
+        else:
+            return None
+    if not records or len(set(rec_hdr)) != len(rec_hdr):
+        return None
+    frame = string_table(path, "\n".join(records), sep=",", names=rec_hdr)
+    text_dtype = frame.dtypes.iloc[0]
+    frame.insert(0, "Cycle Index", rec_cycle)
+    frame.insert(1, "Step Number", rec_step)
+    frame.insert(2, "Step Type", pd.array(rec_type, dtype=text_dtype))
+    notes.append(
+        f"nested BTSDA export: {len(records)} record rows under {len(cycles)} cycle rows; "
+        "cycle and step taken from the enclosing rows"
+    )
+    extra["cycle_table"] = {
+        name: [c[j] if j < len(c) else "" for c in cycles] for j, name in enumerate(cycle_hdr)
+    }
+    return frame
+
+
 def read_csv(path: str | Path) -> CyclingData:
     """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
     path = Path(path)
@@ -633,9 +819,9 @@ def read_csv(path: str | Path) -> CyclingData:
     elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
         n_fields = len(next(csv.reader([lines[0]])))
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (ValueError, pd.errors.ParserError) as exc:
-            raise FileFormatError(path, f"unparseable CSV ({exc})") from None
+            frame = string_table(path, text, sep=",")
+        except FileFormatError as exc:
+            raise FileFormatError(path, f"unparseable CSV ({exc.problem})") from None
         last_line = text.rstrip("\r\n").rsplit("\n", 1)[-1]
         if len(next(csv.reader([last_line]))) != n_fields:
             raise FileFormatError(

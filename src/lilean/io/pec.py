@@ -93,7 +93,9 @@ def read(path: str | Path) -> CyclingData:
     last = frame.iloc[-1]
     if last[need["voltage"]] == "" or last[need["current"]] == "":
         frame = frame.iloc[:-1]
-        notes.append("last row has no voltage/current (file cut off); dropped it")
+        notes.append(
+            "last row has no voltage/current (file truncated: cut off mid-line); dropped it"
+        )
         if frame.empty:
             raise FileFormatError(path, "the only data row is incomplete", row=k + 2)
     time_col = str(need["time"])
