@@ -43,6 +43,7 @@ from lilean.schema import (
     CHARGE_CAPACITY,
     CURRENT,
     CYCLE,
+    CYCLE_LABEL,
     DISCHARGE,
     DISCHARGE_CAPACITY,
     REST,
@@ -1018,8 +1019,12 @@ def finish(
     active_mass_mg: float | None = None,
     notes: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    cycle_label: Any | None = None,
 ) -> CyclingData:
     """Build the schema table from canonical-unit arrays, validate it, and attach metadata.
+
+    ``cycle_label`` (optional, one string per row) is the schema's ``Cycle label`` column
+    (``"formation"`` / ``"cycling"``), carried through when a file has it (lilean's own CSV).
 
     Rows whose time, voltage or current is NaN are dropped (and counted in ``meta.anomalies``).
     Time is shifted to start at 0. Anomalies that leave the table usable (time going backwards,
@@ -1074,6 +1079,9 @@ def finish(
         temperature_degC=sel(temperature_degC, float),
     )
     anomalies += disagreements
+    if cycle_label is not None:
+        labels = pd.Series(np.asarray(sel(cycle_label), dtype=object)).fillna("cycling")
+        data[CYCLE_LABEL] = pd.Categorical(labels.astype(str))
     anomalies += validate(data, source=path)
     meta = Metadata(
         source_file=str(path),

@@ -63,6 +63,7 @@ from lilean.io.registry import Reader, readers, register
 from lilean.schema import (
     CURRENT,
     CYCLE,
+    CYCLE_LABEL,
     STEP,
     STEP_TYPE,
     TEMPERATURE,
@@ -398,6 +399,7 @@ def _build_from_mapping(
         active_mass_mg=sc.get("active_mass_mg"),
         notes=notes,
         extra=extra,
+        cycle_label=df[CYCLE_LABEL].to_numpy(dtype=object) if CYCLE_LABEL in headers else None,
     )
 
 

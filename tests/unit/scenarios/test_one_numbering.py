@@ -50,6 +50,16 @@ def test_cycling_with_the_cli_defaults_agrees(params, tmp_path):
     # the same through a Parquet round trip (lilean simulate -o run.parquet; lilean analyze)
     again = CyclingData.from_parquet(sim.data.to_parquet(tmp_path / "run.parquet"))
     assert analyze_data(again, kind="cycling")["table"] == analysed["table"]
+    # and through lilean's own CSV (to_csv; the csv reader keeps the Cycle label column)
+    from lilean.io import read
+
+    sim.data.to_csv(tmp_path / "run.csv")
+    from_csv = analyze_data(read(tmp_path / "run.csv"), kind="cycling")
+    assert from_csv["formation_cycles"] == [1, 2, 3]
+    assert from_csv["table"]["Cycle"] == analysed["table"]["Cycle"]
+    np.testing.assert_allclose(
+        from_csv["final_retention_percent"], analysed["final_retention_percent"], rtol=1e-9
+    )
 
 
 def test_rate_and_protocol_results_agree(params):
