@@ -460,3 +460,26 @@ def test_random_effects_fit_recovers_each_replicate_and_the_population() -> None
     pooled = F.fit_cycling(datas, default_parameters(), "cu", **kw)  # type: ignore[arg-type]
     assert "random_effects" not in pooled.extra
     assert fit.cost < pooled.cost
+
+
+def test_voltage_gap_keeps_the_rise_a_common_offset_hides() -> None:
+    """The gap (mean charge - mean discharge voltage) is free of a per-cycle offset common to both
+    branches, the mean voltage carries it; an unknown series name is refused."""
+    run = _truth_run(8, {})
+    proto = F.infer_cycling_protocol(run.data, default_parameters(), {}, None)
+    clean = F.measured_cycling_series(run.data, proto)
+    df = run.data.data.copy()
+    offset = np.random.default_rng(3).normal(0.0, 5e-3, int(df["Cycle"].max()) + 1)
+    df["Voltage [V]"] += offset[df["Cycle"].to_numpy()]
+    shifted = F.measured_cycling_series(CyclingData(df, run.data.meta), proto)
+    gap = shifted["Voltage gap [V]"] - clean["Voltage gap [V]"]
+    mean = shifted["Mean voltage [V]"] - clean["Mean voltage [V]"]
+    assert np.abs(gap).max() < 1e-3 * np.abs(mean).max() + 1e-9
+    assert np.abs(mean).max() > 1e-3
+    assert list(F.DEFAULT_CYCLING_SERIES) == [
+        "Retention [%]",
+        "Voltage gap [V]",
+        "Mean voltage [V]",
+    ]
+    with pytest.raises(ParameterError, match="fitted series"):
+        F.fit_cycling([run.data], default_parameters(), "cu", series=["Voltage [mV]"])
