@@ -21,6 +21,12 @@ Printed: median and 90th-percentile relative error of knee80, and for the interv
 bounded and the coverage (fraction of truths inside) of the bounded ones.
 
     PYTHONPATH=src python benchmarks/knee_error_table.py --cells 8 --ks 20,30,50,100 --jobs 2
+
+A subset for iterating (conditions by prefix, chosen cells and K, other free parameters or
+series; the rows can be saved with ``--json`` and re-tabled with ``--from-json``)::
+
+    python benchmarks/knee_error_table.py --conditions li-cu --cell-ids 0,1,2,3 --ks 50 \
+        --free corrosion_rate_mAh_cm2_h,sei_resistivity_ohm_cm2_per_mAh --series RGM
 """
 
 from __future__ import annotations
