@@ -21,6 +21,12 @@ Printed: median and 90th-percentile relative error of knee80, and for the interv
 bounded and the coverage (fraction of truths inside) of the bounded ones.
 
     PYTHONPATH=src python benchmarks/knee_error_table.py --cells 8 --ks 20,30,50,100 --jobs 2
+
+A subset for iterating (conditions by prefix, chosen cells and K, other free parameters or
+series; the rows can be saved with ``--json`` and re-tabled with ``--from-json``)::
+
+    python benchmarks/knee_error_table.py --conditions li-cu --cell-ids 0,1,2,3 --ks 50 \
+        --free corrosion_rate_mAh_cm2_h,sei_resistivity_ohm_cm2_per_mAh --series RGM
 """
 
 from __future__ import annotations
@@ -49,6 +55,14 @@ STEPS = 20  # coarse time steps, the same for the truth and the fitted twin (spe
 SPREAD = 0.2
 OFFSETS = [True]
 FREE: list[str] = []  # empty: the fit's default free parameters
+SERIES: list[str] = []  # empty: the fit's default series
+SERIES_LETTERS = {
+    "R": "Retention [%]",
+    "G": "Voltage gap [V]",
+    "M": "Mean voltage [V]",
+    "C": "Mean charge voltage [V]",
+    "D": "Mean discharge voltage [V]",
+}
 
 
 def _truth_params(substrate: str, seed: int) -> Any:
@@ -117,7 +131,8 @@ def _cell(args: tuple[str, int, list[int]]) -> dict[str, Any]:
         try:
             fit = F.fit_cycling([data], p0, sub, max_cycle=k, knee_horizon=horizon,
                                 protocol=given, n_samples=20, profile=False,
-                                fit_offsets=OFFSETS[0], free=FREE or None)  # fmt: skip
+                                fit_offsets=OFFSETS[0], free=FREE or None,
+                                series=SERIES or None)  # fmt: skip
             kn = fit.knee
             row["physics"] = fit.diagnostics.get("knee80_best_fit_cycle")
             row["physics_low"] = kn["knee80_cycle_low"]
@@ -144,6 +159,14 @@ def _cell(args: tuple[str, int, list[int]]) -> dict[str, Any]:
     return out
 
 
+def _condition(text: str) -> str:
+    """A condition by its name or a case-insensitive prefix of it (``li-cu``, ``li-ag``)."""
+    hits = [c for c in CONDITIONS if c.lower().startswith(text.strip().lower())]
+    if len(hits) != 1:
+        raise SystemExit(f"--conditions {text!r}: expected one of {list(CONDITIONS)} (or a prefix)")
+    return hits[0]
+
+
 def _err(pred: float | None, true: float, horizon: int) -> float:
     return abs((horizon + 1 if pred is None else pred) - true) / true
 
@@ -158,20 +181,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--from-json", default=None, help="print the table of rows written earlier")
     ap.add_argument("--no-offsets", action="store_true", help="fit absolute voltages")
     ap.add_argument("--free", default="", help="comma-separated free parameters (default: fit's)")
+    ap.add_argument(
+        "--series",
+        default="",
+        help="fitted series as letters R, G, M, C, D (retention, voltage gap, "
+        "mean voltage, mean charge / discharge voltage; default: the fit's)",
+    )
+    ap.add_argument(
+        "--cell-ids", default="", help="comma-separated cell indices to run (default: 0..cells-1)"
+    )
     a = ap.parse_args(argv)
     OFFSETS[0] = not a.no_offsets
     FREE[:] = [n for n in a.free.split(",") if n]
+    SERIES[:] = [SERIES_LETTERS[ch] for ch in a.series.upper() if ch in SERIES_LETTERS]
     from lilean.fit import KneeRidge
 
     ks = [int(k) for k in a.ks.split(",")]
-    conds = [c for c in a.conditions.split(",") if c]
+    conds = [_condition(c) for c in a.conditions.split(",") if c]
+    ids = [int(i) for i in a.cell_ids.split(",") if i] or list(range(a.cells))
     if a.from_json:
         with open(a.from_json) as fh:
             cells = json.load(fh)
         for c in cells:
             c["k"] = {int(k): v for k, v in c["k"].items()}
     else:
-        tasks = [(c, i, ks) for c in conds for i in range(a.cells)]
+        tasks = [(c, i, ks) for c in conds for i in ids]
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=a.jobs) as pool:
             cells = list(pool.map(_cell, tasks))

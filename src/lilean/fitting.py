@@ -575,31 +575,55 @@ def simulate_protocol(
         )
 
 
-#: fitted per-cycle series and their resolution floors (the smallest noise the weighting assumes:
-#: a cycler's capacity resolution ~1e-3 %, voltage ~10 uV). The weights themselves are estimated
-#: from the data and from the fit's own residuals (:func:`fit_cycling`).
+#: per-cycle series a cycling fit can use and their resolution floors (the smallest noise the
+#: weighting assumes: a cycler's capacity resolution ~1e-3 %, voltage ~10 uV). The weights
+#: themselves are estimated from the data and from the fit's own residuals (:func:`fit_cycling`).
+#: ``Voltage gap [V]`` = mean charge - mean discharge voltage and ``Mean voltage [V]`` = their
+#: average are the same information as the two means, rotated so that what is common to both
+#: branches of a cycle (a per-cycle temperature or reference drift, a capacity-calibration error
+#: that enters both means as energy / capacity) falls into the mean voltage and the gap keeps the
+#: polarisation rise (SEI, dead Li, cathode transport) at its own, much smaller noise.
 CYCLING_SERIES = {
     "Retention [%]": 1e-3,
+    "Voltage gap [V]": 1e-5,
+    "Mean voltage [V]": 1e-5,
     "Mean charge voltage [V]": 1e-5,
     "Mean discharge voltage [V]": 1e-5,
 }
+#: the series fitted by default (``series=None``)
+DEFAULT_CYCLING_SERIES = ("Retention [%]", "Voltage gap [V]", "Mean voltage [V]")
 #: series whose constant offset per file is profiled out: the twin's absolute polarisation depends
 #: on parameters that are not fitted (exchange current, conductivity, cathode kinetics); the fit
 #: uses their **rise** over the cycles (the offsets are reported, ``voltage_offsets_V``)
-OFFSET_SERIES = ("Mean charge voltage [V]", "Mean discharge voltage [V]")
+OFFSET_SERIES = (
+    "Voltage gap [V]",
+    "Mean voltage [V]",
+    "Mean charge voltage [V]",
+    "Mean discharge voltage [V]",
+)
 #: largest RMS misfit (raw units) per series with which a cycling fit counts as reproducing the
 #: cell (voltages after their offset; the offset itself at most :data:`OFFSET_LIMIT_V`); beyond it
 #: the fit's status is ``misfit`` and ``lilean fit`` exits 3
 MISFIT_LIMITS = {
     "Retention [%]": 2.0,
+    "Voltage gap [V]": 0.025,
+    "Mean voltage [V]": 0.025,
     "Mean charge voltage [V]": 0.025,
     "Mean discharge voltage [V]": 0.025,
 }
 OFFSET_LIMIT_V = 0.1
+#: the voltage series are fitted from this cycle after formation on: the first cycle at the test
+#: rate still relaxes from the formation rate (its mean voltages jump with small parameter
+#: changes in the twin, and in cells), the retention keeps it as its reference
+VOLTAGE_FIRST_CYCLE = 2
 #: log-normal prior on each free parameter, centred on the set's (calibrated) value: sd = ln 3
 #: (a factor 3 at 1 sigma). It holds directions the data cannot determine and is carried into the
 #: covariance, hence into the knee intervals.
 PRIOR_LOG_SD = math.log(3.0)
+#: default cell-to-cell prior sd (log space) of a random-effects multi-file fit: replicate Li-metal
+#: cells differ by ~10-30 % in their fade (Boyle et al., Nat. Energy 6, 487 (2021), replicate
+#: calendar losses; Fang et al., Nature 572, 511 (2019)); ln 1.3 at 1 sd
+RANDOM_EFFECT_LOG_SD = math.log(1.3)
 #: draws of the fitted parameters for every interval (the same in ``fit`` and ``predict``)
 DEFAULT_SAMPLES = 40
 #: fraction of the first post-formation discharge capacity that defines ``knee80_cycle``
@@ -625,9 +649,20 @@ def measured_cycling_series(
     s["Cycle"] = s["Cycle"] - first + 1
     q0 = float(s["Discharge capacity [mAh]"].iloc[0])
     s["Retention [%]"] = 100.0 * s["Discharge capacity [mAh]"] / q0
+    _add_voltage_rotation(s)
     if max_cycle is not None:
         s = s[s["Cycle"] <= max_cycle]
     return s[["Cycle", *CYCLING_SERIES]].reset_index(drop=True)
+
+
+def _add_voltage_rotation(s: pd.DataFrame) -> pd.DataFrame:
+    """Add ``Voltage gap [V]`` (charge - discharge mean) and ``Mean voltage [V]`` (their average)
+    to a per-cycle table in place."""
+    vc = s["Mean charge voltage [V]"].to_numpy(dtype=float)
+    vd = s["Mean discharge voltage [V]"].to_numpy(dtype=float)
+    s["Voltage gap [V]"] = vc - vd
+    s["Mean voltage [V]"] = 0.5 * (vc + vd)
+    return s
 
 
 def _halton(n: int, d: int, seed: int) -> np.ndarray:
@@ -652,6 +687,9 @@ def fit_cycling(
     force: bool = False,
     profile: bool = True,
     fit_offsets: bool = True,
+    series: Sequence[str] | None = None,
+    random_effects: bool = False,
+    random_effect_log_sd: float | None = None,
 ) -> FitResult:
     """Fit the full-cell twin to one or several measured Li || LFP tables of the same cell type
     (a pooled fit: one shared parameter set, each file its own inferred protocol).
@@ -668,8 +706,20 @@ def fit_cycling(
        less than :data:`PROFILE_CHI2` is reported as held by its prior (not determined);
     5. the knees with intervals from ``n_samples`` draws (:func:`predict`, the same draws as
        ``lilean predict``), for the first file's protocol up to ``knee_horizon`` cycles.
+
+    Several files are pooled (one parameter set) by default. With ``random_effects`` each file
+    ``f`` has its own ``x_f = mu + delta_f`` with the cell-to-cell prior ``delta_f ~ N(0, tau^2)``
+    (``tau`` = ``random_effect_log_sd``, default :data:`RANDOM_EFFECT_LOG_SD`; prior rows
+    ``delta_f / tau``): the population ``mu`` is the fit's value (its knees), every file's own
+    values and intervals are in ``extra["random_effects"]`` (a hierarchical model with ``tau``
+    fixed, solved jointly; Gelman et al., *Bayesian Data Analysis*, 3rd ed. (2013), ch. 5). The
+    profile likelihood is then skipped.
     """
     names = resolve_names(params, substrate, free or DEFAULT_FREE["cycling"])
+    unknown = [c for c in (series or ()) if c not in CYCLING_SERIES]
+    if unknown:
+        raise ParameterError(f"fitted series {unknown}: expected some of {list(CYCLING_SERIES)}")
+    fitted_series = {c: CYCLING_SERIES[c] for c in (series or DEFAULT_CYCLING_SERIES)}
     protos = [infer_cycling_protocol(d, params, protocol, max_cycle) for d in datas]
     problems: list[str] = []
     for d, p in zip(datas, protos, strict=True):
@@ -690,87 +740,130 @@ def fit_cycling(
         raise LileanError(f"only {n_meas} complete cycles after formation: too few to fit")
     data_sigma = {
         col: max(float(np.median([noise_sigma(m[col].to_numpy(), floor) for m in meas])), floor)
-        for col, floor in CYCLING_SERIES.items()
+        for col, floor in fitted_series.items()
     }
     bases = [_cycling_params(params, p) for p in protos]
     flat = params.flat()
     x0 = np.log([flat[n].value for n in names])
     npar = len(names)
+    nfile = len(datas)
+    use_re = bool(random_effects) and nfile > 1
+    tau = float(random_effect_log_sd or RANDOM_EFFECT_LOG_SD)
+    if not tau > 0:
+        raise ParameterError(f"random_effect_log_sd = {tau}: expected > 0")
+    ntot = npar * (1 + nfile) if use_re else npar
+    x0_full = np.concatenate([x0, np.zeros(ntot - npar)])
 
-    offsets: dict[str, list[float]] = {c: [] for c in OFFSET_SERIES}
+    def file_x(x: np.ndarray, f: int) -> np.ndarray:
+        if not use_re:
+            return x[:npar]
+        return x[:npar] + x[npar * (f + 1) : npar * (f + 2)]
+
+    offsets: dict[str, list[float]] = {c: [] for c in OFFSET_SERIES if c in fitted_series}
 
     def raw(x: np.ndarray) -> dict[str, np.ndarray] | None:
-        out: dict[str, list[np.ndarray]] = {c: [] for c in CYCLING_SERIES}
-        for c in OFFSET_SERIES:
-            offsets[c].clear()
-        for base, p, m in zip(bases, protos, meas, strict=True):
+        out: dict[str, list[np.ndarray]] = {c: [] for c in fitted_series}
+        for v in offsets.values():
+            v.clear()
+        for f, (base, p, m) in enumerate(zip(bases, protos, meas, strict=True)):
             try:
-                sim = simulate_protocol(_apply(base, names, x), substrate, p)
+                sim = simulate_protocol(_apply(base, names, file_x(x, f)), substrate, p)
             except ParameterError:
                 return None
-            s = sim.summary.set_index("Cycle")
+            s = _add_voltage_rotation(sim.summary.copy()).set_index("Cycle")
             cyc = m["Cycle"].to_numpy()
-            for col in CYCLING_SERIES:
+            for col in fitted_series:
                 ysim = s[col].reindex(cyc).to_numpy(dtype=float)
                 d = ysim - m[col].to_numpy(dtype=float)
-                if fit_offsets and col in OFFSET_SERIES and np.isfinite(d).any():
-                    offsets[col].append(float(np.nanmean(d)))
-                    d = d - offsets[col][-1]
+                if col in OFFSET_SERIES:
+                    keep = cyc >= VOLTAGE_FIRST_CYCLE
+                    if fit_offsets and np.isfinite(d[keep]).any():
+                        offsets[col].append(float(np.nanmean(d[keep])))
+                        d = d - offsets[col][-1]
+                    d = np.where(keep, d, 0.0)
                 out[col].append(d)
         return {c: np.concatenate(v) for c, v in out.items()}
 
     scale = dict(data_sigma)
     penalty = 1e3
+    used = {
+        c: np.concatenate(
+            [
+                m["Cycle"].to_numpy() >= (VOLTAGE_FIRST_CYCLE if c in OFFSET_SERIES else 1)
+                for m in meas
+            ]
+        )
+        for c in fitted_series
+    }
 
     def residual(x: np.ndarray) -> np.ndarray:
         rr = raw(x)
-        prior = (x - x0) / PRIOR_LOG_SD
+        prior = np.concatenate([(x[:npar] - x0) / PRIOR_LOG_SD, x[npar:] / tau])
         if rr is None:
-            return np.concatenate([np.full(len(CYCLING_SERIES) * n_meas, penalty), prior])
+            return np.concatenate([np.full(len(fitted_series) * n_meas, penalty), prior])
         parts = [np.clip(np.nan_to_num(rr[c] / scale[c], nan=penalty), -penalty, penalty)
-                 for c in CYCLING_SERIES]  # fmt: skip
+                 for c in fitted_series]  # fmt: skip
         return np.concatenate([*parts, prior])
 
     def reweight(x: np.ndarray) -> None:
         rr = raw(x)
         if rr is None:
             return
-        for c in CYCLING_SERIES:
-            v = rr[c][np.isfinite(rr[c])]
+        for c in fitted_series:
+            v = rr[c][used[c]]
+            v = v[np.isfinite(v)]
             if v.size:
                 rms = math.sqrt(float(np.median(v * v)) / 0.4549)  # robust: median of chi^2_1
                 scale[c] = max(data_sigma[c], rms)
 
     # global stage
     n_global = n_global if n_global is not None else 4 * npar + 2
-    starts = [x0]
+    starts = [x0_full]
+    sparsity: Any = "2-point"
+    if use_re:  # a file's rows depend on mu and its own delta only
+        from scipy.sparse import lil_matrix
+
+        pattern = lil_matrix((len(fitted_series) * n_meas + ntot, ntot), dtype=int)
+        row = 0
+        for _c in fitted_series:
+            for f, m in enumerate(meas):
+                pattern[row : row + len(m), :npar] = 1
+                pattern[row : row + len(m), npar * (f + 1) : npar * (f + 2)] = 1
+                row += len(m)
+        for k in range(ntot):
+            pattern[row + k, k] = 1
+        sparsity = pattern
+    lsq_kw: dict[str, Any] = {"jac_sparsity": sparsity} if use_re else {}
     if n_global > 0:
         pts = x0 + (2.0 * _halton(n_global, npar, seed) - 1.0) * 2.0 * PRIOR_LOG_SD
-        reweight(x0)
+        pts = np.column_stack([pts, np.zeros((n_global, ntot - npar))])
+        reweight(x0_full)
         costs = [float(np.sum(residual(pt) ** 2)) for pt in pts]
         best = int(np.argmin(costs))
-        if costs[best] < float(np.sum(residual(x0) ** 2)):
+        if costs[best] < float(np.sum(residual(x0_full) ** 2)):
             starts.append(pts[best])
     # local stage from each start, then re-weight at the best and refine
     best_res = None
     for st in starts:
         res = least_squares(residual, st, method="trf", diff_step=1e-3, max_nfev=max_nfev,
-                            xtol=1e-8)  # fmt: skip
+                            xtol=1e-8, **lsq_kw)  # fmt: skip
         if best_res is None or res.cost < best_res.cost:
             best_res = res
     assert best_res is not None
     for _ in range(2):
         reweight(best_res.x)
         best_res = least_squares(residual, best_res.x, method="trf", diff_step=1e-3,
-                                 max_nfev=max_nfev, xtol=1e-8)  # fmt: skip
-    x = np.asarray(best_res.x)
-    jac = np.asarray(best_res.jac, dtype=float)
+                                 max_nfev=max_nfev, xtol=1e-8, **lsq_kw)  # fmt: skip
+    x_full = np.asarray(best_res.x)
+    jac_any = best_res.jac
+    jac = np.asarray(jac_any.toarray() if hasattr(jac_any, "toarray") else jac_any, dtype=float)
     r_fin = np.asarray(best_res.fun)
-    n_data = r_fin.size - npar
-    s2 = max(float(np.sum(r_fin[:n_data] ** 2)) / max(n_data - npar, 1), 1.0)
+    n_data = r_fin.size - ntot
+    s2 = max(float(np.sum(r_fin[:n_data] ** 2)) / max(n_data - ntot, 1), 1.0)
     # data part scaled by the residual variance (never below 1), prior part as it is
     jd, jp = jac[:n_data], jac[n_data:]
-    cov = np.linalg.pinv(jd.T @ jd / s2 + jp.T @ jp, rcond=1e-12, hermitian=True)
+    cov_full = np.linalg.pinv(jd.T @ jd / s2 + jp.T @ jp, rcond=1e-12, hermitian=True)
+    x, cov = x_full[:npar], cov_full[:npar, :npar]
     fit = FitResult(
         experiment="cycling",
         substrate=substrate,
@@ -783,7 +876,7 @@ def fit_cycling(
         protocol=protos[0],
         n_points=n_data,
         cost=0.5 * float(np.sum(r_fin[:n_data] ** 2)),
-        residual_fn=residual,
+        residual_fn=None if use_re else residual,
         method="least_squares (global Halton stage + trust-region, robust re-weighting, "
         "log-normal prior; Jacobian covariance)",
     )
@@ -799,11 +892,11 @@ def fit_cycling(
             "with it: pass --li-inventory"
         )
     # misfit in raw units and convergence
-    rr = raw(x)
+    rr = raw(x_full)
     rms = (
-        {c: float(np.sqrt(np.nanmean(rr[c] ** 2))) for c in CYCLING_SERIES}
+        {c: float(np.sqrt(np.nanmean(rr[c][used[c]] ** 2))) for c in fitted_series}
         if rr is not None
-        else {c: float("inf") for c in CYCLING_SERIES}
+        else {c: float("inf") for c in fitted_series}
     )
     fit.extra["rms_misfit"] = rms
     fit.extra["voltage_offsets_V"] = {c: list(v) for c, v in offsets.items()}
@@ -818,13 +911,13 @@ def fit_cycling(
         "nfev": int(best_res.nfev),
         "optimality": float(best_res.optimality),
     }
-    bad = [c for c in CYCLING_SERIES if not rms[c] <= MISFIT_LIMITS[c]]
+    bad = [c for c in fitted_series if not rms[c] <= MISFIT_LIMITS[c]]
     bad += [
         f"{c} offset"
         for c, v in offsets.items()
         if v and not max(abs(o) for o in v) <= OFFSET_LIMIT_V
     ]
-    failed = rr is None or np.mean(np.abs(residual(x)[:n_data]) >= penalty) > 0.5
+    failed = rr is None or np.mean(np.abs(residual(x_full)[:n_data]) >= penalty) > 0.5
     if failed:
         fit.status, fit.status_reason = "twin-failed", "the twin could not run most cycles"
     elif bad:
@@ -840,7 +933,35 @@ def fit_cycling(
         fit.status = "not-converged"
         fit.status_reason = f"the optimiser stopped: {best_res.message}"
     # profile likelihood
-    if profile:
+    if use_re:
+        cells = []
+        for f, d in enumerate(datas):
+            sl = np.r_[0:npar, npar * (f + 1) : npar * (f + 2)]
+            sub_cov = cov_full[np.ix_(sl, sl)]
+            # Var(mu_k + delta_fk) = C_mu + C_delta + 2 C_mu,delta
+            var = np.array(
+                [
+                    sub_cov[k, k] + sub_cov[npar + k, npar + k] + 2 * sub_cov[k, npar + k]
+                    for k in range(npar)
+                ]
+            )
+            xf = file_x(x_full, f)
+            sd = np.sqrt(np.clip(var, 0.0, None))
+            cells.append(
+                {
+                    "file": d.meta.source_file or "<table>",
+                    "values": {n: float(np.exp(v)) for n, v in zip(names, xf, strict=True)},
+                    "low": {
+                        n: float(np.exp(v - Z95 * e)) for n, v, e in zip(names, xf, sd, strict=True)
+                    },
+                    "high": {
+                        n: float(np.exp(v + Z95 * e)) for n, v, e in zip(names, xf, sd, strict=True)
+                    },
+                }
+            )
+        fit.extra["random_effects"] = {"log_sd": tau, "cells": cells}
+        fit.method += f"; random effects per file (log sd {tau:.3g})"
+    if profile and not use_re:
         prof: dict[str, Any] = {}
         base_chi2 = float(np.sum(r_fin**2))
         for k, name in enumerate(names):
@@ -1146,6 +1267,42 @@ def _point(k: float | None) -> dict[str, Any]:
 
 # ---- symmetric -----------------------------------------------------------------------------------
 
+#: relative RMS misfit ``sqrt(mean (y_sim - y)^2) / median |y|`` of the fitted series above which a
+#: symmetric (per-cycle polarization) or deposition (plating potential) fit's status is
+#: ``misfit`` and ``lilean fit`` exits 3 (:data:`FAILED_EXIT_CODE`): 20 % is several times the
+#: cell-to-cell scatter of replicate Li || Li polarizations and nucleation overpotentials, so a fit
+#: beyond it does not reproduce the measurement
+SYMMETRIC_MISFIT_LIMIT = 0.2
+DEPOSITION_MISFIT_LIMIT = 0.2
+
+
+def _misfit_status(
+    fit: FitResult, pairs: Sequence[tuple[np.ndarray, np.ndarray]], limit: float, what: str
+) -> None:
+    """Set ``fit.status`` to ``misfit`` (with the reason) when the relative RMS misfit of
+    ``(simulated, measured)`` pairs exceeds ``limit`` or the twin misses most points."""
+    ys = np.concatenate([a for a, _ in pairs])
+    y = np.concatenate([b for _, b in pairs])
+    ok = np.isfinite(ys) & np.isfinite(y)
+    scale = float(np.median(np.abs(y[ok]))) if ok.any() else float("nan")
+    rel = (
+        float(np.sqrt(np.mean((ys[ok] - y[ok]) ** 2))) / scale
+        if ok.any() and scale > 0
+        else float("inf")
+    )
+    fit.extra["relative_rms_misfit"] = rel
+    fit.extra["misfit_limit"] = limit
+    if ok.mean() < 0.5:
+        fit.status = "twin-failed"
+        fit.status_reason = f"the twin reproduced only {ok.mean():.0%} of the measured points"
+    elif not rel <= limit:
+        fit.status = "misfit"
+        fit.status_reason = (
+            f"relative RMS misfit of the {what} = {rel:.0%} > {limit:.0%}: the twin does not "
+            "reproduce this measurement"
+        )
+        fit.warnings.insert(0, fit.status_reason + "; the intervals assume that it does")
+
 
 def infer_symmetric_protocol(data: CyclingData, params: ParameterSet) -> dict[str, Any]:
     """Current density = median |I| / area over the non-rest rows; capacity per half-cycle =
@@ -1197,10 +1354,10 @@ def fit_symmetric(
         meas.append(m)
     sigmas = [noise_sigma(np.array(list(m.values())), 0.1) for m in meas]
 
-    def residual(x: np.ndarray) -> np.ndarray:
+    def raw(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         pset = _apply(params, names, x)
-        parts = []
-        for p, m, sg in zip(protos, meas, sigmas, strict=True):
+        pairs = []
+        for p, m in zip(protos, meas, strict=True):
             out = simulate_symmetric(
                 pset,
                 substrate,
@@ -1210,12 +1367,21 @@ def fit_symmetric(
                 p["hours"] + p["areal_capacity_mAh_cm2"] / p["current_density_mA_cm2"],
             ).to_dict()
             sim = dict(zip(out["cycle"], out["polarization_mV"], strict=True))
-            r = [(sim.get(c, np.nan) - v) / sg for c, v in m.items()]
-            parts.append(np.clip(np.nan_to_num(np.asarray(r), nan=1e3), -1e3, 1e3))
+            pairs.append(
+                (np.array([sim.get(c, np.nan) for c in m], dtype=float), np.array(list(m.values())))
+            )
+        return pairs
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        parts = []
+        for (ys, y), sg in zip(raw(x), sigmas, strict=True):
+            parts.append(np.clip(np.nan_to_num((ys - y) / sg, nan=1e3), -1e3, 1e3))
         return np.concatenate(parts)
 
     files = [d.meta.source_file or "<table>" for d in datas]
-    return _finish("symmetric", substrate, params, names, residual, files, protos[0], max_nfev)
+    fit = _finish("symmetric", substrate, params, names, residual, files, protos[0], max_nfev)
+    _misfit_status(fit, raw(fit.log_value), SYMMETRIC_MISFIT_LIMIT, "polarization (mV)")
+    return fit
 
 
 # ---- deposition ----------------------------------------------------------------------------------
@@ -1266,19 +1432,24 @@ def fit_deposition(
         )
         traces.append((t[idx], v[idx], noise_sigma(v[idx], 0.5)))
 
-    def residual(x: np.ndarray) -> np.ndarray:
+    def raw(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         pset = _apply(params, names, x)
-        parts = []
-        for p, (t, v, sg) in zip(protos, traces, strict=True):
+        pairs = []
+        for p, (t, v, _sg) in zip(protos, traces, strict=True):
             r = simulate_nucleation(
                 pset, substrate, p["current_density_mA_cm2"], duration_s=p["duration_s"]
             )
-            vs = np.interp(t, np.asarray(r.time_s), np.asarray(r.potential_mV))
-            parts.append((vs - v) / sg)
+            pairs.append((np.interp(t, np.asarray(r.time_s), np.asarray(r.potential_mV)), v))
+        return pairs
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        parts = [(vs - v) / tr[2] for (vs, v), tr in zip(raw(x), traces, strict=True)]
         return np.concatenate(parts)
 
     files = [d.meta.source_file or "<table>" for d in datas]
-    return _finish("deposition", substrate, params, names, residual, files, protos[0], max_nfev)
+    fit = _finish("deposition", substrate, params, names, residual, files, protos[0], max_nfev)
+    _misfit_status(fit, raw(fit.log_value), DEPOSITION_MISFIT_LIMIT, "plating potential (mV)")
+    return fit
 
 
 #: median relative impedance misfit above which an EIS fit's status is ``misfit`` (exit 3)

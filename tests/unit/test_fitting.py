@@ -410,3 +410,77 @@ def test_predict_knee80_honours_shorts() -> None:
     assert pred.knee80_best_fit is not None and pred.knee80_best_fit <= short + 2
     res = pred.knee_cycle
     assert res is None or pred.knee80_best_fit < res
+
+
+def test_symmetric_and_deposition_fits_state_their_misfit() -> None:
+    """A measurement the twin cannot reproduce (polarization alternating x1.6 / x0.4 from cycle to
+    cycle; a plating transient replaced by a ramp) ends with status misfit and the reason; a good
+    one is ok (the threshold is stated: :data:`SYMMETRIC_MISFIT_LIMIT`)."""
+    from lilean.models.nucleation import simulate_nucleation
+    from lilean.simulate import simulate_symmetric
+
+    p = default_parameters()
+    sym = simulate_symmetric(p.replace({RHO: 9.0}), "cu", 1.0, 1.0, 40.0)
+    good = F.fit_symmetric([sym.data], p, "cu", free=[RHO])
+    assert good.status == "ok" and good.extra["relative_rms_misfit"] < F.SYMMETRIC_MISFIT_LIMIT
+    df = sym.data.data.copy()
+    factor = np.where(df["Cycle"].to_numpy() % 2 == 0, 1.6, 0.4)
+    df["Voltage [V]"] = df["Voltage [V]"] * factor
+    bad = F.fit_symmetric([CyclingData(df, sym.data.meta)], p, "cu", free=[RHO])
+    assert bad.status == "misfit"
+    assert "polarization" in bad.status_reason and "> 20%" in bad.status_reason
+
+    dep = simulate_nucleation(p.replace({"substrates.cu.nucleation.contact_angle_deg": 60.0}),
+                              "cu", 1.0, duration_s=600)  # fmt: skip
+    assert F.fit_deposition([dep.data], p, "cu").status == "ok"
+    df = dep.data.data.copy()
+    neg = df["Current [A]"].to_numpy() < 0
+    df.loc[neg, "Voltage [V]"] = np.linspace(-0.5, 0.3, int(neg.sum()))
+    bad = F.fit_deposition([CyclingData(df, dep.data.meta)], p, "cu")
+    assert bad.status == "misfit" and "plating potential" in bad.status_reason
+
+
+def test_random_effects_fit_recovers_each_replicate_and_the_population() -> None:
+    """Three noisy replicates whose corrosion rates differ (x0.85, x1.15, x1.4 of the default the
+    fit starts from): the random-effects fit gives each file its own value, in the truths' order
+    and within its interval, and a population value between them; the pooled fit has one value."""
+    d0 = default_parameters().flat()[CORR].value
+    truths = [0.85 * d0, 1.15 * d0, 1.4 * d0]
+    datas = [_noisy(_truth_run(30, {CORR: t}).data, 10 + k) for k, t in enumerate(truths)]
+    kw = dict(free=[CORR], knee_horizon=35, n_samples=3, profile=False,
+              protocol={"steps_per_half_cycle": FAST})  # fmt: skip
+    fit = F.fit_cycling(datas, default_parameters(), "cu", random_effects=True, **kw)  # type: ignore[arg-type]
+    cells = fit.extra["random_effects"]["cells"]
+    got = [c["values"][CORR] for c in cells]
+    assert got == sorted(got)
+    for c, t in zip(cells, truths, strict=True):
+        assert c["low"][CORR] <= t <= c["high"][CORR], (c, t)
+        assert c["high"][CORR] / c["low"][CORR] < 2.0
+    assert truths[0] < fit.values[CORR] < truths[-1]
+    assert "random effects" in fit.method and fit.status == "ok"
+    pooled = F.fit_cycling(datas, default_parameters(), "cu", **kw)  # type: ignore[arg-type]
+    assert "random_effects" not in pooled.extra
+    assert fit.cost < pooled.cost
+
+
+def test_voltage_gap_keeps_the_rise_a_common_offset_hides() -> None:
+    """The gap (mean charge - mean discharge voltage) is free of a per-cycle offset common to both
+    branches, the mean voltage carries it; an unknown series name is refused."""
+    run = _truth_run(8, {})
+    proto = F.infer_cycling_protocol(run.data, default_parameters(), {}, None)
+    clean = F.measured_cycling_series(run.data, proto)
+    df = run.data.data.copy()
+    offset = np.random.default_rng(3).normal(0.0, 5e-3, int(df["Cycle"].max()) + 1)
+    df["Voltage [V]"] += offset[df["Cycle"].to_numpy()]
+    shifted = F.measured_cycling_series(CyclingData(df, run.data.meta), proto)
+    gap = shifted["Voltage gap [V]"] - clean["Voltage gap [V]"]
+    mean = shifted["Mean voltage [V]"] - clean["Mean voltage [V]"]
+    assert np.abs(gap).max() < 1e-3 * np.abs(mean).max() + 1e-9
+    assert np.abs(mean).max() > 1e-3
+    assert list(F.DEFAULT_CYCLING_SERIES) == [
+        "Retention [%]",
+        "Voltage gap [V]",
+        "Mean voltage [V]",
+    ]
+    with pytest.raises(ParameterError, match="fitted series"):
+        F.fit_cycling([run.data], default_parameters(), "cu", series=["Voltage [mV]"])

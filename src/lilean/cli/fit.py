@@ -189,6 +189,14 @@ def fit(
     ] = 1000,
     mcmc: Annotated[bool, typer.Option("--mcmc", help="Intervals by MCMC (emcee).")] = False,
     mcmc_steps: Annotated[int, typer.Option("--mcmc-steps", help="MCMC steps.")] = 300,
+    random_effects: Annotated[
+        bool,
+        typer.Option(
+            "--random-effects",
+            help="Cycling, several files: population parameters + per-cell deviations with a "
+            "prior (default: one pooled set).",
+        ),
+    ] = False,
     params_file: ParamsOpt = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the fitted set (.toml/.yaml).")
@@ -247,6 +255,7 @@ def fit(
                     n_samples=samples,
                     seed=seed,
                     force=force,
+                    random_effects=random_effects,
                 )
             elif experiment == "symmetric":
                 result = F.fit_symmetric(
@@ -267,6 +276,9 @@ def fit(
                 progress=lambda k, n: bar.update(task, completed=k),
             )
     out = result.to_dict()
+    for cell, path in zip(out.get("random_effects", {}).get("cells", []), files, strict=False):
+        if cell["file"] == "<table>":
+            cell["file"] = str(path)
     if output:
         toml, side = result.save(output)
         out["output"] = str(toml)
@@ -288,6 +300,18 @@ def fit(
         return
     _warn(out["warnings"])
     _print_params(out, f"{experiment} fit ({out['method']}): {', '.join(map(str, files))}")
+    if "random_effects" in out:
+        re_table = Table(
+            "file", "parameter", "value [95 %]", title="per-cell values (random effects)"
+        )
+        for cell in out["random_effects"]["cells"]:
+            for name, value in cell["values"].items():
+                re_table.add_row(
+                    cell["file"],
+                    name,
+                    f"{value:.4g} [{cell['low'][name]:.4g}, {cell['high'][name]:.4g}]",
+                )
+        console.print(re_table)
     if experiment == "cycling":
         for line in _knee_lines(out):
             console.print(line, highlight=False)

@@ -182,11 +182,15 @@ SCENARIO = Scenario(
     ),
     analysis_kind="cycling",
     fit_experiment="cycling",
-    fit_residuals=("retention_percent", "mean_charge_voltage_V", "mean_discharge_voltage_V"),
-    # the identifiable pair: before the knee, loss fraction, corrosion rate and contact area act
-    # on the Li loss almost only as a combination (docs/fitting.md); pass --free to widen the set
+    fit_residuals=("retention_percent", "voltage_gap_V", "mean_voltage_V"),
+    # the parameters that decide the knee (Li loss: corrosion rate, reservoir area, coverage, loss
+    # fraction) and the SEI resistivity that turns the lost Li into the measured gap rise; the
+    # prior holds what the data cannot separate (docs/fitting.md, "How well it works")
     default_free=(
         "anode.corrosion_rate_mAh_cm2_h",
         "anode.sei_resistivity_ohm_cm2_per_mAh",
+        "anode.specific_area_cm2_per_mAh",
+        "anode.coverage_capacity_mAh_cm2",
+        "anode.cycling_loss_fraction",
     ),
 )

@@ -166,6 +166,9 @@ def test_every_builtin_scenario_declares_what_consumers_need() -> None:
     assert DEFAULT_FREE["cycling"] == (
         "anode.corrosion_rate_mAh_cm2_h",
         "anode.sei_resistivity_ohm_cm2_per_mAh",
+        "anode.specific_area_cm2_per_mAh",
+        "anode.coverage_capacity_mAh_cm2",
+        "anode.cycling_loss_fraction",
     )
     assert set(ANALYSIS_KINDS) == {"deposition", "symmetric", "cycling", "rate"}
     for name in names:
