@@ -38,7 +38,15 @@ The nuclei actually born on bare substrate (not the Avrami phantoms) follow
 Limitations: the pre-nucleation ramp is set by the double layer alone (20 uF/cm^2: ~50 V/s at
 1 mA/cm^2), so the simulated dip comes within milliseconds, whereas measured dips come after seconds
 (SEI formation and native-oxide reduction, not modelled, add charge before nucleation). The dip depth
-is what the model is for; its time is not. The Li-Ag alloy is never saturated (the plumes' Ag content
+is what the model is for; its time is not. The recovery after the dip is geometric (the potential
+returns once the nuclei cover the surface: the charge of a film about as thick as the nucleus
+spacing, ``t_rec ~ N^(-1/2) / j``) and takes ~3 s on Cu at 1 mA/cm^2, against tens of seconds in
+measured Li-on-Cu transients. With the dip depth held, the nucleus density is set by the
+pre-nucleation ramp ``j / C_dl`` (site density and attempt frequency are absorbed by the contact
+angle), so :func:`recovery_time_sensitivity` reports the recovery time over the double layer's
+literature range (Cu) or the assumed site density's range (Ag@Cu, barrier-free: ``N = N0``).
+Charge that real Cu takes before Li nucleates (SEI and native-oxide reduction, Menkin2021) would
+slow the ramp and, by the same mechanism, lengthen the recovery; it is not modelled. The Li-Ag alloy is never saturated (the plumes' Ag content
 is not known): at 1 mA/cm^2 Li covers the surface within ~10 s and the alloy current fades, but at
 0.1 mA/cm^2 the alloy would carry most of the current for hours, which a finite Ag content would cut
 short.
