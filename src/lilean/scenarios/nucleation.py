@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from lilean.errors import LileanError
 from lilean.parameters.set import ParameterSet
 from lilean.scenarios.base import ResultBase, Scenario, none_if_nan, output
 from lilean.schema import CyclingData
@@ -52,11 +53,17 @@ class NucleationSimulation(ResultBase):
         if self.params is not None:
             from lilean.models.nucleation import recovery_time_sensitivity
 
-            sens = recovery_time_sensitivity(self.params, r.substrate, r.current_density_mA_cm2)
-            times = [*sens["recovery_time_s"], float(r.recovery_time_s)]
-            out["recovery_time_s_low"] = min(times)
-            out["recovery_time_s_high"] = max(times)
-            out["recovery_time_sensitivity"] = sens
+            try:
+                sens = recovery_time_sensitivity(self.params, r.substrate, r.current_density_mA_cm2)
+            except LileanError as exc:  # the dip cannot be held over the range: say so
+                out["recovery_time_s_low"] = None
+                out["recovery_time_s_high"] = None
+                out["recovery_time_sensitivity"] = {"error": str(exc)}
+            else:
+                times = [*sens["recovery_time_s"], float(r.recovery_time_s)]
+                out["recovery_time_s_low"] = min(times)
+                out["recovery_time_s_high"] = max(times)
+                out["recovery_time_sensitivity"] = sens
         out["time_s"] = [float(t) for t in r.time_s]
         out["potential_mV"] = [float(v) for v in r.potential_mV]
         return out
