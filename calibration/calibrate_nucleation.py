@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from lilean.models.nucleation import simulate_nucleation
+from lilean.models.nucleation import recovery_time_sensitivity, simulate_nucleation
 from lilean.parameters import ParameterSet, default_parameters
 from lilean.schema import atomic_output
 
@@ -192,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{s}: dip {r.dip_mV:.1f} mV (target {t['dip_mV']}), plateau {r.plateau_mV:.1f} mV "
             f"(target {t['plateau_mV']}), nucleation overpotential "
             f"{r.nucleation_overpotential_mV:.1f} mV (target {t['nucleation_overpotential_mV']})"
+        )
+        sens = recovery_time_sensitivity(final, s, J_MA_CM2)
+        rows = ", ".join(
+            f"{v:g} -> {t:.2f} s"
+            for v, t in zip(sens["values"], sens["recovery_time_s"], strict=True)
+        )
+        print(
+            f"{s}: recovery {r.recovery_time_s:.2f} s (nuclei {r.nuclei_density_cm2:.3g} cm^-2); "
+            f"with the dip held, {sens['parameter']} {rows} (not a target: no measured value)"
         )
     if not args.dry_run:
         write_toml(TOML, fitted)

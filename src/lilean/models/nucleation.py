@@ -38,7 +38,15 @@ The nuclei actually born on bare substrate (not the Avrami phantoms) follow
 Limitations: the pre-nucleation ramp is set by the double layer alone (20 uF/cm^2: ~50 V/s at
 1 mA/cm^2), so the simulated dip comes within milliseconds, whereas measured dips come after seconds
 (SEI formation and native-oxide reduction, not modelled, add charge before nucleation). The dip depth
-is what the model is for; its time is not. The Li-Ag alloy is never saturated (the plumes' Ag content
+is what the model is for; its time is not. The recovery after the dip is geometric (the potential
+returns once the nuclei cover the surface: the charge of a film about as thick as the nucleus
+spacing, ``t_rec ~ N^(-1/2) / j``) and takes ~3 s on Cu at 1 mA/cm^2, against tens of seconds in
+measured Li-on-Cu transients. With the dip depth held, the nucleus density is set by the
+pre-nucleation ramp ``j / C_dl`` (site density and attempt frequency are absorbed by the contact
+angle), so :func:`recovery_time_sensitivity` reports the recovery time over the double layer's
+literature range (Cu) or the assumed site density's range (Ag@Cu, barrier-free: ``N = N0``).
+Charge that real Cu takes before Li nucleates (SEI and native-oxide reduction, Menkin2021) would
+slow the ramp and, by the same mechanism, lengthen the recovery; it is not modelled. The Li-Ag alloy is never saturated (the plumes' Ag content
 is not known): at 1 mA/cm^2 Li covers the surface within ~10 s and the alloy current fades, but at
 0.1 mA/cm^2 the alloy would carry most of the current for hours, which a finite Ag content would cut
 short.
@@ -443,3 +451,122 @@ def simulate_nucleation(
         states=states,
         solver={"nfev": sol.nfev, "njev": sol.njev, "status": sol.status, "t_end_s": t_end},
     )
+
+
+#: the input that moves the recovery time most once the dip depth is held, per kind of substrate,
+#: with its plausible range (``docs/identifiability.md``, "Nucleation transient"):
+#: * barrier-controlled nucleation (Cu): the double-layer capacitance, 10-40 uF/cm^2 for
+#:   metal/electrolyte interfaces (Bard & Faulkner, *Electrochemical Methods*, 2nd ed. (2001), ch. 13);
+#: * barrier-free nucleation with alloying (Ag@Cu): the site density (every site nucleates, N = N0),
+#:   assumed 1e11 cm^-2; range one decade either side (one site per ~100 nm to ~10 nm), not measured.
+SENSITIVITY_RANGES: dict[str, tuple[str, tuple[float, float]]] = {
+    "barrier": ("double_layer_capacitance_uF_cm2", (10.0, 40.0)),
+    "alloying": ("nucleation_site_density_cm2", (1e10, 1e12)),
+}
+
+
+def _dip_parameter(params: ParameterSet, substrate: str) -> tuple[str, float, bool]:
+    """The parameter that sets the dip depth on ``substrate`` (the one ``calibrate_nucleation.py``
+    fits): the alloying i0 (fitted in log10) where alloying is on, else the contact angle."""
+    p = params.substrate(substrate).nucleation
+    prefix = f"substrates.{substrate}.nucleation."
+    alloy = p.alloying_exchange_current_density_mA_cm2.value
+    if alloy > 0.0:
+        return prefix + "alloying_exchange_current_density_mA_cm2", alloy, True
+    return prefix + "contact_angle_deg", p.contact_angle_deg.value, False
+
+
+def hold_dip(
+    params: ParameterSet,
+    substrate: str,
+    current_density_mA_cm2: float,
+    changes: dict[str, float],
+    target_overpotential_mV: float,
+) -> tuple[ParameterSet, float]:
+    """``params`` with ``changes`` applied and the dip parameter (:func:`_dip_parameter`) refitted
+    so that the nucleation overpotential at ``current_density_mA_cm2`` stays at
+    ``target_overpotential_mV`` (``scipy.optimize.brentq``, bracket searched outwards from the
+    current value). Returns the new set and the refitted value; raises :class:`LileanError` when no
+    value holds the dip (e.g. a site density too low to give 365 mV on Cu)."""
+    key, start, in_log = _dip_parameter(params, substrate)
+    base = params.replace(changes)
+
+    def residual(x: float) -> float:
+        value = 10.0**x if in_log else x
+        r = simulate_nucleation(base.replace({key: value}), substrate, current_density_mA_cm2)
+        return r.nucleation_overpotential_mV - target_overpotential_mV
+
+    x0 = math.log10(start) if in_log else start
+    lo_lim, hi_lim = (-6.0, 3.0) if in_log else (1.0, 179.0)
+    step = 0.25 if in_log else 5.0
+    lo, hi = max(x0 - step, lo_lim), min(x0 + step, hi_lim)
+    f_lo, f_hi = residual(lo), residual(hi)
+    while f_lo * f_hi > 0 and (lo > lo_lim or hi < hi_lim):
+        step *= 2.0
+        lo, hi = max(x0 - step, lo_lim), min(x0 + step, hi_lim)
+        f_lo, f_hi = residual(lo), residual(hi)
+    if f_lo * f_hi > 0:
+        raise LileanError(
+            f"hold_dip({substrate!r}, {changes}): no {key} on its range gives a nucleation "
+            f"overpotential of {target_overpotential_mV:.1f} mV"
+        )
+    x = float(brentq(residual, lo, hi, xtol=1e-4, rtol=1e-8))
+    value = 10.0**x if in_log else x
+    return base.replace({key: value}), value
+
+
+def recovery_time_sensitivity(
+    params: ParameterSet,
+    substrate: str,
+    current_density_mA_cm2: float,
+    *,
+    parameter: str | None = None,
+    values: tuple[float, ...] | None = None,
+) -> dict[str, Any]:
+    """Recovery time of the dip over the plausible range of its unpinned input, with the dip depth
+    held (the dip parameter refitted at each value, :func:`hold_dip`).
+
+    Default input (:data:`SENSITIVITY_RANGES`): on a barrier-controlled substrate (Cu) the
+    double-layer capacitance. The nucleus density, hence the recovery time (``t_rec ~ N^(-1/2) /
+    j``: the charge of a film about as thick as the nucleus spacing), is set by how fast the
+    overpotential ramps up before nucleation (``j / C_dl``) against the nucleation rate: a slower
+    ramp at the same dip depth needs a higher barrier, so fewer nuclei and a longer recovery. The
+    site density and the attempt frequency leave it unchanged once the dip is held (the refit of
+    the contact angle absorbs them). On an alloying substrate (Ag@Cu) nucleation is barrier-free,
+    every site nucleates (``N = N0``), and the site density sets the recovery time while hardly
+    touching the dip. Returns ``parameter``, ``values``, ``recovery_time_s``,
+    ``nuclei_density_cm2``, ``nucleation_overpotential_mV`` (held), ``refitted`` (name) and
+    ``refitted_values``.
+    """
+    _, _, alloying = _dip_parameter(params, substrate)
+    default_name, default_values = SENSITIVITY_RANGES["alloying" if alloying else "barrier"]
+    name = default_name if parameter is None else parameter
+    grid = default_values if values is None else values
+    ref = simulate_nucleation(params, substrate, current_density_mA_cm2)
+    key = f"substrates.{substrate}.nucleation.{name}"
+    rows: dict[str, list[float]] = {
+        "values": [],
+        "recovery_time_s": [],
+        "nuclei_density_cm2": [],
+        "nucleation_overpotential_mV": [],
+        "refitted_values": [],
+    }
+    for x in grid:
+        held, value = hold_dip(
+            params,
+            substrate,
+            current_density_mA_cm2,
+            {key: float(x)},
+            ref.nucleation_overpotential_mV,
+        )
+        r = simulate_nucleation(held, substrate, current_density_mA_cm2)
+        rows["values"].append(float(x))
+        rows["recovery_time_s"].append(r.recovery_time_s)
+        rows["nuclei_density_cm2"].append(r.nuclei_density_cm2)
+        rows["nucleation_overpotential_mV"].append(r.nucleation_overpotential_mV)
+        rows["refitted_values"].append(value)
+    return {
+        "parameter": name,
+        "refitted": _dip_parameter(params, substrate)[0].rsplit(".", 1)[-1],
+        **rows,
+    }

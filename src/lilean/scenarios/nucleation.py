@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from lilean.errors import LileanError
 from lilean.parameters.set import ParameterSet
 from lilean.scenarios.base import ResultBase, Scenario, none_if_nan, output
 from lilean.schema import CyclingData
@@ -32,18 +33,37 @@ class NucleationSimulation(ResultBase):
 
     data: CyclingData
     result: Any
+    #: the parameter set of the run (for the recovery-time sensitivity in :meth:`to_dict`)
+    params: ParameterSet | None = None
     scenario = "nucleation"
 
     def to_dict(self) -> dict[str, Any]:
         """``substrate``, ``current_density_mA_cm2``, ``dip_mV``, ``plateau_mV``,
         ``nucleation_overpotential_mV``, ``dip_time_s``, ``recovery_time_s``, ``nuclei_density_cm2``,
-        and the transient itself: ``time_s``, ``potential_mV``."""
+        the recovery time's sensitivity to its unpinned input (the dip held at each value:
+        :func:`lilean.models.nucleation.recovery_time_sensitivity`): ``recovery_time_s_low``,
+        ``recovery_time_s_high`` and ``recovery_time_sensitivity`` (the table), and the transient
+        itself: ``time_s``, ``potential_mV``."""
         r = self.result
         out: dict[str, Any] = {
             "substrate": r.substrate,
             "current_density_mA_cm2": float(r.current_density_mA_cm2),
         }
         out.update({k: none_if_nan(getattr(r, k)) for k in _KEYS})
+        if self.params is not None:
+            from lilean.models.nucleation import recovery_time_sensitivity
+
+            try:
+                sens = recovery_time_sensitivity(self.params, r.substrate, r.current_density_mA_cm2)
+            except LileanError as exc:  # the dip cannot be held over the range: say so
+                out["recovery_time_s_low"] = None
+                out["recovery_time_s_high"] = None
+                out["recovery_time_sensitivity"] = {"error": str(exc)}
+            else:
+                times = [*sens["recovery_time_s"], float(r.recovery_time_s)]
+                out["recovery_time_s_low"] = min(times)
+                out["recovery_time_s_high"] = max(times)
+                out["recovery_time_sensitivity"] = sens
         out["time_s"] = [float(t) for t in r.time_s]
         out["potential_mV"] = [float(v) for v in r.potential_mV]
         return out
@@ -74,7 +94,7 @@ def simulate_nucleation(
         duration_s=duration_s,
         capacity_mAh_cm2=capacity_mAh_cm2,
     )
-    return NucleationSimulation(result.data, result)
+    return NucleationSimulation(result.data, result, params)
 
 
 def _nuc(key: str) -> Any:
