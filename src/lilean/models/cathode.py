@@ -76,6 +76,11 @@ particle-size distribution (sd 0.4 of ln R) against PyBaMM's SPMe with ``"partic
 in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM counterpart; in the one-class
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
+Cost: the step solves every class's particle and the split (Newton, one update per step in the
+plateau; a bracketed search as fallback), so it grows with ``K``: the 300-cycle N/P 25 run takes
+~2.5x the single particle's time with the default 12 classes (``benchmarks/bench_full_cell.py``);
+``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
+
 Ageing: :data:`IDX_LAM_PER_CYCLE` and :data:`IDX_LAM_PER_HOUR` carry the loss-of-active-material rates;
 the full-cell loop applies them with :func:`apply_active_material_loss` (the Li stoichiometry of the
 remaining material is unchanged; lost LFP takes its Li with it).
