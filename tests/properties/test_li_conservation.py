@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lilean.parameters import default_parameters
+from lilean.scenarios.protocol import INITIAL_LFP_STOICHIOMETRY
 from lilean.simulate import simulate_cycling
 
 PARAMS = default_parameters()
@@ -57,16 +58,15 @@ def test_li_conserved_losses_nonnegative(
     for lost in (dead, sei, lam):
         assert (np.diff(lost) >= -1e-15).all()
     assert (act >= -1e-15).all() and (cath >= -1e-12).all()
-    # Coulombic efficiency <= 1: over the whole test the cell cannot give back more Li than it
-    # took plus what the cathode started with; per cycle while the reservoir lasts (at one C-rate:
-    # a rate change alone can return Li left in the cathode by a faster previous discharge)
+    # Coulombic efficiency <= 1, cumulatively: up to any cycle the cell cannot give back more Li
+    # than it took plus the vacancy of the cathode at the start (x0 < 1; lost LFP takes at most its
+    # capacity with it). Per cycle it can exceed 1 slightly: Li left in the poorly contacted LFP
+    # particles by one discharge returns in a later one (or after a rate change)
     cyc = sim.run.cycles
     q_ch = cyc["Charge capacity [mAh/cm2]"].to_numpy()
     q_dis = cyc["Discharge capacity [mAh/cm2]"].to_numpy()
-    assert q_dis.sum() <= q_ch.sum() + 1e-12
-    full = cyc["Active Li [mAh/cm2]"].to_numpy() > 0.3  # reservoir not exhausted at cycle end
-    ce = q_dis[full & (q_ch > 0)] / q_ch[full & (q_ch > 0)]
-    assert (ce <= 1.0 + 1e-9).all()
+    vacancy = cath[0] * (1.0 / INITIAL_LFP_STOICHIOMETRY - 1.0)
+    assert (np.cumsum(q_dis) <= np.cumsum(q_ch) + vacancy + 1e-12).all()
 
 
 def test_deterministic_for_seed() -> None:

@@ -24,6 +24,17 @@ pybamm = pytest.importorskip("pybamm", reason="pybamm (the 'reference' extra) is
 pytestmark = pytest.mark.reference
 
 X0 = 0.01
+#: lilean's electrode in its single-particle limit (one class, no particle contact resistance) is
+#: the SPMe; the particle-class electrode: test_cathode_distribution_vs_pybamm.py
+SPME = {
+    "cathode.particle_classes": 1,
+    "cathode.particle_contact_resistance_ohm_m2": 0.0,
+    "cathode.particle_radius_log_sd": 0.0,
+}
+
+
+def _spme(changes: dict | None = None):
+    return default_parameters().replace({**SPME, **(changes or {})})
 
 
 def _pybamm_run(
@@ -61,11 +72,11 @@ def _rms_mV(q, v, q_ref, v_ref) -> float:
     [
         (1.0, {}),  # the calibrated default set
         (2.0, {}),
-        (1.0, {"cathode.solid_diffusivity_m2_s": 5.9e-18, "cathode.active_material_fraction": 1.0}),
+        (1.0, {"cathode.solid_diffusivity_m2_s": 1.5e-18, "cathode.active_material_fraction": 1.0}),
     ],
 )
 def test_discharge_curve_matches_pybamm_spme(c_rate, changes):
-    params = default_parameters().replace(changes) if changes else default_parameters()
+    params = _spme(changes)
     q_ref, v_ref = _pybamm_discharge(params, c_rate)
     ours = cm.simulate_half_cell_discharge(params, c_rate, x0=X0).data
     assert (ours["Current [A]"] < 0).all()
@@ -82,7 +93,7 @@ def test_discharge_curve_matches_pybamm_spme(c_rate, changes):
 
 def test_thick_cathode_discharge_matches_pybamm_spme():
     # N/P = 10 cells: 1.0 mAh/cm^2, a 2.5x thicker cathode (larger electrolyte polarisation)
-    params = default_parameters()
+    params = _spme()
     q_ref, v_ref = _pybamm_discharge(params, 1.0, loading=1.0)
     ours = cm.simulate_half_cell_discharge(params, 1.0, x0=X0, cathode_loading_mAh_cm2=1.0).data
     q = ours[DISCHARGE_CAPACITY].to_numpy()
@@ -92,7 +103,7 @@ def test_thick_cathode_discharge_matches_pybamm_spme():
 
 def test_charge_curve_matches_pybamm_spme():
     # charge: lilean current > 0, PyBaMM current < 0; both to the 4.2 V upper cut-off
-    params = default_parameters()
+    params = _spme()
     x0 = 0.99
     sol = _pybamm_run(params, 1.0, x0=x0, charge=True)
     assert "Maximum voltage" in sol.termination

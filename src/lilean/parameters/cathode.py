@@ -45,6 +45,26 @@ class CathodeParameters(ParameterGroup):
     electrode_conductivity_S_m: Param = spec("S/m", "cathode solid-phase conductivity", gt=0)
     bruggeman_electrode: Param = spec("1", "Bruggeman exponent, solid phase", ge=0)
     bruggeman_electrolyte: Param = spec("1", "Bruggeman exponent, electrolyte in cathode", ge=0)
+    particle_classes: Param = spec(
+        "1",
+        "number of LFP particle classes (equal-volume quantiles of the distributions)",
+        ge=1,
+        le=50,
+    )
+    particle_radius_log_sd: Param = spec(
+        "1",
+        "standard deviation of ln(radius), volume-weighted lognormal particle sizes",
+        ge=0,
+        lt=3,
+    )
+    particle_contact_resistance_ohm_m2: Param = spec(
+        "Ohm m^2",
+        "median electronic contact resistance of a particle, per m^2 of its surface",
+        ge=0,
+    )
+    particle_contact_resistance_log_sd: Param = spec(
+        "1", "standard deviation of ln(particle contact resistance), lognormal", ge=0, lt=6
+    )
     contact_resistance_ohm_cm2: Param = spec(
         "Ohm cm^2", "area-specific electronic/contact resistance of the cathode", ge=0
     )

@@ -1,4 +1,5 @@
-"""LFP SPMe cathode model: OCV, conservation, analytical limits, rate dependence, determinism."""
+"""LFP cathode model in its single-particle (SPMe) limit: OCV, conservation, analytical limits, rate
+dependence, determinism. (The particle-class electrode: tests/unit/models/test_cathode_classes.py.)"""
 
 from __future__ import annotations
 
@@ -17,9 +18,17 @@ from lilean.schema import CURRENT, DISCHARGE_CAPACITY, REQUIRED_COLUMNS, VOLTAGE
 F = 96485.33212
 
 
+#: one particle, no particle contact resistance: the SPMe of Marquis et al. (2019)
+SPME = {
+    "cathode.particle_classes": 1,
+    "cathode.particle_contact_resistance_ohm_m2": 0.0,
+    "cathode.particle_radius_log_sd": 0.0,
+}
+
+
 @pytest.fixture(scope="module")
 def params():
-    return default_parameters()
+    return default_parameters().replace(SPME)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +85,8 @@ def _li_mol_m2(state: np.ndarray, p: np.ndarray) -> float:
 
 
 def _salt_mol_m2(state: np.ndarray, p: np.ndarray) -> float:
-    n_r, n_s, n_c = (int(p[cm.IDX_N_SHELLS]), int(p[cm.IDX_N_SEP]), int(p[cm.IDX_N_CAT]))
-    c = state[n_r:]
+    n_r, n_s, n_c = (cm.electrolyte_offset(p), int(p[cm.IDX_N_SEP]), int(p[cm.IDX_N_CAT]))
+    c = state[n_r : n_r + n_s + n_c]
     dx = np.r_[np.full(n_s, p[cm.IDX_L_S] / n_s), np.full(n_c, p[cm.IDX_L_P] / n_c)]
     eps = np.r_[np.full(n_s, p[cm.IDX_EPS_SEP]), np.full(n_c, p[cm.IDX_EPS_P])]
     return float(np.sum(c * dx * eps))
@@ -149,13 +158,13 @@ def test_pseudo_steady_electrolyte_drop_matches_analytic(params):
     i = -20.0
     for _ in range(200):
         cm.cathode_step(state, p, i, 2.0)
-    n_r, n_s = int(p[cm.IDX_N_SHELLS]), int(p[cm.IDX_N_SEP])
+    n_r, n_s = cm.electrolyte_offset(p), int(p[cm.IDX_N_SEP])
     d_s = p[cm.IDX_D_E] * p[cm.IDX_EPS_SEP] ** p[cm.IDX_B_SEP]
     d_p = p[cm.IDX_D_E] * p[cm.IDX_EPS_P] ** p[cm.IDX_B_P]
     n0 = (1 - p[cm.IDX_T_PLUS]) * abs(i) / F
     expected = n0 * (p[cm.IDX_L_S] / d_s + p[cm.IDX_L_P] / (3 * d_p))
     c_anode = cm.electrolyte_concentration_at_anode(state, p, i)
-    mean_cat = state[n_r + n_s :].mean()
+    mean_cat = state[n_r + n_s : n_r + n_s + int(p[cm.IDX_N_CAT])].mean()
     assert c_anode - mean_cat == pytest.approx(expected, rel=0.01)
 
 
@@ -258,7 +267,7 @@ def test_bad_input_is_refused(params, p):
         params.replace({"cathode.porosity": 1.5})
 
 
-def test_parameters_are_provenanced(params):
-    for name, param in params.cathode:
+def test_parameters_are_provenanced():
+    for name, param in default_parameters().cathode:
         assert param.source, name
         assert param.kind in {"measured", "literature", "calibrated", "assumed"}, name

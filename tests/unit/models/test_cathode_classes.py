@@ -1,0 +1,195 @@
+"""LFP electrode with a population of particle classes (lognormal contact resistances and sizes).
+
+The electrode's capacity must respond *smoothly* to series (anode) resistance: the single
+representative particle keeps its capacity until a cliff (its surface saturates at the end of every
+step whatever the resistance), a porous LFP electrode loses capacity gradually (Thorat2011,
+Safari2011, Farkhondeh2011).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lilean.errors import ParameterError
+from lilean.models import cathode as cm
+from lilean.parameters import default_parameters
+
+F = 96485.33212
+R_GAS = 8.314462618
+
+
+@pytest.fixture(scope="module")
+def params():
+    return default_parameters()
+
+
+@pytest.fixture(scope="module")
+def p(params):
+    return cm.cathode_parameter_vector(params)
+
+
+def _classes(p: np.ndarray) -> np.ndarray:
+    k = cm.n_particle_classes(p)
+    return p[cm.IDX_CLASSES : cm.IDX_CLASSES + 3 * k].reshape(k, 3)
+
+
+def test_classes_are_lognormal_quantiles(params, p):
+    c = params.cathode.values()
+    k = int(c["particle_classes"])
+    assert k > 1
+    table = _classes(p)
+    assert table[:, 0] == pytest.approx(np.full(k, 1.0 / k))
+    # equal-probability bins: the log-contact-resistances are symmetric about the median and
+    # their spread matches the lognormal's sd (mid-bin quantiles shrink it slightly)
+    logs = np.log(table[:, 2] / c["particle_contact_resistance_ohm_m2"])
+    assert logs == pytest.approx(-logs[::-1], abs=1e-12)
+    assert 0.85 * c["particle_contact_resistance_log_sd"] < np.std(logs)
+    assert np.std(logs) < c["particle_contact_resistance_log_sd"]
+    assert np.all(np.diff(table[:, 2]) > 0)
+    # sizes: a lognormal spread when asked for
+    p2 = cm.cathode_parameter_vector(params.replace({"cathode.particle_radius_log_sd": 0.3}))
+    radii = _classes(p2)[:, 1]
+    assert math.exp(np.mean(np.log(radii))) == pytest.approx(c["particle_radius_nm"] * 1e-9)
+    with pytest.raises(ParameterError, match="particle_classes"):
+        cm.cathode_parameter_vector(params.replace({"cathode.particle_classes": 2.5}))
+
+
+def _li_mol_m2(state: np.ndarray, p: np.ndarray) -> float:
+    return cm.cathode_stoichiometry(state, p) * p[cm.IDX_C_MAX] * p[cm.IDX_EPS_S] * p[cm.IDX_L_P]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    currents=st.lists(st.floats(-40.0, 40.0), min_size=1, max_size=6),
+    dt_s=st.floats(0.01, 200.0),
+    x0=st.floats(0.2, 0.8),
+)
+def test_lithium_is_conserved_across_classes(p, currents, dt_s, x0):
+    state = cm.initial_state(p, x0)
+    li0 = _li_mol_m2(state, p)
+    charge = 0.0
+    for i in currents:
+        cm.cathode_step(state, p, i, dt_s)
+        charge += i * dt_s
+    assert _li_mol_m2(state, p) - li0 == pytest.approx(-charge / F, abs=1e-12 * max(li0, 1.0))
+    n = cm.electrolyte_offset(p)
+    assert np.all((state[:n] > -1e-9) & (state[:n] < 1 + 1e-9)) or abs(charge) > 0
+
+
+def test_low_resistance_classes_carry_more_current(p):
+    state = cm.initial_state(p, 0.5)
+    cm.cathode_step(state, p, -4.0, 5.0)  # 1C discharge
+    k = cm.n_particle_classes(p)
+    off = cm.electrolyte_offset(p) + int(p[cm.IDX_N_SEP]) + int(p[cm.IDX_N_CAT])
+    fluxes = state[off + 2 : off + 2 + k]
+    assert np.all(fluxes < 0)
+    assert np.all(np.diff(np.abs(fluxes)) < 0)  # classes sorted by rising contact resistance
+    # the split's mean is the electrode's mean flux
+    assert np.mean(fluxes) == pytest.approx(state[off], rel=1e-12)
+
+
+def test_small_current_split_is_parallel_resistances(p):
+    """At i -> 0 on a uniform electrode, class k is a resistor R_k = RT/(F i0) + r_k - beta_k U'
+    (per particle surface) between the common potential and its OCV: the electrode's particle-side
+    resistance is 1 / sum_k s_k / R_k (independent arithmetic)."""
+    x = 0.5
+    state = cm.initial_state(p, x)
+    i = 1e-4
+    slope = (cm.particle_potential_V(state, p, i) - cm.particle_potential_V(state, p, -i)) / (2 * i)
+    table = _classes(p)
+    n_r = int(p[cm.IDX_N_SHELLS])
+    c_max = p[cm.IDX_C_MAX]
+    i0 = p[cm.IDX_K_REACTION] * math.sqrt(p[cm.IDX_C_E0]) * c_max * math.sqrt(x * (1 - x))
+    dudx = -0.020269 - 75 * math.exp(-150 * x) - 27 * math.exp(-30 * (1 - x))
+    r_ct = R_GAS * p[cm.IDX_T_K] / (F * i0)
+    beta = 0.5 * table[:, 1] / n_r / (F * c_max * p[cm.IDX_D_S])
+    r_k = r_ct + table[:, 2] - beta * dudx
+    s_k = (table[:, 0] / table[:, 1]) / np.sum(table[:, 0] / table[:, 1])
+    a_l = 3 * p[cm.IDX_EPS_S] * np.sum(table[:, 0] / table[:, 1]) * p[cm.IDX_L_P]
+    expected = 1.0 / np.sum(s_k / r_k) / a_l  # per geometric area
+    assert slope == pytest.approx(expected, rel=1e-4)
+
+
+def test_cached_potential_equals_fresh_solve(p):
+    state = cm.initial_state(p, 0.3)
+    for _ in range(20):
+        cm.cathode_step(state, p, -8.0, 20.0)
+    cached = cm.cathode_potential_V(state, p, -8.0)
+    fresh = state.copy()
+    fresh[cm.electrolyte_offset(p) + int(p[cm.IDX_N_SEP]) + int(p[cm.IDX_N_CAT])] = math.nan
+    assert cm.cathode_potential_V(fresh, p, -8.0) == pytest.approx(cached, abs=2e-6)
+
+
+def test_one_class_without_contact_is_the_spme(params):
+    spme = params.replace(
+        {"cathode.particle_classes": 1, "cathode.particle_contact_resistance_ohm_m2": 0.0}
+    )
+    p1 = cm.cathode_parameter_vector(spme)
+    state = cm.initial_state(p1, 0.5)
+    for _ in range(10):
+        cm.cathode_step(state, p1, -4.0, 30.0)
+    # SPMe by hand: OCV(x_surf) + 2RT/F asinh(j / 2 i0) at the extrapolated surface
+    n_r = int(p1[cm.IDX_N_SHELLS])
+    j = -4.0 / (3 * p1[cm.IDX_EPS_S] / p1[cm.IDX_R_P] * p1[cm.IDX_L_P])
+    x_s = state[n_r - 1] - 0.5 * p1[cm.IDX_R_P] / n_r * j / (F * p1[cm.IDX_C_MAX] * p1[cm.IDX_D_S])
+    c_cat = np.mean(state[n_r + int(p1[cm.IDX_N_SEP]) : n_r + int(p1[cm.IDX_N_SEP]) + 4])
+    c_max = p1[cm.IDX_C_MAX]
+    i0 = p1[cm.IDX_K_REACTION] * math.sqrt(c_cat * x_s * c_max * (1 - x_s) * c_max)
+    rt_f = R_GAS * p1[cm.IDX_T_K] / F
+    expected = cm.lfp_ocv_V(x_s) + 2 * rt_f * math.asinh(j / (2 * i0))
+    assert cm.particle_potential_V(state, p1, -4.0) == pytest.approx(expected, abs=1e-9)
+
+
+SERIES_OHM_CM2 = np.arange(0.0, 301.0, 10.0)
+
+
+@pytest.fixture(scope="module")
+def capacity_vs_series_resistance(params):
+    """5C discharge capacity [mAh/g] after the rate test's 5C cycles, per series resistance."""
+    return np.array(
+        [
+            cm.rate_test_discharge_capacities_mAh_g(
+                params, (5.0,), (5,), anode_resistance_ohm_cm2=float(r)
+            )[0]
+            for r in SERIES_OHM_CM2
+        ]
+    )
+
+
+def test_5c_capacity_falls_smoothly_with_series_resistance(capacity_vs_series_resistance):
+    q = capacity_vs_series_resistance
+    drops = -np.diff(q)
+    assert np.all(drops >= -1e-6 * q[0]), q  # monotonic
+    # no cliff: no 10 Ohm cm^2 step loses more than 8 % of the capacity at zero resistance ...
+    assert np.max(drops) < 0.08 * q[0], q
+    # ... yet the capacity responds from the start (+10 -> +200 Ohm cm^2 is not flat)
+    assert q[20] < q[1] - 0.1 * q[0], q
+    assert q[1] < q[0]
+    assert q[-1] > 0.0
+
+
+def test_single_particle_has_the_cliff(params):
+    """The motivation: one particle keeps its 5C capacity (within 2 %) up to 200 Ohm cm^2."""
+    spme = params.replace(
+        {"cathode.particle_classes": 1, "cathode.particle_contact_resistance_ohm_m2": 0.0}
+    )
+    q = [
+        cm.rate_test_discharge_capacities_mAh_g(spme, (5.0,), (5,), anode_resistance_ohm_cm2=r)[0]
+        for r in (10.0, 200.0)
+    ]
+    assert abs(q[1] - q[0]) < 0.02 * q[0]
+
+
+def test_class_count_is_converged(params):
+    """The default number of classes: the rate table within 2 % of twice as many classes."""
+    k = int(params.cathode.particle_classes.value)
+    q = cm.rate_test_discharge_capacities_mAh_g(params)
+    q2 = cm.rate_test_discharge_capacities_mAh_g(
+        params.replace({"cathode.particle_classes": 2 * k})
+    )
+    assert q == pytest.approx(q2, rel=0.02)
