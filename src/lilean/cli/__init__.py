@@ -6,8 +6,10 @@ stdout and nothing else. Errors on bad input print one line to stderr and exit w
 type) are one line too. Exit status 3 marks a result that ran but failed (documented per command).
 
 Start-up: the command modules load lazily. :func:`main` imports only the module(s) that register
-the command named on the command line (:data:`COMMANDS`); ``lilean`` / ``lilean --help`` lists the
-commands from :data:`COMMANDS` without importing any of them. Help is click's plain layout (typer's
+the command named on the command line (:data:`COMMANDS`); ``lilean`` / ``lilean --help`` prints
+:data:`OVERVIEW_HELP` (click's render at >= 80 columns, kept equal to it by a test) without
+importing typer, rich or any command module (on a narrower terminal click renders the overview
+from :data:`COMMANDS`, still without importing a command module). Help is click's plain layout (typer's
 rich layout imports ``rich.markdown``, markdown-it and pygments: ~0.12 s of a 0.3 s budget).
 ``lilean.cli.app`` (tests, ``typer.testing.CliRunner``) is the full app with every module imported.
 ``tests/unit/cli/test_lazy_dispatch.py`` checks that :data:`COMMANDS` matches the full app and that
@@ -17,6 +19,7 @@ each command's help is the same through the lazy path.
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -80,6 +83,41 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "X-ray diffraction: simulated Cu K-alpha patterns, phase identification, d-spacings.",
     ),
 }
+
+#: ``lilean --help`` as click renders it on a terminal of >= 80 columns (or a pipe): printed without
+#: importing typer or rich. ``tests/unit/cli/test_lazy_dispatch.py`` checks it against the render.
+OVERVIEW_WIDTH = 80  # click wraps help at min(terminal, 80) - 2 columns
+OVERVIEW_HELP = """\
+Usage: lilean [OPTIONS] COMMAND [ARGS]...
+
+  Li-lean anode toolkit: read cycler files, compute the study's metrics,
+  simulate cells.
+
+Options:
+  --version      Show the version.
+  --debug        Show tracebacks on errors.
+  --allow-large  Allow sizes above the per-run limits (cycles, lattice size,
+                 duration, repeat; see docs/reliability.md).
+  --help         Show this message and exit.
+
+Commands:
+  batch      Convert and analyse every cycler file of an archive into one...
+  compare    Plot groups of cells (mean and spread bands vs cycle) from a...
+  formats    List the file formats lilean reads (detected by content).
+  info       Format, rows, cycles, duration, columns and anomalies (time...
+  convert    Convert a cycler file to the canonical table (Parquet keeps...
+  analyze    Compute the study's metrics from a measured (or simulated)...
+  dqdv       dQ/dV and dV/dQ of both branches, with peak positions and...
+  fit        Fit the twin's parameters to measured files; 95 % intervals...
+  predict    Predicted capacity with a 95 % band (parameter covariance...
+  reproduce  Reproduce the study in silico and write report.html,...
+  sweep      Run every case of a sweep spec on Dask, streaming rows to a...
+  simulate   Simulate the study's experiments with the digital twin.
+  params     Show or export parameter sets.
+  eis        Impedance spectra: read and fit measured EIS files.
+  plumes     Ag plumes on Cu by galvanic displacement: process maps.
+  xrd        X-ray diffraction: simulated Cu K-alpha patterns, phase...
+"""
 
 #: Every module that registers commands (import order = registration order of the full app).
 MODULES = ("batch", "data", "eis", "fit", "morphology", "params", "plumes", "simulate", "study",
@@ -176,12 +214,17 @@ def _command_for(args: Sequence[str]) -> Any:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the app and make sure that whatever escapes (usage errors,
     errors raised before a command starts) ends as one line on stderr and a non-zero exit."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in ([], ["--help"]) and shutil.get_terminal_size().columns >= OVERVIEW_WIDTH:
+        # the overview as click renders it at this width (checked by a test): no typer import
+        sys.stdout.write(OVERVIEW_HELP)
+        sys.stdout.flush()
+        sys.exit(0 if args else 2)  # `lilean` alone: the help and the usage-error status
     import typer
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     from lilean.cli.common import STATE, describe_exception, print_error
 
-    args = list(sys.argv[1:] if argv is None else argv)
     STATE["debug"] = "--debug" in args
     try:
         rv = _command_for(args).main(args=args, prog_name="lilean", standalone_mode=False)
@@ -205,4 +248,4 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
-__all__ = ["COMMANDS", "MODULES", "app", "main"]
+__all__ = ["COMMANDS", "MODULES", "OVERVIEW_HELP", "app", "main"]

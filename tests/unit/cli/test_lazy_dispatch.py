@@ -1,8 +1,8 @@
 """The CLI loads its command modules lazily (``lilean.cli.main``), and nothing is lost by it.
 
 - ``lilean --help`` (and ``lilean`` alone) imports no command module and none of the heavy
-  libraries (checked in a fresh interpreter; start-up time itself is a benchmark,
-  ``benchmarks/bench_startup.py``, never a timed assertion here);
+  libraries, nor typer (checked in a fresh interpreter; start-up time itself is a benchmark,
+  ``benchmarks/bench_startup.py``, never a timed assertion here), and prints what click renders;
 - :data:`lilean.cli.COMMANDS` (names, order, help, modules) matches the full app;
 - every top-level command's and group's ``--help`` through the lazy path, in a fresh interpreter,
   is the same text as through the full app.
@@ -40,7 +40,9 @@ def _fresh(args: list[str]) -> dict[str, Any]:
         "        rc = exc.code\n"
         f"heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "cli = sorted(m for m in sys.modules if m.startswith('lilean.cli.'))\n"
-        "print(json.dumps({'out': buf.getvalue(), 'rc': rc, 'heavy': heavy, 'cli': cli}))\n"
+        "typer = 'typer' in sys.modules\n"
+        "print(json.dumps({'out': buf.getvalue(), 'rc': rc, 'heavy': heavy, 'cli': cli, "
+        "'typer': typer}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=ENV
@@ -60,19 +62,56 @@ def _full_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.mark.parametrize("args", [["--help"], []])
 def test_overview_imports_no_command_module_and_no_heavy_library(args: list[str]) -> None:
+    import lilean.cli as cli
+
     got = _fresh(args)
-    assert got["heavy"] == []
-    assert got["cli"] == ["lilean.cli.common"]
-    assert "Usage: lilean [OPTIONS] COMMAND" in got["out"]
+    assert got["heavy"] == [] and got["cli"] == [] and not got["typer"]
+    assert got["out"] == cli.OVERVIEW_HELP
+    assert got["rc"] == (0 if args else 2)  # `lilean` alone: help and the usage-error status
 
 
-def test_overview_is_the_full_apps_help(
+def _typer_render(args: list[str], capsys: pytest.CaptureFixture[str], full: bool = False) -> str:
+    """What click renders for ``args`` through the typer path (no pre-rendered overview): the
+    lazy overview group, or (``full``) the real tree with every command module imported."""
+    import typer
+
+    import lilean.cli as cli
+
+    if full:
+        _ = cli.app
+    tree = cli._command() if full else cli._command_for(args)
+    try:
+        tree.main(args=args, prog_name="lilean", standalone_mode=False)
+    except typer.Exit:
+        pass
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_pre_rendered_overview_is_what_click_renders(
+    full: bool, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At >= 80 columns (and on a pipe) the overview is the full app's help, word for word."""
+    import lilean.cli as cli
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert _typer_render(["--help"], capsys, full) == cli.OVERVIEW_HELP
+    monkeypatch.setenv("COLUMNS", "120")
+    assert _typer_render(["--help"], capsys, full) == cli.OVERVIEW_HELP
+
+
+def test_narrow_terminal_falls_back_to_click(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "80")
-    got = _fresh(["--help"])
-    assert got["rc"] == 0
-    assert got["out"] == _full_help(["--help"], capsys)
+    import lilean.cli as cli
+
+    monkeypatch.setenv("COLUMNS", "60")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    narrow = capsys.readouterr().out
+    assert narrow != cli.OVERVIEW_HELP and narrow.startswith("Usage: lilean [OPTIONS] COMMAND")
+    assert max(len(line) for line in narrow.splitlines()) <= 60
 
 
 def _first_paragraph(text: str | None) -> str:
