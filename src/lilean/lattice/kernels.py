@@ -408,6 +408,9 @@ _BIT_AG = 1 << (3 + AG - 1)
 _BIT_CU = 1 << (3 + CU - 1)
 _BIT_FRESH = (1 << (3 + LI - 1)) | (1 << (3 + LIAG - 1))
 _BIT_SEI = 1 << (3 + _LI_SEI - 1)
+_BIT_CONDUCTOR = (
+    (1 << (2 + CU)) | (1 << (2 + AG)) | (1 << (2 + LI)) | (1 << (2 + LIAG)) | (1 << (2 + _LI_SEI))
+)
 
 
 @numba.njit(cache=True, inline="always")
@@ -448,6 +451,44 @@ def _set_code(w: np.ndarray, z: int, y: int, x: int, code: int, ndir: int) -> No
         yy = wrap(y + DY[d], ny)
         xx = wrap(x + DX[d], nx)
         w[zz, yy, xx] = (w[zz, yy, xx] & _CODE) | _neighbour_bits(w, zz, yy, xx, ndir)
+
+
+@numba.njit(cache=True)
+def _fill_empty(w: np.ndarray, z: int, y: int, x: int, code: int, ndir: int) -> None:
+    """:func:`_set_code` for an electrolyte voxel turning solid: each neighbour gains the code's
+    bit and loses the free direction towards it (no recomputation; lattices narrower than 3
+    voxels, where a voxel can be its own neighbour twice over, take :func:`_set_code`)."""
+    nz, ny, nx = w.shape
+    if nx < 3 or (ndir == 6 and ny < 3):
+        _set_code(w, z, y, x, code, ndir)
+        return
+    w[z, y, x] = (w[z, y, x] & ~_CODE) | code
+    add = 1 << (2 + code)
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        yy = wrap(y + DY[d], ny)
+        xx = wrap(x + DX[d], nx)
+        w[zz, yy, xx] = (int(w[zz, yy, xx]) | add) & ~(1 << (_FREE_SHIFT + (d ^ 1)))
+
+
+@numba.njit(cache=True)
+def _free_count(word: int) -> int:
+    """Free directions of a work-lattice word: its faces towards electrolyte."""
+    f = (word >> _FREE_SHIFT) & 0x3F
+    n = 0
+    while f:
+        n += 1
+        f &= f - 1
+    return n
+
+
+@numba.njit(cache=True)
+def _solid_count(word: int, z: int, nz: int, ndir: int) -> int:
+    """:func:`solid_neighbours` from a work-lattice word: the directions that are not free,
+    less a missing neighbour above the top (below ``z = 0`` counts as solid, as there)."""
+    return ndir - _free_count(word) - (1 if z + 1 >= nz else 0)
 
 
 @numba.njit(cache=True)
@@ -653,8 +694,8 @@ def deposit_li_chunk(
                     if rand_unit(s) < p:
                         cz, cy, cx = _relax_site_w(w, z, y, x, hops, ndir)
                         faces -= _active_faces(w, cz, cy, cx, ndir)
-                        _set_code(w, cz, cy, cx, LI, ndir)
-                        faces += _empty_faces(w, cz, cy, cx, ndir)
+                        _fill_empty(w, cz, cy, cx, LI, ndir)
+                        faces += _free_count(int(w[cz, cy, cx]))  # its faces to electrolyte
                         li_site[count0 + done] = (cz * ny + cy) * nx + cx
                         if cz > hmax:
                             hmax = cz
@@ -682,55 +723,29 @@ def deposit_li_chunk(
 
 
 @numba.njit(cache=True)
-def _solid_neighbours_w(w: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
-    """:func:`solid_neighbours` on the work lattice (codes in the low bits)."""
-    nz, ny, nx = w.shape
-    n = 1 if z == 0 else int(w[z - 1, y, x] & _CODE != EMPTY)
-    if z + 1 < nz:
-        n += int(w[z + 1, y, x] & _CODE != EMPTY)
-    n += int(w[z, y, wrap(x + 1, nx)] & _CODE != EMPTY)
-    n += int(w[z, y, wrap(x - 1, nx)] & _CODE != EMPTY)
-    if ndir == 6:
-        n += int(w[z, wrap(y + 1, ny), x] & _CODE != EMPTY)
-        n += int(w[z, wrap(y - 1, ny), x] & _CODE != EMPTY)
-    return n
-
-
-@numba.njit(cache=True)
 def _relax_site_w(
     w: np.ndarray, z: int, y: int, x: int, hops: int, ndir: int
 ) -> tuple[int, int, int]:
     """Surface relaxation of a fresh Li voxel: up to ``hops`` moves to an empty neighbour with
-    more solid neighbours that stays in contact with a conductor."""
+    more solid neighbours that stays in contact with a conductor (other than the current site,
+    which is electrolyte until the Li is placed, so the neighbour bits of the candidate tell).
+    Solid-neighbour counts come from the words (:func:`_solid_count`)."""
     nz, ny, nx = w.shape
     cz, cy, cx = z, y, x
     for _ in range(hops):
-        best = _solid_neighbours_w(w, cz, cy, cx, ndir)
+        wc = int(w[cz, cy, cx])
+        best = _solid_count(wc, cz, nz, ndir)
         bz, by, bx = cz, cy, cx
         for d in range(ndir):
-            zz = cz + DZ[d]
-            if zz < 0 or zz >= nz:
+            if not (wc >> (_FREE_SHIFT + d)) & 1:  # no neighbour there, or not electrolyte
                 continue
+            zz = cz + DZ[d]
             yy = wrap(cy + DY[d], ny)
             xx = wrap(cx + DX[d], nx)
-            if w[zz, yy, xx] & _CODE != EMPTY:
+            wn = int(w[zz, yy, xx])
+            if not wn & _BIT_CONDUCTOR:
                 continue
-            # the site must stay in contact with a conductor (other than the current site)
-            conn = False
-            for e in range(ndir):
-                z2 = zz + DZ[e]
-                if z2 < 0 or z2 >= nz:
-                    continue
-                y2 = wrap(yy + DY[e], ny)
-                x2 = wrap(xx + DX[e], nx)
-                if z2 == cz and y2 == cy and x2 == cx:
-                    continue
-                if is_conductor(w[z2, y2, x2] & _CODE):
-                    conn = True
-                    break
-            if not conn:
-                continue
-            ns = _solid_neighbours_w(w, zz, yy, xx, ndir)  # the current site is still empty
+            ns = _solid_count(wn, zz, nz, ndir)  # the current site is still empty
             if ns > best:
                 best = ns
                 bz, by, bx = zz, yy, xx
