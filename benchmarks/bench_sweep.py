@@ -7,11 +7,12 @@ Usage::
 * Overhead: ``--cases`` copies of the study's 303-cycle N/P 25 Li-Cu || LFP simulation
   (0.4 mAh/cm^2 LFP, 10 mAh/cm^2 Li, 3 formation cycles at 0.5 C + 300 at 1 C; the cases differ
   only by their ``seed``) through :func:`lilean.sweep.run_sweep` on a ``LocalCluster`` of one
-  single-threaded worker, against a plain serial loop of the same cases in the driver, alternating
+  single-threaded worker, against a serial loop of the same cases in the driver doing the same work
+  as a worker (:func:`lilean.sweep.run_case`: simulate and compute the spec's outputs), alternating
   rounds (warm: one warm-up sweep and loop first; cluster start-up excluded). ratio = serial /
   sweep (target >= 0.9).
 * Scaling: the same sweep on 2 workers against 1 worker (speed-up), judged against this machine's
-  own parallel control: two independent serial processes running half the cases each at the same
+  own parallel control: two independent serial processes (the same run_case loop) running half the cases each at the same
   time (started together behind a barrier, after their warm-up) against one process running all of
   them. efficiency = sweep speed-up / control speed-up (target >= 90 %); on a shared 2-core
   machine the control is far below 2.
@@ -33,6 +34,7 @@ from typing import Any
 
 from _protocol import alternate, common_args, row, write
 
+OUTPUTS = ("final_retention_percent", "li_remaining_mAh_cm2")
 THROUGHPUT_SPEC = """
 [sweep]
 experiment = "cycling"
@@ -73,16 +75,17 @@ SERIAL = """
 import sys, time, json, os
 from pathlib import Path
 from lilean.parameters import default_parameters
-from lilean.simulate import simulate_cycling
+from lilean.sweep import run_case
 fixed = json.loads(sys.argv[1]); seeds = json.loads(sys.argv[2]); barrier = Path(sys.argv[3])
+outputs = tuple(json.loads(sys.argv[5]))
 params = default_parameters()
-simulate_cycling(params, **fixed)
+run_case("cycling", params, fixed, {"seed": 1000}, outputs)
 (barrier / f"ready-{os.getpid()}").touch()
 while len(list(barrier.glob("ready-*"))) < int(sys.argv[4]):
     time.sleep(0.005)
 t0 = time.time()
 for s in seeds:
-    simulate_cycling(params, **{**fixed, "seed": s})
+    run_case("cycling", params, fixed, {"seed": s}, outputs)
 print(json.dumps([t0, time.time()]))
 """
 
@@ -102,6 +105,7 @@ def _processes(fixed: dict[str, Any], groups: list[list[int]], tmp: Path) -> flo
                 json.dumps(g),
                 str(barrier),
                 str(len(groups)),
+                json.dumps(list(OUTPUTS)),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -123,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         args.memory_cases = min(args.memory_cases, 1000)
 
     from lilean.parameters import default_parameters
-    from lilean.simulate import simulate_cycling
-    from lilean.sweep import load_spec, make_client, run_sweep
+    from lilean.sweep import load_spec, make_client, run_case, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     spec_path = tmp / "tp.toml"
@@ -132,13 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     warm_path = tmp / "warm.toml"
     warm_path.write_text(THROUGHPUT_SPEC.format(seeds=list(range(1000, 1004))))
     params = default_parameters()
-    fixed = dict(load_spec(spec_path).fixed)
-    simulate_cycling(params, **fixed)  # JIT warm-up
+    spec = load_spec(spec_path)
+    fixed = dict(spec.fixed)
+    assert spec.outputs == OUTPUTS
+    run_case("cycling", params, fixed, {"seed": 1000}, OUTPUTS)  # JIT warm-up
     counter = iter(range(10**6))
 
     def serial() -> None:
+        # the work of a worker: simulate and compute the spec's outputs (lilean.sweep.run_case)
         for seed in range(args.cases):
-            simulate_cycling(params, **{**fixed, "seed": seed})
+            run_case("cycling", params, fixed, {"seed": seed}, OUTPUTS)
 
     def sweep_on(client: Any) -> Any:
         def go() -> None:
@@ -158,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster.close()
     rows.append(
         row(f"{label}: sweep on 1 dask worker", "warm", one_worker,
-            "serial loop in one process, no dask", serial_s,
+            "serial loop of run_case (simulate + outputs), one process, no dask", serial_s,
             "same cases, same outputs", cpu=False, per_case_s=[t / args.cases for t in one_worker])
     )  # fmt: skip
 

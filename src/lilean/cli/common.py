@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lilean import __version__
 from lilean.errors import LileanError, ParameterError
 
 app = typer.Typer(
@@ -383,6 +382,8 @@ def emit_json(obj: Any) -> None:
 
 def _version(value: bool) -> None:
     if value:
+        from lilean import __version__  # importlib.metadata: only when asked
+
         console.print(f"lilean {__version__}")
         raise typer.Exit()
 

@@ -6,7 +6,7 @@ A cubic lattice of voxels (edge ``a`` = ``deposition.voxel_size_um``), axis 0 = 
 bottom of the Cu foil), then y and x (periodic side walls). A 2D model is the special case ny = 1.
 Voxel codes: 0 electrolyte, 1 Cu, 2 Ag, 3 AgCuF3 (insulating), 4 Li metal, 5 Li-Ag alloy (the same
 codes as :func:`lilean.lattice.plumes.grow_plumes`, plus 4 and 5; :mod:`lilean.lattice.codes`).
-The walker is :func:`lilean.lattice.kernels.deposit_li_walkers` (splitmix64 random numbers, one
+The walker is :func:`lilean.lattice.kernels.deposit_li_chunk` (splitmix64 random numbers, one
 generator per 0.1 mAh/cm^2 chunk seeded from ``seed``: same seed, same deposit); ``meta`` reports
 its ``site_updates`` (walker steps) and their CPU time ``kernel_cpu_s``.
 
@@ -101,7 +101,14 @@ import numpy as np
 
 from lilean.errors import ParameterError
 from lilean.lattice.codes import AG, AGCUF3, CU, EMPTY, LI, LIAG
-from lilean.lattice.kernels import deposit_li_walkers, seed_state
+from lilean.lattice.kernels import (
+    deposit_codes,
+    deposit_li_chunk,
+    grow_deposit_lattice,
+    init_deposit_lattice,
+    passivate_li,
+    seed_state,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -387,6 +394,21 @@ def active_area_ratio(occupancy: np.ndarray, fresh: np.ndarray | None = None) ->
     return faces / (nx * ny)
 
 
+def _sticking_constants(
+    params: Any, substrate: str, current_density_mA_cm2: float, nucleation_overpotential_mV: float
+) -> tuple[float, float]:
+    """``(Da_1 J, exp(-alpha F eta_n / RT))``: the parts of :func:`sticking_probabilities` that do
+    not change during a run."""
+    dep = params.deposition.values()
+    nuc = params.substrate(substrate).nucleation.values()
+    t_k = float(params.cell.temperature_C.value) + 273.15
+    alpha = nuc["charge_transfer_coefficient"]
+    factor = math.exp(
+        -alpha * FARADAY_C_MOL * nucleation_overpotential_mV * 1e-3 / (GAS_CONSTANT_J_MOL_K * t_k)
+    )
+    return dep["damkohler_1mA"] * current_density_mA_cm2, factor
+
+
 def sticking_probabilities(
     params: Any,
     substrate: str,
@@ -399,18 +421,15 @@ def sticking_probabilities(
     ``p_Li = Da / (1 + Da)`` with ``Da = Da_1 J / max(A_act, A_min)``: the attachment rate grows with
     the local current density ``J / A_act`` (Tafel regime: rate ~ exp(alpha F eta / RT) ~ J_local / i0),
     where ``A_act`` is the barrier-free reacting area per projected area (:func:`active_area_ratio`)
-    and ``A_min = 0.1``. ``p_Cu = p_Li exp(-alpha F eta_n / RT)`` with the nucleation overpotential
-    ``eta_n`` (Butler-Volmer rate ratio at the same electrode potential).
+    and ``A_min = 0.03``. ``p_Cu = p_Li exp(-alpha F eta_n / RT)`` with the nucleation overpotential
+    ``eta_n`` (Butler-Volmer rate ratio at the same electrode potential). :func:`deposit_li` uses the
+    same expressions, with ``A_act`` kept up to date by the kernel.
     """
-    dep = params.deposition.values()
-    nuc = params.substrate(substrate).nucleation.values()
-    da = dep["damkohler_1mA"] * current_density_mA_cm2 / max(active_area_ratio, MIN_ACTIVE_AREA)
-    p_li = da / (1.0 + da)
-    t_k = float(params.cell.temperature_C.value) + 273.15
-    alpha = nuc["charge_transfer_coefficient"]
-    factor = math.exp(
-        -alpha * FARADAY_C_MOL * nucleation_overpotential_mV * 1e-3 / (GAS_CONSTANT_J_MOL_K * t_k)
+    da_j, factor = _sticking_constants(
+        params, substrate, current_density_mA_cm2, nucleation_overpotential_mV
     )
+    da = da_j / max(active_area_ratio, MIN_ACTIVE_AREA)
+    p_li = da / (1.0 + da)
     return p_li, p_li * factor
 
 
@@ -533,47 +552,57 @@ def deposit_li(
     occ = np.zeros((nz, ny, nx), np.uint8)
     occ[:nz0] = initial
     alloy = np.zeros(occ.shape, np.float64)
-    birth = np.full(occ.shape, -1, np.int64)
     fresh_walkers = round(dep["sei_passivation_capacity_mAh_cm2"] * walkers_per_mAh)
     hmax = int(_surface_height(occ).max()) - 1
+    da_j, cu_factor = _sticking_constants(
+        params, substrate, current_density_mA_cm2, nucleation_overpotential_mV
+    )
+    bias = float(dep["migration_bias"])
+    hops = int(dep["surface_diffusion_hops"])
+    passive = float(dep["passivated_li_activity"])
 
     snaps: list[np.ndarray] = []
     rows: list[dict[str, float]] = []
     placed = 0
+    passivated = 0  # walkers whose Li is SEI-covered: born before placed - fresh_walkers
     chunk = 0
     p_trace: list[float] = []
     walker_steps = 0
-    kernel_cpu_s = 0.0
+    k0 = time.process_time()
+    work, faces = init_deposit_lattice(occ, hmax)
+    # flat index of the Li voxel of each walker (-1: it alloyed Ag), for the SEI cover
+    li_site = np.full(round(caps[-1] * walkers_per_mAh) + 1, -1, np.int64)
+    kernel_cpu_s = time.process_time() - k0
     chunk_walkers = max(round(CHUNK_MAH_CM2 * walkers_per_mAh), 1)
+    p_li = p_cu = 0.0
     for cap in caps:
         target = round(cap * walkers_per_mAh)
         while placed < target:
-            p_li, p_cu = sticking_probabilities(
-                params,
-                substrate,
-                current_density_mA_cm2,
-                nucleation_overpotential_mV,
-                active_area_ratio(occ, birth >= placed - fresh_walkers),
-            )
-            p_trace.append(p_li)
             k0 = time.process_time()
-            done, hmax, stalled, steps = deposit_li_walkers(
-                occ,
+            if placed - fresh_walkers > passivated:
+                faces = passivate_li(work, li_site, passivated, placed - fresh_walkers, faces)
+                passivated = placed - fresh_walkers
+            da = da_j / max(faces / n_col, MIN_ACTIVE_AREA)
+            p_li = da / (1.0 + da)
+            p_cu = p_li * cu_factor
+            p_trace.append(p_li)
+            done, hmax, stalled, steps, faces = deposit_li_chunk(
+                work,
                 alloy,
+                li_site,
                 min(target - placed, chunk_walkers),
                 p_li,
                 p_cu,
                 alloy_cap,
-                dep["migration_bias"],
-                int(dep["surface_diffusion_hops"]),
+                bias,
+                hops,
                 seed_state(seed * 100003 + chunk),
                 hmax,
-                birth,
                 placed,
-                placed - fresh_walkers,
-                dep["passivated_li_activity"],
+                passive,
                 MAX_WALKER_STEPS,
                 LAUNCH_GAP,
+                faces,
             )
             walker_steps += steps
             kernel_cpu_s += time.process_time() - k0
@@ -587,12 +616,12 @@ def deposit_li(
             chunk += 1
             if progress is not None:
                 progress(min(placed / walkers_per_mAh, capacity_mAh_cm2), capacity_mAh_cm2)
-            if hmax + 2 * LAUNCH_GAP + 3 >= occ.shape[0]:  # grow the lattice upwards
-                occ = np.concatenate([occ, np.zeros((nz // 2, ny, nx), np.uint8)])
+            if hmax + 2 * LAUNCH_GAP + 3 >= work.shape[0]:  # grow the lattice upwards
+                work = grow_deposit_lattice(work, nz // 2)
                 alloy = np.concatenate([alloy, np.zeros((nz // 2, ny, nx))])
-                birth = np.concatenate([birth, np.full((nz // 2, ny, nx), -1, np.int64)])
-        top = int(_surface_height(occ).max()) + 2
-        view = occ[: max(top, nz0)].copy()
+        k0 = time.process_time()
+        view = deposit_codes(work, max(hmax + 3, nz0))
+        kernel_cpu_s += time.process_time() - k0
         snap = view[:, 0, :] if ny == 1 else view
         snaps.append(snap)
         rows.append(describe(snap, initial[:, 0, :] if ny == 1 else initial, a, cap))

@@ -56,7 +56,7 @@ _SH31 = np.uint64(31)
 _SH32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _METAL_BITS = (1 << CU) | (1 << AG)
-_LI_SEI = 6  # SEI-passivated Li, only inside one deposit_li_walkers call (never returned)
+_LI_SEI = 6  # SEI-passivated Li, only in the deposition work lattice (never returned)
 _FRESH_LI_BITS = (1 << LI) | (1 << LIAG)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
@@ -387,60 +387,221 @@ def grow_plume_slice(
     state[6] = ion_steps
 
 
+# ---- Li deposition ------------------------------------------------------------------------------
+#
+# The walker runs on a work lattice ``w`` (uint16, shape (nz, ny, nx)) that packs, per voxel, its
+# code (bits 0-2) and the set of codes among its face neighbours (bits 3-9: bit 3 + c for code c >= 1,
+# see :func:`_neighbour_bits`). One load of the voxel a walker steps onto then tells both whether the
+# step is free and, for the next step, whether a reaction can happen there (which neighbours). The
+# neighbour bits are updated locally whenever a voxel changes code (a Li deposit, an Ag voxel turning
+# Li-Ag, fresh Li turning SEI-covered), never by a pass over the lattice. SEI-covered Li carries its
+# own code (``LI_SEI``) in ``w``; :func:`deposit_codes` turns it back into ``LI`` for the caller.
+# The barrier-free reacting area (faces of fresh Li, Li-Ag and Ag towards electrolyte) is kept as a
+# face count, updated with the same local events.
+
+LI_SEI = _LI_SEI
+"""Code of SEI-covered Li in the deposition work lattice (never in an array returned to callers)."""
+_CODE = np.uint16(7)
+_SOLID_BITS = 0x1F8  # bits 3..8: codes 1..6 among the neighbours
+_FREE_SHIFT = 9  # bits 9..14: the walker may step in direction d (0..5)
+_BIT_AG = 1 << (3 + AG - 1)
+_BIT_CU = 1 << (3 + CU - 1)
+_BIT_FRESH = (1 << (3 + LI - 1)) | (1 << (3 + LIAG - 1))
+_BIT_SEI = 1 << (3 + _LI_SEI - 1)
+_BIT_CONDUCTOR = (
+    (1 << (2 + CU)) | (1 << (2 + AG)) | (1 << (2 + LI)) | (1 << (2 + LIAG)) | (1 << (2 + _LI_SEI))
+)
+
+
+@numba.njit(cache=True, inline="always")
+def _is_active(code: int) -> bool:
+    """Barrier-free reacting voxel: fresh Li, Li-Ag or Ag (bare Cu needs the nucleation barrier)."""
+    return code == LI or code == LIAG or code == AG
+
+
 @numba.njit(cache=True)
-def deposit_li_walkers(
-    occ: np.ndarray,
-    alloy: np.ndarray,
-    n_walkers: int,
-    p_li: float,
-    p_cu: float,
-    alloy_cap: float,
-    bias: float,
-    hops: int,
-    rng_state: np.uint64,
-    hmax0: int,
-    birth: np.ndarray,
-    count0: int,
-    fresh_after: int,
-    passive: float,
-    max_steps: int,
-    launch_gap: int,
-) -> tuple[int, int, bool, int]:
-    """Li deposition: deposit ``n_walkers`` Li+ walkers in place (physics in
-    :mod:`lilean.lattice.deposition`).
+def _neighbour_bits(w: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
+    """Neighbour bits of voxel ``(z, y, x)``: bit ``2 + c`` set when a face neighbour has code
+    ``c >= 1`` (below ``z = 0`` and above the top count as electrolyte: no bit), and bit
+    ``_FREE_SHIFT + d`` set when the neighbour in direction ``d`` exists and is electrolyte (a
+    walker may step there)."""
+    nz, ny, nx = w.shape
+    b = 0
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        c = w[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)] & _CODE
+        if c:
+            b |= 1 << (2 + c)
+        else:
+            b |= 1 << (_FREE_SHIFT + d)
+    return b
 
-    Returns ``(walkers done, highest solid z, stalled, walker steps)``. Stops early (done <
-    n_walkers) when the deposit comes within ``2 launch_gap + 2`` voxels of the top, or (stalled
-    True) when one walker took more than ``max_steps`` steps without being reduced.
 
-    Li born before walker ``fresh_after`` is SEI-covered. Within one call that set does not change
-    (Li deposited during the call is fresh), so it is marked once with an internal code for the
-    call (one pass over the deposit, undone before returning) and the walker tells fresh from
-    passivated Li from the neighbour codes alone, without reading ``birth`` on every step.
-    """
+@numba.njit(cache=True)
+def _set_code(w: np.ndarray, z: int, y: int, x: int, code: int, ndir: int) -> None:
+    """Give voxel ``(z, y, x)`` a new code and refresh the neighbour bits around it."""
+    nz, ny, nx = w.shape
+    w[z, y, x] = (w[z, y, x] & ~_CODE) | code
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        yy = wrap(y + DY[d], ny)
+        xx = wrap(x + DX[d], nx)
+        w[zz, yy, xx] = (w[zz, yy, xx] & _CODE) | _neighbour_bits(w, zz, yy, xx, ndir)
+
+
+@numba.njit(cache=True)
+def _fill_empty(w: np.ndarray, z: int, y: int, x: int, code: int, ndir: int) -> None:
+    """:func:`_set_code` for an electrolyte voxel turning solid: each neighbour gains the code's
+    bit and loses the free direction towards it (no recomputation; lattices narrower than 3
+    voxels, where a voxel can be its own neighbour twice over, take :func:`_set_code`)."""
+    nz, ny, nx = w.shape
+    if nx < 3 or (ndir == 6 and ny < 3):
+        _set_code(w, z, y, x, code, ndir)
+        return
+    w[z, y, x] = (w[z, y, x] & ~_CODE) | code
+    add = 1 << (2 + code)
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        yy = wrap(y + DY[d], ny)
+        xx = wrap(x + DX[d], nx)
+        w[zz, yy, xx] = (int(w[zz, yy, xx]) | add) & ~(1 << (_FREE_SHIFT + (d ^ 1)))
+
+
+@numba.njit(cache=True)
+def _free_count(word: int) -> int:
+    """Free directions of a work-lattice word: its faces towards electrolyte."""
+    f = (word >> _FREE_SHIFT) & 0x3F
+    n = 0
+    while f:
+        n += 1
+        f &= f - 1
+    return n
+
+
+@numba.njit(cache=True)
+def _solid_count(word: int, z: int, nz: int, ndir: int) -> int:
+    """:func:`solid_neighbours` from a work-lattice word: the directions that are not free,
+    less a missing neighbour above the top (below ``z = 0`` counts as solid, as there)."""
+    return ndir - _free_count(word) - (1 if z + 1 >= nz else 0)
+
+
+@numba.njit(cache=True)
+def _empty_faces(w: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
+    """Faces of voxel ``(z, y, x)`` towards electrolyte (z open, x and y periodic)."""
+    nz, ny, nx = w.shape
+    n = 0
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        if w[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)] & _CODE == EMPTY:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _active_faces(w: np.ndarray, z: int, y: int, x: int, ndir: int) -> int:
+    """Face neighbours of voxel ``(z, y, x)`` that are barrier-free reacting voxels."""
+    nz, ny, nx = w.shape
+    n = 0
+    for d in range(ndir):
+        zz = z + DZ[d]
+        if zz < 0 or zz >= nz:
+            continue
+        if _is_active(w[zz, wrap(y + DY[d], ny), wrap(x + DX[d], nx)] & _CODE):
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
+def _refresh_rows(w: np.ndarray, z_from: int, z_to: int) -> None:
+    """Recompute the neighbour bits of every voxel of heights ``z_from .. z_to - 1``."""
+    _nz, ny, nx = w.shape
+    ndir = 6 if ny > 1 else 4
+    for z in range(z_from, z_to):
+        for y in range(ny):
+            for x in range(nx):
+                w[z, y, x] = (w[z, y, x] & _CODE) | _neighbour_bits(w, z, y, x, ndir)
+
+
+@numba.njit(cache=True)
+def init_deposit_lattice(occ: np.ndarray, top: int) -> tuple[np.ndarray, int]:
+    """The work lattice (uint16, same shape) of the codes ``occ`` (uint8, no Li yet; electrolyte
+    above height ``top``) and its barrier-free reacting face count (see :func:`deposit_li_chunk`)."""
     nz, ny, nx = occ.shape
-    top = min(hmax0 + 1, nz - 1)
-    for z in range(top + 1):
+    ndir = 6 if ny > 1 else 4
+    w = np.zeros(occ.shape, np.uint16)
+    for z in range(nz):
         for y in range(ny):
             for x in range(nx):
-                if occ[z, y, x] == LI and birth[z, y, x] < fresh_after:
-                    occ[z, y, x] = _LI_SEI
-    out = _deposit_li_core(
-        occ, alloy, n_walkers, p_li, p_cu, alloy_cap, bias, hops, rng_state, hmax0, birth,
-        count0, passive, max_steps, launch_gap,
-    )  # fmt: skip
-    for z in range(top + 1):
+                w[z, y, x] = occ[z, y, x]
+    _refresh_rows(w, 0, nz)
+    faces = 0
+    for z in range(min(top + 1, nz)):
         for y in range(ny):
             for x in range(nx):
-                if occ[z, y, x] == _LI_SEI:
-                    occ[z, y, x] = LI
+                if _is_active(w[z, y, x] & _CODE):
+                    faces += _empty_faces(w, z, y, x, ndir)
+    return w, faces
+
+
+@numba.njit(cache=True)
+def grow_deposit_lattice(w: np.ndarray, extra: int) -> np.ndarray:
+    """The work lattice ``w`` with ``extra`` rows of electrolyte added on top."""
+    nz, ny, nx = w.shape
+    out = np.zeros((nz + extra, ny, nx), np.uint16)
+    out[:nz] = w
+    _refresh_rows(out, nz - 1, nz + extra)
     return out
 
 
 @numba.njit(cache=True)
-def _deposit_li_core(
-    occ: np.ndarray,
+def passivate_li(w: np.ndarray, li_site: np.ndarray, first: int, last: int, faces: int) -> int:
+    """Cover with SEI the Li born as walkers ``first .. last - 1`` (``li_site[k]``: flat index of
+    the Li voxel of walker k, -1 when that walker alloyed Ag); returns the updated reacting face
+    count (an SEI-covered voxel no longer reacts barrier-free)."""
+    _nz, ny, nx = w.shape
+    ndir = 6 if ny > 1 else 4
+    plane = ny * nx
+    for k in range(max(first, 0), last):
+        i = li_site[k]
+        if i < 0:
+            continue
+        z = i // plane  # once per Li voxel, not per walker step
+        r = i - z * plane
+        y = r // nx
+        x = r - y * nx
+        if w[z, y, x] & _CODE != LI:
+            continue
+        faces -= _empty_faces(w, z, y, x, ndir)
+        _set_code(w, z, y, x, _LI_SEI, ndir)
+    return faces
+
+
+@numba.njit(cache=True)
+def deposit_codes(w: np.ndarray, top: int) -> np.ndarray:
+    """The codes of the work lattice up to height ``top`` (uint8; SEI-covered Li as ``LI``)."""
+    _nz, ny, nx = w.shape
+    out = np.empty((top, ny, nx), np.uint8)
+    for z in range(top):
+        for y in range(ny):
+            for x in range(nx):
+                c = w[z, y, x] & _CODE
+                out[z, y, x] = LI if c == _LI_SEI else c
+    return out
+
+
+@numba.njit(cache=True)
+def deposit_li_chunk(
+    w: np.ndarray,
     alloy: np.ndarray,
+    li_site: np.ndarray,
     n_walkers: int,
     p_li: float,
     p_cu: float,
@@ -449,21 +610,36 @@ def _deposit_li_core(
     hops: int,
     rng_state: np.uint64,
     hmax0: int,
-    birth: np.ndarray,
     count0: int,
     passive: float,
     max_steps: int,
     launch_gap: int,
-) -> tuple[int, int, bool, int]:
-    """:func:`deposit_li_walkers` on a lattice whose SEI-covered Li is marked ``_LI_SEI``."""
+    faces0: int,
+) -> tuple[int, int, bool, int, int]:
+    """Li deposition: ``n_walkers`` Li+ walkers on the work lattice ``w`` (physics in
+    :mod:`lilean.lattice.deposition`; lattice layout in the comment above).
+
+    Returns ``(walkers done, highest solid z, stalled, walker steps, reacting face count)``. Stops
+    early (done < n_walkers) when the deposit comes within ``2 launch_gap + 2`` voxels of the top,
+    or (stalled True) when one walker took more than ``max_steps`` steps without being reduced.
+    Walker ``count0 + k`` that deposits Li records the flat index of its voxel in ``li_site``.
+    ``faces0`` (from :func:`init_deposit_lattice` / :func:`passivate_li`) is the number of faces
+    of fresh Li, Li-Ag and Ag towards electrolyte; the returned count includes this call's Li.
+
+    Per step: one random number (top 32 bits: drift towards the electrode with probability
+    ``bias``, low 32 bits: the direction otherwise), one load of the target voxel, no integer
+    division; the reaction test reads the neighbour bits of the current voxel (already loaded).
+    """
     s = rng_state
-    nz, ny, nx = occ.shape
+    nz, ny, nx = w.shape
     ndir = 6 if ny > 1 else 4
     hmax = hmax0
+    faces = faces0
     done = 0
     total_steps = 0
     ndir_u = np.uint64(ndir)
     bias_thr = np.uint64(min(max(bias, 0.0), 1.0) * 4294967295.0)
+    p_old = p_li * passive
     ag_z = np.empty(6, np.int64)
     ag_y = np.empty(6, np.int64)
     ag_x = np.empty(6, np.int64)
@@ -476,128 +652,100 @@ def _deposit_li_core(
         x = rand_below(s, nx)
         s = rng_next(s)
         y = rand_below(s, ny)
+        cur = int(w[z, y, x])
         steps = 0
         while True:
             steps += 1
             if steps > max_steps:
-                return done, hmax, True, total_steps + steps
-            # ---- reaction attempt next to a conductor (nothing within reach above hmax + 1)
-            if z <= hmax + 1:
-                # one pass over the neighbours: a bit mask of the codes present (no branches)
-                # (z + 1 < nz always holds here; below z = 0 the walker's own empty site
-                # stands in for the missing neighbour)
-                zdn = z - 1 if z > 0 else z
-                xp = wrap(x + 1, nx)
-                xm = wrap(x - 1, nx)
-                seen = (
-                    (1 << occ[z + 1, y, x])
-                    | (1 << occ[zdn, y, x])
-                    | (1 << occ[z, y, xp])
-                    | (1 << occ[z, y, xm])
-                )
-                if ndir == 6:
-                    seen |= (1 << occ[z, wrap(y + 1, ny), x]) | (1 << occ[z, wrap(y - 1, ny), x])
-                if seen > 1:  # a solid neighbour
-                    if seen & (1 << AG):  # barrier-free Li-Ag alloying on a random Ag neighbour
-                        n_ag = 0
-                        for d in range(ndir):
-                            zz = z + DZ[d]
-                            if zz < 0:
-                                continue
-                            yy = wrap(y + DY[d], ny)
-                            xx = wrap(x + DX[d], nx)
-                            if occ[zz, yy, xx] == AG:
-                                ag_z[n_ag] = zz
-                                ag_y[n_ag] = yy
-                                ag_x[n_ag] = xx
-                                n_ag += 1
-                        k = 0
-                        if n_ag > 1:
-                            s = rng_next(s)
-                            k = rand_below(s, n_ag)
-                        alloy[ag_z[k], ag_y[k], ag_x[k]] += 1.0
-                        if alloy[ag_z[k], ag_y[k], ag_x[k]] >= alloy_cap:
-                            occ[ag_z[k], ag_y[k], ag_x[k]] = LIAG
+                return done, hmax, True, total_steps + steps, faces
+            seen = cur & _SOLID_BITS
+            if seen:  # a solid neighbour: a reaction attempt
+                if seen & _BIT_AG:  # barrier-free Li-Ag alloying on a random Ag neighbour
+                    n_ag = 0
+                    for d in range(ndir):
+                        zz = z + DZ[d]
+                        if zz < 0:
+                            continue
+                        yy = wrap(y + DY[d], ny)
+                        xx = wrap(x + DX[d], nx)
+                        if w[zz, yy, xx] & _CODE == AG:
+                            ag_z[n_ag] = zz
+                            ag_y[n_ag] = yy
+                            ag_x[n_ag] = xx
+                            n_ag += 1
+                    k = 0
+                    if n_ag > 1:
+                        s = rng_next(s)
+                        k = rand_below(s, n_ag)
+                    alloy[ag_z[k], ag_y[k], ag_x[k]] += 1.0
+                    if alloy[ag_z[k], ag_y[k], ag_x[k]] >= alloy_cap:
+                        _set_code(w, ag_z[k], ag_y[k], ag_x[k], LIAG, ndir)  # both react freely
+                    done += 1
+                    break
+                p = 0.0
+                if seen & _BIT_FRESH:
+                    p = p_li
+                elif seen & _BIT_SEI:
+                    p = p_old
+                if (seen & _BIT_CU) and p_cu > p:
+                    p = p_cu
+                if p > 0.0:
+                    s = rng_next(s)
+                    if rand_unit(s) < p:
+                        cz, cy, cx = _relax_site_w(w, z, y, x, hops, ndir)
+                        faces -= _active_faces(w, cz, cy, cx, ndir)
+                        _fill_empty(w, cz, cy, cx, LI, ndir)
+                        faces += _free_count(int(w[cz, cy, cx]))  # its faces to electrolyte
+                        li_site[count0 + done] = (cz * ny + cy) * nx + cx
+                        if cz > hmax:
+                            hmax = cz
                         done += 1
                         break
-                    near_li = (seen & _FRESH_LI_BITS) != 0
-                    near_old = (seen & (1 << _LI_SEI)) != 0
-                    p = 0.0
-                    if near_li:
-                        p = p_li
-                    elif near_old:
-                        p = p_li * passive
-                    if (seen & (1 << CU)) and p_cu > p:
-                        p = p_cu
-                    if p > 0.0:
-                        s = rng_next(s)
-                        if rand_unit(s) < p:
-                            cz, cy, cx = _relax_site(occ, z, y, x, hops, ndir)
-                            occ[cz, cy, cx] = LI
-                            birth[cz, cy, cx] = count0 + done
-                            if cz > hmax:
-                                hmax = cz
-                            done += 1
-                            break
             # ---- move: drift towards the electrode with probability bias, else a random
-            # neighbour; one number per step (top 32 bits: drift, low 32 bits: direction) and
-            # the blocked-move test as selects rather than branches
+            # neighbour; whether the target is free is a bit of the current voxel's word
             s = rng_next(s)
             r = _mix(s)
             d_rand = int(np.int64(((r & _LOW32) * ndir_u) >> _SH32))
             d = 1 if (r >> _SH32) < bias_thr else d_rand
-            zz = z + DZ[d]
-            yy = wrap(y + DY[d], ny)
-            xx = wrap(x + DX[d], nx)
-            free = (zz >= 0) & (occ[max(zz, 0), yy, xx] == EMPTY)
-            z = zz if free else z
-            y = yy if free else y
-            x = xx if free else x
-            if z > z0 + launch_gap:  # wandered away: re-inject at the launch plane
-                z = z0
-                s = rng_next(s)
-                x = rand_below(s, nx)
-                s = rng_next(s)
-                y = rand_below(s, ny)
+            if (cur >> (_FREE_SHIFT + d)) & 1:
+                z += DZ[d]
+                y = wrap(y + DY[d], ny)
+                x = wrap(x + DX[d], nx)
+                if z > z0 + launch_gap:  # wandered away: re-inject at the launch plane
+                    z = z0
+                    s = rng_next(s)
+                    x = rand_below(s, nx)
+                    s = rng_next(s)
+                    y = rand_below(s, ny)
+                cur = int(w[z, y, x])
         total_steps += steps
-    return done, hmax, False, total_steps
+    return done, hmax, False, total_steps, faces
 
 
 @numba.njit(cache=True)
-def _relax_site(
-    occ: np.ndarray, z: int, y: int, x: int, hops: int, ndir: int
+def _relax_site_w(
+    w: np.ndarray, z: int, y: int, x: int, hops: int, ndir: int
 ) -> tuple[int, int, int]:
     """Surface relaxation of a fresh Li voxel: up to ``hops`` moves to an empty neighbour with
-    more solid neighbours that stays in contact with a conductor."""
-    nz, ny, nx = occ.shape
+    more solid neighbours that stays in contact with a conductor (other than the current site,
+    which is electrolyte until the Li is placed, so the neighbour bits of the candidate tell).
+    Solid-neighbour counts come from the words (:func:`_solid_count`)."""
+    nz, ny, nx = w.shape
     cz, cy, cx = z, y, x
     for _ in range(hops):
-        best = solid_neighbours(occ, cz, cy, cx, ndir)
+        wc = int(w[cz, cy, cx])
+        best = _solid_count(wc, cz, nz, ndir)
         bz, by, bx = cz, cy, cx
         for d in range(ndir):
-            zz = cz + DZ[d]
-            if zz < 0 or zz >= nz:
+            if not (wc >> (_FREE_SHIFT + d)) & 1:  # no neighbour there, or not electrolyte
                 continue
+            zz = cz + DZ[d]
             yy = wrap(cy + DY[d], ny)
             xx = wrap(cx + DX[d], nx)
-            if occ[zz, yy, xx] != EMPTY:
+            wn = int(w[zz, yy, xx])
+            if not wn & _BIT_CONDUCTOR:
                 continue
-            # the site must stay in contact with a conductor (other than the current site)
-            conn = False
-            for e in range(ndir):
-                z2 = zz + DZ[e]
-                if z2 < 0 or z2 >= nz:
-                    continue
-                y2 = wrap(yy + DY[e], ny)
-                x2 = wrap(xx + DX[e], nx)
-                if z2 == cz and y2 == cy and x2 == cx:
-                    continue
-                if is_conductor(occ[z2, y2, x2]):
-                    conn = True
-                    break
-            if not conn:
-                continue
-            ns = solid_neighbours(occ, zz, yy, xx, ndir)  # the current site is still empty
+            ns = _solid_count(wn, zz, nz, ndir)  # the current site is still empty
             if ns > best:
                 best = ns
                 bz, by, bx = zz, yy, xx
@@ -617,11 +765,16 @@ __all__ = [
     "EMPTY",
     "LI",
     "LIAG",
-    "deposit_li_walkers",
+    "LI_SEI",
+    "deposit_codes",
+    "deposit_li_chunk",
     "exposed",
     "find_exposed_cu",
+    "grow_deposit_lattice",
     "grow_plume_slice",
+    "init_deposit_lattice",
     "is_conductor",
+    "passivate_li",
     "rand_below",
     "rand_unit",
     "rng_next",

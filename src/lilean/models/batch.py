@@ -80,23 +80,27 @@ def simulate_discharges(
     capacity = np.full((rates.size, n_max), np.nan)
     rows = np.zeros(rates.size, dtype=np.int64)
     q_final = np.zeros(rates.size)
-    vectors: dict[int, tuple[np.ndarray, float, float]] = {}
+    # per parameter set: its vector, 1C current density, area and initial state (copied per case:
+    # building the state costs ~0.15 ms, a tenth of a discharge)
+    vectors: dict[int, tuple[np.ndarray, float, float, np.ndarray]] = {}
     t_buf = np.empty(n_max)
     v_buf = np.empty(n_max)
     for k, c in enumerate(rates):
         ps = params if param_sets is None else param_sets[k]
         key = id(ps)
         if key not in vectors:
+            vec = _cathode.cathode_parameter_vector(ps)
             vectors[key] = (
-                _cathode.cathode_parameter_vector(ps),
+                vec,
                 _cathode.one_c_current_density_A_m2(ps),
                 float(ps.cell.electrode_area_cm2.value),
+                _cathode.initial_state(vec, x0),
             )
-        p, i_1c, area_cm2 = vectors[key]
+        p, i_1c, area_cm2, state0 = vectors[key]
         duration = 3600.0 / c
         dt = duration / points_per_discharge
         current_density = -c * i_1c
-        state = _cathode.initial_state(p, x0)
+        state = state0.copy()
         n = _cathode.run_constant_current(
             state,
             p,

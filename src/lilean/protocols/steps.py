@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -312,6 +312,11 @@ def _coerce_cycle(cycle: object) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+#: compiled protocols kept by :meth:`Experiment.compile` (a run compiles the same protocol again)
+COMPILE_CACHE_SIZE = 32
+_COMPILED: dict[tuple[Any, ...], CompiledProtocol] = {}
+
+
 class Experiment:
     """An ordered list of cycles, each a tuple of :class:`Step` (built like ``pybamm.Experiment``).
 
@@ -390,10 +395,27 @@ class Experiment:
         area_cm2:
             Electrode area converting current densities (``I[A] = j[mA/cm2] x area / 1000``) and
             areal capacities (``Q[mAh] = q[mAh/cm2] x area``).
+
+        Cached: the same experiment (equal steps) with the same capacity and area returns the
+        same object (the last :data:`COMPILE_CACHE_SIZE` kept); its arrays are read-only.
         """
         for name, value in (("capacity_mAh", capacity_mAh), ("area_cm2", area_cm2)):
             if not (np.isfinite(value) and value > 0):
                 raise ParameterError(f"Experiment.compile: {name} = {value} must be > 0")
+        key = (self._cycles, float(capacity_mAh), float(area_cm2))
+        hit = _COMPILED.get(key)
+        if hit is not None:
+            return hit
+        out = self._compile(capacity_mAh=capacity_mAh, area_cm2=area_cm2)
+        for value in vars(out).values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        if len(_COMPILED) >= COMPILE_CACHE_SIZE:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = out
+        return out
+
+    def _compile(self, *, capacity_mAh: float, area_cm2: float) -> CompiledProtocol:
         rows = list(self.steps())
         n = len(rows)
         cycle = np.empty(n, dtype=np.int64)

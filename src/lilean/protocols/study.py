@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 from lilean.errors import ParameterError
 from lilean.protocols.steps import Experiment
@@ -127,11 +128,30 @@ def full_cell(
     _require_count("cycles", cycles)
     _require_count("formation_cycles", formation_cycles)
     _check_window(v_lower, v_upper)
+    return _full_cell(
+        float(c_rate), int(cycles), int(formation_cycles), float(formation_c_rate),
+        float(v_lower), float(v_upper), bool(cv_hold), float(cv_cutoff_c_rate),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def _full_cell(
+    c_rate: float,
+    cycles: int,
+    formation_cycles: int,
+    formation_c_rate: float,
+    v_lower: float,
+    v_upper: float,
+    cv_hold: bool,
+    cv_cutoff_c_rate: float,
+) -> Experiment:
+    """:func:`full_cell` after validation, cached (a run builds the same protocol again; an
+    :class:`Experiment` is immutable, and its compiled arrays are cached on it)."""
     form = _cc_cycle(
         formation_c_rate, formation_c_rate, v_lower, v_upper, cv_hold, cv_cutoff_c_rate
     )
     main = _cc_cycle(c_rate, c_rate, v_lower, v_upper, cv_hold, cv_cutoff_c_rate)
-    return Experiment([form] * int(formation_cycles) + [main] * int(cycles))
+    return Experiment([form] * formation_cycles + [main] * cycles)
 
 
 def rate_test(

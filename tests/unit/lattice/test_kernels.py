@@ -151,3 +151,40 @@ def test_deposition_reports_site_updates(substrate: str) -> None:
     )
     assert r.meta["site_updates"] >= r.meta["walkers"] > 0
     assert r.meta["kernel_cpu_s"] >= 0.0
+
+
+def test_deposition_work_lattice_stays_consistent() -> None:
+    """The Li walker keeps neighbour bits and the reacting face count up to date by local updates:
+    after a run they equal a fresh recomputation (and the numpy face count of the model)."""
+    from lilean.lattice import codes as codes_mod
+    from lilean.lattice import deposition
+
+    for size in ((40,), (12, 12)):
+        occ = deposition._as3d(deposition.synthetic_plume_structure(size, height_um=5.0))
+        nz0 = occ.shape[0]
+        occ = np.concatenate([occ, np.zeros((60, *occ.shape[1:]), np.uint8)])
+        hmax = int(np.nonzero(occ.any(axis=(1, 2)))[0].max())
+        w, faces = kernels.init_deposit_lattice(occ, hmax)
+        alloy = np.zeros(occ.shape)
+        li_site = np.full(4000, -1, np.int64)
+        placed = 0
+        for chunk in range(6):
+            if chunk == 3:
+                faces = kernels.passivate_li(w, li_site, 0, placed // 2, faces)
+            done, hmax, stalled, steps, faces = kernels.deposit_li_chunk(
+                w, alloy, li_site, 150, 0.3, 0.01, 3.0, 0.6, 2, kernels.seed_state(chunk),
+                hmax, placed, 0.05, 10_000_000, 5, faces,
+            )  # fmt: skip
+            assert not stalled and steps > done > 0
+            placed += done
+        again = w.copy()
+        kernels._refresh_rows(again, 0, again.shape[0])
+        assert np.array_equal(again, w)
+        codes = w & 7
+        fresh = codes != kernels.LI_SEI
+        assert (codes == kernels.LI_SEI).any() and (codes == codes_mod.LI).any()
+        plain = kernels.deposit_codes(w, w.shape[0])
+        assert faces == round(
+            deposition.active_area_ratio(plain, fresh) * plain.shape[1] * plain.shape[2]
+        )
+        assert plain.shape[0] >= nz0 and kernels.LI_SEI not in plain

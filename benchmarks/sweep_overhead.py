@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_sweep_overhead.py [--cases 24] [--reps 3] [--json out.json]
+    python benchmarks/sweep_overhead.py [--cases 24] [--reps 3] [--json out.json]
 
 Each repetition runs the same ``--cases`` 303-cycle N/P 25 Li-Cu || LFP cases (they differ only by
 ``seed``) three ways, in alternating order: (A) a serial loop of :func:`lilean.sweep.run_case` in
