@@ -665,6 +665,12 @@ def _add_voltage_rotation(s: pd.DataFrame) -> pd.DataFrame:
     return s
 
 
+def _rms_finite(v: np.ndarray) -> float:
+    """RMS of the finite entries; ``inf`` when there are none (a twin that ran no fitted cycle)."""
+    v = v[np.isfinite(v)]
+    return float(np.sqrt(np.mean(v**2))) if v.size else math.inf
+
+
 def _halton(n: int, d: int, seed: int) -> np.ndarray:
     from scipy.stats import qmc
 
@@ -894,7 +900,7 @@ def fit_cycling(
     # misfit in raw units and convergence
     rr = raw(x_full)
     rms = (
-        {c: float(np.sqrt(np.nanmean(rr[c][used[c]] ** 2))) for c in fitted_series}
+        {c: _rms_finite(rr[c][used[c]]) for c in fitted_series}
         if rr is not None
         else {c: float("inf") for c in fitted_series}
     )

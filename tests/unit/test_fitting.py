@@ -484,3 +484,23 @@ def test_voltage_gap_keeps_the_rise_a_common_offset_hides() -> None:
     ]
     with pytest.raises(ParameterError, match="fitted series"):
         F.fit_cycling([run.data], default_parameters(), "cu", series=["Voltage [mV]"])
+
+
+def test_cli_symmetric_fit_that_misfits_exits_3_with_its_reason(tmp_path: Path) -> None:
+    """Through the CLI: a written Li || Li file whose polarization the twin cannot reproduce (it
+    alternates x1.6 / x0.4 from cycle to cycle) is a failed fit: exit 3, status misfit, reason."""
+    from lilean.cli import app
+    from lilean.simulate import simulate_symmetric
+
+    sym = simulate_symmetric(default_parameters(), "cu", 1.0, 1.0, 30.0)
+    df = sym.data.data.copy()
+    df["Voltage [V]"] *= np.where(df["Cycle"].to_numpy() % 2 == 0, 1.6, 0.4)
+    table = CyclingData(df, sym.data.meta).to_parquet(tmp_path / "sym.parquet")
+    res = CliRunner().invoke(
+        app, ["fit", str(table), "--experiment", "symmetric", "--free",
+              "sei_resistivity_ohm_cm2_per_mAh", "--json"],
+    )  # fmt: skip
+    assert res.exit_code == F.FAILED_EXIT_CODE, res.output
+    out = json.loads(res.stdout)
+    assert out["status"] == "misfit" and out["relative_rms_misfit"] > F.SYMMETRIC_MISFIT_LIMIT
+    assert "polarization" in out["status_reason"]
