@@ -1,10 +1,9 @@
 """Equivalent-circuit fitting and Kramers-Kronig validation of impedance spectra.
 
-All fitting is done by impedance.py (Murbach et al., J. Open Source Softw. 5, 2349 (2020),
+All fitting is done by impedance.py (Murbach2020,
 doi 10.21105/joss.02349): :class:`impedance.models.circuits.CustomCircuit` (non-linear least
 squares by :func:`scipy.optimize.curve_fit` on ``[Z_re, Z_im]`` stacked, default bounds 0..inf and
-CPE exponents <= 1), and :func:`impedance.validation.linKK` (Schönleber et al., Electrochim. Acta
-131, 20 (2014), doi 10.1016/j.electacta.2014.01.034). lilean adds automatic initial guesses,
+CPE exponents <= 1), and :func:`impedance.validation.linKK` (Schoenleber2014, doi 10.1016/j.electacta.2014.01.034). lilean adds automatic initial guesses,
 confidence intervals with units, the interfacial resistance, and goodness-of-fit numbers.
 
 Circuits (impedance.py syntax: ``-`` series, ``p(a,b)`` parallel) for Li-metal cells
@@ -17,7 +16,7 @@ Circuits (impedance.py syntax: ``-`` series, ``p(a,b)`` parallel) for Li-metal c
 R0 = R_s (bulk electrolyte + contacts), R1 || CPE1 = Li+ migration through the SEI
 (high-frequency arc), (R2 + W2) || CPE2 = charge transfer with semi-infinite diffusion in parallel
 with the double layer (mid/low-frequency arc and 45 deg tail). This is the usual starting circuit
-for Li-metal / Li||LFP cells (e.g. Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023) compare the
+for Li-metal / Li||LFP cells (e.g. Zhang2023 compare the
 semicircle resistance of Li-Ag@Cu and Li-Cu cells this way). The interfacial resistance is the sum
 of the resistances inside parallel blocks (the arcs): ``R_int = R_SEI + R_ct = R1 + R2``.
 
@@ -56,7 +55,7 @@ transfer, no diffusion), ``randles-cpe`` (one arc with diffusion), ``randles`` (
 
 KK_RESIDUAL_THRESHOLD_PCT = 1.0
 """lin-KK pass/fail threshold: RMS of the relative residuals (real and imaginary parts together,
-each divided by |Z|) at most 1 %, the level Schönleber et al. (2014) treat as valid data."""
+each divided by |Z|) at most 1 %, the level Schoenleber2014 treat as valid data."""
 
 _ELEMENT_RE = re.compile(r"([A-Za-z]+)_?(\d*)")
 
@@ -128,7 +127,7 @@ class EISFit:
     """Result of :func:`fit_circuit`.
 
     Goodness of fit: ``chi_square = sum_i |Z_i - Z_fit,i|^2 / |Z_i|^2`` (modulus-weighted
-    pseudo chi-square, Boukamp, J. Electrochem. Soc. 142, 1885 (1995)); ``rmse_ohm`` =
+    pseudo chi-square, Boukamp1995); ``rmse_ohm`` =
     impedance.py's ``rmse`` = sqrt(mean |Z - Z_fit|^2); residuals are ``(Z - Z_fit) / |Z|``.
     """
 

@@ -44,7 +44,7 @@ format                 file                                              parsed 
 Every format is also a :class:`lilean.io.registry.Reader` named ``eis-<format>`` with
 ``kind = "impedance"`` in the one reader registry (:func:`register_readers`).
 
-impedance.py: Murbach et al., J. Open Source Softw. 5, 2349 (2020), doi 10.21105/joss.02349 (MIT).
+impedance.py: Murbach2020, doi 10.21105/joss.02349 (MIT).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ One walker carries the charge of one voxel of dense Li. With the Li molar volume
 ``t_1 = 3.6 C / F * V_Li`` thick (4.85 um for 13.0 cm^3/mol), so plating ``Q`` (mAh/cm^2) launches
 ``N = Q t_1 / a`` walkers per projected column.
 
-Walkers (Aryanfar et al., J. Phys. Chem. Lett. 5, 1721 (2014): Brownian motion + migration drift)
+Walkers (Aryanfar2014: Brownian motion + migration drift)
 -------------------------------------------------------------------------------------------------
 Each Li+ walker starts a few voxels above the highest solid voxel and moves, per step, towards the
 electrode with probability ``b`` (``migration_bias``) or to a random neighbour otherwise; it cannot
@@ -25,7 +25,7 @@ enter solid voxels. When it stands next to an electronically conducting voxel it
 
 * **Ag (Li-Ag alloying, barrier-free)**: a neighbouring Ag voxel absorbs the walker with probability 1
   until it holds ``x_max = alloy_li_per_ag * V_Li / V_Ag`` Li voxels' worth of Li; it then becomes Li-Ag
-  (code 5). Li dissolves into Ag without a nucleation barrier (Yan et al., Nature Energy 1, 16010 (2016)).
+  (code 5). Li dissolves into Ag without a nucleation barrier (Yan2016).
 * **Li or Li-Ag**: the walker sticks as Li metal with probability ``p_Li = Da / (1 + Da)``, with
   ``Da = Da_1 J / max(A_act, 0.03)`` (J in mA/cm^2): the attachment rate follows the local current
   density ``J / A_act`` (Tafel regime, rate ~ exp(alpha F eta / RT) ~ J_local / i0), where ``A_act``
@@ -35,8 +35,7 @@ enter solid voxels. When it stands next to an electronically conducting voxel it
   it meets (diffusion-limited aggregation, tips screen the valleys); at a low Da walkers explore the
   surface and fill valleys. Li older than ``sei_passivation_capacity_mAh_cm2`` of further plating is
   covered by SEI: there ``p`` is multiplied by ``passivated_li_activity`` and it does not count in
-  ``A_act``, so growth continues where the Li is fresh (tips, roots; Steiger et al., Electrochim.
-  Acta 136, 529 (2014); dead-Li/SEI picture of Chen et al., J. Mater. Chem. A 5, 11671 (2017)).
+  ``A_act``, so growth continues where the Li is fresh (tips, roots; Steiger2014; dead-Li/SEI picture of Chen2017).
 * **bare Cu**: nucleation needs the extra nucleation overpotential ``eta_n`` (dip minus plateau) of the
   nucleation model for the same substrate, parameters and current density
   (:func:`lilean.models.nucleation.simulate_nucleation`). At the same local electrode potential the

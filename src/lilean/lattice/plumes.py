@@ -1,6 +1,6 @@
 r"""Ag plume growth on Cu by galvanic displacement: a stochastic lattice model (2D and 3D).
 
-Chemistry (Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023); ``shared/spec/system.md`` section 2):
+Chemistry (Zhang2023; ``shared/spec/system.md`` section 2):
 Cu foil in aqueous AgF undergoes galvanic displacement
 
 .. math:: \mathrm{Cu + 2\,Ag^+ \rightarrow Cu^{2+} + 2\,Ag}
@@ -17,7 +17,7 @@ Lattice model (voxel edge ``a = lattice_spacing_nm``; occupancy codes 0 solution
   (Bard & Faulkner, *Electrochemical Methods*, 2nd ed. (2001), eq. 5.2.11 integrated), with
   :math:`D(T) = D_{25} \exp[-E_a/R (1/T - 1/298.15)]`. One *event* is one walker carrying 2 Ag+.
 * **Transport and reduction** - each walker is launched above the deposit and random-walks on the
-  lattice (diffusion-limited aggregation, Witten & Sander, Phys. Rev. Lett. 47, 1400 (1981)); next to
+  lattice (diffusion-limited aggregation, Witten1981); next to
   Ag or Cu it is reduced with probability ``reduction_probability`` times an anisotropy weight (1 when
   the metal neighbour is below, i.e. growth along the lattice axis; ``lateral_growth_weight``
   otherwise). AgCuF3 neighbours do not count: precipitate blocks growth in that direction.

@@ -18,14 +18,13 @@ Contact-area factors (relative to the geometric area, ``m`` = this electrode's h
 
 ``s`` (cm^2/mAh) is large for the mossy, high-area Li on bare Cu and small for the dense Li hosted in
 the Ag plumes of Ag@Cu
-(Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023); Adams et al., Adv. Energy Mater. 8, 1702097
-(2018): Li-on-Cu Coulombic efficiency 80-95 % in carbonates). ``k_dead`` makes both grow with the porous
-dead-Li layer (Chen et al., J. Mater. Chem. A 5, 11671 (2017)).
+(Zhang2023; Adams2018: Li-on-Cu Coulombic efficiency 80-95 % in carbonates). ``k_dead`` makes both grow with the porous
+dead-Li layer (Chen2017).
 
 * plating ``dq``: ``Q_act += dq (1 - eps a_fresh (1 - f_dead))``, ``Q_sei += dq eps a_fresh (1 - f_dead)``
   (part of the electrons reduce electrolyte on the freshly exposed Li: SEI);
 * stripping ``dq``: ``Q_act -= dq (1 + eps a_fresh f_dead)``, ``Q_dead += dq eps a_fresh f_dead``
-  (part of the Li loses electronic contact: dead Li; Fang et al., Nature 572, 511 (2019));
+  (part of the Li loses electronic contact: dead Li; Fang2019);
 * calendar corrosion, at rest and under current, with parabolic passivation (Boyle2021):
   ``dQ_act/dt = -k_corr a_corr / sqrt(1 + t_pass / tau)``, ``dQ_sei/dt`` = the same (per hour);
   ``t_pass`` (state ``S_TPASS``, h) is the mean passivation age of the Li surface: it grows with time
@@ -45,7 +44,7 @@ Overpotential (V, positive for oxidation = stripping)
 ``eta = (2RT/F) asinh(i / (2 i0 theta)) + i (R_SEI0 + rho_SEI Q_sei) [+ i R_dead on stripping]
 + transient``, with Butler-Volmer (alpha = 0.5) kinetics on Li metal, an interphase resistance that
 grows with the SEI Li, and tortuous transport through the porous dead-Li layer while stripping the Li
-beneath it (Chen et al. 2017)::
+beneath it (Chen2017)::
 
     R_dead = L_dead tau / (kappa eps_p),  L_dead = 4.85e-4 cm * Q_dead / (1 - eps_p)
 
@@ -54,9 +53,9 @@ While stripping, the porous dead-Li layer also polarizes by concentration (Chen2
 (:func:`dead_layer_concentration_overpotential_V`).
 
 The start of each half-cycle carries a peak ``eta * h exp(-q_half / q_tr)`` (nucleation of new Li and
-pits; Chen et al. 2017). Units: i in mA/cm^2, R in ohm cm^2 (mA/cm^2 * ohm cm^2 = mV -> 1e-3 V).
+pits; Chen2017). Units: i in mA/cm^2, R in ohm cm^2 (mA/cm^2 * ohm cm^2 = mV -> 1e-3 V).
 
-Protrusions and shorts (Sand's time; Bai et al., Energy Environ. Sci. 9, 3221 (2016))
+Protrusions and shorts (Sand's time; Bai2016)
 -------------------------------------------------------------------------------------
 At deposit hot spots the local current density is ``h_s J``; once the time since plating began exceeds
 the local Sand's time ``t_S = t_1 / (h_s J)^2`` (``t_1`` = Sand's time at 1 mA/cm^2), Li grows at tips:
@@ -162,7 +161,7 @@ DEFAULT_SALT_DIFFUSIVITY_CM2_S = 1.77e-6
 DEFAULT_TRANSFERENCE_NUMBER = 0.259
 DEFAULT_SALT_CONCENTRATION_MOL_L = 1.0
 
-#: Li metal: electrical resistivity at 20 C [ohm m] and melting point [K] (CRC Handbook of Chemistry
+#: Li metal: electrical resistivity at 20 C [ohm m] and melting point [K] (Haynes2016
 #: and Physics)
 LI_RESISTIVITY_OHM_M = 9.28e-8
 LI_MELTING_POINT_K = 453.65
@@ -484,7 +483,7 @@ def dead_layer_diffusion_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) ->
 def dead_layer_concentration_overpotential_V(
     state: np.ndarray, p: np.ndarray, i_mA_cm2: float
 ) -> float:
-    """Concentration polarization across the porous dead-Li layer (Chen et al. 2017) [V].
+    """Concentration polarization across the porous dead-Li layer (Chen2017) [V].
 
     Binary electrolyte, steady diffusion through a layer of thickness ``L_dead`` with
     ``D_eff = D eps_p / tau``: limiting current ``i_lim = F D_eff c / ((1 - t+) L_dead)`` and::

@@ -2,8 +2,7 @@
 
 Every mAh of Li booked as SEI (:mod:`lilean.models.anode`, ``Q_sei``) took as many electrons from the
 electrolyte that the electrodes share. A share ``x_salt`` reduces the salt (LiPF6 + 2 e- + 2 Li+ ->
-3 LiF + PF3), the rest the solvent (1 e- per EC or EMC molecule into lithium alkyl carbonates; Xu,
-Chem. Rev. 104, 4303 (2004)). With ``n_e = Q_sei A 3.6 / F`` [mol]::
+3 LiF + PF3), the rest the solvent (1 e- per EC or EMC molecule into lithium alkyl carbonates; Xu2004). With ``n_e = Q_sei A 3.6 / F`` [mol]::
 
     n_solvent_used = (1 - x_salt) n_e / z_solvent,     n_salt_used = x_salt n_e / z_salt
 

@@ -14,8 +14,7 @@ Li-metal anode (state: :mod:`lilean.models.anode`)
               + \frac{R_{ct,a}}{1 + j\omega R_{ct,a} C_{dl,a}}
 
 * :math:`R_{dead} = L_{dead}\,\tau/(\kappa\,\varepsilon_p)`: ionic resistance of the electrolyte in
-  the porous dead-Li layer (:func:`~lilean.models.anode.dead_layer_resistance_ohm_cm2`; Chen et al.,
-  J. Mater. Chem. A 5, 11671 (2017)). Its geometric capacitance (~nF/cm^2) puts its arc above
+  the porous dead-Li layer (:func:`~lilean.models.anode.dead_layer_resistance_ohm_cm2`; Chen2017). Its geometric capacitance (~nF/cm^2) puts its arc above
   1 MHz, so it is a pure series resistance in the 0.01 Hz-100 kHz window. The cycling model applies
   it only while stripping the Li beneath the layer; ions cross the layer in both directions, so the
   small-signal model keeps it. It includes the DC limit of the layer's concentration polarization,
@@ -25,7 +24,7 @@ Li-metal anode (state: :mod:`lilean.models.anode`)
   The SEI is a dielectric film of relative permittivity :math:`\varepsilon_r` and fixed ionic
   resistivity, so its thickness grows in proportion to its resistance,
   :math:`d = d_0 R_{SEI}/R_{SEI,0}`, and :math:`C_{SEI} = \varepsilon_0\varepsilon_r A_c / d` on the
-  contact area :math:`A_c` (Peled & Menkin, J. Electrochem. Soc. 164, A1703 (2017): SEI as a solid
+  contact area :math:`A_c` (Peled2017: SEI as a solid
   electrolyte film). :math:`R_{SEI} C_{SEI} = \varepsilon_0\varepsilon_r A_c d_0/R_{SEI,0}` is then a
   film property times the contact area.
 * :math:`R_{ct,a} = RT/(F\,i_0\,\theta)`: the zero-current slope of the anode model's symmetric

@@ -3,8 +3,7 @@
 Each electrode is a :mod:`lilean.models.anode` state that evolves on its own (the one being stripped
 and the one being plated lose Li, grow SEI and dead Li differently, and their contact-area factors
 differ by the drawn heterogeneity), so the traces of a heterogeneous, mossy deposit (Li-Cu) come out
-asymmetric and those of a dense deposit (Li-Ag@Cu) symmetric (Zhang et al., ACS Appl. Energy Mater. 6,
-6338 (2023)). Cell voltage at working-electrode oxidation current density ``i`` (+ = stripping the
+asymmetric and those of a dense deposit (Li-Ag@Cu) symmetric (Zhang2023). Cell voltage at working-electrode oxidation current density ``i`` (+ = stripping the
 working electrode, the schema's sign convention)::
 
     V = eta_WE(i) - eta_CE(-i) + i R_sep * 1e-3         [V; i in mA/cm^2, R in ohm cm^2]
