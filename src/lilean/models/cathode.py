@@ -459,6 +459,7 @@ def _split_current(
     kc: float,
     j: np.ndarray,
     tolerance_V: float,
+    work: np.ndarray,
 ) -> float:
     """Common potential of the particle classes and the flux of each (in ``j``, warm start on
     entry) for the mean surface flux ``flux_A_m2`` (many-particle model: all classes see the same
@@ -504,8 +505,8 @@ def _split_current(
         if not (lo < j[k] < hi):
             j[k] = min(max(flux_A_m2, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
     e_pot = 0.0
-    fk = np.empty(n_k)
-    dfk = np.empty(n_k)
+    fk = work[:n_k]
+    dfk = work[n_k : 2 * n_k]
     converged = False
     for _ in range(30):
         num = flux_A_m2
@@ -672,54 +673,72 @@ def cathode_step(
     n_k = int(p[IDX_N_CLASSES])
     off_e = n_k * n_r
     off_c = off_e + n_sep + n_cat
-    # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
     n_e = n_sep + n_cat
-    dx = np.empty(n_e)
-    eps = np.empty(n_e)
-    d_eff = np.empty(n_e)
-    for m in range(n_e):
-        if m < n_sep:
-            dx[m] = p[IDX_L_S] / n_sep
-            eps[m] = p[IDX_EPS_SEP]
-            d_eff[m] = p[IDX_D_E] * p[IDX_EPS_SEP] ** p[IDX_B_SEP]
-        else:
-            dx[m] = p[IDX_L_P] / n_cat
-            eps[m] = p[IDX_EPS_P]
-            d_eff[m] = p[IDX_D_E] * p[IDX_EPS_P] ** p[IDX_B_P]
-    lower_e = np.zeros(n_e)
-    diag_e = np.empty(n_e)
-    upper_e = np.zeros(n_e)
-    rhs_e = np.empty(n_e)
+    # one scratch allocation per step (small-array allocations dominate the cost of a step):
+    # [electrolyte Thomas factors | particle Thomas factors and pivots | unit-flux responses |
+    # alpha, beta, j, Newton workspace]
+    same_radius = True
+    for c in range(1, n_k):
+        if p[IDX_CLASSES + 3 * c + 1] != p[IDX_CLASSES + 1]:
+            same_radius = False
+    n_resp = n_r if same_radius else n_k * n_r
+    work = np.empty(n_e + 2 * n_r + n_resp + 5 * n_k)
+    cp_e = work[:n_e]
+    cp = work[n_e : n_e + n_r]
+    pivot = work[n_e + n_r : n_e + 2 * n_r]
+    resp = work[n_e + 2 * n_r : n_e + 2 * n_r + n_resp]
+    o = n_e + 2 * n_r + n_resp
+    alpha = work[o : o + n_k]
+    beta = work[o + n_k : o + 2 * n_k]
+    j = work[o + 2 * n_k : o + 3 * n_k]
+    newton = work[o + 3 * n_k : o + 5 * n_k]
+    # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
+    # (Thomas algorithm in place on the state: forward sweep stores d' in the state)
+    dx_s = p[IDX_L_S] / n_sep
+    dx_p = p[IDX_L_P] / n_cat
+    d_s_eff = p[IDX_D_E] * p[IDX_EPS_SEP] ** p[IDX_B_SEP]
+    d_p_eff = p[IDX_D_E] * p[IDX_EPS_P] ** p[IDX_B_P]
     salt_flux = (1.0 - p[IDX_T_PLUS]) * current_density_A_m2 / FARADAY  # mol/(m^2 s)
+    prev_cp = 0.0
+    prev_dp = 0.0
     for m in range(n_e):
+        dx_m = dx_s if m < n_sep else dx_p
+        d_m = d_s_eff if m < n_sep else d_p_eff
+        eps_m = p[IDX_EPS_SEP] if m < n_sep else p[IDX_EPS_P]
         g_lo = 0.0
         g_hi = 0.0
         if m > 0:
-            g_lo = 1.0 / (0.5 * dx[m - 1] / d_eff[m - 1] + 0.5 * dx[m] / d_eff[m])
+            dx_l = dx_s if m - 1 < n_sep else dx_p
+            d_l = d_s_eff if m - 1 < n_sep else d_p_eff
+            g_lo = 1.0 / (0.5 * dx_l / d_l + 0.5 * dx_m / d_m)
         if m < n_e - 1:
-            g_hi = 1.0 / (0.5 * dx[m] / d_eff[m] + 0.5 * dx[m + 1] / d_eff[m + 1])
-        cap = eps[m] * dx[m] / dt_s
-        diag_e[m] = cap + g_lo + g_hi
-        lower_e[m] = -g_lo
-        upper_e[m] = -g_hi
+            dx_u = dx_s if m + 1 < n_sep else dx_p
+            d_u = d_s_eff if m + 1 < n_sep else d_p_eff
+            g_hi = 1.0 / (0.5 * dx_m / d_m + 0.5 * dx_u / d_u)
+        cap = eps_m * dx_m / dt_s
+        diag = cap + g_lo + g_hi
         src = 0.0
         if m >= n_sep:
-            src = salt_flux * dx[m] / p[IDX_L_P]
+            src = salt_flux * dx_m / p[IDX_L_P]
         if m == 0:
             src -= salt_flux
-        rhs_e[m] = cap * state[off_e + m] + src
-    c_new = _tridiagonal_solve(lower_e, diag_e, upper_e, rhs_e)
-    for m in range(n_e):
-        state[off_e + m] = c_new[m]
+        rhs = cap * state[off_e + m] + src
+        if m == 0:
+            prev_cp = -g_hi / diag
+            prev_dp = rhs / diag
+        else:
+            den = diag + g_lo * prev_cp  # lower = -g_lo
+            prev_cp = -g_hi / den if m < n_e - 1 else 0.0
+            prev_dp = (rhs + g_lo * prev_dp) / den
+        cp_e[m] = prev_cp
+        state[off_e + m] = prev_dp
+    for m in range(n_e - 2, -1, -1):
+        state[off_e + m] -= cp_e[m] * state[off_e + m + 1]
     # ---- particles: V_k dx_k/dt = D (A_{k+1}(x_{k+1}-x_k) - A_k(x_k-x_{k-1}))/dr - [k=N-1] A_N j/(F c_max)
-    # per class: x' = x0 + j u (x0: zero-flux solve, u: response to a unit flux), one factorisation
+    # per class: x' = x0 + j u (x0: zero-flux solve, written into the state; u: response to a unit
+    # flux, one per radius), one factorisation per radius
     d_s = p[IDX_D_S]
     c_max = p[IDX_C_MAX]
-    sol0 = np.empty(n_k * n_r)
-    resp = np.empty(n_k * n_r)
-    alpha = np.empty(n_k)
-    beta = np.empty(n_k)
-    cp = np.empty(n_r)
     inv_dt = 1.0 / dt_s
     inv_n3 = 1.0 / (3.0 * n_r**3)
     for c in range(n_k):
@@ -727,42 +746,51 @@ def cathode_step(
         # dimensionless shells (r = R rho): v_k = ((k+1)^3 - k^3) / (3 n^3), G_k = (D / R^2) k^2 / n
         g_scale = d_s / (radius * radius * n_r)
         base = c * n_r
-        # Thomas algorithm with two right-hand sides (state, unit surface flux)
+        factor = c == 0 or not same_radius  # new factorisation and unit-flux response
+        rb = 0 if same_radius else base
+        # Thomas algorithm with two right-hand sides (state, unit surface flux); the pivots and
+        # upper factors are kept for the classes of the same radius
         d0 = 0.0
         d1 = 0.0
         for k in range(n_r):
             vol = ((k + 1) ** 3 - k**3) * inv_n3
             g_in = g_scale * (k * k)
-            g_out = g_scale * ((k + 1) * (k + 1)) if k < n_r - 1 else 0.0
-            diag = vol * inv_dt + g_in + g_out
             b0 = vol * inv_dt * state[base + k]
-            b1 = -1.0 / (radius * FARADAY * c_max) if k == n_r - 1 else 0.0
+            if factor:
+                g_out = g_scale * ((k + 1) * (k + 1)) if k < n_r - 1 else 0.0
+                diag = vol * inv_dt + g_in + g_out
+                b1 = -1.0 / (radius * FARADAY * c_max) if k == n_r - 1 else 0.0
+                if k == 0:
+                    m = diag
+                    d1 = b1 / m
+                else:
+                    m = diag + g_in * cp[k - 1]  # lower = -g_in
+                    d1 = (b1 + g_in * d1) / m
+                cp[k] = -g_out / m
+                pivot[k] = m
+                resp[rb + k] = d1
             if k == 0:
-                m = diag
-                d0 = b0 / m
-                d1 = b1 / m
+                d0 = b0 / pivot[k]
             else:
-                m = diag + g_in * cp[k - 1]  # lower = -g_in
-                d0 = (b0 + g_in * d0) / m
-                d1 = (b1 + g_in * d1) / m
-            cp[k] = -g_out / m
-            sol0[base + k] = d0
-            resp[base + k] = d1
+                d0 = (b0 + g_in * d0) / pivot[k]
+            state[base + k] = d0
+        if factor:
+            for k in range(n_r - 2, -1, -1):
+                resp[rb + k] -= cp[k] * resp[rb + k + 1]
         for k in range(n_r - 2, -1, -1):
-            sol0[base + k] -= cp[k] * sol0[base + k + 1]
-            resp[base + k] -= cp[k] * resp[base + k + 1]
-        alpha[c] = sol0[base + n_r - 1]
-        beta[c] = -resp[base + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
+            state[base + k] -= cp[k] * state[base + k + 1]
+        alpha[c] = state[base + n_r - 1]
+        beta[c] = -resp[rb + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
-    j = np.empty(n_k)
     cached = math.isfinite(state[off_c + 1])
     for c in range(n_k):
         j[c] = flux + (state[off_c + 2 + c] - state[off_c]) if cached else flux
     kc = p[IDX_K_REACTION] * math.sqrt(_mean_cathode_electrolyte(state, p)) * c_max
-    e_pot = _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_STEP_V)
+    e_pot = _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_STEP_V, newton)
     for c in range(n_k):
+        rb = 0 if same_radius else c * n_r
         for k in range(n_r):
-            state[c * n_r + k] = sol0[c * n_r + k] + j[c] * resp[c * n_r + k]
+            state[c * n_r + k] += j[c] * resp[rb + k]
     state[off_c] = flux
     state[off_c + 1] = e_pot
     for c in range(n_k):
@@ -829,9 +857,10 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     if state[off_c] == flux:
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
-    alpha = np.empty(n_k)
-    beta = np.empty(n_k)
-    j = np.empty(n_k)
+    work = np.empty(5 * n_k)
+    alpha = work[:n_k]
+    beta = work[n_k : 2 * n_k]
+    j = work[2 * n_k : 3 * n_k]
     cached = math.isfinite(state[off_c + 1])
     for c in range(n_k):
         dr = p[IDX_CLASSES + 3 * c + 1] / n_r
@@ -839,7 +868,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
         beta[c] = 0.5 * dr / (FARADAY * c_max * p[IDX_D_S])
         j[c] = flux + (state[off_c + 2 + c] - state[off_c]) if cached else flux
     kc = p[IDX_K_REACTION] * math.sqrt(_mean_cathode_electrolyte(state, p)) * c_max
-    return _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_V)
+    return _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_V, work[3 * n_k :])
 
 
 @njit(cache=True)
