@@ -311,9 +311,10 @@ def particle_classes_table(
 
 def state_size(p: np.ndarray) -> int:
     """Length of the state vector: every class's particle shells + electrolyte cells + the cached
-    split of the last step (mean flux, particle potential, one flux per class)."""
+    split of the last step (mean flux, particle potential, one flux per class, the step length and
+    the change of each class's flux over the last step: the warm start of the next step)."""
     n_k = int(p[IDX_N_CLASSES])
-    return n_k * int(p[IDX_N_SHELLS]) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 2 + n_k
+    return n_k * int(p[IDX_N_SHELLS]) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 3 + 2 * n_k
 
 
 def initial_state(p: np.ndarray, stoichiometry: float) -> np.ndarray:
@@ -471,17 +472,22 @@ def _split_current(
     domain ``0 < x_s < 1`` by damping. Returns ``E`` [V] (particle side: OCV + kinetics +
     particle contact resistance), or -inf (+inf) when no split can pass the discharge (charge)
     current: every class surface full (empty); the fluxes are then all ``J``. The returned fluxes
-    satisfy ``sum_k s_k j_k = J`` to rounding.
+    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``3 K`` floats (no
+    allocation inside the step).
     """
     n_k = int(p[IDX_N_CLASSES])
     two_rt_f = 2.0 * GAS_CONSTANT * p[IDX_T_K] / FARADAY
     wsum = _surface_weight_sum(p)
+    fk = work[:n_k]
+    dfk = work[n_k : 2 * n_k]
+    share = work[2 * n_k : 3 * n_k]
     lo_sum = 0.0
     hi_sum = 0.0
     for k in range(n_k):
         if n_k > 1:
             alpha[k] = min(max(alpha[k], 1e-12), 1.0 - 1e-12)
         s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
+        share[k] = s_k
         lo_sum += s_k * (alpha[k] - 1.0) / beta[k]
         hi_sum += s_k * alpha[k] / beta[k]
     if n_k == 1:
@@ -505,14 +511,12 @@ def _split_current(
         if not (lo < j[k] < hi):
             j[k] = min(max(flux_A_m2, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
     e_pot = 0.0
-    fk = work[:n_k]
-    dfk = work[n_k : 2 * n_k]
     converged = False
     for _ in range(30):
         num = flux_A_m2
         den = 0.0
         for k in range(n_k):
-            s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
+            s_k = share[k]
             f, df = _class_potential(
                 alpha[k], beta[k], j[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f
             )
@@ -545,7 +549,7 @@ def _split_current(
     # exact charge balance (the Newton update keeps it up to rounding; damping may not)
     total = 0.0
     for k in range(n_k):
-        total += p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum * j[k]
+        total += share[k] * j[k]
     for k in range(n_k):
         j[k] += flux_A_m2 - total
     return e_pot
@@ -682,7 +686,7 @@ def cathode_step(
         if p[IDX_CLASSES + 3 * c + 1] != p[IDX_CLASSES + 1]:
             same_radius = False
     n_resp = n_r if same_radius else n_k * n_r
-    work = np.empty(n_e + 2 * n_r + n_resp + 5 * n_k)
+    work = np.empty(n_e + 2 * n_r + n_resp + 6 * n_k)
     cp_e = work[:n_e]
     cp = work[n_e : n_e + n_r]
     pivot = work[n_e + n_r : n_e + 2 * n_r]
@@ -691,7 +695,7 @@ def cathode_step(
     alpha = work[o : o + n_k]
     beta = work[o + n_k : o + 2 * n_k]
     j = work[o + 2 * n_k : o + 3 * n_k]
-    newton = work[o + 3 * n_k : o + 5 * n_k]
+    newton = work[o + 3 * n_k : o + 6 * n_k]
     # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
     # (Thomas algorithm in place on the state: forward sweep stores d' in the state)
     dx_s = p[IDX_L_S] / n_sep
@@ -748,8 +752,8 @@ def cathode_step(
         base = c * n_r
         factor = c == 0 or not same_radius  # new factorisation and unit-flux response
         rb = 0 if same_radius else base
-        # Thomas algorithm with two right-hand sides (state, unit surface flux); the pivots and
-        # upper factors are kept for the classes of the same radius
+        # Thomas algorithm with two right-hand sides (state, unit surface flux); the inverse pivots
+        # and upper factors are kept for the classes of the same radius
         d0 = 0.0
         d1 = 0.0
         for k in range(n_r):
@@ -767,12 +771,12 @@ def cathode_step(
                     m = diag + g_in * cp[k - 1]  # lower = -g_in
                     d1 = (b1 + g_in * d1) / m
                 cp[k] = -g_out / m
-                pivot[k] = m
+                pivot[k] = 1.0 / m
                 resp[rb + k] = d1
             if k == 0:
-                d0 = b0 / pivot[k]
+                d0 = b0 * pivot[k]
             else:
-                d0 = (b0 + g_in * d0) / pivot[k]
+                d0 = (b0 + g_in * d0) * pivot[k]
             state[base + k] = d0
         if factor:
             for k in range(n_r - 2, -1, -1):
@@ -783,10 +787,21 @@ def cathode_step(
         beta[c] = -resp[rb + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
     cached = math.isfinite(state[off_c + 1])
+    # warm start: the last split shifted to this mean flux; in a run of equal steps (same flux and
+    # length) extrapolated linearly in time (one Newton update per step instead of two)
+    repeat = cached and state[off_c] == flux and state[off_c + 2 + n_k] == dt_s
+    extrapolate = repeat and math.isfinite(state[off_c + 3 + n_k])
     for c in range(n_k):
-        j[c] = flux + (state[off_c + 2 + c] - state[off_c]) if cached else flux
+        if extrapolate:
+            j[c] = state[off_c + 2 + c] + state[off_c + 3 + n_k + c]
+        elif cached:
+            j[c] = flux + (state[off_c + 2 + c] - state[off_c])
+        else:
+            j[c] = flux
     kc = p[IDX_K_REACTION] * math.sqrt(_mean_cathode_electrolyte(state, p)) * c_max
     e_pot = _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_STEP_V, newton)
+    for c in range(n_k):
+        state[off_c + 3 + n_k + c] = j[c] - state[off_c + 2 + c] if repeat else math.nan
     for c in range(n_k):
         rb = 0 if same_radius else c * n_r
         for k in range(n_r):
@@ -795,6 +810,7 @@ def cathode_step(
     state[off_c + 1] = e_pot
     for c in range(n_k):
         state[off_c + 2 + c] = j[c]
+    state[off_c + 2 + n_k] = dt_s
 
 
 @njit(cache=True)
@@ -857,7 +873,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     if state[off_c] == flux:
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
-    work = np.empty(5 * n_k)
+    work = np.empty(6 * n_k)
     alpha = work[:n_k]
     beta = work[n_k : 2 * n_k]
     j = work[2 * n_k : 3 * n_k]
