@@ -865,12 +865,15 @@ def electrolyte_concentration_at_anode(
 def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
     """Particle side of the cathode potential [V]: OCV at the surfaces + Butler-Volmer + particle
     contact resistance, common to all classes (:func:`_split_current` on the present state; the
-    value cached by the last :func:`cathode_step` is used when it was taken at this current)."""
+    value cached by the last :func:`cathode_step` is used when it was taken at this current to
+    1e-12 relative: the full cell steps with the current its anode passed, a charge round trip of
+    the requested one that is not bit-exact; the cached split is converged to ~1e-8 V, the fresh
+    one to ~1e-13 V, so 300 cycles of the N/P 25 cell move by < 2e-7 relative in capacity)."""
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
     off_c = _cache_offset(p)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
-    if state[off_c] == flux:
+    if abs(state[off_c] - flux) <= 1e-12 * abs(flux):
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
     work = np.empty(6 * n_k)
