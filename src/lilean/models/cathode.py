@@ -440,14 +440,14 @@ def _class_potential(
     e2 = math.exp(-30.0 * (1.0 - x))
     u = 3.4077 - 0.020269 * x + 0.5 * e1 - 0.9 * e2
     du = -0.020269 - 75.0 * e1 - 27.0 * e2
-    g = math.sqrt(x * (1.0 - x))
-    i0 = kc * g
-    z = j / (2.0 * i0)
+    g2 = x * (1.0 - x)
+    half_inv_i0 = 0.5 / (kc * math.sqrt(g2))  # 1 / (2 i0)
+    z = j * half_inv_i0
     sq = math.sqrt(1.0 + z * z)
     eta = two_rt_f * math.log(z + sq) if z >= 0.0 else -two_rt_f * math.log(-z + sq)
-    # d i0 / d j = kc g'(x) (-beta),  g' = (1 - 2x) / (2 g)
-    di0 = -kc * beta * (1.0 - 2.0 * x) / (2.0 * g)
-    dz = (1.0 - j * di0 / i0) / (2.0 * i0)
+    # d i0 / d j / i0 = g'(x) (-beta) / g = -beta (1 - 2x) / (2 g^2),  g = sqrt(x (1 - x))
+    di0_i0 = -beta * (1.0 - 2.0 * x) * 0.5 / g2
+    dz = (1.0 - j * di0_i0) * half_inv_i0
     return u + eta + r_contact * j, -beta * du + two_rt_f * dz / sq + r_contact
 
 
@@ -472,15 +472,17 @@ def _split_current(
     domain ``0 < x_s < 1`` by damping. Returns ``E`` [V] (particle side: OCV + kinetics +
     particle contact resistance), or -inf (+inf) when no split can pass the discharge (charge)
     current: every class surface full (empty); the fluxes are then all ``J``. The returned fluxes
-    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``3 K`` floats (no
+    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``5 K`` floats (no
     allocation inside the step).
     """
     n_k = int(p[IDX_N_CLASSES])
     two_rt_f = 2.0 * GAS_CONSTANT * p[IDX_T_K] / FARADAY
     wsum = _surface_weight_sum(p)
     fk = work[:n_k]
-    dfk = work[n_k : 2 * n_k]
+    inv_dfk = work[n_k : 2 * n_k]
     share = work[2 * n_k : 3 * n_k]
+    j_lo = work[3 * n_k : 4 * n_k]
+    j_hi = work[4 * n_k : 5 * n_k]
     lo_sum = 0.0
     hi_sum = 0.0
     for k in range(n_k):
@@ -488,8 +490,10 @@ def _split_current(
             alpha[k] = min(max(alpha[k], 1e-12), 1.0 - 1e-12)
         s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
         share[k] = s_k
-        lo_sum += s_k * (alpha[k] - 1.0) / beta[k]
-        hi_sum += s_k * alpha[k] / beta[k]
+        j_lo[k] = (alpha[k] - 1.0) / beta[k]
+        j_hi[k] = alpha[k] / beta[k]
+        lo_sum += s_k * j_lo[k]
+        hi_sum += s_k * j_hi[k]
     if n_k == 1:
         # one class (the SPMe): j = J; the surface clamped into (0, 1) as at zero current
         j[0] = flux_A_m2
@@ -506,8 +510,8 @@ def _split_current(
         return -math.inf if flux_A_m2 < 0.0 else math.inf
     # Newton on (j_1..j_K, E), starting from the warm start moved inside the domains
     for k in range(n_k):
-        lo = (alpha[k] - 1.0) / beta[k]
-        hi = alpha[k] / beta[k]
+        lo = j_lo[k]
+        hi = j_hi[k]
         if not (lo < j[k] < hi):
             j[k] = min(max(flux_A_m2, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
     e_pot = 0.0
@@ -520,17 +524,18 @@ def _split_current(
             f, df = _class_potential(
                 alpha[k], beta[k], j[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f
             )
+            inv_df = 1.0 / df
             fk[k] = f
-            dfk[k] = df
-            num += s_k * (f / df - j[k])
-            den += s_k / df
+            inv_dfk[k] = inv_df
+            num += s_k * (f * inv_df - j[k])
+            den += s_k * inv_df
         e_pot = num / den
         worst = 0.0
         damped = False
         for k in range(n_k):
-            lo = (alpha[k] - 1.0) / beta[k]
-            hi = alpha[k] / beta[k]
-            jn = j[k] + (e_pot - fk[k]) / dfk[k]
+            lo = j_lo[k]
+            hi = j_hi[k]
+            jn = j[k] + (e_pot - fk[k]) * inv_dfk[k]
             if jn <= lo:
                 jn = j[k] - 0.9 * (j[k] - lo)
                 damped = True
@@ -686,7 +691,7 @@ def cathode_step(
         if p[IDX_CLASSES + 3 * c + 1] != p[IDX_CLASSES + 1]:
             same_radius = False
     n_resp = n_r if same_radius else n_k * n_r
-    work = np.empty(n_e + 2 * n_r + n_resp + 6 * n_k)
+    work = np.empty(n_e + 2 * n_r + n_resp + 8 * n_k)
     cp_e = work[:n_e]
     cp = work[n_e : n_e + n_r]
     pivot = work[n_e + n_r : n_e + 2 * n_r]
@@ -695,7 +700,7 @@ def cathode_step(
     alpha = work[o : o + n_k]
     beta = work[o + n_k : o + 2 * n_k]
     j = work[o + 2 * n_k : o + 3 * n_k]
-    newton = work[o + 3 * n_k : o + 6 * n_k]
+    newton = work[o + 3 * n_k : o + 8 * n_k]
     # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
     # (Thomas algorithm in place on the state: forward sweep stores d' in the state)
     dx_s = p[IDX_L_S] / n_sep
@@ -876,7 +881,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     if abs(state[off_c] - flux) <= 1e-12 * abs(flux):
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
-    work = np.empty(6 * n_k)
+    work = np.empty(8 * n_k)
     alpha = work[:n_k]
     beta = work[n_k : 2 * n_k]
     j = work[2 * n_k : 3 * n_k]
