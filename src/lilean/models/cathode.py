@@ -79,7 +79,7 @@ limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches P
 Cost: the step solves every class's particle (one factorisation per radius, one scratch allocation
 per step) and the split (Newton from a warm start extrapolated over runs of equal steps: one update
 in ~70 % of plain constant-current steps; in the full cell, whose sub-steps vary in length, 2-14
-updates and ~1 % bracketed fallbacks, which dominate its cost), so it grows with ``K``:
+updates and ~1 % bracketed fallbacks, by estimate most of the extra), so it grows with ``K``:
 ``cathode_step`` + potential take ~2.4 us per step with the default 12 classes against ~0.9 us for
 the single particle (before these optimisations 4.7 us and 1.4 us), and the 300-cycle N/P 25 run
 (``benchmarks/bench_full_cell.py``) still takes ~2.5-3x the single particle's CPU time (~13x
