@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
@@ -164,6 +165,21 @@ class _Constants:
             nucleation * uncovered,
         ]
 
+    def kernel_args(self) -> tuple[float, ...]:
+        """The constants of :func:`_rhs_kernel` after ``(t, y)``, in its order."""
+        return (
+            self.j_mA_cm2,
+            self.i0_mA_cm2,
+            self.alpha_c,
+            self.f_over_rt,
+            self.c_dl_mF_cm2,
+            self.k0_s,
+            self.barrier_V2,
+            self.vm_cm3_mol,
+            math.sqrt(math.pi * self.n0_cm2),
+            self.alloy_ratio,
+        )
+
     def active_fraction(self, x3: float) -> float:
         """``theta_cov + (1 - theta_cov) i0_alloy / i0``: the share of the Li kinetics available."""
         uncovered = math.exp(-max(x3, 0.0))
@@ -171,9 +187,51 @@ class _Constants:
 
     def faradaic(self, y: np.ndarray) -> np.ndarray:
         """Faradaic current density (mA/cm^2) for states ``y`` of shape (n_states, n)."""
-        return np.array(
-            [self.active_fraction(x3) * self.j_bv(e) for e, x3 in zip(y[0], y[3], strict=True)]
-        )
+        eta = np.asarray(y[0], dtype=float)
+        a = np.minimum(self.alpha_c * self.f_over_rt * eta, 700.0)
+        b = np.minimum(-(1.0 - self.alpha_c) * self.f_over_rt * eta, 700.0)
+        j_bv = self.i0_mA_cm2 * (np.exp(a) - np.exp(b))
+        uncovered = np.exp(-np.maximum(np.asarray(y[3], dtype=float), 0.0))
+        return (1.0 - uncovered + uncovered * self.alloy_ratio) * j_bv
+
+
+@njit(cache=True)
+def _rhs_kernel(
+    _t: float,
+    y: np.ndarray,
+    j_mA_cm2: float,
+    i0_mA_cm2: float,
+    alpha_c: float,
+    f_over_rt: float,
+    c_dl_mF_cm2: float,
+    k0_s: float,
+    barrier_V2: float,
+    vm_cm3_mol: float,
+    sqrt_pi_n0: float,
+    alloy_ratio: float,
+) -> np.ndarray:  # pragma: no cover - compiled (the same arithmetic as _Constants.rhs)
+    """:meth:`_Constants.rhs` compiled (numba): the same operations in the same order, so the
+    solver sees the same numbers; ``sqrt_pi_n0 = sqrt(pi N0)`` (cm^-1)."""
+    eta, x1, x2, x3 = y[0], y[1], y[2], y[3]
+    a = alpha_c * f_over_rt * eta
+    b = -(1.0 - alpha_c) * f_over_rt * eta
+    jbv = i0_mA_cm2 * (math.exp(min(a, 700.0)) - math.exp(min(b, 700.0)))
+    uncovered = math.exp(-max(x3, 0.0))
+    j_f = (1.0 - uncovered + uncovered * alloy_ratio) * jbv
+    w = vm_cm3_mol * max(jbv, 0.0) * 1e-3 / F * sqrt_pi_n0
+    nucleation = 0.0
+    if eta > 0.0:
+        exponent = barrier_V2 / (eta * eta)
+        if exponent <= 700.0:
+            nucleation = k0_s * math.exp(-exponent) * max(1.0 - x1, 0.0)
+    out = np.empty(6)
+    out[0] = (j_mA_cm2 - j_f) / c_dl_mF_cm2
+    out[1] = nucleation
+    out[2] = w * x1
+    out[3] = 2.0 * w * x2
+    out[4] = j_f
+    out[5] = nucleation * uncovered
+    return out
 
 
 #: the same definitions as the measured-data analysis (lilean.analysis.deposition), restated here so
@@ -376,7 +434,7 @@ def simulate_nucleation(
     # characteristic time of the double layer to reach ~1 V: sets the first output sample
     t_dl = c.c_dl_mF_cm2 * 1.0 / c.j_mA_cm2
     sol = solve_ivp(
-        c.rhs,
+        _rhs_kernel,
         (0.0, t_end),
         np.zeros(_N_STATES),
         method="LSODA",
@@ -384,6 +442,7 @@ def simulate_nucleation(
         atol=np.array([1e-9, 1e-12, 1e-12, 1e-12, 1e-9 * c.j_mA_cm2, 1e-12]),
         dense_output=True,
         first_step=min(t_dl * 1e-4, t_end / 10),
+        args=c.kernel_args(),
     )
     if not sol.success:
         raise LileanError(
