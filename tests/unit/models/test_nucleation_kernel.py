@@ -1,5 +1,6 @@
-"""The compiled right-hand side of the nucleation ODE (``_rhs_kernel``, numba) is the Python one
-(``_Constants.rhs``) it replaced in the solver, and the vectorised ``faradaic`` is the per-point one."""
+"""The flat right-hand side of the nucleation ODE (``_rhs_closure``) is the method one
+(``_Constants.rhs``) it replaced in the solver, the vectorised ``faradaic`` is the per-point one,
+and the own LSODA stepping loop (``_solve_on_grid``) gives what ``solve_ivp`` with dense output gave."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from lilean.models.nucleation import _constants, _rhs_kernel, _solve_on_grid
+from lilean.models.nucleation import _constants, _rhs_closure, _solve_on_grid
 from lilean.parameters import default_parameters
 
 
@@ -26,7 +27,7 @@ def test_kernel_equals_python_rhs(substrate: str, j: float) -> None:
         y = np.array([eta, *rng.uniform(0.0, 1.2, 3), *rng.uniform(0.0, 2.0, 2)])
         y[3] = rng.choice([-0.5, y[3], 30.0])
         expected = np.array(c.rhs(0.0, y))
-        got = _rhs_kernel(0.0, y, *c.kernel_args())
+        got = np.array(_rhs_closure(*c.kernel_args())(0.0, y))
         np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0.0)
 
 
@@ -46,7 +47,7 @@ def _reference_solve(c: Any, t_end: float, first_step: float, fixed: np.ndarray)
     """What simulate_nucleation did before :func:`_solve_on_grid`: ``solve_ivp`` with dense output,
     the dip located on ``sol.t`` and refined by ``brentq`` on ``sol.sol``, all evaluated at once."""
     sol = solve_ivp(
-        _rhs_kernel,
+        c.rhs,
         (0.0, t_end),
         np.zeros(6),
         method="LSODA",
@@ -54,7 +55,6 @@ def _reference_solve(c: Any, t_end: float, first_step: float, fixed: np.ndarray)
         atol=np.array([1e-9, 1e-12, 1e-12, 1e-12, 1e-9 * c.j_mA_cm2, 1e-12]),
         dense_output=True,
         first_step=first_step,
-        args=c.kernel_args(),
     )
     g = c.j_mA_cm2 - c.faradaic(sol.y)
     down = np.flatnonzero((g[:-1] > 0) & (g[1:] <= 0))
