@@ -57,18 +57,78 @@ FLAGS = (
 OK = "ok"
 
 
-def _neighbour_reference(values: np.ndarray, k: int, neighbours: int) -> float:
-    """The smaller of the nearest positive values before and after ``k`` (NaN if neither)."""
-    refs = []
-    for j in range(k - 1, max(-1, k - neighbours - 1), -1):
-        if np.isfinite(values[j]) and values[j] > 0:
-            refs.append(float(values[j]))
-            break
-    for j in range(k + 1, min(values.size, k + neighbours + 1)):
-        if np.isfinite(values[j]) and values[j] > 0:
-            refs.append(float(values[j]))
-            break
-    return min(refs) if refs else float("nan")
+def _neighbour_reference(values: np.ndarray, neighbours: int) -> np.ndarray:
+    """Per cycle ``k``: the smaller of the nearest positive values before and after ``k``, at most
+    ``neighbours`` cycles away (NaN if neither); vectorised with running max/min of indices."""
+    n = values.size
+    index = np.arange(n)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(values) & (values > 0)
+    last = np.maximum.accumulate(np.where(valid, index, -1))
+    first = np.minimum.accumulate(np.where(valid, index, n)[::-1])[::-1]
+    prev = np.concatenate(([-1], last[:-1]))
+    nxt = np.concatenate((first[1:], [n]))
+    has_prev = (prev >= 0) & (index - prev <= neighbours)
+    has_next = (nxt < n) & (nxt - index <= neighbours)
+    before = np.where(has_prev, values[np.clip(prev, 0, n - 1)], np.nan)
+    after = np.where(has_next, values[np.clip(nxt, 0, n - 1)], np.nan)
+    return np.fmin(before, after)
+
+
+def _group_rows(cyc: np.ndarray, cycles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, group, counts)``: the table rows of each of ``cycles`` concatenated in the order of
+    ``cycles`` (rows of one cycle in table order), the position in ``cycles`` of each, and the
+    number of rows per cycle."""
+    order = np.argsort(cyc, kind="stable")
+    cyc_sorted = cyc[order]
+    lo = np.searchsorted(cyc_sorted, cycles, side="left")
+    counts = np.searchsorted(cyc_sorted, cycles, side="right") - lo
+    group = np.repeat(np.arange(cycles.size), counts)
+    offsets = np.cumsum(counts) - counts
+    within = np.arange(group.size) - offsets[group]
+    return order[lo[group] + within], group, counts
+
+
+def _group_min_max(
+    values: np.ndarray, group: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(min, max, n_finite)`` of the finite ``values`` per group (NaN where a group has none);
+    ``values`` are concatenated by group (``group`` non-decreasing)."""
+    n = counts.size
+    finite = np.isfinite(values)
+    n_finite = np.bincount(group[finite], minlength=n)
+    v_min = np.full(n, np.nan)
+    v_max = np.full(n, np.nan)
+    nonempty = counts > 0
+    if values.size:
+        starts = (np.cumsum(counts) - counts)[nonempty]
+        mins = np.minimum.reduceat(np.where(finite, values, np.inf), starts)
+        maxs = np.maximum.reduceat(np.where(finite, values, -np.inf), starts)
+        v_min[nonempty], v_max[nonempty] = mins, maxs
+    v_min[n_finite == 0] = np.nan
+    v_max[n_finite == 0] = np.nan
+    return v_min, v_max, n_finite
+
+
+def _group_median_max(
+    values: np.ndarray, group: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(median, max, count, offsets)`` of ``values`` per group (NaN where empty) and the values
+    sorted within each group; the median of an even count is the mean of the two middle values, as
+    :func:`numpy.median` computes it."""
+    key = np.lexsort((values, group))
+    ordered = values[key]
+    count = np.bincount(group, minlength=n)
+    offsets = np.cumsum(count) - count
+    median = np.full(n, np.nan)
+    largest = np.full(n, np.nan)
+    has = count > 0
+    mid = offsets[has] + count[has] // 2
+    odd = (count[has] % 2) == 1
+    lower = ordered[np.where(odd, mid, mid - 1)]
+    median[has] = np.where(odd, ordered[mid], (lower + ordered[mid]) / 2)
+    largest[has] = ordered[offsets[has] + count[has] - 1]
+    return median, largest, count, ordered
 
 
 def cycle_quality(
@@ -102,57 +162,52 @@ def cycle_quality(
     for branch, q in (("charge", q_ch), ("discharge", q_dis)):
         if n < 2 or not np.any(q > 0):
             continue
-        for k in range(n):
-            ref = _neighbour_reference(q, k, neighbours)
-            if not np.isfinite(ref):
-                continue
-            if not q[k] >= incomplete_fraction * ref:
-                flag(
-                    int(cycles[k]),
-                    f"incomplete_{branch}",
-                    f"{branch} {q[k]:.4g} mAh is {100 * q[k] / ref:.0f} % of the neighbouring "
-                    f"cycles' {ref:.4g} mAh",
-                )
-    for k in range(n):
-        if np.isfinite(ce[k]) and not ce_band[0] <= ce[k] <= ce_band[1]:
+        ref = _neighbour_reference(q, neighbours)
+        with np.errstate(invalid="ignore"):
+            low = np.isfinite(ref) & ~(q >= incomplete_fraction * ref)
+        for k in np.flatnonzero(low):
             flag(
                 int(cycles[k]),
-                "ce_out_of_band",
-                f"CE {ce[k]:.4g} outside the physical band {ce_band[0]:g}..{ce_band[1]:g}",
+                f"incomplete_{branch}",
+                f"{branch} {q[k]:.4g} mAh is {100 * q[k] / ref[k]:.0f} % of the neighbouring "
+                f"cycles' {ref[k]:.4g} mAh",
             )
+    with np.errstate(invalid="ignore"):
+        out_of_band = np.isfinite(ce) & ~((ce_band[0] <= ce) & (ce <= ce_band[1]))
+    for k in np.flatnonzero(out_of_band):
+        flag(
+            int(cycles[k]),
+            "ce_out_of_band",
+            f"CE {ce[k]:.4g} outside the physical band {ce_band[0]:g}..{ce_band[1]:g}",
+        )
 
     v = frame[VOLTAGE].to_numpy(dtype=float)
     i = frame[CURRENT].to_numpy(dtype=float)
     cyc = frame[CYCLE].to_numpy()
     active = (frame[STEP_TYPE].astype("string").fillna("rest") != "rest").to_numpy()
-    order = np.argsort(cyc, kind="stable")
-    bounds = (
-        np.searchsorted(cyc[order], cycles, side="left"),
-        np.searchsorted(cyc[order], cycles, side="right"),
-    )
-    v_min = np.full(n, np.nan)
-    v_max = np.full(n, np.nan)
-    for k in range(n):
-        rows = order[bounds[0][k] : bounds[1][k]]
-        vk = v[rows]
-        finite = vk[np.isfinite(vk)]
-        if finite.size:
-            v_min[k], v_max[k] = float(finite.min()), float(finite.max())
-        if finite.size < vk.size:
-            flag(int(cycles[k]), "voltage_out_of_window", f"{vk.size - finite.size} non-finite V")
-        ik = np.abs(i[rows][active[rows]])
-        ik = ik[np.isfinite(ik)]
-        if ik.size >= 3:
-            typical = float(np.median(ik))
-            if typical > 0 and float(ik.max()) > spike_factor * typical:
-                n_spike = int(np.sum(ik > spike_factor * typical))
-                flag(
-                    int(cycles[k]),
-                    "current_spike",
-                    f"{n_spike} row(s) up to {1e3 * float(ik.max()):.4g} mA, "
-                    f"{float(ik.max()) / typical:.1f} x the cycle's median "
-                    f"{1e3 * typical:.4g} mA",
-                )
+    rows, group, counts = _group_rows(cyc, np.asarray(cycles))
+    v_min, v_max, n_finite = _group_min_max(v[rows], group, counts)
+    n_nonfinite = counts - n_finite
+    i_abs = np.abs(i[rows])
+    kept = active[rows] & np.isfinite(i_abs)
+    i_kept, g_kept = i_abs[kept], group[kept]
+    typical, largest, n_kept, _ = _group_median_max(i_kept, g_kept, n)
+    with np.errstate(invalid="ignore"):
+        threshold = spike_factor * typical
+        spiky = (n_kept >= 3) & (typical > 0) & (largest > threshold)
+    n_spike = np.bincount(g_kept[i_kept > threshold[g_kept]], minlength=n)
+    for k in np.flatnonzero((n_nonfinite > 0) | spiky):
+        if n_nonfinite[k] > 0:
+            flag(int(cycles[k]), "voltage_out_of_window", f"{n_nonfinite[k]} non-finite V")
+        if spiky[k]:
+            peak, median = float(largest[k]), float(typical[k])
+            flag(
+                int(cycles[k]),
+                "current_spike",
+                f"{int(n_spike[k])} row(s) up to {1e3 * peak:.4g} mA, "
+                f"{peak / median:.1f} x the cycle's median "
+                f"{1e3 * median:.4g} mA",
+            )
     if voltage_window_V is not None:
         lo, hi = float(voltage_window_V[0]), float(voltage_window_V[1])
         source = "given"
@@ -163,15 +218,14 @@ def cycle_quality(
         lo = hi = float("nan")
         source = ""
     if np.isfinite(lo) and np.isfinite(hi):
-        for k in range(n):
-            below = v_min[k] < lo - window_tolerance_V
-            above = v_max[k] > hi + window_tolerance_V
-            if below or above:
-                flag(
-                    int(cycles[k]),
-                    "voltage_out_of_window",
-                    f"V {v_min[k]:.4g}..{v_max[k]:.4g} V beyond the {source} window "
-                    f"{lo:.4g}..{hi:.4g} V (+-{window_tolerance_V:g} V)",
-                )
+        with np.errstate(invalid="ignore"):
+            beyond = (v_min < lo - window_tolerance_V) | (v_max > hi + window_tolerance_V)
+        for k in np.flatnonzero(beyond):
+            flag(
+                int(cycles[k]),
+                "voltage_out_of_window",
+                f"V {v_min[k]:.4g}..{v_max[k]:.4g} V beyond the {source} window "
+                f"{lo:.4g}..{hi:.4g} V (+-{window_tolerance_V:g} V)",
+            )
     quality = [";".join(dict.fromkeys(per_cycle[int(c)])) or OK for c in cycles]
     return quality, flags
