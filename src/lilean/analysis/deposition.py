@@ -2,8 +2,7 @@
 
 When Li is plated at constant current onto a foreign substrate (Cu, Ag@Cu), the substrate potential
 vs Li/Li+ first dips sharply (the nucleation barrier must be overcome), then recovers to a flat
-growth plateau once Li nuclei cover the surface (Yan et al., Nature Energy 1, 16010 (2016); Pei et
-al., Nano Lett. 17, 1132 (2017)). The study (Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023))
+growth plateau once Li nuclei cover the surface (Yan2016; Pei2017). The study (Zhang2023)
 reports at 1 mA/cm^2: bare Cu dip -427 mV, plateau -62 mV, nucleation overpotential 365 mV; Ag@Cu
 dip -103 mV, 41 mV.
 

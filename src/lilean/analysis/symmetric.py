@@ -2,9 +2,7 @@
 
 A symmetric cell is plated and stripped at constant current in alternating half-cycles. Its voltage
 is the sum of the two electrodes' overpotentials (kinetic + SEI + transport through dead Li), so it
-grows as the electrodes degrade and collapses when a dendrite shorts the cell (Chen et al., J.
-Mater. Chem. A 5, 11671 (2017); Bai et al., Energy Environ. Sci. 9, 3221 (2016)). The study (Zhang
-et al., ACS Appl. Energy Mater. 6, 6338 (2023)) compares Li-Cu and Li-Ag@Cu by polarization growth
+grows as the electrodes degrade and collapses when a dendrite shorts the cell (Chen2017; Bai2016). The study (Zhang2023) compares Li-Cu and Li-Ag@Cu by polarization growth
 and the time to failure.
 
 Definitions (all in mV, from ``Voltage [V]`` and the sign of ``Current [A]``):

@@ -46,8 +46,8 @@ many-particle model with ``"particle size": "distribution"``, Kirk2022):
          + \frac{L_p}{3\sigma\,\varepsilon_s^{b_e}} + R_c\right),
 
   :math:`i_0 = k\,e^{-E_a/R(1/T-1/T_{ref})}\,\bar c_{e,p}^{0.5}\,c_{s,surf}^{0.5}(c_{max}-c_{s,surf})^{0.5}`
-  (symmetric Butler-Volmer; Kashkooli et al., J. Appl. Electrochem. 47 (2017) 281), :math:`\kappa` at the
-  mean electrolyte concentration (Nyman et al., Electrochim. Acta 53 (2008) 6356), Bruggeman
+  (symmetric Butler-Volmer; Kashkooli2017), :math:`\kappa` at the
+  mean electrolyte concentration (Nyman2008), Bruggeman
   tortuosity. These are the composite (SPMe) electrolyte and electrode ohmic terms of Marquis et al.
   (2019) eqs. for a planar counter electrode, as implemented in PyBaMM.
 * **OCV** of LFP (Prada et al., J. Electrochem. Soc. 160 (2013) A616, via PyBaMM "Prada2013", fit of

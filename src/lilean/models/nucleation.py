@@ -5,7 +5,7 @@ density ``j`` (mA/cm^2, magnitude). The model follows the classical picture of e
 phase formation (Budevski, Staikov & Lorenz, *Electrochemical Phase Formation and Growth*, VCH 1996)
 as applied to Li by Ely & Garcia (J. Electrochem. Soc. 160, A662 (2013)), Pei et al. (Nano Lett. 17,
 1132 (2017)) and, for alloying substrates, Yan et al. (Nature Energy 1, 16010 (2016)); the study is
-Zhang et al., ACS Appl. Energy Mater. 6, 6338 (2023) (``shared/spec/system.md`` sections 4-5).
+Zhang2023 (``shared/spec/system.md`` sections 4-5).
 
 Equations (cathodic quantities positive; ``eta`` is the substrate's plating overpotential, V)
 
