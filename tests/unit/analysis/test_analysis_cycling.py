@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lilean.analysis.cycling import analyze_cycling, cycle_summary, resolve_ce_convention
@@ -105,6 +105,9 @@ def test_properties(full_cell, cycles):
     for q in (q_ch, q_dis):
         for k in range(len(q)):
             refs = [q[j] for j in (k - 1, k + 1) if 0 <= j < len(q)]
+            # a branch at exactly half its neighbour is a tie that the integrated capacities
+            # (rounding at 1e-12) may put on either side: not a case the rule decides
+            assume(abs(q[k] - 0.5 * min(refs)) > 1e-9 * min(refs))
             dips[k] |= q[k] < 0.5 * min(refs)
     np.testing.assert_array_equal(s["Complete"].to_numpy(), ~dips)
     assert all(("incomplete_" in f) == d for f, d in zip(s["Quality"], dips, strict=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lilean.analysis.dqdv import dqdv
@@ -165,6 +165,8 @@ def test_dqdv_area_is_the_step_capacity(increments_V, resolution_V, step_type):
     """Any monotonic V(Q) at constant current: the unsmoothed curve integrates to the capacity of
     the step (the binning neither loses nor invents charge) and has the sign of the sweep."""
     v = 3.0 + np.cumsum(increments_V) * 0.05
+    # dqdv refuses a step spanning less than two bins (tested elsewhere): not this property's case
+    assume(v[-1] - v[0] >= 2 * resolution_V)
     if step_type == "discharge":
         v = v[::-1]
     n = v.size
