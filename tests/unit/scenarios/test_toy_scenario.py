@@ -168,7 +168,7 @@ def test_every_builtin_scenario_declares_what_consumers_need() -> None:
         "anode.sei_resistivity_ohm_cm2_per_mAh",
         "anode.specific_area_cm2_per_mAh",
         "anode.coverage_capacity_mAh_cm2",
-        "anode.cycling_loss_fraction",
+        "cathode.loss_of_active_material_per_cycle",
     )
     assert set(ANALYSIS_KINDS) == {"deposition", "symmetric", "cycling", "rate"}
     for name in names:
