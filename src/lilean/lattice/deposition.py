@@ -569,7 +569,7 @@ def deposit_li(
     walker_steps = 0
     k0 = time.process_time()
     work, faces = init_deposit_lattice(occ, hmax)
-    # flat index of the Li voxel of each walker (-1: it alloyed Ag), for the SEI cover
+    # the Li voxel of each walker (kernels.pack_site; -1: it alloyed Ag), for the SEI cover
     li_site = np.full(round(caps[-1] * walkers_per_mAh) + 1, -1, np.int64)
     kernel_cpu_s = time.process_time() - k0
     chunk_walkers = max(round(CHUNK_MAH_CM2 * walkers_per_mAh), 1)

@@ -394,7 +394,11 @@ def grow_plume_slice(
 # see :func:`_neighbour_bits`). One load of the voxel a walker steps onto then tells both whether the
 # step is free and, for the next step, whether a reaction can happen there (which neighbours). The
 # neighbour bits are updated locally whenever a voxel changes code (a Li deposit, an Ag voxel turning
-# Li-Ag, fresh Li turning SEI-covered), never by a pass over the lattice. SEI-covered Li carries its
+# Li-Ag, fresh Li turning SEI-covered), never by a pass over the lattice. Invariant: the code and the
+# free bits (9-14) of every voxel, and the neighbour-code bits (3-8) of every electrolyte voxel, are
+# exact; the neighbour-code bits of a solid voxel are never read (walkers and the surface
+# relaxation stand on electrolyte, solids never turn back into electrolyte), so a solid voxel changing code to another solid code
+# (:func:`_recode_solid`) refreshes its electrolyte neighbours only. SEI-covered Li carries its
 # own code (``LI_SEI``) in ``w``; :func:`deposit_codes` turns it back into ``LI`` for the caller.
 # The barrier-free reacting area (faces of fresh Li, Li-Ag and Ag towards electrolyte) is kept as a
 # face count, updated with the same local events.
@@ -474,14 +478,33 @@ def _fill_empty(w: np.ndarray, z: int, y: int, x: int, code: int, ndir: int) -> 
 
 
 @numba.njit(cache=True)
+def _recode_solid(w: np.ndarray, z: int, y: int, x: int, code: int, ndir: int) -> None:
+    """A solid voxel taking another solid code (Ag -> Li-Ag, Li -> SEI-covered Li): no free bit
+    changes anywhere, and only the electrolyte neighbours (the free directions of its own word)
+    need their neighbour-code bits refreshed (see the invariant above)."""
+    _nz, ny, nx = w.shape
+    word = int(w[z, y, x])
+    w[z, y, x] = (word & ~_CODE) | code
+    free = (word >> _FREE_SHIFT) & 0x3F
+    d = 0
+    while free:
+        if free & 1:
+            zz = z + DZ[d]
+            yy = wrap(y + DY[d], ny)
+            xx = wrap(x + DX[d], nx)
+            w[zz, yy, xx] = (w[zz, yy, xx] & _CODE) | _neighbour_bits(w, zz, yy, xx, ndir)
+        free >>= 1
+        d += 1
+
+
+_POPCOUNT6 = np.array([bin(m).count("1") for m in range(64)], dtype=np.int64)
+
+
+@numba.njit(cache=True, inline="always")
 def _free_count(word: int) -> int:
-    """Free directions of a work-lattice word: its faces towards electrolyte."""
-    f = (word >> _FREE_SHIFT) & 0x3F
-    n = 0
-    while f:
-        n += 1
-        f &= f - 1
-    return n
+    """Free directions of a work-lattice word: its faces towards electrolyte (a table look-up of
+    the 6 free bits; no loop, no branch)."""
+    return _POPCOUNT6[(word >> _FREE_SHIFT) & 0x3F]
 
 
 @numba.njit(cache=True)
@@ -531,17 +554,37 @@ def _refresh_rows(w: np.ndarray, z_from: int, z_to: int) -> None:
 
 
 @numba.njit(cache=True)
+def _fill_electrolyte_rows(w: np.ndarray, z_from: int, z_to: int, ndir: int) -> None:
+    """Words of rows ``z_from .. z_to - 1`` when these rows and the row below ``z_from`` hold only
+    electrolyte: every existing neighbour is a free direction (no +z one in the top row); the same
+    as :func:`_refresh_rows` there, without reading the neighbours."""
+    nz = w.shape[0]
+    all_free = 0
+    for d in range(ndir):
+        all_free |= 1 << (_FREE_SHIFT + d)
+    for z in range(max(z_from, 0), z_to):
+        word = all_free
+        if z + 1 >= nz:
+            word &= ~(1 << _FREE_SHIFT)  # no neighbour above the top
+        if z == 0:
+            word &= ~(1 << (_FREE_SHIFT + 1))  # none below z = 0
+        w[z] = word
+
+
+@numba.njit(cache=True)
 def init_deposit_lattice(occ: np.ndarray, top: int) -> tuple[np.ndarray, int]:
     """The work lattice (uint16, same shape) of the codes ``occ`` (uint8, no Li yet; electrolyte
     above height ``top``) and its barrier-free reacting face count (see :func:`deposit_li_chunk`)."""
     nz, ny, nx = occ.shape
     ndir = 6 if ny > 1 else 4
     w = np.zeros(occ.shape, np.uint16)
-    for z in range(nz):
+    z_solid = min(max(top + 2, 0), nz)  # rows from here up hold only electrolyte
+    for z in range(z_solid):
         for y in range(ny):
             for x in range(nx):
                 w[z, y, x] = occ[z, y, x]
-    _refresh_rows(w, 0, nz)
+    _refresh_rows(w, 0, z_solid)
+    _fill_electrolyte_rows(w, z_solid, nz, ndir)
     faces = 0
     for z in range(min(top + 1, nz)):
         for y in range(ny):
@@ -557,30 +600,42 @@ def grow_deposit_lattice(w: np.ndarray, extra: int) -> np.ndarray:
     nz, ny, nx = w.shape
     out = np.zeros((nz + extra, ny, nx), np.uint16)
     out[:nz] = w
-    _refresh_rows(out, nz - 1, nz + extra)
+    _refresh_rows(out, nz - 1, nz + 1)
+    _fill_electrolyte_rows(out, nz + 1, nz + extra, 6 if ny > 1 else 4)
     return out
+
+
+_SITE_SHIFT_Z = 40
+_SITE_SHIFT_Y = 20
+_SITE_MASK = (1 << 20) - 1
+
+
+@numba.njit(cache=True, inline="always")
+def pack_site(z: int, y: int, x: int) -> int:
+    """One int64 for voxel ``(z, y, x)``: ``z << 40 | y << 20 | x`` (x, y < 2^20; unpacked with
+    shifts and masks, no integer division)."""
+    return (z << _SITE_SHIFT_Z) | (y << _SITE_SHIFT_Y) | x
 
 
 @numba.njit(cache=True)
 def passivate_li(w: np.ndarray, li_site: np.ndarray, first: int, last: int, faces: int) -> int:
-    """Cover with SEI the Li born as walkers ``first .. last - 1`` (``li_site[k]``: flat index of
-    the Li voxel of walker k, -1 when that walker alloyed Ag); returns the updated reacting face
-    count (an SEI-covered voxel no longer reacts barrier-free)."""
-    _nz, ny, nx = w.shape
+    """Cover with SEI the Li born as walkers ``first .. last - 1`` (``li_site[k]``: the Li voxel
+    of walker k as :func:`pack_site`, -1 when that walker alloyed Ag); returns the updated
+    reacting face count (an SEI-covered voxel no longer reacts barrier-free)."""
+    _nz, ny, _nx = w.shape
     ndir = 6 if ny > 1 else 4
-    plane = ny * nx
     for k in range(max(first, 0), last):
         i = li_site[k]
         if i < 0:
             continue
-        z = i // plane  # once per Li voxel, not per walker step
-        r = i - z * plane
-        y = r // nx
-        x = r - y * nx
-        if w[z, y, x] & _CODE != LI:
+        z = i >> _SITE_SHIFT_Z
+        y = (i >> _SITE_SHIFT_Y) & _SITE_MASK
+        x = i & _SITE_MASK
+        word = int(w[z, y, x])
+        if word & _CODE != LI:
             continue
-        faces -= _empty_faces(w, z, y, x, ndir)
-        _set_code(w, z, y, x, _LI_SEI, ndir)
+        faces -= _free_count(word)  # its faces towards electrolyte
+        _recode_solid(w, z, y, x, _LI_SEI, ndir)
     return faces
 
 
@@ -595,6 +650,55 @@ def deposit_codes(w: np.ndarray, top: int) -> np.ndarray:
                 c = w[z, y, x] & _CODE
                 out[z, y, x] = LI if c == _LI_SEI else c
     return out
+
+
+@numba.njit(cache=True)
+def reaction_thresholds(p_li: float, p_cu: float, p_old: float) -> np.ndarray:
+    """Per set of neighbour codes (bits 3-8 of a work-lattice word, shifted down: index
+    ``(word >> 3) & 63``), the reaction threshold ``T`` on a 32-bit uniform integer ``u``: the walker
+    reacts when ``u < T``. ``T = 2^32`` (always) next to Ag (barrier-free alloying), else
+    ``floor(p 2^32)`` with ``p = p_Li`` next to fresh Li or Li-Ag, ``p_old`` next to SEI-covered Li
+    only, raised to ``p_Cu`` next to bare Cu; 0 (never) next to no conductor."""
+    out = np.zeros(64, np.uint64)
+    for m in range(64):
+        bits = m << 3
+        if bits & _BIT_AG:
+            out[m] = np.uint64(4294967296)
+            continue
+        p = 0.0
+        if bits & _BIT_FRESH:
+            p = p_li
+        elif bits & _BIT_SEI:
+            p = p_old
+        if (bits & _BIT_CU) and p_cu > p:
+            p = p_cu
+        out[m] = np.uint64(min(max(p, 0.0), 1.0) * 4294967296.0)
+    return out
+
+
+@numba.njit(cache=True)
+def move_thresholds(bias: float, ndir: int) -> np.ndarray:
+    """Cumulative thresholds ``C_1 .. C_5`` (uint64, on a 32-bit uniform integer) of the walker's
+    direction: ``d = 1`` (towards the electrode) with probability ``b + (1 - b) / ndir``, every
+    other direction ``(1 - b) / ndir`` (drift share ``b``, else a random neighbour); entries past
+    ``ndir - 1`` are ``2^32`` (never reached)."""
+    b = min(max(bias, 0.0), 1.0)
+    q = (1.0 - b) / ndir
+    out = np.full(5, np.uint64(4294967296))
+    cum = 0.0
+    for d in range(ndir - 1):
+        cum += b + q if d == 1 else q
+        out[d] = np.uint64(min(cum, 1.0) * 4294967296.0)
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def move_direction(r: np.uint64, c: np.ndarray) -> int:
+    """Walker direction from the low 32 bits ``u`` of the random number ``r``, without a branch or a
+    division: ``d = sum_k [u >= C_k]`` over the thresholds of :func:`move_thresholds` (exact to
+    ``2^-32`` per direction)."""
+    u = r & _LOW32
+    return int(u >= c[0]) + int(u >= c[1]) + int(u >= c[2]) + int(u >= c[3]) + int(u >= c[4])
 
 
 @numba.njit(cache=True)
@@ -622,24 +726,30 @@ def deposit_li_chunk(
     Returns ``(walkers done, highest solid z, stalled, walker steps, reacting face count)``. Stops
     early (done < n_walkers) when the deposit comes within ``2 launch_gap + 2`` voxels of the top,
     or (stalled True) when one walker took more than ``max_steps`` steps without being reduced.
-    Walker ``count0 + k`` that deposits Li records the flat index of its voxel in ``li_site``.
+    Walker ``count0 + k`` that deposits Li records its voxel in ``li_site`` (:func:`pack_site`).
     ``faces0`` (from :func:`init_deposit_lattice` / :func:`passivate_li`) is the number of faces
     of fresh Li, Li-Ag and Ag towards electrolyte; the returned count includes this call's Li.
 
-    Per step: one random number (top 32 bits: drift towards the electrode with probability
-    ``bias``, low 32 bits: the direction otherwise), one load of the target voxel, no integer
-    division; the reaction test reads the neighbour bits of the current voxel (already loaded).
+    One step (one site update) = one reaction attempt and, without a reaction, one move attempt,
+    both from one 64-bit random number: its top 32 bits against the reaction threshold of the
+    voxel's neighbour codes (:func:`reaction_thresholds`, a table look-up with the word already
+    loaded; 0 away from the deposit), its low 32 bits for the direction (:func:`move_direction`:
+    towards the electrode with probability ``bias + (1 - bias) / ndir``, each other direction
+    ``(1 - bias) / ndir``). The move is branch-free (its outcome is random, a branch would be
+    mispredicted): the target's word is loaded, then position and word are selected with the free
+    bit of the current word. No integer division, no branch on the walk's random outcomes.
     """
     s = rng_state
     nz, ny, nx = w.shape
+    wf = w.reshape(-1)
+    plane = ny * nx
     ndir = 6 if ny > 1 else 4
     hmax = hmax0
     faces = faces0
     done = 0
     total_steps = 0
-    ndir_u = np.uint64(ndir)
-    bias_thr = np.uint64(min(max(bias, 0.0), 1.0) * 4294967295.0)
-    p_old = p_li * passive
+    thr = reaction_thresholds(p_li, p_cu, p_li * passive)
+    move_c = move_thresholds(bias, ndir)
     ag_z = np.empty(6, np.int64)
     ag_y = np.empty(6, np.int64)
     ag_x = np.empty(6, np.int64)
@@ -647,20 +757,23 @@ def deposit_li_chunk(
         if hmax + 2 * launch_gap + 2 >= nz:
             break
         z0 = hmax + launch_gap
+        z_out = z0 + launch_gap
         z = z0
         s = rng_next(s)
         x = rand_below(s, nx)
         s = rng_next(s)
         y = rand_below(s, ny)
-        cur = int(w[z, y, x])
+        i = (z * ny + y) * nx + x
+        cur = np.int64(wf[i])
         steps = 0
         while True:
             steps += 1
             if steps > max_steps:
                 return done, hmax, True, total_steps + steps, faces
-            seen = cur & _SOLID_BITS
-            if seen:  # a solid neighbour: a reaction attempt
-                if seen & _BIT_AG:  # barrier-free Li-Ag alloying on a random Ag neighbour
+            s = rng_next(s)
+            r = _mix(s)
+            if (r >> _SH32) < thr[(cur >> 3) & 63]:  # a reaction
+                if cur & _BIT_AG:  # barrier-free Li-Ag alloying on a random Ag neighbour
                     n_ag = 0
                     for d in range(ndir):
                         zz = z + DZ[d]
@@ -679,45 +792,41 @@ def deposit_li_chunk(
                         k = rand_below(s, n_ag)
                     alloy[ag_z[k], ag_y[k], ag_x[k]] += 1.0
                     if alloy[ag_z[k], ag_y[k], ag_x[k]] >= alloy_cap:
-                        _set_code(w, ag_z[k], ag_y[k], ag_x[k], LIAG, ndir)  # both react freely
+                        _recode_solid(w, ag_z[k], ag_y[k], ag_x[k], LIAG, ndir)  # both react freely
                     done += 1
                     break
-                p = 0.0
-                if seen & _BIT_FRESH:
-                    p = p_li
-                elif seen & _BIT_SEI:
-                    p = p_old
-                if (seen & _BIT_CU) and p_cu > p:
-                    p = p_cu
-                if p > 0.0:
-                    s = rng_next(s)
-                    if rand_unit(s) < p:
-                        cz, cy, cx = _relax_site_w(w, z, y, x, hops, ndir)
-                        faces -= _active_faces(w, cz, cy, cx, ndir)
-                        _fill_empty(w, cz, cy, cx, LI, ndir)
-                        faces += _free_count(int(w[cz, cy, cx]))  # its faces to electrolyte
-                        li_site[count0 + done] = (cz * ny + cy) * nx + cx
-                        if cz > hmax:
-                            hmax = cz
-                        done += 1
-                        break
-            # ---- move: drift towards the electrode with probability bias, else a random
-            # neighbour; whether the target is free is a bit of the current voxel's word
-            s = rng_next(s)
-            r = _mix(s)
-            d_rand = int(np.int64(((r & _LOW32) * ndir_u) >> _SH32))
-            d = 1 if (r >> _SH32) < bias_thr else d_rand
-            if (cur >> (_FREE_SHIFT + d)) & 1:
-                z += DZ[d]
-                y = wrap(y + DY[d], ny)
-                x = wrap(x + DX[d], nx)
-                if z > z0 + launch_gap:  # wandered away: re-inject at the launch plane
-                    z = z0
-                    s = rng_next(s)
-                    x = rand_below(s, nx)
-                    s = rng_next(s)
-                    y = rand_below(s, ny)
-                cur = int(w[z, y, x])
+                cz, cy, cx = _relax_site_w(w, z, y, x, hops, ndir)
+                faces -= _active_faces(w, cz, cy, cx, ndir)
+                _fill_empty(w, cz, cy, cx, LI, ndir)
+                faces += _free_count(int(w[cz, cy, cx]))  # its faces to electrolyte
+                li_site[count0 + done] = pack_site(cz, cy, cx)
+                if cz > hmax:
+                    hmax = cz
+                done += 1
+                break
+            # ---- move, branch-free (the outcomes are random: branches would be mispredicted)
+            d = move_direction(r, move_c)
+            zc = z + DZ[d]
+            yc = wrap(y + DY[d], ny)
+            xc = wrap(x + DX[d], nx)
+            ic = zc * plane + yc * nx + xc  # below z = 0: negative, read wrapped, not taken
+            # the target's word is loaded before the move is decided (its address does not wait
+            # for the current word), then selected with the free bit of the current word
+            w_target = np.int64(wf[ic])
+            free = -int((cur >> (_FREE_SHIFT + d)) & 1)  # all ones when the target is electrolyte
+            z ^= (z ^ zc) & free
+            y ^= (y ^ yc) & free
+            x ^= (x ^ xc) & free
+            i ^= (i ^ ic) & free
+            cur ^= (cur ^ w_target) & free
+            if z > z_out:  # wandered away: re-inject at the launch plane
+                z = z0
+                s = rng_next(s)
+                x = rand_below(s, nx)
+                s = rng_next(s)
+                y = rand_below(s, ny)
+                i = (z * ny + y) * nx + x
+                cur = np.int64(wf[i])
         total_steps += steps
     return done, hmax, False, total_steps, faces
 
@@ -774,9 +883,13 @@ __all__ = [
     "grow_plume_slice",
     "init_deposit_lattice",
     "is_conductor",
+    "move_direction",
+    "move_thresholds",
+    "pack_site",
     "passivate_li",
     "rand_below",
     "rand_unit",
+    "reaction_thresholds",
     "rng_next",
     "seed_state",
     "solid_neighbours",

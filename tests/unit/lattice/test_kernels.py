@@ -179,7 +179,12 @@ def test_deposition_work_lattice_stays_consistent() -> None:
             placed += done
         again = w.copy()
         kernels._refresh_rows(again, 0, again.shape[0])
-        assert np.array_equal(again, w)
+        # exact: every code and free-direction bit, and the neighbour codes of electrolyte voxels
+        # (where walkers stand); those of solid voxels are never read and not maintained
+        keep = np.uint16(7 | (0x3F << 9))
+        assert np.array_equal(again & keep, w & keep)
+        electrolyte = (w & 7) == 0
+        assert np.array_equal(again[electrolyte], w[electrolyte])
         codes = w & 7
         fresh = codes != kernels.LI_SEI
         assert (codes == kernels.LI_SEI).any() and (codes == codes_mod.LI).any()
@@ -188,3 +193,44 @@ def test_deposition_work_lattice_stays_consistent() -> None:
             deposition.active_area_ratio(plain, fresh) * plain.shape[1] * plain.shape[2]
         )
         assert plain.shape[0] >= nz0 and kernels.LI_SEI not in plain
+
+
+@numba.njit(cache=False)
+def _direction_counts(bias: float, ndir: int, n: int, s: np.uint64) -> np.ndarray:
+    c = kernels.move_thresholds(bias, ndir)
+    counts = np.zeros(6, np.int64)
+    for _ in range(n):
+        s = kernels.rng_next(s)
+        counts[kernels.move_direction(kernels._mix(s), c)] += 1
+    return counts
+
+
+@pytest.mark.parametrize("ndir", [4, 6])
+@pytest.mark.parametrize("bias", [0.0, 0.6, 0.95])
+def test_walker_direction_is_the_drift_mixture(bias: float, ndir: int) -> None:
+    """Towards the electrode (d = 1) with probability b + (1 - b) / ndir, every other direction
+    (1 - b) / ndir (the +x / -x and +y / -y pairs alike: no lateral drift), within 5 sigma."""
+    n = 2_000_000
+    counts = _direction_counts(bias, ndir, n, kernels.seed_state(7))
+    assert counts[ndir:].sum() == 0
+    q = (1.0 - bias) / ndir
+    expected = np.full(ndir, q)
+    expected[1] += bias
+    sigma = np.sqrt(n * expected * (1 - expected))
+    assert np.all(np.abs(counts[:ndir] - n * expected) < 5 * sigma + 1)
+
+
+def test_reaction_thresholds_follow_the_neighbour_codes() -> None:
+    """Next to Ag always (alloying), next to fresh Li / Li-Ag p_Li, SEI-covered Li only p_old,
+    bare Cu p_Cu (unless higher), AgCuF3 or nothing never; ``u < T`` on 32-bit ``u``."""
+    p_li, p_cu, p_old = 0.25, 0.01, 0.05
+    thr = kernels.reaction_thresholds(p_li, p_cu, p_old)
+    bit = {c: 1 << (c - 1) for c in (1, 2, 3, 4, 5, 6)}  # index bit of code c: (word >> 3) & 63
+    full = 2**32
+    assert thr[0] == 0 and thr[bit[codes.AGCUF3]] == 0
+    assert thr[bit[codes.AG]] == full and thr[bit[codes.AG] | bit[codes.CU]] == full
+    assert thr[bit[codes.LI]] == thr[bit[codes.LIAG]] == int(p_li * full)
+    assert thr[bit[kernels.LI_SEI]] == int(p_old * full)
+    assert thr[bit[kernels.LI_SEI] | bit[codes.LI]] == int(p_li * full)
+    assert thr[bit[codes.CU]] == int(p_cu * full)
+    assert thr[bit[codes.CU] | bit[kernels.LI_SEI]] == int(p_old * full)
