@@ -7,8 +7,11 @@ bottom of the Cu foil), then y and x (periodic side walls). A 2D model is the sp
 Voxel codes: 0 electrolyte, 1 Cu, 2 Ag, 3 AgCuF3 (insulating), 4 Li metal, 5 Li-Ag alloy (the same
 codes as :func:`lilean.lattice.plumes.grow_plumes`, plus 4 and 5; :mod:`lilean.lattice.codes`).
 The walker is :func:`lilean.lattice.kernels.deposit_li_chunk` (splitmix64 random numbers, one
-generator per 0.1 mAh/cm^2 chunk seeded from ``seed``: same seed, same deposit); ``meta`` reports
-its ``site_updates`` (walker steps) and their CPU time ``kernel_cpu_s``.
+generator per 0.1 mAh/cm^2 chunk seeded from ``seed``: same seed, same deposit; one number per walker
+step since 2026-12, so deposits differ from earlier versions at the same seed, see
+:mod:`lilean.lattice.kernels`); ``meta`` reports its ``site_updates`` (walker steps: one reaction
+attempt and, without a reaction, one move attempt each) and the CPU time ``kernel_cpu_s`` of all
+kernel calls (work lattice set-up, walkers, SEI cover, snapshots).
 
 Charge bookkeeping
 ------------------

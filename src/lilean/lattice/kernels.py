@@ -27,6 +27,13 @@ directions), uniform floats the top 53 bits. (xorshift64* was tried first: its p
 differed from numpy's Mersenne Twister by ~3 standard errors at 6 seeds; with splitmix64 the
 surface-area factor at 1 wt% / 2 min and 0.5 wt% / 8 min (128 columns, 16 seeds) agrees with the
 Mersenne Twister within one standard error.)
+
+The Li walker (:func:`deposit_li_chunk`) draws one number per step and splits it: the top 32 bits
+decide the reaction (:func:`reaction_thresholds`), the low 32 bits the direction
+(:func:`move_direction`). This stream replaced one with a separate number for the reaction and
+one for the move (before 2026-12): the same seed now gives a different deposit than it did then,
+with the same statistics (16 seeds, 2D Ag@Cu and Cu to 10 mAh/cm^2: the means of 35 morphology
+descriptors of the two versions agree within 1.3 standard errors).
 """
 
 from __future__ import annotations
