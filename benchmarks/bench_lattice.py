@@ -11,8 +11,8 @@ one warm-up run first, seeds 0..repeats-1, median and range over the seeds):
   Cu2+ walker steps + coarsening attempts;
 * Li deposition kernel: Ag@Cu, 3D 32 x 32 columns, 4 mAh/cm^2 at 1 mA/cm^2 (``--quick``: 2D, 160
   columns, 10 mAh/cm^2); site updates = Li+ walker steps (one reaction attempt and, without a
-  reaction, one move attempt each, blocked moves included: the same
-  definition as before the one-number-per-step walker of 2026-12), CPU time of every kernel call of ``deposit_li`` (work
+  reaction, one move attempt each, blocked moves included: the same definition as before the
+  one-number-per-step walker of 2026-12), CPU time of every kernel call of ``deposit_li`` (work
   lattice set-up, walkers, SEI cover, snapshots; not the nucleation ODE, which ``deposit_li``
   memoises per condition);
 * control: a bare numba random walker on the same kind of lattice (same RNG and ``wrap``, no

@@ -85,7 +85,8 @@ Ag@Cu (calibrated against the 300-cycle retention), i.e. a ratio of 0.30. The la
 ``s_lattice = (A(Q) - 1) / Q`` from the Li/electrolyte contact area A per projected area after plating
 Q (:func:`lattice_specific_area_cm2_per_mAh`), and :func:`contact_area_factor` returns the ratio
 ``s_lattice(ag-cu) / s_lattice(cu)`` after the study's 10 mAh/cm^2 at 1 mA/cm^2: about 0.19-0.22 in 2D
-(seeds 0-3) and 0.12 in 3D (40 x 40 columns, seed 0), the same order as the calibrated 0.30 and
+(seeds 0-3) and 0.11-0.12 in 3D (40 x 40 columns, seed 0: 0.112 with the walker's current random
+stream, 0.12 with the previous one), the same order as the calibrated 0.30 and
 obtained without using it. The cell model could use it as ``s(ag-cu) = factor * s(cu)``; it does not
 (nothing in the anode model or its parameters is changed). The comparison and its tolerance are in
 ``tests/regression/test_morphology_sequence.py``.
