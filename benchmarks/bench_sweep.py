@@ -2,20 +2,26 @@
 
 Usage::
 
-    python benchmarks/bench_sweep.py results/bench_sweep.json [--cases 80] [--memory-cases 10000]
+    python benchmarks/bench_sweep.py results/bench_sweep.json [--cases 40] [--repeats 5]
+        [--memory-cases 10000]
 
-* Overhead: ``--cases`` copies of the study's 303-cycle N/P 25 Li-Cu || LFP simulation
-  (0.4 mAh/cm^2 LFP, 10 mAh/cm^2 Li, 3 formation cycles at 0.5 C + 300 at 1 C; the cases differ
-  only by their ``seed``) through :func:`lilean.sweep.run_sweep` on a ``LocalCluster`` of one
-  single-threaded worker, against a serial loop of the same cases in the driver doing the same work
-  as a worker (:func:`lilean.sweep.run_case`: simulate and compute the spec's outputs), alternating
-  rounds (warm: one warm-up sweep and loop first; cluster start-up excluded). ratio = serial /
-  sweep (target >= 0.9).
-* Scaling: the same sweep on 2 workers against 1 worker (speed-up), judged against this machine's
-  own parallel control: two independent serial processes (the same run_case loop) running half the cases each at the same
-  time (started together behind a barrier, after their warm-up) against one process running all of
-  them. efficiency = sweep speed-up / control speed-up (target >= 90 %); on a shared 2-core
-  machine the control is far below 2.
+* Cases: ``--cases`` copies of the study's 303-cycle N/P 25 Li-Cu || LFP simulation (0.4 mAh/cm^2
+  LFP, 10 mAh/cm^2 Li, 3 formation cycles at 0.5 C + 300 at 1 C; the cases differ only by their
+  ``seed``); :func:`throughput_specs` writes them (``sweep_overhead.py`` uses the same set-up).
+* One round = five runs of the same cases, in an order rotated every round (so a drift of the
+  shared machine's load hits each kind alike): (a) a serial loop of
+  :func:`lilean.sweep.run_case` in this process (simulate + outputs: a worker's work), (b)
+  :func:`lilean.sweep.run_sweep` on a warm 1-worker ``LocalCluster``, (c) the same on a warm
+  2-worker cluster, and the machine's own parallel control: (d) one serial process running all
+  cases, (e) two serial processes running half each at the same time. The control processes are
+  started once, warmed up, and kept (they read their seeds from stdin), so no interpreter start
+  or JIT is timed; both clusters stay up all the time, each worker warmed by one case
+  (``client.run``) before the first round.
+* Rows: 1 worker against the serial loop (ratio = serial / sweep, target >= 0.9), and 2 workers:
+  per round, speed-up over 1 worker (b / c) divided by the control's speed-up (d / e) = efficiency
+  against the control (target >= 90 %), median and range over the rounds. CPU seconds beside it:
+  workers' CPU (``client.run(time.process_time)`` before and after) plus the driver's (it hosts
+  the schedulers), the control processes' own loop CPU, this process's for the serial loop.
 * Memory: ``--memory-cases`` cheap symmetric-cell cases (1 h at 1 mA/cm^2) on 2 workers; the
   driver's resident set size (which also hosts the LocalCluster scheduler) is sampled as cases
   finish: after 10 % of the cases and at the end. Flat = streaming works.
@@ -32,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _protocol import alternate, common_args, row, write
+from _protocol import common_args, row, write
 
 OUTPUTS = ("final_retention_percent", "li_remaining_mAh_cm2")
 THROUGHPUT_SPEC = """
@@ -71,54 +77,99 @@ def _rss_MB() -> float:
     return float(psutil.Process().memory_info().rss / 2**20)
 
 
+def throughput_specs(tmp: Path, n_cases: int) -> tuple[Path, Path]:
+    """The benchmark's sweep spec (seeds 0 .. n_cases - 1) and a 4-case warm-up spec."""
+    spec_path = tmp / "tp.toml"
+    spec_path.write_text(THROUGHPUT_SPEC.format(seeds=list(range(n_cases))))
+    warm_path = tmp / "warm.toml"
+    warm_path.write_text(THROUGHPUT_SPEC.format(seeds=list(range(1000, 1004))))
+    return spec_path, warm_path
+
+
+def serial_loop(spec: Any, params: Any) -> None:
+    """The work of a worker, in this process: simulate and compute the spec's outputs."""
+    from lilean.sweep import run_case
+
+    for inputs in spec.cases():
+        run_case(spec.experiment, params, spec.fixed, inputs, spec.outputs)
+
+
+def _warm_worker(spec_path: str) -> float:
+    """Run one case in a worker (numba JIT / cache load, model set-up) before any timing."""
+    from lilean.sweep import load_spec, run_case
+
+    spec = load_spec(spec_path)
+    t0 = time.perf_counter()
+    run_case(spec.experiment, spec.parameters(), spec.fixed, {"seed": 999}, spec.outputs)
+    return time.perf_counter() - t0
+
+
+def warm_workers(client: Any, warm_path: Path) -> None:
+    client.run(_warm_worker, str(warm_path))
+
+
+def _workers_cpu(client: Any) -> float:
+    return float(sum(client.run(time.process_time).values()))
+
+
 SERIAL = """
-import sys, time, json, os
-from pathlib import Path
+import sys, time, json
 from lilean.parameters import default_parameters
 from lilean.sweep import run_case
-fixed = json.loads(sys.argv[1]); seeds = json.loads(sys.argv[2]); barrier = Path(sys.argv[3])
-outputs = tuple(json.loads(sys.argv[5]))
+fixed = json.loads(sys.argv[1]); outputs = tuple(json.loads(sys.argv[2]))
 params = default_parameters()
 run_case("cycling", params, fixed, {"seed": 1000}, outputs)
-(barrier / f"ready-{os.getpid()}").touch()
-while len(list(barrier.glob("ready-*"))) < int(sys.argv[4]):
-    time.sleep(0.005)
-t0 = time.time()
-for s in seeds:
-    run_case("cycling", params, fixed, {"seed": s}, outputs)
-print(json.dumps([t0, time.time()]))
+print("ready", flush=True)
+for line in sys.stdin:
+    seeds = json.loads(line)
+    c0 = time.process_time(); t0 = time.time()
+    for s in seeds:
+        run_case("cycling", params, fixed, {"seed": s}, outputs)
+    print(json.dumps([t0, time.time(), time.process_time() - c0]), flush=True)
 """
 
 
-def _processes(fixed: dict[str, Any], groups: list[list[int]], tmp: Path) -> float:
-    """Wall seconds of the case loops of ``len(groups)`` serial processes started together."""
-    import subprocess
+class Control:
+    """Two warm serial processes (the machine's parallel control), fed seeds through stdin."""
 
-    barrier = Path(tempfile.mkdtemp(dir=tmp))
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERIAL,
-                json.dumps(fixed),
-                json.dumps(g),
-                str(barrier),
-                str(len(groups)),
-                json.dumps(list(OUTPUTS)),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for g in groups
-    ]
-    spans = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-    return max(e for _, e in spans) - min(s for s, _ in spans)
+    def __init__(self, fixed: dict[str, Any]) -> None:
+        import subprocess
+
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", SERIAL, json.dumps(fixed), json.dumps(list(OUTPUTS))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for p in self.procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+
+    def run(self, groups: list[list[int]]) -> tuple[float, float]:
+        """Wall seconds (first start to last end) and CPU seconds of ``groups`` run at once."""
+        used = self.procs[: len(groups)]
+        for p, g in zip(used, groups, strict=True):
+            assert p.stdin is not None
+            p.stdin.write(json.dumps(g) + "\n")
+            p.stdin.flush()
+        spans = []
+        for p in used:
+            assert p.stdout is not None
+            spans.append(json.loads(p.stdout.readline()))
+        return max(e for _, e, _ in spans) - min(s for s, _, _ in spans), sum(c for *_, c in spans)
+
+    def close(self) -> None:
+        for p in self.procs:
+            assert p.stdin is not None
+            p.stdin.close()
+            p.wait(timeout=60)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    common_args(ap, repeats=3)
+    common_args(ap, repeats=5)
     ap.add_argument("--cases", type=int, default=40)
     ap.add_argument("--memory-cases", type=int, default=10_000)
     args = ap.parse_args(argv)
@@ -126,90 +177,100 @@ def main(argv: list[str] | None = None) -> int:
         args.cases = min(args.cases, 16)
         args.memory_cases = min(args.memory_cases, 1000)
 
-    from lilean.parameters import default_parameters
     from lilean.sweep import load_spec, make_client, run_case, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
-    spec_path = tmp / "tp.toml"
-    spec_path.write_text(THROUGHPUT_SPEC.format(seeds=list(range(args.cases))))
-    warm_path = tmp / "warm.toml"
-    warm_path.write_text(THROUGHPUT_SPEC.format(seeds=list(range(1000, 1004))))
-    params = default_parameters()
+    spec_path, warm_path = throughput_specs(tmp, args.cases)
     spec = load_spec(spec_path)
+    params = spec.parameters()
     fixed = dict(spec.fixed)
     assert spec.outputs == OUTPUTS
-    run_case("cycling", params, fixed, {"seed": 1000}, OUTPUTS)  # JIT warm-up
+    run_case("cycling", params, fixed, {"seed": 1000}, OUTPUTS)  # JIT warm-up in the driver
     counter = iter(range(10**6))
+    seeds = list(range(args.cases))
+    times: dict[str, list[float]] = {k: [] for k in ("serial", "w1", "w2", "p1", "p2")}
+    cpus: dict[str, list[float]] = {k: [] for k in times}
 
-    def serial() -> None:
-        # the work of a worker: simulate and compute the spec's outputs (lilean.sweep.run_case)
-        for seed in range(args.cases):
-            run_case("cycling", params, fixed, {"seed": seed}, OUTPUTS)
+    def sweep_on(client: Any) -> tuple[float, float]:
+        c0 = _workers_cpu(client) + time.process_time()
+        t0 = time.perf_counter()
+        s = run_sweep(spec, tmp / f"tp{next(counter)}.parquet", client=client, params=params)
+        wall = time.perf_counter() - t0
+        assert s.n_failed == 0 and s.n_run == args.cases
+        return wall, _workers_cpu(client) + time.process_time() - c0
 
-    def sweep_on(client: Any) -> Any:
-        def go() -> None:
-            s = run_sweep(spec_path, tmp / f"tp{next(counter)}.parquet", client=client)
-            assert s.n_failed == 0
+    def serial() -> tuple[float, float]:
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        serial_loop(spec, params)
+        return time.perf_counter() - t0, time.process_time() - c0
 
-        return go
+    client1, cluster1 = make_client(workers=1)
+    client2, cluster2 = make_client(workers=2)
+    control = Control(fixed)
+    try:
+        for client in (client1, client2):
+            warm_workers(client, warm_path)
+            run_sweep(warm_path, tmp / f"warm{next(counter)}.parquet", client=client)
+        runs = {
+            "serial": serial,
+            "w1": lambda: sweep_on(client1),
+            "w2": lambda: sweep_on(client2),
+            "p1": lambda: control.run([seeds]),
+            "p2": lambda: control.run([seeds[0::2], seeds[1::2]]),
+        }
+        names = list(runs)
+        for k in range(args.repeats):
+            order = names[k % len(names) :] + names[: k % len(names)]
+            if k % 2:
+                order.reverse()
+            for name in order:
+                wall, cpu = runs[name]()
+                times[name].append(wall)
+                cpus[name].append(cpu)
+            print(f"round {k + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in names),
+                  flush=True)  # fmt: skip
+    finally:
+        control.close()
+        for c, cl in ((client1, cluster1), (client2, cluster2)):
+            c.close()
+            cl.close()
 
+    med = statistics.median
     rows = []
     label = f"{args.cases} x 303-cycle N/P 25 cells"
-    client, cluster = make_client(workers=1)
-    try:
-        run_sweep(warm_path, tmp / "warm1.parquet", client=client)
-        one_worker, serial_s = alternate(sweep_on(client), serial, args.repeats)
-    finally:
-        client.close()
-        cluster.close()
-    rows.append(
-        row(f"{label}: sweep on 1 dask worker", "warm", one_worker,
-            "serial loop of run_case (simulate + outputs), one process, no dask", serial_s,
-            "same cases, same outputs", cpu=False, per_case_s=[t / args.cases for t in one_worker])
+    one = row(
+        f"{label}: sweep on 1 dask worker (CPU: worker + driver vs the loop)", "warm",
+        times["w1"], "serial loop of run_case (simulate + outputs), one process, no dask",
+        times["serial"], "same cases, same outputs", cpu=False,
+        per_case_s=[t / args.cases for t in times["w1"]], cpu_s=cpus,
     )  # fmt: skip
-
-    client, cluster = make_client(workers=2)
-    try:
-        run_sweep(warm_path, tmp / "warm2.parquet", client=client)
-        two_workers = [0.0] * args.repeats
-        for k in range(args.repeats):
-            t0 = time.perf_counter()
-            sweep_on(client)()
-            two_workers[k] = time.perf_counter() - t0
-    finally:
-        client.close()
-        cluster.close()
-    seeds = list(range(args.cases))
-    one_proc, two_proc = [], []
-    for k in range(args.repeats):
-        order = (0, 1) if k % 2 == 0 else (1, 0)
-        for which in order:
-            if which == 0:
-                one_proc.append(_processes(fixed, [seeds], tmp))
-            else:
-                two_proc.append(_processes(fixed, [seeds[0::2], seeds[1::2]], tmp))
-    sweep_speedup = [a / b for a, b in zip(one_worker, two_workers, strict=True)]
-    control_speedup = [a / b for a, b in zip(one_proc, two_proc, strict=True)]
-    med = statistics.median
-    eff = med(sweep_speedup) / med(control_speedup)
-    rows.append(
-        row(
-            f"{label}: sweep on 2 workers; speed-up over 1 worker {med(sweep_speedup):.2f} vs "
-            f"the machine's control {med(control_speedup):.2f} (2 serial processes): "
-            f"efficiency {100 * eff:.0f} %",
-            "warm",
-            two_workers,
-            "same sweep on 1 worker",
-            one_worker,
-            "same cases, same outputs",
-            cpu=False,
-            sweep_speedup=sweep_speedup,
-            control_speedup=control_speedup,
-            control_one_process_s=one_proc,
-            control_two_processes_s=two_proc,
-            efficiency_vs_control=eff,
-        )
+    cpu_ratio = [s / w for s, w in zip(cpus["serial"], cpus["w1"], strict=True)]
+    one.update(
+        lilean_cpu_s=med(cpus["w1"]), reference_cpu_s=med(cpus["serial"]), cpu_ratio=med(cpu_ratio)
     )
+    rows.append(one)
+
+    sweep_speedup = [a / b for a, b in zip(times["w1"], times["w2"], strict=True)]
+    control_speedup = [a / b for a, b in zip(times["p1"], times["p2"], strict=True)]
+    eff = [s / c for s, c in zip(sweep_speedup, control_speedup, strict=True)]
+    two = row(
+        f"{label}: sweep on 2 workers; efficiency vs the machine's control (2 serial processes) "
+        f"{100 * med(eff):.0f} % (range {100 * min(eff):.0f}-{100 * max(eff):.0f} %, per round); "
+        f"speed-up over 1 worker {med(sweep_speedup):.2f} ({min(sweep_speedup):.2f}-"
+        f"{max(sweep_speedup):.2f}), control {med(control_speedup):.2f} "
+        f"({min(control_speedup):.2f}-{max(control_speedup):.2f}) (CPU: 1 vs 2 workers)",
+        "warm", times["w2"], "same sweep on 1 worker", times["w1"], "same cases, same outputs",
+        cpu=False, sweep_speedup=sweep_speedup, control_speedup=control_speedup,
+        control_one_process_s=times["p1"], control_two_processes_s=times["p2"],
+        efficiency_vs_control=med(eff), efficiency_vs_control_per_round=eff, cpu_s=cpus,
+    )  # fmt: skip
+    cpu2 = [a / b for a, b in zip(cpus["w1"], cpus["w2"], strict=True)]
+    two.update(
+        lilean_cpu_s=med(cpus["w2"]), reference_cpu_s=med(cpus["w1"]), cpu_ratio=med(cpu2),
+        control_cpu_ratio=med(a / b for a, b in zip(cpus["p1"], cpus["p2"], strict=True)),
+    )  # fmt: skip
+    rows.append(two)
 
     samples: list[tuple[int, float]] = []
     mem_path = tmp / "mem.toml"

@@ -4,11 +4,16 @@
     python3 make.py bench --quick         # shorter runs (both sides alike; rows say so)
     python3 make.py bench bench_lattice   # only some scripts (by stem)
     python3 make.py bench --table         # print the table of results/latest.json again
+    python3 make.py bench --check-readme  # exit 1 unless README.md's table is that text
+    python3 make.py bench --write-readme  # write that text into README.md's table block
 
 Each ``bench_*.py`` takes the JSON output path (plus ``--quick``) and writes rows built by
 ``_protocol.row`` (alternating A/B runs, median and min-max range, per-round ratios, warm / cold
-stated, each side's accuracy next to its time). Results: ``benchmarks/results/latest.json``. The
-README shows only numbers this command printed. Timings are never asserted in tests.
+stated, each side's accuracy next to its time). Results: ``benchmarks/results/latest.json``; a
+run of some scripts replaces only their rows there (each row's script keeps its run's machine
+line). The README's table is the text this command prints at the end of a run (and ``--table``
+prints again), written by ``--write-readme``; ``tests/unit/test_benchmark_table.py`` checks that
+it is. Timings are never asserted in tests.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +78,106 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+RESULTS = HERE / "results" / "latest.json"
+README = HERE.parent / "README.md"
+#: the README's benchmark table sits between these lines (HTML comments: invisible on the page)
+README_START = "<!-- bench-table: start (benchmarks/run_benchmarks.py --write-readme) -->"
+README_END = "<!-- bench-table: end -->"
+
+
+def _flags(flags: list[str]) -> str:
+    return " ".join(flags) if flags else "none"
+
+
+def render(result: dict[str, Any]) -> str:
+    """What a run prints at its end and ``--table`` prints again: the machine line(s) and the
+    markdown table of every row of ``result`` (the README shows exactly this text).
+
+    Rows of scripts rerun alone later (``run_benchmarks.py bench_sweep``) keep their own run's
+    machine line, listed after the main one."""
+    runs = result.get("runs") or {}
+    scripts = list(dict.fromkeys(r.get("script", "") for r in result["rows"]))
+    groups: dict[str, list[str]] = {}
+    infos: dict[str, dict[str, Any]] = {
+        "": {"machine": result["machine"], "flags": result["flags"]}
+    }
+    for script in scripts:
+        info = runs.get(script)
+        key = json.dumps(info, sort_keys=True) if info else ""
+        infos.setdefault(key, info or {})
+        groups.setdefault(key, []).append(script)
+    main_key = max(groups, key=lambda k: len(groups[k]), default="")
+    lines = []
+    for key, members in sorted(groups.items(), key=lambda kv: kv[0] != main_key):
+        info = infos[key]
+        line = f"machine: {info['machine']}; flags: {_flags(info['flags'])}"
+        if key != main_key:
+            line = (
+                f"rows of {', '.join(members)} from a later run ({info.get('finished_utc')}): "
+                + line
+            )
+        lines.append(line)
+    failed = result.get("failed") or []
+    tail = f"\n\nfailed: {failed}" if failed else ""
+    return "\n".join(lines) + "\n\n" + table(result["rows"]) + tail
+
+
+def merge(old: dict[str, Any] | None, new: dict[str, Any], ran: list[str]) -> dict[str, Any]:
+    """``old`` results with the rows of the scripts in ``ran`` replaced by ``new``'s (a run of
+    some scripts keeps every other script's rows and their run's machine line)."""
+    if old is None or set(ran) >= {r.get("script") for r in old["rows"]}:
+        return new
+    runs = dict(old.get("runs") or {})
+    info = {"machine": old["machine"], "flags": old["flags"]}
+    for script in {r.get("script") for r in old["rows"]}:
+        runs.setdefault(script, info)
+    runs.update(new["runs"])
+    rows = [r for r in old["rows"] if r.get("script") not in ran] + new["rows"]
+    order = sorted({r["script"] for r in rows})
+    rows.sort(key=lambda r: order.index(r["script"]))  # stable: a script's rows keep their order
+    replaced = {f"{script}.py" for script in ran}
+    failed = sorted({f for f in old.get("failed") or [] if f not in replaced} | set(new["failed"]))
+    return {
+        "machine": old["machine"],
+        "flags": old["flags"],
+        "rows": rows,
+        "failed": failed,
+        "runs": runs,
+    }
+
+
+def readme_table(readme: str) -> str:
+    """The text between the README's table markers (ValueError when they are missing)."""
+    try:
+        start = readme.index(README_START) + len(README_START)
+        end = readme.index(README_END, start)
+    except ValueError:
+        raise ValueError(f"README.md: no {README_START!r} ... {README_END!r} block") from None
+    return readme[start:end].strip("\n")
+
+
+def with_readme_table(readme: str, text: str) -> str:
+    start = readme.index(README_START) + len(README_START)
+    end = readme.index(README_END, start)
+    return readme[:start] + "\n" + text + "\n" + readme[end:]
+
+
 def main(argv: list[str]) -> int:
-    if "--table" in argv:
-        latest = json.loads((HERE / "results" / "latest.json").read_text())
-        print(f"machine: {latest['machine']}; flags: {latest.get('flags') or 'none'}\n")
-        print(table(latest["rows"]))
+    if "--table" in argv or "--check-readme" in argv or "--write-readme" in argv:
+        text = render(json.loads(RESULTS.read_text()))
+        if "--write-readme" in argv:
+            README.write_text(with_readme_table(README.read_text(), text))
+            print(f"README.md: benchmark table written from {RESULTS.relative_to(HERE.parent)}")
+        elif "--check-readme" in argv:
+            if readme_table(README.read_text()) != text:
+                print(
+                    "README.md: the benchmark table is not what results/latest.json gives; "
+                    "run benchmarks/run_benchmarks.py --write-readme"
+                )
+                return 1
+            print("README.md: the benchmark table is results/latest.json's")
+        else:
+            print(text)
         return 0
     flags = [a for a in argv if a.startswith("--")]
     only = {a for a in argv if not a.startswith("--")}
@@ -98,14 +199,15 @@ def main(argv: list[str]) -> int:
                 failed.append(script.name)
                 continue
             rows += [dict(r, script=script.stem) for r in json.loads(out.read_text())["rows"]]
-    result = {"machine": info, "flags": flags, "rows": rows, "failed": failed}
-    dest = HERE / "results" / "latest.json"
-    dest.parent.mkdir(exist_ok=True)
-    dest.write_text(json.dumps(result, indent=1))
-    print(f"\nmachine: {info}; flags: {flags or 'none'}\n")
-    print(table(rows))
-    if failed:
-        print(f"\nfailed: {failed}")
+    finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    run = {"machine": info, "flags": flags, "finished_utc": finished}
+    result = {"machine": info, "flags": flags, "rows": rows, "failed": failed,
+              "runs": {p.stem: run for p in scripts}}  # fmt: skip
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() and only else None
+    result = merge(old, result, [p.stem for p in scripts])
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1))
+    print("\n" + render(result))
     return 1 if failed else 0
 
 

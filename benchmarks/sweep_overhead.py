@@ -10,7 +10,9 @@ this process (the same work a worker does: simulate + outputs), (B) :func:`lilea
 on a warm 1-worker ``LocalCluster`` with the automatic batch size, (C) the same with
 ``batch_size=1`` (one task per case, the old default). Reported: median seconds per case and the
 ratios A/B and A/C (>= 0.9 is the target of issue 18: 1 worker within 10 % of a serial loop).
-Cluster start-up and the numba warm-up of the worker are excluded (a warm-up sweep runs first).
+Cluster start-up and the numba warm-up of the worker are excluded (the worker runs one case
+first, then a warm-up sweep). The cases, the serial loop and the warm-up are ``bench_sweep.py``'s
+(imported), so both scripts time the same work.
 """
 
 from __future__ import annotations
@@ -22,21 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SPEC = """
-[sweep]
-experiment = "cycling"
-chunk_size = 1000
-outputs = ["final_retention_percent", "li_remaining_mAh_cm2"]
-[fixed]
-substrate = "cu"
-cathode_loading_mAh_cm2 = 0.4
-li_inventory_mAh_cm2 = 10.0
-c_rate = 1.0
-cycles = 300
-formation_cycles = 3
-[parameters]
-seed = {{ values = {seeds} }}
-"""
+from bench_sweep import serial_loop, throughput_specs, warm_workers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,34 +34,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from lilean.sweep import load_spec, make_client, run_case, run_sweep
+    from lilean.sweep import load_spec, make_client, run_sweep
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_overhead_"))
-    spec_path = tmp / "spec.toml"
-    spec_path.write_text(SPEC.format(seeds=list(range(args.cases))))
-    warm = tmp / "warm.toml"
-    warm.write_text(SPEC.format(seeds=[1000, 1001]))
+    spec_path, warm = throughput_specs(tmp, args.cases)
     spec = load_spec(spec_path)
     params = spec.parameters()
 
     def serial() -> float:
         t0 = time.perf_counter()
-        for inputs in spec.cases():
-            run_case(spec.experiment, params, spec.fixed, inputs, spec.outputs)
+        serial_loop(spec, params)
         return (time.perf_counter() - t0) / args.cases
 
     client, cluster = make_client(workers=1)
     times: dict[str, list[float]] = {"serial": [], "sweep_auto": [], "sweep_batch1": []}
     try:
+        warm_workers(client, warm)
         run_sweep(warm, tmp / "warm.parquet", client=client)
-        serial()  # numba warm-up in this process
+        serial_loop(load_spec(warm), params)  # numba warm-up in this process
         k = 0
 
         def sweep(batch: int | None) -> float:
             nonlocal k
             k += 1
             t0 = time.perf_counter()
-            run_sweep(spec, tmp / f"run{k}.parquet", client=client, batch_size=batch)
+            run_sweep(spec, tmp / f"run{k}.parquet", client=client, batch_size=batch, params=params)
             return (time.perf_counter() - t0) / args.cases
 
         for rep in range(args.reps):

@@ -27,20 +27,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def usage_section(readme: str) -> str:
+def usage_section(readme: str, until: str | None = None) -> str:
+    """The README's "## Usage" section (up to the next level-2 heading), cut before the first
+    ``until`` text when given (``tests/e2e/test_readme.py`` stops at the notebooks paragraph)."""
     text = readme[readme.index("## Usage") :]
     end = text.find("\n## ", 3)
-    return text if end < 0 else text[:end]
+    text = text if end < 0 else text[:end]
+    if until is not None:
+        text = text[: text.index(until)]
+    return text
 
 
-def commands(readme: str) -> list[str]:
-    """The ``lilean ...`` commands of the usage section, in order (``;`` splits a line)."""
+def commands(readme: str, until: str | None = None) -> list[str]:
+    """The ``lilean ...`` commands of the usage section, in order: lines of its indented code
+    blocks (4 spaces; prose such as "lilean is BSD-3-Clause" is not a command), ``;`` splitting a
+    line, ``  #`` starting a comment."""
     out = []
-    for line in usage_section(readme).splitlines():
-        line = line.strip()
-        if not line.startswith("lilean "):
+    for raw in usage_section(readme, until).splitlines():
+        if not raw.startswith("    lilean "):
             continue
-        for part in line.split(";"):
+        for part in raw.strip().split(";"):
             part = part.split("  #")[0].strip()
             if part.startswith("lilean "):
                 out.append(part)

@@ -4,11 +4,13 @@ the quick ones run for real (in a scratch folder)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -28,20 +30,37 @@ QUICK = (
 )
 
 
+def _tool() -> ModuleType:
+    """``tools/readme_examples.py``: the one parser of the README's usage section."""
+    spec = importlib.util.spec_from_file_location(
+        "readme_examples", REPO / "tools" / "readme_examples.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _commands() -> list[list[str]]:
+    """The usage section's commands, up to the notebooks paragraph (the tool runs them all)."""
     text = (REPO / "README.md").read_text()
-    usage = text[text.index("## Usage") :]
-    usage = usage[: usage.index("Example notebooks")]
-    out = []
-    for line in usage.splitlines():
-        line = line.strip()
-        if not line.startswith("lilean "):
-            continue
-        for part in line.split(";"):
-            part = part.split("  #")[0].strip()
-            if part.startswith("lilean "):
-                out.append(shlex.split(part))
-    return out
+    return [shlex.split(c) for c in _tool().commands(text, until="Example notebooks")]
+
+
+def test_the_tool_parses_commands_and_the_python_block_after_the_notebooks() -> None:
+    """The tool reads the whole usage section (the Python block comes after the notebooks
+    paragraph), only command lines of its code blocks (not prose that starts with "lilean "),
+    and the test's cut at the notebooks paragraph loses no command."""
+    tool = _tool()
+    text = (REPO / "README.md").read_text()
+    everything = tool.commands(text)
+    assert [shlex.split(c) for c in everything] == _commands()
+    assert len(everything) >= 20 and all(c.startswith("lilean ") for c in everything)
+    assert not [c for c in everything if c.startswith("lilean is ")]
+    assert text.index("Example notebooks") < text.index("```python")
+    blocks = tool.python_blocks(text)
+    assert blocks and "from lilean" in blocks[0]
+    assert "```python" not in tool.usage_section(text, until="Example notebooks")
 
 
 def _inputs(argv: list[str]) -> list[str]:

@@ -276,3 +276,34 @@ def test_every_output_of_every_experiment_runs(experiment: str, inputs: dict[str
     if experiment == "nucleation":  # overpotential = |dip - plateau| (study: 103 - 62 = 41 mV)
         expected = abs(row["dip_mV"] - row["plateau_mV"])
         assert row["nucleation_overpotential_mV"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("n_cases", [0, 1, 7, 40, 333, 5000])
+@pytest.mark.parametrize("n_workers", [1, 2, 16])
+def test_automatic_batches_cover_every_case_once_in_order_and_shrink(
+    n_cases: int, n_workers: int
+) -> None:
+    from lilean.sweep.run import MAX_AUTO_BATCH, auto_batch_size, batch_cases
+
+    items = list(range(n_cases))
+    got = list(batch_cases(items, n_workers))
+    assert [x for b in got for x in b] == items
+    sizes = [len(b) for b in got]
+    assert all(1 <= s <= min(MAX_AUTO_BATCH, auto_batch_size(n_cases, n_workers)) for s in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # never grows: the small ones come last
+    # no batch holds more than half a worker's share of what is left: the workers finish
+    # within about one case of each other (the last batch is one case)
+    remaining = n_cases
+    for s in sizes:
+        assert s <= max(1, math.ceil(remaining / (2 * n_workers)))
+        remaining -= s
+    if n_cases:
+        assert sizes[-1] == 1
+        # and the tail costs few tasks: at most ~3x the tasks of equal batches of the largest size
+        assert len(got) <= 3 * math.ceil(n_cases / sizes[0]) + 2 * n_workers
+
+
+def test_fixed_batch_size_keeps_equal_batches() -> None:
+    from lilean.sweep.run import batch_cases
+
+    assert [len(b) for b in batch_cases(list(range(11)), 2, 4)] == [4, 4, 3]

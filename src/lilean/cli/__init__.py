@@ -161,10 +161,37 @@ def _registry_key(typer_app: Any) -> tuple[Any, ...]:
     )
 
 
+def _light_help_option(command: Any) -> None:
+    """Let ``--help`` pass through typer's value coercion without pydantic.
+
+    typer coerces each option's value with a pydantic ``TypeAdapter`` that it builds on first use;
+    the ``--help`` option of every group on the way to a command (``lilean``, ``simulate`` in
+    ``lilean simulate nucleation --help``) is processed with the value None, which built one and
+    imported pydantic (~0.2 s of start-up). A help flag's value is None or a bool: the
+    pass-through coercion returns both unchanged. Skipped (help then just costs the import) if
+    typer's internals differ; ``tests/unit/cli/test_lazy_dispatch.py`` checks that every
+    command's ``--help`` loads no pydantic."""
+    try:
+        from typer._click.core import Context
+        from typer._coercion import PassThroughRuntimeParam
+
+        option = command.get_help_option(Context(command))
+        if option is None or option.type_descriptor.annotation is not bool:
+            return
+        if option._runtime_param is None:
+            option._runtime_param = PassThroughRuntimeParam(
+                parameter_info=option.type_descriptor.parameter_info, annotation=bool
+            )
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - another typer
+        return
+
+
 def _plain_help(command: Any) -> Any:
-    """Switch typer's rich help layout off on a click command tree (see the module docstring)."""
+    """Switch typer's rich help layout off on a click command tree (see the module docstring)
+    and make each ``--help`` light (:func:`_light_help_option`)."""
     if hasattr(command, "rich_markup_mode"):
         command.rich_markup_mode = None
+    _light_help_option(command)
     for sub in getattr(command, "commands", {}).values():
         _plain_help(sub)
     return command

@@ -48,6 +48,31 @@ def _warn_partial(data: Any) -> None:
             )
 
 
+def _load_table(
+    file: Path,
+    fmt: str | None,
+    mapping: str | None,
+    area_cm2: float | None,
+    active_mass_mg: float | None,
+    allow_partial: bool,
+) -> tuple[Any, list[str]]:
+    """The file's table (:func:`lilean.api.load_table`) and the notes that reading it printed or
+    logged (captured, not lost); each ``PARTIAL TABLE:`` note is also printed to stderr."""
+    from lilean.api import load_table
+
+    with captured_notes() as chatter:
+        data = load_table(
+            file,
+            fmt=fmt,
+            mapping=mapping,
+            area_cm2=area_cm2,
+            active_mass_mg=active_mass_mg,
+            allow_partial=allow_partial,
+        )
+    _warn_partial(data)
+    return data, list(chatter)
+
+
 @app.command()
 @handle_errors
 def formats(json_out: JsonOpt = False) -> None:
@@ -152,18 +177,7 @@ def convert(
     suffix = output.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise OutputError(f"{output}: output must end in .parquet or .csv")
-    from lilean.api import load_table
-
-    with captured_notes() as chatter:
-        data = load_table(
-            file,
-            fmt=fmt,
-            mapping=mapping,
-            area_cm2=area_cm2,
-            active_mass_mg=active_mass_mg,
-            allow_partial=allow_partial,
-        )
-    _warn_partial(data)
+    data, chatter = _load_table(file, fmt, mapping, area_cm2, active_mass_mg, allow_partial)
     if chatter:
         data = data.with_meta(notes=[*data.meta.notes, *chatter])
     if suffix == ".parquet":
@@ -205,20 +219,12 @@ def analyze(
     json_out: JsonOpt = False,
 ) -> None:
     """Compute the study's metrics from a measured (or simulated) file."""
-    from lilean.api import analyze_data, load_table
+    from lilean.api import analyze_data
 
-    with captured_notes() as chatter:
-        data = load_table(
-            file,
-            fmt=fmt,
-            mapping=mapping,
-            area_cm2=area_cm2,
-            active_mass_mg=active_mass_mg,
-            allow_partial=allow_partial,
-        )
-        _warn_partial(data)
+    data, chatter = _load_table(file, fmt, mapping, area_cm2, active_mass_mg, allow_partial)
+    with captured_notes() as analysis_chatter:
         result = analyze_data(data, kind=kind, plot_dir=plot)
-    notes = [*data.meta.notes, *chatter]
+    notes = [*data.meta.notes, *chatter, *analysis_chatter]
     if notes:
         result["notes"] = notes
     if summary is not None:

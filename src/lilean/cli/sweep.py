@@ -49,7 +49,8 @@ def sweep(
         int | None,
         typer.Option(
             "--batch-size",
-            help="Cases per dask task (default: automatic, about 8 tasks per worker, at most 16).",
+            help="Cases per dask task (default: automatic, shrinking to 1 at the end so that the "
+            "workers finish together; at most 16).",
         ),
     ] = None,
     sobol: Annotated[

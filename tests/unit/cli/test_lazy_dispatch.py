@@ -4,8 +4,9 @@
   libraries, nor typer (checked in a fresh interpreter; start-up time itself is a benchmark,
   ``benchmarks/bench_startup.py``, never a timed assertion here), and prints what click renders;
 - :data:`lilean.cli.COMMANDS` (names, order, help, modules) matches the full app;
-- every top-level command's and group's ``--help`` through the lazy path, in a fresh interpreter,
-  is the same text as through the full app.
+- every command's, group's and subcommand's ``--help`` through the lazy path, in a fresh
+  interpreter, is the same text as through the full app and loads none of the heavy libraries
+  (pydantic included).
 """
 
 from __future__ import annotations
@@ -139,25 +140,48 @@ def test_commands_table_matches_the_full_app() -> None:
     assert set(cli.MODULES) == {m for modules, _ in cli.COMMANDS.values() for m in modules}
 
 
-def _names() -> list[str]:
+def _paths() -> list[list[str]]:
+    """Every command and group of the full app, subcommands included (``simulate nucleation``)."""
+    import typer
+
     import lilean.cli as cli
 
-    return list(cli.COMMANDS)
+    paths: list[list[str]] = []
+
+    def walk(command: Any, prefix: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            paths.append([*prefix, name])
+            walk(sub, [*prefix, name])
+
+    walk(typer.main.get_command(cli.app), [])
+    return paths
 
 
-@pytest.mark.parametrize("name", _names())
-def test_each_commands_help_is_the_same_through_the_lazy_path(
-    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_every_command_and_subcommand_is_checked() -> None:
+    import lilean.cli as cli
+
+    paths = _paths()
+    assert [p[0] for p in paths if len(p) == 1] == list(cli.COMMANDS)
+    assert ["simulate", "nucleation"] in paths and ["params", "show"] in paths
+
+
+@pytest.mark.parametrize("path", _paths(), ids=" ".join)
+def test_each_commands_help_is_the_same_through_the_lazy_path_and_light(
+    path: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``--help`` of every command and subcommand: click's full-app text, word for word, and none
+    of the heavy libraries loaded (pandas, pyarrow, pydantic, scipy, numba, numpy, matplotlib,
+    dask: they load when the command runs; typer's value coercion imports pydantic unless the
+    help flags are made light, ``lilean.cli._light_help_option``)."""
     import lilean.cli as cli
 
     monkeypatch.setenv("COLUMNS", "80")
-    got = _fresh([name, "--help"])
+    got = _fresh([*path, "--help"])
     assert got["rc"] == 0, got["out"]
-    assert got["out"] == _full_help([name, "--help"], capsys)
+    assert got["out"] == _full_help([*path, "--help"], capsys)
     # only the modules that register this command were imported (plus what they import)
-    assert {f"lilean.cli.{m}" for m in cli.COMMANDS[name][0]} <= set(got["cli"])
-    assert not {"pandas", "pyarrow", "scipy", "numba"} & set(got["heavy"]), got["heavy"]
+    assert {f"lilean.cli.{m}" for m in cli.COMMANDS[path[0]][0]} <= set(got["cli"])
+    assert got["heavy"] == [], got["heavy"]
 
 
 def test_subcommand_help_and_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
