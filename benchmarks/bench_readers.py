@@ -10,7 +10,9 @@ table: units, cycle/step bookkeeping, capacities, hash). References, each on its
 path and returning its own native table: galvani ``MPRfile(...).data`` (numpy record array) for
 BioLogic .mpr; fastnda ``read`` (polars) and NewareNDA ``read`` for Neware .nda/.ndax;
 python-calamine ``CalamineWorkbook ... to_python()`` of the data sheet for .xlsx; pyarrow
-``csv.read_csv`` for text exports it can parse. The row's ratio is against the *fastest* of the
+``csv.read_csv`` for text exports it can parse; access-parser ``parse_table`` of
+``Channel_Normal_Table`` (dict of lists) for Arbin .res (the only MS Access reader installed:
+no mdbtools). The row's ratio is against the *fastest* of the
 references (alternating runs of lilean and that reference; median and range).
 """
 
@@ -82,6 +84,14 @@ def ref_calamine(path: Path) -> Callable[[], Any]:
     return read
 
 
+def ref_access_parser(path: Path) -> Any:
+    """access-parser (pure Python, the only MS Access reader installed; no mdbtools): the
+    record table of an Arbin .res as its native dict of column lists."""
+    from access_parser import AccessParser
+
+    return AccessParser(str(path)).parse_table("Channel_Normal_Table")
+
+
 def _header_line(path: Path, marker: str) -> int:
     """0-based index of the first line starting with ``marker`` (the column header of a text
     export with a metadata block above it), else 0."""
@@ -120,6 +130,8 @@ def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
         return [("galvani", lambda: ref_galvani(path))]
     if ext in (".nda", ".ndax"):
         return [("fastnda", lambda: ref_fastnda(path)), ("NewareNDA", lambda: ref_newarenda(path))]
+    if ext == ".res":
+        return [("access-parser", lambda: ref_access_parser(path))]
     if ext == ".xlsx":
         return [("python-calamine", ref_calamine(path))]
     if ext == ".csv":

@@ -478,7 +478,10 @@ def read_nda(path: str | Path) -> CyclingData:
     try:
         with warnings.catch_warnings(record=True) as caught, captured_logs("fastnda") as logs:
             warnings.simplefilter("always")
-            frame = fastnda.read(str(path))  # polars; columns taken as numpy, no pandas copy
+            # polars; columns taken as numpy, no pandas copy. The step type stays fastnda's
+            # integer code (lilean derives step types from the current; the categorical
+            # mapping is work nothing here reads)
+            frame = fastnda.read(str(path), raw_categories=True)
     except Exception as exc:  # fastnda raises many types on corrupt input
         raise FileFormatError(
             path, f"unreadable Neware file, truncated or unsupported ({type(exc).__name__}: {exc})"

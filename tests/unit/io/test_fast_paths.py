@@ -1,0 +1,133 @@
+"""The readers' fast paths give exactly what their general paths give (issue 18).
+
+Each fast path (numpy over Arbin .res records, float columns parsed by the CSV reader,
+pyarrow ``strptime`` for slash dates, the quote unwrapping of Novonix lines) is compared with
+the slower path it replaces, on the real files where there are some and on made-up tables that
+hit the edges where the fast path must step aside.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lilean.errors import FileFormatError
+from lilean.io import arbin, novonix
+from lilean.io.common import numeric, parse_datetimes, string_table
+from lilean.testing.data import require
+
+X = Path("made-up.csv")
+
+
+@pytest.mark.parametrize("name", ["arbin/arbin_example.res", "extern/arbin/aux_one_x_dx.res"])
+def test_res_numpy_records_equal_access_parser(name):
+    from access_parser import AccessParser
+
+    path = require(name)
+    db = AccessParser(str(path))
+    fast = arbin._res_table_arrays(db, "Channel_Normal_Table")
+    slow = pd.DataFrame(db.parse_table("Channel_Normal_Table"))
+    assert fast is not None
+    assert list(fast) == list(slow.columns)
+    for col in slow.columns:
+        theirs = pd.to_numeric(slow[col]).to_numpy(dtype=float)
+        np.testing.assert_array_equal(fast[col], theirs, err_msg=col)
+
+
+def test_res_numpy_path_steps_aside_for_text_columns():
+    """Global_Table holds text columns: the numpy path declines, access_parser parses it."""
+    from access_parser import AccessParser
+
+    db = AccessParser(str(require("arbin/arbin_example.res")))
+    assert arbin._res_table_arrays(db, "Global_Table") is None
+
+
+def test_res_numpy_path_declines_records_of_different_lengths():
+    """A record whose length differs from the others (damage, or a layout this path does not
+    model) sends the whole table to access_parser, which logs what it finds."""
+    from access_parser import AccessParser
+
+    db = AccessParser(str(require("arbin/arbin_example.res")))
+    table = db.get_table("Channel_Normal_Table")
+    pages = table.table.linked_pages
+    assert arbin._res_table_arrays(db, "Channel_Normal_Table") is not None
+    # move the first record's start by one byte: it becomes one byte shorter
+    page = bytearray(pages[0])
+    count_at = 12
+    first = int.from_bytes(page[count_at + 2 : count_at + 4], "little")
+    page[count_at + 2 : count_at + 4] = (first + 1).to_bytes(2, "little")
+    pages[0] = bytes(page)
+    assert arbin._res_table_arrays(db, "Channel_Normal_Table") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1.5,x\n,y\nnan,z\n",  # empty field and nan: NaN on both paths
+        "a,b\n 1.5,x\n2,y\n",  # surrounding blank
+        "a,b\n1e-3,x\ninf,y\n-0.25,z\n",
+        "a,b\nN/A,x\n2,y\n",  # not a plain number: the column stays text
+        "a,b\n1,x\n2,3\n",  # b asked as float but holds text: stays text
+        "a,b\n3,8,x\n",  # a decimal comma splits the row: the table itself is refused
+    ],
+)
+def test_float_columns_convert_as_numeric_does(text):
+    try:
+        plain = string_table(X, text, sep=",")
+    except FileFormatError:
+        with pytest.raises(FileFormatError):
+            string_table(X, text, sep=",", floats=lambda n: True)
+        return
+    typed = string_table(X, text, sep=",", floats=lambda n: True)
+    assert list(typed.columns) == list(plain.columns)
+    for col in plain.columns:
+        try:
+            want = numeric(plain[col], X, col)
+        except FileFormatError:  # text: must stay text on the typed path as well
+            assert typed[col].dtype.kind != "f"
+            assert typed[col].tolist() == plain[col].tolist()
+            continue
+        np.testing.assert_array_equal(numeric(typed[col], X, col), want)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ["11/02/2019 23:28:51", "13/02/2019 01:02:03"],  # day first (13 > 12)
+        ["11/02/2019 23:28:51", "12/02/2019 01:02:03"],  # ambiguous: month first
+        ["1.2.2019 3:04:05", "1.3.2019 3:04:05"],  # dots, one-digit fields
+        ["02/11/2019 23:28", "02/11/2019 23:29"],  # no seconds: pandas' path
+        ["11/02/19 11:28:51 PM", "11/02/19 11:28:52 PM"],  # 2-digit year, AM/PM
+        ["2019-01-02 03:04:05", "2019-01-02 03:04:06"],  # ISO 8601
+    ],
+)
+def test_slash_dates_parse_as_pandas_does(rows):
+    column = string_table(X, "t\n" + "\n".join(rows), sep=",")["t"]
+    ours = parse_datetimes(column, X, "t")
+    dayfirst = any(int(r.split("/")[0]) > 12 for r in rows if "/" in r)
+    theirs = pd.to_datetime(pd.Series(rows), dayfirst=dayfirst, format="mixed")
+    assert list(ours.astype(str)) == list(theirs.astype(str))
+
+
+def test_impossible_slash_date_is_not_accepted():
+    column = string_table(X, "t\n31/02/2019 10:00:00\n13/01/2019 10:00:00", sep=",")["t"]
+    with pytest.raises(FileFormatError, match="date-time"):
+        parse_datetimes(column, X, "t")
+
+
+@pytest.mark.parametrize(
+    ("body", "want", "n"),
+    [
+        (["a,b", "1,2"], ["a,b", "1,2"], 0),
+        (['"a,b"', '"1,2"'], ["a,b", "1,2"], 2),
+        (['"a,b"', "1,2", ' "3,4" '], ["a,b", "1,2", "3,4"], 2),  # mixed: line by line
+        (['"a,"b"', '"1,2"'], ['"a,"b"', "1,2"], 1),  # an inner quote: that line kept
+    ],
+)
+def test_novonix_quote_unwrapping(body, want, n):
+    lines, quoted = novonix._unwrap_quoted_lines(["[Data]", *body], 1)
+    assert lines == ["[Data]", *want]
+    assert quoted == n
