@@ -101,7 +101,7 @@ def read_text(path: Path, encodings: Iterable[str] = ("utf-8-sig", "cp1252", "la
     Encodings are tried in order; latin-1 accepts every byte, so it is the last resort (cycler
     software on Windows writes cp1252, e.g. ``T1[°C]`` in Basytec files).
     """
-    raw = path.read_bytes()
+    raw = whole_file_bytes(path)
     if b"\x00" in raw:
         raise FileFormatError(path, "binary content (NUL bytes) where a text table was expected")
     for enc in encodings:
@@ -337,12 +337,20 @@ class RecordFrame:
     def __init__(self, records: np.ndarray) -> None:
         self._records = records
         self.columns = list(records.dtype.names or ())
+        self._contiguous: dict[str, np.ndarray] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self.columns
 
     def __getitem__(self, name: str) -> pd.Series:
-        return pd.Series(self._records[name], name=name, copy=False)
+        """The column as a Series over a contiguous, aligned copy of the field, made once per
+        column: a field of packed records (galvani's dtype) is a strided, unaligned view, on
+        which every numpy operation runs ~10-50x slower than on a plain array."""
+        values = self._contiguous.get(name)
+        if values is None:
+            values = np.ascontiguousarray(self._records[name])
+            self._contiguous[name] = values
+        return pd.Series(values, name=name, copy=False)
 
     def __len__(self) -> int:
         return len(self._records)
@@ -1055,11 +1063,33 @@ _PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.Cont
 HASH_THREAD_MIN_BYTES = 8 << 20
 
 
+#: within one :func:`hashing_beside` block: ``{path: sha256}`` of files whose every byte a reader
+#: read in one piece (:func:`whole_file_bytes`), so that the file is not read a second time
+_BYTES_HASHED: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "lilean_bytes_hashed", default=None
+)
+
+
+def whole_file_bytes(path: Path) -> bytes:
+    """``path.read_bytes()``; inside a :func:`lilean.io.read` call the sha256 of exactly these
+    bytes (the whole file, the bytes that are parsed) is kept for :func:`source_sha256`, which
+    then does not read the file again. Not when a background thread already hashes it."""
+    raw = path.read_bytes()
+    hashed = _BYTES_HASHED.get()
+    pending = _PENDING_HASH.get()
+    if hashed is not None and (pending is None or pending[0] != str(path)):
+        import hashlib
+
+        hashed[str(path)] = hashlib.sha256(raw).hexdigest()
+    return raw
+
+
 @contextlib.contextmanager
 def hashing_beside(path: Path) -> Iterator[None]:
     """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
     releases the GIL), overlapping the parse; :func:`source_sha256` collects it. Files below
-    :data:`HASH_THREAD_MIN_BYTES` are hashed when the table is finished, in this thread. The hash is
+    :data:`HASH_THREAD_MIN_BYTES` are hashed from the bytes the reader read
+    (:func:`whole_file_bytes`), else when the table is finished, in this thread. The hash is
     still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -1068,7 +1098,11 @@ def hashing_beside(path: Path) -> Iterator[None]:
     except OSError:
         small = True
     if small:  # a thread costs more than it saves (and waits for a core on a busy machine)
-        yield
+        scope = _BYTES_HASHED.set({})
+        try:
+            yield
+        finally:
+            _BYTES_HASHED.reset(scope)
         return
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
     future = pool.submit(file_sha256, path)
@@ -1086,6 +1120,9 @@ def source_sha256(path: Path) -> str:
     pending = _PENDING_HASH.get()
     if pending is not None and pending[0] == str(path):
         return str(pending[1].result())
+    hashed = _BYTES_HASHED.get()
+    if hashed is not None and str(path) in hashed:
+        return hashed[str(path)]
     return file_sha256(path)
 
 

@@ -55,6 +55,7 @@ from lilean.io.common import (
     require,
     string_table,
     time_out_of_order,
+    whole_file_bytes,
     xlsx_sheet_names,
 )
 from lilean.io.registry import Reader, register
@@ -648,7 +649,11 @@ def _encoding(raw: bytes) -> str:
 
 
 def _read_text(path: Path, notes: list[str] | None = None) -> str:
-    raw = path.read_bytes()
+    raw = whole_file_bytes(path)
+    try:  # UTF-8 (the usual case): decoded once, not once to test and once to use
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
     enc = _encoding(raw)
     if notes is not None and enc != "utf-8-sig":
         notes.append(f"text encoding {enc} (detected)")
@@ -809,12 +814,51 @@ def _nested_records_fast(
     return frame
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the whole text."""
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.splitlines()[:n]
+    return text[: end + 1].splitlines()[:n]
+
+
+#: the BTSDA columns :func:`_from_record_table` reads as numbers (names without their unit)
+_NUMERIC_BASES = frozenset(
+    n.lower()
+    for n in (
+        "DataPoint",
+        "Current",
+        "Cur",
+        "Voltage",
+        "Cycle Index",
+        "Cycle",
+        "CyCle",
+        "Step Number",
+        "Step Index",
+        "Step",
+        "Chg. Cap.",
+        "DChg. Cap.",
+        "Capacity",
+        "CapaCity",
+    )
+)
+
+
+def _numeric_csv_column(name: str) -> bool:
+    """Whether a flat BTSDA column is one lilean reads as numbers (current, voltage, indices,
+    capacities); durations, dates, step types and the rest stay text."""
+    m = _UNIT_RE.match(name)
+    return (m.group("name") if m else name).strip().lower() in _NUMERIC_BASES
+
+
 def read_csv(path: str | Path) -> CyclingData:
     """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
     path = Path(path)
     notes: list[str] = []
     text = _read_text(path, notes)
-    lines = text.splitlines()[:3]
+    lines = _first_lines(text, 3)
     extra: dict[str, Any] = {}
     if _is_nested(lines):
         frame = _nested_records(text, path, notes, extra)
@@ -822,7 +866,9 @@ def read_csv(path: str | Path) -> CyclingData:
     elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
         n_fields = len(next(csv.reader([lines[0]])))
         try:
-            frame = string_table(path, text, sep=",")
+            # the numeric columns parsed to float64 by the CSV reader (durations, dates and
+            # step types stay text; a column that holds anything but numbers stays text too)
+            frame = string_table(path, text, sep=",", floats=_numeric_csv_column)
         except FileFormatError as exc:
             raise FileFormatError(path, f"unparseable CSV ({exc.problem})") from None
         last_line = text.rstrip("\r\n").rsplit("\n", 1)[-1]
