@@ -123,6 +123,21 @@ EXTRA_WORK = (
 )
 RECORD_CHECKS = "; record cross-checks of this checksum-less binary (issue 17)"
 
+#: what each side returns (the row's ``lilean_produces`` / ``reference_produces``)
+LILEAN_PRODUCES = (
+    "CyclingData: the canonical pandas table (time, voltage, current, cycle, step, step type, "
+    "charge/discharge capacity, vendor capacities, temperature where present) and its "
+    "Metadata (sha256 of the file, units found, anomalies, header fields)"
+)
+REFERENCE_PRODUCES = {
+    "galvani": "numpy record array of the data module (a view over the file's bytes)",
+    "fastnda": "polars DataFrame of the records (fastnda columns, cycle numbers, float32 V/I)",
+    "NewareNDA": "pandas DataFrame of the records",
+    "python-calamine": "Python lists of the data sheet's cell values",
+    "pyarrow.csv": "Arrow table, column types inferred (text as strings)",
+    "access-parser": "dict of Python lists (Channel_Normal_Table only)",
+}
+
 
 def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
     ext = path.suffix.lower()
@@ -199,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         a, b = alternate(ours, fn, args.repeats)
         others = ", ".join(f"{k} {v:.3g} s" for k, v in pre.items() if k != best)
         other = others + (f"; {'; '.join(notes)}" if notes else "")
+        produces = REFERENCE_PRODUCES.get(best, "")
+        native = fn()
+        if best == "pyarrow.csv" and getattr(native, "num_columns", 2) == 1:
+            # e.g. beep's Novonix file wraps every line in quotes: one text field per line
+            produces += "; here ONE text column (each line is one quoted field): not the table"
         rows.append(
             row(
                 label,
@@ -209,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                 "same file, full table",
                 other_references=other,
                 lilean_does=extra_work(path),
+                lilean_produces=LILEAN_PRODUCES,
+                reference_produces=produces,
             )
         )
     write(args.output, rows, data_dir=str(DATA))

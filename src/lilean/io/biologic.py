@@ -153,11 +153,12 @@ def _drop_impedance_rows(
             "impedance data (frequency sweep, PEIS/GEIS) with no time-domain cycling rows; "
             "use 'lilean eis' for impedance files",
         )
-    if eis.any():
-        notes.append(
-            f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
-            "kept the time-domain rows only"
-        )
+    if not eis.any():
+        return frame  # nothing to drop: no copy of the records
+    notes.append(
+        f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
+        "kept the time-domain rows only"
+    )
     if isinstance(frame, RecordFrame):
         return frame.select(~eis)
     return frame.loc[~eis].reset_index(drop=True)

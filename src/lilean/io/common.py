@@ -332,10 +332,14 @@ def arrow_hms_seconds(values: Any) -> np.ndarray | None:
 class RecordFrame:
     """Columns of a numpy record array (galvani's ``MPRfile.data``) with the small part of the
     DataFrame interface the readers use (``in``, ``[name]`` -> Series, ``columns``, ``len``,
-    :meth:`select`), without copying the records into a DataFrame first."""
+    :meth:`select`), without copying the records into a DataFrame first.
 
-    def __init__(self, records: np.ndarray) -> None:
+    A selection of rows is kept as row indices and applied to each column when it is first
+    asked for (never a copy of every record, most of whose fields nothing reads)."""
+
+    def __init__(self, records: np.ndarray, rows: np.ndarray | None = None) -> None:
         self._records = records
+        self._rows = rows
         self.columns = list(records.dtype.names or ())
         self._contiguous: dict[str, np.ndarray] = {}
 
@@ -343,21 +347,25 @@ class RecordFrame:
         return name in self.columns
 
     def __getitem__(self, name: str) -> pd.Series:
-        """The column as a Series over a contiguous, aligned copy of the field, made once per
-        column: a field of packed records (galvani's dtype) is a strided, unaligned view, on
-        which every numpy operation runs ~10-50x slower than on a plain array."""
+        """The column as a Series over a contiguous, aligned copy of the field (the selected
+        rows), made once per column: a field of packed records (galvani's dtype) is a strided,
+        unaligned view, on which every numpy operation runs ~10-50x slower than on a plain
+        array."""
         values = self._contiguous.get(name)
         if values is None:
-            values = np.ascontiguousarray(self._records[name])
+            field = self._records[name]
+            values = np.ascontiguousarray(field if self._rows is None else field[self._rows])
             self._contiguous[name] = values
         return pd.Series(values, name=name, copy=False)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._records) if self._rows is None else len(self._rows)
 
     def select(self, mask: np.ndarray) -> RecordFrame:
-        """The rows where ``mask`` is True (a copy of those records)."""
-        return RecordFrame(self._records[mask])
+        """The rows where ``mask`` is True (indices into the same records; no copy)."""
+        mask = np.asarray(mask, dtype=bool)
+        rows = np.flatnonzero(mask) if self._rows is None else self._rows[mask]
+        return RecordFrame(self._records, rows)
 
 
 def xlsx_sheet_names(path: Path) -> list[str]:
