@@ -12,7 +12,9 @@ BioLogic .mpr; fastnda ``read`` (polars) and NewareNDA ``read`` for Neware .nda/
 python-calamine ``CalamineWorkbook ... to_python()`` of the data sheet for .xlsx; pyarrow
 ``csv.read_csv`` for text exports it can parse; access-parser ``parse_table`` of
 ``Channel_Normal_Table`` (dict of lists) for Arbin .res (the only MS Access reader installed:
-no mdbtools). The row's ratio is against the *fastest* of the
+no mdbtools). Each row states what each side produces (``lilean_produces``,
+``reference_produces``); the CPU-time ratio (``cpu_ratio``, this process and its threads) is the
+one to quote on a shared machine. The row's ratio is against the *fastest* of the
 references (alternating runs of lilean and that reference; median and range).
 """
 
@@ -204,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                     None,
                     "-",
                     lilean_does=extra_work(path),
+                    lilean_produces=LILEAN_PRODUCES,
                 )
             )
             continue

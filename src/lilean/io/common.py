@@ -153,12 +153,8 @@ def table_from_lines(
     while header and header[-1] == "" and len(header) > 1:
         header.pop()
     data_lines = body[1:]
-    text = "\n".join(data_lines)
-    # a blank line is searched for in the joined text (one C pass); only a file that has one
-    # is filtered line by line
-    if skip_blank_after_header and (not data_lines or _BLANK_LINE.search(text)):
+    if skip_blank_after_header:
         data_lines = [ln for ln in data_lines if ln.strip() != ""]
-        text = "\n".join(data_lines)
     if not data_lines:
         raise FileFormatError(path, "header found but no data rows", row=header_index + 2)
     last_fields = next(csv.reader([data_lines[-1]], delimiter=sep))
@@ -170,15 +166,11 @@ def table_from_lines(
         )
         if not data_lines:
             raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
-        text = "\n".join(data_lines)
+    text = "\n".join(data_lines)
     names = [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
     df = string_table(path, text, sep=sep, names=names, floats=floats)
     return df, anomalies
 
-
-#: a line of whitespace only (or empty) somewhere in newline-joined lines (``\s`` also spans
-#: newlines: a false alarm only sends the text through the exact line-by-line filter)
-_BLANK_LINE = re.compile(r"(?:^|\n)\s*(?:\n|$)")
 
 #: the dtype pandas gives text read with ``dtype=str`` (pyarrow storage, NaN as missing value)
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)

@@ -131,3 +131,50 @@ def test_novonix_quote_unwrapping(body, want, n):
     lines, quoted = novonix._unwrap_quoted_lines(["[Data]", *body], 1)
     assert lines == ["[Data]", *want]
     assert quoted == n
+
+
+def _neware_binaries() -> list[Path]:
+    from lilean.testing.data import verified_files
+
+    files = [*verified_files("neware"), *verified_files("extern/neware")]
+    return [p for p in files if p.suffix.lower() in (".nda", ".ndax")]
+
+
+@pytest.mark.parametrize("path", _neware_binaries(), ids=lambda p: p.name)
+def test_fastnda_table_equals_fastnda_read(path):
+    """lilean's one-pass post-processing of fastnda's parser gives exactly fastnda.read's
+    table (values, dtypes, column order) on every real Neware binary."""
+    fastnda = pytest.importorskip("fastnda")
+    import polars.testing
+
+    from lilean.io.neware import fastnda_table
+
+    polars.testing.assert_frame_equal(
+        fastnda_table(path), fastnda.read(str(path), raw_categories=True), check_exact=True
+    )
+
+
+def test_fastnda_table_logs_fastnda_pulse_warning(caplog):
+    """The warning fastnda.read logs for pulse / SIM / ramp steps is logged alike (the reader
+    records fastnda's warnings in meta.notes)."""
+    pytest.importorskip("fastnda")
+    import logging
+
+    from lilean.io.neware import fastnda_table
+
+    found = []
+    for path in _neware_binaries():
+        import fastnda
+
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="fastnda"):
+            fastnda.read(str(path), raw_categories=True)
+        theirs = [r.getMessage() for r in caplog.records]
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="fastnda"):
+            fastnda_table(path)
+        ours = [r.getMessage() for r in caplog.records]
+        assert ours == theirs, path.name
+        found += ours
+    if not found:
+        pytest.skip("no real Neware file with pulse, SIM or ramp steps")
