@@ -228,6 +228,10 @@ def read(path: str | Path) -> CyclingData:
     else:
         volts_text = volts.astype("string").str.strip()
         decimal = "," if volts_text.str.fullmatch(r"-?\d+,\d+").mean() > 0.5 else "."
+    if decimal == "," and any(df[c].dtype.kind == "f" for c in df.columns):
+        # decimal comma: "1.234" in another column is 1234 with a thousands point, which the
+        # float parse read as 1.234; read every column as text for numeric(decimal=",")
+        df, notes = table_from_lines(path, lines, k, sep=sep)
     units_found: dict[str, str] = {}
     clock = None
     start_time = None

@@ -178,3 +178,29 @@ def test_fastnda_table_logs_fastnda_pulse_warning(caplog):
         found += ours
     if not found:
         pytest.skip("no real Neware file with pulse, SIM or ramp steps")
+
+
+def test_maccor_decimal_comma_file_is_not_read_with_float_columns(tmp_path):
+    """In a decimal-comma Maccor export, ``1.000`` in a column is one thousand with a
+    thousands point; the columns parsed as floats while reading (which would give 1.0) are
+    read again as text for ``numeric(decimal=",")``."""
+    import lilean.io as lio
+
+    src = require("maccor/maccor_two.txt")
+    lines = src.read_text(encoding="latin-1").splitlines(keepends=True)
+    k = next(j for j, ln in enumerate(lines) if ln.startswith("Rec\t"))
+    rows = [j for j in range(k + 1, len(lines)) if lines[j].strip()]
+    cut = tmp_path / "maccor_thousands.txt"
+    # a TestTime that is a whole number of seconds above 1000, written with a thousands point
+    # in every row: the column alone parses as plain (wrong) floats
+    body = []
+    for n, j in enumerate(rows[:-1]):
+        fields = lines[j].rstrip("\r\n").split("\t")
+        fields[4] = f"{1 + n // 1000}.{n % 1000:03d}"  # 1.000, 1.001, ... = 1000 s, 1001 s
+        body.append("\t".join(fields) + "\n")
+    cut.write_text("".join(lines[: k + 1]) + "".join(body), encoding="latin-1")
+    cd = lio.read(cut, strict=False)
+    assert cd.meta.extra["decimal"] == ","
+    steps = np.diff(cd.data["Time [s]"].to_numpy())[:5]
+    # one whole unit per row (its unit inferred from the clock), not a thousandth of it
+    assert np.all(steps == steps[0]) and steps[0] >= 1.0
