@@ -10,7 +10,11 @@ table: units, cycle/step bookkeeping, capacities, hash). References, each on its
 path and returning its own native table: galvani ``MPRfile(...).data`` (numpy record array) for
 BioLogic .mpr; fastnda ``read`` (polars) and NewareNDA ``read`` for Neware .nda/.ndax;
 python-calamine ``CalamineWorkbook ... to_python()`` of the data sheet for .xlsx; pyarrow
-``csv.read_csv`` for text exports it can parse. The row's ratio is against the *fastest* of the
+``csv.read_csv`` for text exports it can parse; access-parser ``parse_table`` of
+``Channel_Normal_Table`` (dict of lists) for Arbin .res (the only MS Access reader installed:
+no mdbtools). Each row states what each side produces (``lilean_produces``,
+``reference_produces``); the CPU-time ratio (``cpu_ratio``, this process and its threads) is the
+one to quote on a shared machine. The row's ratio is against the *fastest* of the
 references (alternating runs of lilean and that reference; median and range).
 """
 
@@ -82,6 +86,14 @@ def ref_calamine(path: Path) -> Callable[[], Any]:
     return read
 
 
+def ref_access_parser(path: Path) -> Any:
+    """access-parser (pure Python, the only MS Access reader installed; no mdbtools): the
+    record table of an Arbin .res as its native dict of column lists."""
+    from access_parser import AccessParser
+
+    return AccessParser(str(path)).parse_table("Channel_Normal_Table")
+
+
 def _header_line(path: Path, marker: str) -> int:
     """0-based index of the first line starting with ``marker`` (the column header of a text
     export with a metadata block above it), else 0."""
@@ -113,6 +125,21 @@ EXTRA_WORK = (
 )
 RECORD_CHECKS = "; record cross-checks of this checksum-less binary (issue 17)"
 
+#: what each side returns (the row's ``lilean_produces`` / ``reference_produces``)
+LILEAN_PRODUCES = (
+    "CyclingData: the canonical pandas table (time, voltage, current, cycle, step, step type, "
+    "charge/discharge capacity, vendor capacities, temperature where present) and its "
+    "Metadata (sha256 of the file, units found, anomalies, header fields)"
+)
+REFERENCE_PRODUCES = {
+    "galvani": "numpy record array of the data module (a view over the file's bytes)",
+    "fastnda": "polars DataFrame of the records (fastnda columns, cycle numbers, float32 V/I)",
+    "NewareNDA": "pandas DataFrame of the records",
+    "python-calamine": "Python lists of the data sheet's cell values",
+    "pyarrow.csv": "Arrow table, column types inferred (text as strings)",
+    "access-parser": "dict of Python lists (Channel_Normal_Table only)",
+}
+
 
 def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
     ext = path.suffix.lower()
@@ -120,6 +147,8 @@ def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
         return [("galvani", lambda: ref_galvani(path))]
     if ext in (".nda", ".ndax"):
         return [("fastnda", lambda: ref_fastnda(path)), ("NewareNDA", lambda: ref_newarenda(path))]
+    if ext == ".res":
+        return [("access-parser", lambda: ref_access_parser(path))]
     if ext == ".xlsx":
         return [("python-calamine", ref_calamine(path))]
     if ext == ".csv":
@@ -177,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                     None,
                     "-",
                     lilean_does=extra_work(path),
+                    lilean_produces=LILEAN_PRODUCES,
                 )
             )
             continue
@@ -187,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         a, b = alternate(ours, fn, args.repeats)
         others = ", ".join(f"{k} {v:.3g} s" for k, v in pre.items() if k != best)
         other = others + (f"; {'; '.join(notes)}" if notes else "")
+        produces = REFERENCE_PRODUCES.get(best, "")
+        native = fn()
+        if best == "pyarrow.csv" and getattr(native, "num_columns", 2) == 1:
+            # e.g. beep's Novonix file wraps every line in quotes: one text field per line
+            produces += "; here ONE text column (each line is one quoted field): not the table"
         rows.append(
             row(
                 label,
@@ -197,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                 "same file, full table",
                 other_references=other,
                 lilean_does=extra_work(path),
+                lilean_produces=LILEAN_PRODUCES,
+                reference_produces=produces,
             )
         )
     write(args.output, rows, data_dir=str(DATA))

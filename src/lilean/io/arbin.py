@@ -69,6 +69,9 @@ _COLUMNS: dict[str, tuple[str, str | None, str | None]] = {
     "aux_temperature_1": ("temperature", "temperature", "degC"),
 }
 
+#: header bases (:func:`_split`) of the columns read as numbers
+_NUMERIC_BASES = frozenset(_COLUMNS) | {"data_point"}
+
 _HEADER_UNIT = re.compile(r"^\s*(?P<base>[A-Za-z_][A-Za-z0-9_ ]*?)\s*(?:\((?P<unit>[^)]*)\))?\s*$")
 
 
@@ -115,8 +118,11 @@ def _from_table(
                 path, f"no {what} column; expected Arbin columns Test_Time, Voltage, Current"
             )
     if "Data_Point" in df.columns:
-        order = np.argsort(numeric(df["Data_Point"], path, "Data_Point", decimal), kind="stable")
-        df = df.iloc[order].reset_index(drop=True)
+        point = numeric(df["Data_Point"], path, "Data_Point", decimal)
+        # rows already in order (the usual case): the stable sort would be the identity
+        if not bool((point[1:] >= point[:-1]).all()):
+            order = np.argsort(point, kind="stable")
+            df = df.iloc[order].reset_index(drop=True)
     units_found: dict[str, str] = {}
     canonical = {
         "time": TIME,
@@ -210,6 +216,89 @@ def _sniff_res(path: Path, head: bytes) -> bool:
     return contains(path, (table.encode("utf-16-le"), table.encode()), head)
 
 
+#: access_parser's column types (``access_parser.utils.TYPE_*``) of fixed-length numbers -> the
+#: numpy dtype of their little-endian bytes, as ``access_parser.utils.parse_type`` unpacks them
+#: (INT8 signed "b", INT16 "h", INT32 and COMPLEX "i", FLOAT32 "f", FLOAT64 "d")
+_RES_NUMBER_DTYPES = {2: "<i1", 3: "<i2", 4: "<i4", 18: "<i4", 6: "<f4", 7: "<f8"}
+_RES_BOOLEAN = 1
+
+
+def _res_table_arrays(db: Any, name: str) -> dict[str, np.ndarray] | None:
+    """A table of only fixed-length numbers (``Channel_Normal_Table``) parsed with numpy over
+    the records' bytes: the same values as ``access_parser``'s row-by-row parse (its page and
+    record layout: page header ``01 01``, free space, owner, [Jet 4: 4 bytes], record count,
+    record offsets; a record is [field count: 1 byte, Jet 4: 2 bytes], the fixed fields at their
+    column offsets, ..., the null bitmap (1 = has a value) in its last ``ceil(columns / 8)``
+    bytes; an offset with bit 15 set is a deleted record, one ending at the previous offset).
+
+    Integer columns come back as float64 (NaN where the bitmap says null; access_parser: None),
+    booleans as bool. ``None`` where this layout does not hold exactly (a text or date column,
+    overflow records, records of different lengths, a null bitmap or column outside a record):
+    the caller then uses access_parser itself, which also logs what it finds damaged."""
+    import struct
+
+    table = db.get_table(name)
+    columns = list(table.columns.values())
+    pages = table.table.linked_pages
+    if not pages or not columns:
+        return None
+    for col in columns:
+        if not col.column_flags.fixed_length:
+            return None
+        if col.type != _RES_BOOLEAN and col.type not in _RES_NUMBER_DTYPES:
+            return None
+    version = table.version
+    count_at = 12 if version > 3 else 8
+    records: list[bytes] = []
+    for page in pages:
+        if page[:2] != b"\x01\x01" or len(page) < count_at + 2:
+            return None
+        (n_rec,) = struct.unpack_from("<H", page, count_at)
+        if len(page) < count_at + 2 + 2 * n_rec:
+            return None
+        last = None
+        for off in struct.unpack_from(f"<{n_rec}H", page, count_at + 2):
+            if off & 0x8000:  # deleted
+                last = off & 0xFFF
+                continue
+            if off & 0x4000:  # overflow record: stored elsewhere
+                return None
+            rec = page[off:] if not last else page[off:last]
+            last = off
+            if rec:
+                records.append(rec)
+    if not records:
+        return None
+    length = len(records[0])
+    if any(len(r) != length for r in records):
+        return None
+    n_null = (table.table_header.column_count + 7) // 8
+    skip = 2 if version > 3 else 1
+    if not n_null or n_null >= length:
+        return None
+    rows = np.frombuffer(b"".join(records), dtype=np.uint8).reshape(len(records), length)
+    bitmap = rows[:, length - n_null :]
+    out: dict[str, np.ndarray] = {}
+    for col in columns:
+        cid = int(col.column_id)
+        if cid >= 8 * n_null:
+            return None
+        has_value = (bitmap[:, cid // 8] >> (cid % 8)) & 1 == 1
+        if col.type == _RES_BOOLEAN:
+            out[col.col_name_str] = has_value
+            continue
+        dtype = np.dtype(_RES_NUMBER_DTYPES[col.type])
+        start = skip + int(col.fixed_offset)
+        if start + dtype.itemsize > length:
+            return None
+        values = np.ndarray(
+            (len(records),), dtype=dtype, buffer=rows, offset=start, strides=(length,)
+        ).astype(float)
+        values[~has_value] = np.nan
+        out[col.col_name_str] = values
+    return out
+
+
 def read_res(path: str | Path) -> CyclingData:
     """Read an Arbin MITS Pro ``.res`` file (MS Access) with ``access_parser``.
 
@@ -234,7 +323,10 @@ def read_res(path: str | Path) -> CyclingData:
         with captured_logs("access_parser") as problems:
             db = AccessParser(str(path))
             global_rows = pd.DataFrame(db.parse_table("Global_Table"))
-            records = pd.DataFrame(db.parse_table("Channel_Normal_Table"))
+            fast = _res_table_arrays(db, "Channel_Normal_Table")
+            records = pd.DataFrame(
+                db.parse_table("Channel_Normal_Table") if fast is None else fast, copy=False
+            )
     except FileFormatError:
         raise
     except Exception as exc:  # access_parser raises many types on damaged files
@@ -378,7 +470,11 @@ def read_csv(path: str | Path) -> CyclingData:
         raise FileFormatError(
             path, "first line is not an Arbin header (Data_Point, Test_Time, Current, Voltage...)"
         )
-    df, notes = table_from_lines(path, lines, 0, sep=",")
+    # the columns lilean reads as numbers are parsed to float64 by the CSV reader when they
+    # hold plain numbers (else they stay text and numeric() converts them or names the row)
+    df, notes = table_from_lines(
+        path, lines, 0, sep=",", floats=lambda n: _split(n)[0] in _NUMERIC_BASES
+    )
     extra: dict[str, Any] = {}
     start_time = None
     meta_path = path.with_name(path.stem + "_Metadata.csv")

@@ -45,6 +45,7 @@ from lilean.io.common import (
     library_version,
     require,
     time_out_of_order,
+    whole_file_bytes,
 )
 from lilean.io.registry import Reader, register
 from lilean.schema import (
@@ -152,11 +153,12 @@ def _drop_impedance_rows(
             "impedance data (frequency sweep, PEIS/GEIS) with no time-domain cycling rows; "
             "use 'lilean eis' for impedance files",
         )
-    if eis.any():
-        notes.append(
-            f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
-            "kept the time-domain rows only"
-        )
+    if not eis.any():
+        return frame  # nothing to drop: no copy of the records
+    notes.append(
+        f"dropped {int(eis.sum())} impedance row(s) (freq/Hz > 0, PEIS/GEIS points); "
+        "kept the time-domain rows only"
+    )
     if isinstance(frame, RecordFrame):
         return frame.select(~eis)
     return frame.loc[~eis].reset_index(drop=True)
@@ -365,17 +367,16 @@ def read_mpr(path: str | Path) -> CyclingData:
     """Read an EC-Lab ``.mpr`` file (galvani's ``MPRfile``) into the canonical table."""
     path = Path(path)
     galvani_biologic = require("galvani.BioLogic", "gpl", path)
-    with open(path, "rb") as fh:
-        if not fh.read(len(MPR_MAGIC)) == MPR_MAGIC:
-            raise FileFormatError(path, "not an EC-Lab .mpr file (magic 'BIO-LOGIC MODULAR FILE')")
-        fh.seek(0)
-        try:
-            mpr = galvani_biologic.MPRfile(fh)
-        except Exception as exc:  # galvani raises ValueError, AssertionError, struct errors...
-            raise FileFormatError(
-                path,
-                f"unreadable .mpr file, truncated or unsupported ({type(exc).__name__}: {exc})",
-            ) from None
+    raw = whole_file_bytes(path)  # read once: galvani parses these bytes, the hash is of them
+    if not raw.startswith(MPR_MAGIC):
+        raise FileFormatError(path, "not an EC-Lab .mpr file (magic 'BIO-LOGIC MODULAR FILE')")
+    try:
+        mpr = galvani_biologic.MPRfile(io.BytesIO(raw))
+    except Exception as exc:  # galvani raises ValueError, AssertionError, struct errors...
+        raise FileFormatError(
+            path,
+            f"unreadable .mpr file, truncated or unsupported ({type(exc).__name__}: {exc})",
+        ) from None
     frame = RecordFrame(np.asarray(mpr.data))
     if len(frame) == 0:
         raise FileFormatError(path, "the .mpr data module holds no rows")
@@ -486,7 +487,7 @@ def _start_time(header: dict[str, str]) -> str | None:
 def read_mpt(path: str | Path) -> CyclingData:
     """Read an EC-Lab / BT-Lab ASCII export (``.mpt`` or ``.txt``) into the canonical table."""
     path = Path(path)
-    text = _decode(path.read_bytes())
+    text = _decode(whole_file_bytes(path))
     lines = text.splitlines()
     headerless = bool(lines) and _headerless_columns(lines[0]) is not None
     if headerless:

@@ -29,7 +29,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ def read_text(path: Path, encodings: Iterable[str] = ("utf-8-sig", "cp1252", "la
     Encodings are tried in order; latin-1 accepts every byte, so it is the last resort (cycler
     software on Windows writes cp1252, e.g. ``T1[°C]`` in Basytec files).
     """
-    raw = path.read_bytes()
+    raw = whole_file_bytes(path)
     if b"\x00" in raw:
         raise FileFormatError(path, "binary content (NUL bytes) where a text table was expected")
     for enc in encodings:
@@ -133,12 +133,15 @@ def table_from_lines(
     *,
     sep: str,
     skip_blank_after_header: bool = True,
+    floats: Callable[[str], bool] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Parse ``lines[header_index:]`` (header line, then data rows) into a DataFrame of strings.
 
     Returns the table and a list of anomalies. A last line with fewer fields than the header (a
     file cut off while being written or copied) is dropped and reported, never half-parsed.
     Numbers stay text; convert with :func:`numeric` (which knows the decimal separator).
+    ``floats``: columns (by name) to parse as float64 while reading, when every field of the
+    column is a plain number (see :func:`string_table`).
     """
     anomalies: list[str] = []
     body = lines[header_index:]
@@ -165,7 +168,7 @@ def table_from_lines(
             raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
     text = "\n".join(data_lines)
     names = [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
-    df = string_table(path, text, sep=sep, names=names)
+    df = string_table(path, text, sep=sep, names=names, floats=floats)
     return df, anomalies
 
 
@@ -173,8 +176,18 @@ def table_from_lines(
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
+#: how many columns :func:`string_table` gives up parsing as numbers before it reads all as text
+_FLOAT_RETRIES = 4
+_CSV_COLUMN = re.compile(r"CSV column #(\d+)")
+
+
 def string_table(
-    path: Path, text: str, *, sep: str, names: list[str] | None = None
+    path: Path,
+    text: str,
+    *,
+    sep: str,
+    names: list[str] | None = None,
+    floats: Callable[[str], bool] | None = None,
 ) -> pd.DataFrame:
     """A delimited text table as a DataFrame of strings (empty fields stay ``""``).
 
@@ -182,6 +195,12 @@ def string_table(
     of ``text`` is the header. Parsed by pyarrow's multi-threaded CSV reader into Arrow string
     columns (no Python object per field); a table pyarrow refuses (rows of different widths)
     is parsed by pandas' C parser, which pads short rows (the readers check the last row).
+
+    ``floats``: the columns for which it returns True are converted to float64 by the CSV
+    reader itself (one C++ pass; an empty field is NaN), exactly as :func:`numeric` would
+    convert their text (pyarrow's own string -> float64 parser); a column with any other field
+    (a blank, a unit, ``N/A``, a decimal comma) stays text, for :func:`numeric` to convert or
+    to name the bad row.
     """
     import pyarrow as pa
     from pyarrow import csv as pacsv
@@ -197,31 +216,47 @@ def string_table(
     else:
         skip = 0
     if len(set(names)) == len(names) and "\x00" not in text:
-        try:
-            table = pacsv.read_csv(
-                io.BytesIO(raw),
-                read_options=pacsv.ReadOptions(
-                    column_names=names, skip_rows=skip, block_size=max(1 << 20, len(raw) + 1)
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=sep, quote_char='"', newlines_in_values=False
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        except (pa.ArrowInvalid, UnicodeDecodeError):
-            pass
-        else:
+        as_float = {n for n in names if floats is not None and floats(n)}
+        table = None
+        for _ in range(_FLOAT_RETRIES + 1):
+            try:
+                table = pacsv.read_csv(
+                    io.BytesIO(raw),
+                    read_options=pacsv.ReadOptions(
+                        column_names=names, skip_rows=skip, block_size=max(1 << 20, len(raw) + 1)
+                    ),
+                    parse_options=pacsv.ParseOptions(
+                        delimiter=sep, quote_char='"', newlines_in_values=False
+                    ),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types={
+                            n: pa.float64() if n in as_float else pa.string() for n in names
+                        },
+                        null_values=[""],
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                    ),
+                )
+                break
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                m = _CSV_COLUMN.search(str(exc))
+                bad = names[int(m.group(1))] if m and int(m.group(1)) < len(names) else None
+                if bad is None or bad not in as_float:
+                    break  # not a number conversion: the table itself is refused
+                as_float.discard(bad)  # that column holds text: read it as text
+        if table is not None:
             return pd.DataFrame(
                 {
-                    n: pd.arrays.ArrowStringArray(
-                        table.column(k).combine_chunks().cast(pa.large_string()), dtype=_STR
+                    n: (
+                        table.column(k).to_numpy()
+                        if n in as_float
+                        else pd.arrays.ArrowStringArray(
+                            table.column(k).combine_chunks().cast(pa.large_string()), dtype=_STR
+                        )
                     )
                     for k, n in enumerate(names)
-                }
+                },
+                copy=False,
             )
     try:
         return pd.read_csv(
@@ -297,24 +332,40 @@ def arrow_hms_seconds(values: Any) -> np.ndarray | None:
 class RecordFrame:
     """Columns of a numpy record array (galvani's ``MPRfile.data``) with the small part of the
     DataFrame interface the readers use (``in``, ``[name]`` -> Series, ``columns``, ``len``,
-    :meth:`select`), without copying the records into a DataFrame first."""
+    :meth:`select`), without copying the records into a DataFrame first.
 
-    def __init__(self, records: np.ndarray) -> None:
+    A selection of rows is kept as row indices and applied to each column when it is first
+    asked for (never a copy of every record, most of whose fields nothing reads)."""
+
+    def __init__(self, records: np.ndarray, rows: np.ndarray | None = None) -> None:
         self._records = records
+        self._rows = rows
         self.columns = list(records.dtype.names or ())
+        self._contiguous: dict[str, np.ndarray] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self.columns
 
     def __getitem__(self, name: str) -> pd.Series:
-        return pd.Series(self._records[name], name=name, copy=False)
+        """The column as a Series over a contiguous, aligned copy of the field (the selected
+        rows), made once per column: a field of packed records (galvani's dtype) is a strided,
+        unaligned view, on which every numpy operation runs ~10-50x slower than on a plain
+        array."""
+        values = self._contiguous.get(name)
+        if values is None:
+            field = self._records[name]
+            values = np.ascontiguousarray(field if self._rows is None else field[self._rows])
+            self._contiguous[name] = values
+        return pd.Series(values, name=name, copy=False)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._records) if self._rows is None else len(self._rows)
 
     def select(self, mask: np.ndarray) -> RecordFrame:
-        """The rows where ``mask`` is True (a copy of those records)."""
-        return RecordFrame(self._records[mask])
+        """The rows where ``mask`` is True (indices into the same records; no copy)."""
+        mask = np.asarray(mask, dtype=bool)
+        rows = np.flatnonzero(mask) if self._rows is None else self._rows[mask]
+        return RecordFrame(self._records, rows)
 
 
 def xlsx_sheet_names(path: Path) -> list[str]:
@@ -445,14 +496,16 @@ def parse_datetimes(values: Any, path: Path, column: str, *, dayfirst: bool | No
         except (ValueError, TypeError):
             pass
     text = series.astype("string").str.strip()
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
-    except (ValueError, TypeError):
-        pass
+    first_text = str(text.iloc[0]) if len(text) else ""
+    # an ISO 8601 date starts with its year: a first row that does not cannot be parsed so
+    # (pandas would fail on it, after setting up the parse)
+    if _ISO_START.match(first_text) or not _DATE_SLASH.match(first_text):
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
+        except (ValueError, TypeError):
+            pass
     if dayfirst is None:
-        parts = text.str.extract(_DATE_SLASH)
-        first = pd.to_numeric(parts[0], errors="coerce")
-        second = pd.to_numeric(parts[1], errors="coerce")
+        first, second = _slash_fields(text)
         dayfirst = bool((first > 12).any()) and not bool((second > 12).any())
     fixed = _slash_datetimes(text, dayfirst)
     if fixed is not None:
@@ -475,6 +528,58 @@ _SLASH_TIMES = (
 )
 
 
+_ISO_START = re.compile(r"^\s*[+-]?\d{4}")
+
+
+def _slash_fields(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The first two numbers of each ``a/b/yyyy`` date (NaN where a row is not such a date),
+    by one pyarrow regex pass over the strings (pandas' ``str.extract`` calls Python per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arrow_strings(text)
+    if arr is None:
+        arr = pa.array(text.astype(object).where(text.notna(), None), type=pa.string())
+    parts = pc.extract_regex(arr, r"^\s*(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<c>\d{2,4})")
+    out = []
+    for name in ("a", "b"):
+        field = pc.struct_field(parts, name) if len(parts) else pa.array([], pa.string())
+        out.append(np.asarray(pc.cast(field, pa.float64()).to_numpy(zero_copy_only=False)))
+    return out[0], out[1]
+
+
+def _arrow_slash_datetimes(
+    text: pd.Series, fmt: str, sep: str, year: str, dayfirst: bool
+) -> Any | None:
+    """``a/b/yyyy hh:mm:ss`` parsed by pyarrow's ``strptime`` (C++, vectorised) when every row
+    has exactly that shape (checked by one regex pass first) and every parsed day and month is
+    the one written (pyarrow rolls 31/02 over into March, where Python's ``strptime`` refuses
+    it); else ``None``, and the caller's pandas path decides."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if year != "%Y" or not fmt.endswith("%H:%M:%S"):
+        return None
+    arr = arrow_strings(text)
+    if arr is None or arr.null_count:
+        return None
+    s = re.escape(sep)
+    shape = rf"^\d{{1,2}}{s}\d{{1,2}}{s}\d{{4}} \d{{1,2}}:\d{{2}}:\d{{2}}$"
+    if not pc.all(pc.match_substring_regex(arr, shape)).as_py():
+        return None
+    try:
+        stamps = pc.strptime(arr, format=fmt, unit="us")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    first, second = _slash_fields(text)
+    day, month = (first, second) if dayfirst else (second, first)
+    days = np.asarray(pc.day(stamps).to_numpy(zero_copy_only=False), dtype=float)
+    months = np.asarray(pc.month(stamps).to_numpy(zero_copy_only=False), dtype=float)
+    if not (np.array_equal(days, day) and np.array_equal(months, month)):
+        return None  # an impossible date (31/02): the general path names it
+    return pd.DatetimeIndex(stamps.to_numpy(zero_copy_only=False))
+
+
 def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None:
     """``dd/mm/yyyy hh:mm:ss`` (or month first, ``.`` as separator, 2-digit years, AM/PM)
     parsed with one explicit format, vectorised, instead of per-row format guessing; ``None``
@@ -487,6 +592,11 @@ def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None
     sep = str(text.iloc[0])[m.end(1)]
     year = "%Y" if len(m.group(3)) == 4 else "%y"
     day, month = ("%d", "%m") if dayfirst else ("%m", "%d")
+    fast = _arrow_slash_datetimes(
+        text, f"{day}{sep}{month}{sep}{year} %H:%M:%S", sep, year, dayfirst
+    )
+    if fast is not None:
+        return fast
     for clock in _SLASH_TIMES:
         fmt = f"{day}{sep}{month}{sep}{year} {clock}"
         try:
@@ -961,11 +1071,33 @@ _PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.Cont
 HASH_THREAD_MIN_BYTES = 8 << 20
 
 
+#: within one :func:`hashing_beside` block: ``{path: sha256}`` of files whose every byte a reader
+#: read in one piece (:func:`whole_file_bytes`), so that the file is not read a second time
+_BYTES_HASHED: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "lilean_bytes_hashed", default=None
+)
+
+
+def whole_file_bytes(path: Path) -> bytes:
+    """``path.read_bytes()``; inside a :func:`lilean.io.read` call the sha256 of exactly these
+    bytes (the whole file, the bytes that are parsed) is kept for :func:`source_sha256`, which
+    then does not read the file again. Not when a background thread already hashes it."""
+    raw = path.read_bytes()
+    hashed = _BYTES_HASHED.get()
+    pending = _PENDING_HASH.get()
+    if hashed is not None and (pending is None or pending[0] != str(path)):
+        import hashlib
+
+        hashed[str(path)] = hashlib.sha256(raw).hexdigest()
+    return raw
+
+
 @contextlib.contextmanager
 def hashing_beside(path: Path) -> Iterator[None]:
     """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
     releases the GIL), overlapping the parse; :func:`source_sha256` collects it. Files below
-    :data:`HASH_THREAD_MIN_BYTES` are hashed when the table is finished, in this thread. The hash is
+    :data:`HASH_THREAD_MIN_BYTES` are hashed from the bytes the reader read
+    (:func:`whole_file_bytes`), else when the table is finished, in this thread. The hash is
     still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -974,7 +1106,11 @@ def hashing_beside(path: Path) -> Iterator[None]:
     except OSError:
         small = True
     if small:  # a thread costs more than it saves (and waits for a core on a busy machine)
-        yield
+        scope = _BYTES_HASHED.set({})
+        try:
+            yield
+        finally:
+            _BYTES_HASHED.reset(scope)
         return
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
     future = pool.submit(file_sha256, path)
@@ -992,6 +1128,9 @@ def source_sha256(path: Path) -> str:
     pending = _PENDING_HASH.get()
     if pending is not None and pending[0] == str(path):
         return str(pending[1].result())
+    hashed = _BYTES_HASHED.get()
+    if hashed is not None and str(path) in hashed:
+        return hashed[str(path)]
     return file_sha256(path)
 
 
@@ -1200,8 +1339,15 @@ def table_from_arrays(
     for row, direction in ((3, "charge"), (4, "discharge")):
         if chosen[direction] is not integrated[direction]:
             block[row] = chosen[direction]
-    data = pd.DataFrame(block.T, columns=names + [name for name, _ in extras], copy=False)
-    data.insert(3, CYCLE, cy)
-    data.insert(4, STEP, sp)
-    data.insert(5, STEP_TYPE, step_type_array(codes))
+    # one constructor call in the schema's column order (DataFrame.insert rebuilds the column
+    # index and block placement on every call: ~3x the cost of the whole construction)
+    columns: dict[str, Any] = {TIME: block[0], VOLTAGE: block[1], CURRENT: block[2]}
+    columns[CYCLE] = cy
+    columns[STEP] = sp
+    columns[STEP_TYPE] = step_type_array(codes)
+    columns[CHARGE_CAPACITY] = block[3]
+    columns[DISCHARGE_CAPACITY] = block[4]
+    for k, (name, _) in enumerate(extras):
+        columns[name] = block[5 + k]
+    data = pd.DataFrame(columns, copy=False)
     return data, source, anomalies

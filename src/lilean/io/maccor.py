@@ -36,6 +36,7 @@ import pandas as pd
 
 from lilean.errors import FileFormatError
 from lilean.io.common import (
+    arrow_strings,
     describe_unit,
     finish,
     head_text,
@@ -88,8 +89,11 @@ _NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _norm(header: str) -> str:
-    return re.sub(r"\s+", " ", header.strip().lower())
+    return _SPACES.sub(" ", header.strip().lower())
 
 
 def _find_columns(headers: list[str]) -> dict[str, str]:
@@ -115,7 +119,9 @@ def _split_line(line: str) -> list[str]:
 
 def _header_index(lines: list[str]) -> int | None:
     for k, line in enumerate(lines[:200]):
-        if _is_header(_split_line(line)):
+        # every header spelling of the record column starts with "rec": a line without it
+        # is not the header (the cheap test spares splitting and normalising each line)
+        if "rec" in line.lower() and _is_header(_split_line(line)):
             return k
     return None
 
@@ -179,6 +185,22 @@ def _infer_time_unit(raw_time: np.ndarray, clock: Any) -> str | None:
     return None
 
 
+def _charge_discharge_rows(state: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose state (stripped, any case) is ``C`` and rows whose state is ``D``; in
+    pyarrow when the column is Arrow text (no Python string per row)."""
+    arr = arrow_strings(state)
+    if arr is not None:
+        import pyarrow.compute as pc
+
+        up = pc.utf8_upper(pc.utf8_trim_whitespace(arr))
+        return tuple(  # type: ignore[return-value]
+            np.asarray(pc.equal(up, letter).fill_null(False).to_numpy(zero_copy_only=False))
+            for letter in ("C", "D")
+        )
+    text = pd.Series(state).astype("string").str.strip().str.upper().fillna("")
+    return (text == "C").to_numpy(dtype=bool), (text == "D").to_numpy(dtype=bool)
+
+
 def read(path: str | Path) -> CyclingData:
     """Read a Maccor text file (either layout, tab or comma separated, ``.`` or ``,`` decimals)."""
     path = Path(path)
@@ -190,14 +212,26 @@ def read(path: str | Path) -> CyclingData:
             path, "no Maccor table header (Rec#/Rec, State/Md, Amps/Current, Volts/Voltage) found"
         )
     sep = "\t" if "\t" in lines[k] else ","
-    df, notes = table_from_lines(path, lines, k, sep=sep)
+    # the columns read as numbers: parsed to float64 by the CSV reader itself when they hold
+    # plain numbers (else they stay text for numeric(), which knows the decimal comma)
+    wanted = _find_columns(_split_line(lines[k]))
+    numbers = {_norm(wanted[key]) for key in wanted if key not in ("state", "clock")}
+    df, notes = table_from_lines(path, lines, k, sep=sep, floats=lambda n: _norm(n) in numbers)
     header = _header_block(lines[:k])
     cols = _find_columns([str(c) for c in df.columns])
     if "time" not in cols:
         raise FileFormatError(path, "no test-time column (Test (Sec), TestTime ...)", row=k + 1)
     # decimal separator: comma decimals when the voltage column holds "3,8"
-    volts_text = df[cols["voltage"]].astype("string").str.strip()
-    decimal = "," if volts_text.str.fullmatch(r"-?\d+,\d+").mean() > 0.5 else "."
+    volts = df[cols["voltage"]]
+    if volts.dtype.kind == "f":  # parsed as plain numbers while reading: decimal point
+        decimal = "."
+    else:
+        volts_text = volts.astype("string").str.strip()
+        decimal = "," if volts_text.str.fullmatch(r"-?\d+,\d+").mean() > 0.5 else "."
+    if decimal == "," and any(df[c].dtype.kind == "f" for c in df.columns):
+        # decimal comma: "1.234" in another column is 1234 with a thousands point, which the
+        # float parse read as 1.234; read every column as text for numeric(decimal=",")
+        df, notes = table_from_lines(path, lines, k, sep=sep)
     units_found: dict[str, str] = {}
     clock = None
     start_time = None
@@ -211,8 +245,9 @@ def read(path: str | Path) -> CyclingData:
             notes.append(f"could not read the clock column {cols['clock']!r}")
             clock = None
 
-    t_text = df[cols["time"]].astype("string").str.strip()
-    if t_text.head(20).str.match(r"^\d+d\s+\d+:\d{2}:\d{2}").all():
+    t_col = df[cols["time"]]
+    t_text = None if t_col.dtype.kind == "f" else t_col.astype("string").str.strip()
+    if t_text is not None and t_text.head(20).str.match(r"^\d+d\s+\d+:\d{2}:\d{2}").all():
         # 'Xd HH:MM:SS.ffff' (Maccor raw export of an EIS/FRA procedure, beep's .041 file)
         time_s, how, _ = time_column_s(t_text, path, cols["time"], None)
         raw_t = time_s
@@ -248,9 +283,7 @@ def read(path: str | Path) -> CyclingData:
     current = numeric(df[cols["current"]], path, cols["current"], decimal) * factor(
         i_unit, "current"
     )
-    state = df[cols["state"]].astype("string").str.strip().str.upper().fillna("")
-    is_c = (state == "C").to_numpy()
-    is_d = (state == "D").to_numpy()
+    is_c, is_d = _charge_discharge_rows(df[cols["state"]])
     signed = np.where(is_c, np.abs(current), np.where(is_d, -np.abs(current), current))
     n_flipped = int(np.sum(signed != current))
     units_found[CURRENT] = (

@@ -102,6 +102,36 @@ def _continue_restarts(time_s: np.ndarray, df: pd.DataFrame, notes: list[str]) -
     return out
 
 
+def _unwrap_quoted_lines(lines: list[str], start: int) -> tuple[list[str], int]:
+    """Lines from ``start`` on that are wrapped in one pair of quotes (beep's file wraps every
+    data line: ``"2022-04-11 10:58:07 AM,1,0,..."``) without their quotes, and how many were.
+
+    A line is unwrapped when, stripped, it starts and ends with ``"`` and holds no other quote.
+    The common cases (no quote at all; every line wrapped, nothing else quoted) are decided by
+    counting quotes over the whole section in C; only a mixed section is walked line by line.
+    """
+    body = lines[start:]
+    text = "\n".join(body)
+    n_quotes = text.count('"')
+    if n_quotes == 0:
+        return lines, 0
+    if (
+        n_quotes == 2 * len(body)
+        and text.startswith('"')
+        and text.endswith('"')
+        and text.count('"\n"') == len(body) - 1
+    ):  # every line is '"..."' and no other quote occurs
+        return lines[:start] + text[1:-1].split('"\n"'), len(body)
+    stripped = [ln.strip() for ln in body]
+    out = list(lines)
+    quoted = 0
+    for j, ln in enumerate(stripped, start=start):
+        if len(ln) > 1 and ln[0] == ln[-1] == '"' and '"' not in ln[1:-1]:
+            out[j] = ln[1:-1]
+            quoted += 1
+    return out, quoted
+
+
 def read(path: str | Path) -> CyclingData:
     """Read a Novonix UHPC CSV file."""
     path = Path(path)
@@ -122,13 +152,12 @@ def read(path: str | Path) -> CyclingData:
         elif in_summary and ":" in s:
             key, _, value = s.partition(":")
             summary[key.strip()] = value.strip()
-    quoted = 0
-    for j in range(k + 1, len(lines)):
-        ln = lines[j].strip()
-        if len(ln) > 1 and ln[0] == ln[-1] == '"' and '"' not in ln[1:-1]:
-            lines[j] = ln[1:-1]  # every data line wrapped in one pair of quotes (beep's file)
-            quoted += 1
-    df, notes = table_from_lines(path, lines, k + 1, sep=",")
+    lines, quoted = _unwrap_quoted_lines(lines, k + 1)
+    # every column but the wall clock is numeric in a UHPC export: parsed to float64 by the
+    # CSV reader (a column holding anything else stays text and is converted by numeric())
+    df, notes = table_from_lines(
+        path, lines, k + 1, sep=",", floats=lambda n: not n.lower().startswith("date")
+    )
     if quoted:
         notes.append(f"{quoted} line(s) of the [Data] section wrapped in quotes: unwrapped")
     cols: dict[str, tuple[str, str | None]] = {}
