@@ -191,13 +191,39 @@ def step_type_from_current(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.n
 
     A row is ``rest`` when ``|I| <= rel_tol * max|I|`` (and below 1e-12 A in any case).
     """
+    return np.asarray(_STEP_TYPE_NAMES, dtype=object)[_step_type_codes(current_A, rel_tol)]
+
+
+#: ``Step type`` labels by code (:func:`_step_type_codes`): 0 charge, 1 discharge, 2 rest
+_STEP_TYPE_NAMES = (CHARGE, DISCHARGE, REST)
+
+
+def _step_type_codes(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.ndarray:
+    """Codes of :func:`step_type_from_current` (int8: 0 charge, 1 discharge, 2 rest)."""
     current_A = np.asarray(current_A, dtype=float)
     peak = float(np.nanmax(np.abs(current_A))) if current_A.size else 0.0
     threshold = max(rel_tol * peak, 1e-12)
-    out = np.full(current_A.shape, REST, dtype=object)
-    out[current_A > threshold] = CHARGE
-    out[current_A < -threshold] = DISCHARGE
-    return out
+    codes = np.full(current_A.shape, 2, dtype=np.int8)
+    codes[current_A > threshold] = 0
+    codes[current_A < -threshold] = 1
+    return codes
+
+
+_STEP_TYPE_LABELS: list[Any] = []
+
+
+def _step_type_column(codes: np.ndarray) -> Any:
+    """The ``string`` column of the step types from their codes (an array ``take``: no Python
+    string per row)."""
+    if not _STEP_TYPE_LABELS:
+        _STEP_TYPE_LABELS.append(pd.array(list(_STEP_TYPE_NAMES), dtype="string"))
+    labels = _STEP_TYPE_LABELS[0]
+    if codes.size and isinstance(labels, pd.arrays.ArrowStringArray) and (codes == codes[0]).all():
+        # one step type throughout (e.g. a simulated discharge): a repeated scalar, no take
+        import pyarrow as pa
+
+        return type(labels)(pa.repeat(labels._pa_array[int(codes[0])], codes.size))
+    return labels.take(codes.astype(np.intp, copy=False))
 
 
 def accumulate_per_cycle(increments: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
@@ -227,14 +253,14 @@ def accumulate_per_cycle(increments: np.ndarray, cycle: np.ndarray | None) -> np
 
 
 def capacities_from_current(
-    time_s: np.ndarray, current_A: np.ndarray, cycle: np.ndarray
+    time_s: np.ndarray, current_A: np.ndarray, cycle: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Charge and discharge capacity in mAh, accumulated within each cycle (trapezoid rule).
 
     ``Q_ch(t) = (1/3.6) * integral of max(I, 0) dt`` over the current cycle (A*s -> mAh: /3.6), and the
     same with ``max(-I, 0)`` for discharge. The interval between two rows is attributed to the cycle
     of the later row, and nothing is accumulated across a cycle boundary
-    (:func:`accumulate_per_cycle`).
+    (:func:`accumulate_per_cycle`; ``cycle=None``: one cycle).
     """
     t = np.asarray(time_s, dtype=float)
     i = np.asarray(current_A, dtype=float)
@@ -268,29 +294,106 @@ def build_table(
     """Assemble a schema table from arrays in canonical units, computing the derived columns.
 
     ``cycle``/``step`` default to 1 / sign changes; cycles and steps are renumbered to start at 1
-    and to increase monotonically (renumbering keeps the instrument's grouping).
+    and to increase monotonically (renumbering keeps the instrument's grouping). The arrays are
+    copied (the table never shares memory with the inputs). Built from the arrays by vectorised
+    numpy only: the step types as codes (one ``take`` makes the ``string`` column), the float and
+    integer columns straight into the table's blocks where pandas offers
+    ``pandas.api.internals.create_dataframe_from_blocks`` (pandas >= 3; otherwise, or with
+    ``extra`` columns, through the ``DataFrame`` constructor: the same columns, dtypes and values).
     """
     t = np.asarray(time_s, dtype=float)
     v = np.asarray(voltage_V, dtype=float)
     i = np.asarray(current_A, dtype=float)
     n = t.size
-    st = step_type_from_current(i)
-    cy = np.ones(n, dtype=np.int64) if cycle is None else _renumber(np.asarray(cycle))
-    sp = steps_from_changes(st, cy) if step is None else _renumber(np.asarray(step), cy)
+    codes = _step_type_codes(i)
+    cy = None if cycle is None else _renumber(np.asarray(cycle))
+    if step is None:
+        sp = _renumber(codes, cy)
+    else:
+        sp = _renumber(np.asarray(step), cy)
+    st = _step_type_column(codes)
+    if not extra and v.shape == i.shape == t.shape and t.ndim == 1:
+        fast = _frame_from_blocks(t, v, i, cy, sp, st)
+        if fast is not None:
+            return fast
     q_ch, q_dis = capacities_from_current(t, i, cy)
     data = {
         TIME: t,
         VOLTAGE: v,
         CURRENT: i,
-        CYCLE: cy,
+        CYCLE: np.ones(n, dtype=np.int64) if cy is None else cy,
         STEP: sp,
-        STEP_TYPE: pd.array(st, dtype="string"),
+        STEP_TYPE: st,
         CHARGE_CAPACITY: q_ch,
         DISCHARGE_CAPACITY: q_dis,
     }
     for name, values in (extra or {}).items():
         data[name] = np.asarray(values)
     return pd.DataFrame(data)
+
+
+_COLUMNS_INDEX: list[Any] = []
+#: column positions of the float block (time, voltage, current, charge and discharge capacity)
+_FLOAT_PLACEMENT = np.array([0, 1, 2, 6, 7], dtype=np.intp)
+_INT_PLACEMENT = np.array([3, 4], dtype=np.intp)
+_STRING_PLACEMENT = np.array([5], dtype=np.intp)
+
+
+def _frame_from_blocks(
+    t: np.ndarray,
+    v: np.ndarray,
+    i: np.ndarray,
+    cy: np.ndarray | None,
+    sp: np.ndarray,
+    st: Any,
+) -> pd.DataFrame | None:
+    """The table of :func:`build_table` assembled from its three blocks (one 2-D float array, one
+    2-D int64 array, the string column), as ``pd.DataFrame(dict)`` would consolidate them, without
+    the constructor's per-column inference; the capacities are integrated into the float block in
+    place (the arithmetic of :func:`capacities_from_current`, so the same values to the bit).
+    ``cy`` None: one cycle. None where pandas lacks the block constructor."""
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas < 3
+        return None
+    n = t.size
+    floats = np.empty((5, n))
+    floats[0] = t
+    floats[1] = v
+    floats[2] = i
+    if n < 2:
+        floats[3:] = 0.0
+    else:
+        dt = np.diff(t)
+        starts = None if cy is None else np.flatnonzero(cy[1:] != cy[:-1]) + 1
+        for row, x in ((3, np.clip(i, 0, None)), (4, np.clip(-i, 0, None))):
+            out = floats[row]
+            out[0] = 0.0
+            inc = out[1:]
+            np.add(x[1:], x[:-1], out=inc)
+            inc *= 0.5
+            inc *= dt
+            inc /= 3.6
+            if np.isnan(inc).any():
+                inc[np.isnan(inc)] = 0.0
+            if starts is None or not starts.size:
+                np.cumsum(out, out=out)
+            else:
+                out[starts] = 0.0
+                np.cumsum(out, out=out)
+                out -= np.repeat(
+                    out[np.concatenate(([0], starts))], np.diff(starts, prepend=0, append=n)
+                )
+    ints = np.empty((2, n), dtype=np.int64)
+    ints[0] = 1 if cy is None else cy
+    ints[1] = sp
+    if not _COLUMNS_INDEX:
+        _COLUMNS_INDEX.append(pd.DataFrame(columns=list(REQUIRED_COLUMNS)).columns)
+    return create_dataframe_from_blocks(
+        [(floats, _FLOAT_PLACEMENT), (ints, _INT_PLACEMENT), (st, _STRING_PLACEMENT)],
+        index=pd.RangeIndex(n),
+        columns=_COLUMNS_INDEX[0],
+    )
 
 
 def _renumber(values: np.ndarray, cycle: np.ndarray | None = None) -> np.ndarray:

@@ -1,0 +1,95 @@
+"""build_table's block-built table: the same columns, dtypes and values (to the bit) as the
+``pd.DataFrame`` constructor over the schema's helper functions, which is how the table is
+defined (the reference below); no memory shared with the inputs."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lilean import schema
+from lilean.schema import (
+    CHARGE_CAPACITY,
+    CURRENT,
+    CYCLE,
+    DISCHARGE_CAPACITY,
+    STEP,
+    STEP_TYPE,
+    TIME,
+    VOLTAGE,
+    build_table,
+    capacities_from_current,
+    step_type_from_current,
+    steps_from_changes,
+)
+
+
+def _reference(t, v, i, cycle=None, step=None) -> pd.DataFrame:
+    """The table as defined: the helpers' columns through the DataFrame constructor."""
+    t, v, i = (np.asarray(x, dtype=float) for x in (t, v, i))
+    st = step_type_from_current(i)
+    cy = np.ones(t.size, dtype=np.int64) if cycle is None else schema._renumber(np.asarray(cycle))
+    sp = steps_from_changes(st, cy) if step is None else schema._renumber(np.asarray(step), cy)
+    q_ch, q_dis = capacities_from_current(t, i, cy)
+    return pd.DataFrame(
+        {
+            TIME: t,
+            VOLTAGE: v,
+            CURRENT: i,
+            CYCLE: cy,
+            STEP: sp,
+            STEP_TYPE: pd.array(st, dtype="string"),
+            CHARGE_CAPACITY: q_ch,
+            DISCHARGE_CAPACITY: q_dis,
+        }
+    )
+
+
+def _cases():
+    rng = np.random.default_rng(18)
+    for k in range(40):
+        n = int(rng.integers(0, 300)) if k else 0
+        t = np.cumsum(rng.uniform(0.0, 5.0, n))
+        v = rng.uniform(2.0, 4.0, n)
+        if k % 3:
+            i = rng.choice([-1e-3, 0.0, 2e-3, 1e-9, np.nan], n)
+        else:
+            i = np.full(n, -1e-3)  # one constant-current discharge
+        cycle = np.sort(rng.integers(0, 5, n)) if k % 2 else None
+        step = rng.integers(0, 4, n) if k % 5 == 1 else None
+        yield t, v, i, cycle, step
+
+
+@pytest.mark.parametrize("blocks", [True, False], ids=["blocks", "constructor"])
+def test_build_table_equals_the_constructor_table(blocks, monkeypatch):
+    if not blocks:
+        monkeypatch.setattr(schema, "_frame_from_blocks", lambda *a: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmax of all-NaN currents
+        for t, v, i, cycle, step in _cases():
+            got = build_table(t, v, i, cycle=cycle, step=step)
+            want = _reference(t, v, i, cycle, step)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            for col in (CHARGE_CAPACITY, DISCHARGE_CAPACITY):
+                assert np.array_equal(got[col].to_numpy(), want[col].to_numpy(), equal_nan=True)
+
+
+def test_build_table_copies_its_inputs():
+    t = np.arange(10.0)
+    v = np.full(10, 3.0)
+    i = np.full(10, -1e-3)
+    df = build_table(t, v, i)
+    t[:] = -1.0
+    v[:] = 0.0
+    i[:] = 5.0
+    assert df[TIME].tolist() == list(range(10))
+    assert (df[VOLTAGE] == 3.0).all() and (df[CURRENT] == -1e-3).all()
+    assert (df[STEP_TYPE] == "discharge").all()
+    # the table is an ordinary one: columns can be set and added
+    df[VOLTAGE] = 1.0
+    df["x"] = 2
+    assert df[VOLTAGE].iloc[0] == 1.0 and list(df.columns)[-1] == "x"
+    assert build_table(t, v, i)[VOLTAGE].iloc[0] == 0.0
