@@ -305,6 +305,12 @@ def build_table(
     v = np.asarray(voltage_V, dtype=float)
     i = np.asarray(current_A, dtype=float)
     n = t.size
+    if not extra and n > 1 and v.shape == i.shape == t.shape and t.ndim == 1:
+        fill = _compiled_fill()
+        if fill is not None:
+            fast = _frame_compiled(fill, t, v, i, cycle, step)
+            if fast is not None:
+                return fast
     codes = _step_type_codes(i)
     cy = None if cycle is None else _renumber(np.asarray(cycle))
     if step is None:
@@ -374,8 +380,8 @@ def _frame_from_blocks(
             inc *= 0.5
             inc *= dt
             inc /= 3.6
-            if np.isnan(inc).any():
-                inc[np.isnan(inc)] = 0.0
+            if not np.isfinite(inc).all():
+                np.nan_to_num(inc, copy=False)
             if starts is None or not starts.size:
                 np.cumsum(out, out=out)
             else:
@@ -391,6 +397,127 @@ def _frame_from_blocks(
         _COLUMNS_INDEX.append(pd.DataFrame(columns=list(REQUIRED_COLUMNS)).columns)
     return create_dataframe_from_blocks(
         [(floats, _FLOAT_PLACEMENT), (ints, _INT_PLACEMENT), (st, _STRING_PLACEMENT)],
+        index=pd.RangeIndex(n),
+        columns=_COLUMNS_INDEX[0],
+    )
+
+
+def _fill_columns(
+    t: np.ndarray,
+    v: np.ndarray,
+    i: np.ndarray,
+    cy: np.ndarray,
+    new_steps: bool,
+    floats: np.ndarray,
+    ints: np.ndarray,
+    codes: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba (same values as the numpy path: tested)
+    """One pass of :func:`build_table`'s derived columns into its blocks: ``floats`` rows time,
+    voltage, current, charge and discharge capacity; ``ints`` rows cycle (``cy``, already
+    renumbered) and step (from the step-type ``codes`` and the cycles when ``new_steps``; else
+    left as given); the same arithmetic in the same order as :func:`_step_type_codes`,
+    :func:`capacities_from_current` (numpy's ``cumsum`` is sequential) and :func:`_renumber`."""
+    n = t.size
+    peak = 0.0
+    for r in range(n):
+        a = abs(i[r])
+        if a > peak:  # NaN never compares: nanmax
+            peak = a
+    threshold = max(1e-3 * peak, 1e-12)
+    big = 1.7976931348623157e308
+    cum_ch = 0.0
+    cum_dis = 0.0
+    base_ch = 0.0
+    base_dis = 0.0
+    for r in range(n):
+        x = i[r]
+        floats[0, r] = t[r]
+        floats[1, r] = v[r]
+        floats[2, r] = x
+        ints[0, r] = cy[r]
+        codes[r] = 0 if x > threshold else (1 if x < -threshold else 2)
+        if r == 0 or cy[r] != cy[r - 1]:
+            d_ch = 0.0
+            d_dis = 0.0
+            start = True
+        else:
+            start = False
+            x0 = i[r - 1]
+            dt = t[r] - t[r - 1]
+            p1 = x if x > 0.0 or x != x else 0.0
+            p0 = x0 if x0 > 0.0 or x0 != x0 else 0.0
+            m1 = -x if -x > 0.0 or x != x else 0.0
+            m0 = -x0 if -x0 > 0.0 or x0 != x0 else 0.0
+            d_ch = 0.5 * (p1 + p0) * dt / 3.6
+            d_dis = 0.5 * (m1 + m0) * dt / 3.6
+            if d_ch != d_ch:
+                d_ch = 0.0
+            elif d_ch > big:
+                d_ch = big
+            elif d_ch < -big:
+                d_ch = -big
+            if d_dis != d_dis:
+                d_dis = 0.0
+            elif d_dis > big:
+                d_dis = big
+            elif d_dis < -big:
+                d_dis = -big
+        cum_ch += d_ch
+        cum_dis += d_dis
+        if start:
+            base_ch = cum_ch
+            base_dis = cum_dis
+        floats[3, r] = cum_ch - base_ch
+        floats[4, r] = cum_dis - base_dis
+        if new_steps:
+            if r == 0:
+                ints[1, r] = 1
+            else:
+                change = codes[r] != codes[r - 1] or cy[r] != cy[r - 1]
+                ints[1, r] = ints[1, r - 1] + (1 if change else 0)
+
+
+_FILL: list[Any] = []
+
+
+def _compiled_fill() -> Any:
+    """:func:`_fill_columns` compiled by numba where numba is already imported (the simulations);
+    None otherwise (the numpy path: a table never pays numba's import)."""
+    if not _FILL:
+        import sys
+
+        if "numba" not in sys.modules:
+            return None
+        from numba import njit
+
+        _FILL.append(njit(cache=True)(_fill_columns))
+    return _FILL[0]
+
+
+def _frame_compiled(
+    fill: Any, t: np.ndarray, v: np.ndarray, i: np.ndarray, cycle: Any, step: Any
+) -> pd.DataFrame | None:
+    """:func:`build_table`'s table with the derived columns from the compiled :func:`_fill_columns`."""
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas < 3
+        return None
+    n = t.size
+    cy = np.ones(n, dtype=np.int64) if cycle is None else _renumber(np.asarray(cycle))
+    floats = np.empty((5, n))
+    ints = np.empty((2, n), dtype=np.int64)
+    codes = np.empty(n, dtype=np.int8)
+    if step is not None:
+        ints[1] = _renumber(np.asarray(step), cy)
+    fill(t, v, i, cy, step is None, floats, ints, codes)
+    if not _COLUMNS_INDEX:
+        _COLUMNS_INDEX.append(pd.DataFrame(columns=list(REQUIRED_COLUMNS)).columns)
+    return create_dataframe_from_blocks(
+        [
+            (floats, _FLOAT_PLACEMENT),
+            (ints, _INT_PLACEMENT),
+            (_step_type_column(codes), _STRING_PLACEMENT),
+        ],
         index=pd.RangeIndex(n),
         columns=_COLUMNS_INDEX[0],
     )

@@ -55,17 +55,26 @@ def _cases():
         t = np.cumsum(rng.uniform(0.0, 5.0, n))
         v = rng.uniform(2.0, 4.0, n)
         if k % 3:
-            i = rng.choice([-1e-3, 0.0, 2e-3, 1e-9, np.nan], n)
+            i = rng.choice([-1e-3, 0.0, 2e-3, 1e-9, -0.0, np.nan], n)
+            if k % 7 == 2:
+                i[rng.integers(0, n, 2)] = [np.inf, -np.inf] if n else []
         else:
             i = np.full(n, -1e-3)  # one constant-current discharge
         cycle = np.sort(rng.integers(0, 5, n)) if k % 2 else None
+        if k % 11 == 4:
+            t = t[::-1].copy()  # time going backwards: negative intervals
         step = rng.integers(0, 4, n) if k % 5 == 1 else None
         yield t, v, i, cycle, step
 
 
-@pytest.mark.parametrize("blocks", [True, False], ids=["blocks", "constructor"])
-def test_build_table_equals_the_constructor_table(blocks, monkeypatch):
-    if not blocks:
+@pytest.mark.parametrize("path", ["compiled", "blocks", "constructor"])
+def test_build_table_equals_the_constructor_table(path, monkeypatch):
+    if path == "compiled":
+        pytest.importorskip("numba")
+        assert schema._compiled_fill() is not None
+    else:
+        monkeypatch.setattr(schema, "_compiled_fill", lambda: None)
+    if path == "constructor":
         monkeypatch.setattr(schema, "_frame_from_blocks", lambda *a: None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nanmax of all-NaN currents
@@ -75,6 +84,22 @@ def test_build_table_equals_the_constructor_table(blocks, monkeypatch):
             pd.testing.assert_frame_equal(got, want, check_exact=True)
             for col in (CHARGE_CAPACITY, DISCHARGE_CAPACITY):
                 assert np.array_equal(got[col].to_numpy(), want[col].to_numpy(), equal_nan=True)
+
+
+def test_compiled_path_only_where_numba_is_loaded(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(schema, "_FILL", [])
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    assert schema._compiled_fill() is None
+
+
+def test_strided_inputs():
+    rec = np.random.default_rng(3).uniform(-1.0, 1.0, (50, 4))
+    rec[:, 0] = np.arange(50.0)
+    got = build_table(rec[:, 0], rec[:, 1], rec[:, 2] * 1e-3, cycle=(rec[:, 3] > 0).cumsum())
+    want = _reference(rec[:, 0], rec[:, 1], rec[:, 2] * 1e-3, (rec[:, 3] > 0).cumsum())
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
 def test_build_table_copies_its_inputs():
