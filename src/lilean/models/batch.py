@@ -69,8 +69,15 @@ _INPUTS: dict[tuple[int, float], tuple[Any, np.ndarray, float, float, np.ndarray
 def discharge_inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, np.ndarray]:
     """The kernel's inputs of one parameter set: its cathode parameter vector
     (:func:`lilean.models.cathode.cathode_parameter_vector`), 1C current density [A/m^2], electrode
-    area [cm^2] and the initial state at stoichiometry ``x0``; built once per (set, ``x0``) and
-    kept while the set lives (read-only: the kernel copies them)."""
+    area [cm^2] and the initial state at stoichiometry ``x0`` (copies of the ones built once per
+    (set, ``x0``) and kept while the set lives)."""
+    vec, i_1c, area, state0 = _inputs(params, x0)
+    return vec.copy(), i_1c, area, state0.copy()
+
+
+def _inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """:func:`discharge_inputs` without the copies: the cached arrays, never to be modified
+    (the kernels copy them)."""
     key = (id(params), float(x0))
     hit = _INPUTS.get(key)
     if hit is not None and hit[0]() is params:
@@ -79,8 +86,6 @@ def discharge_inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, 
     state0 = _cathode.initial_state(vec, x0)
     i_1c = _cathode.one_c_current_density_A_m2(params)
     area = float(params.cell.electrode_area_cm2.value)
-    vec.flags.writeable = False
-    state0.flags.writeable = False
 
     def forget(_ref: Any, key: tuple[int, float] = key) -> None:
         _INPUTS.pop(key, None)
@@ -224,7 +229,7 @@ def simulate_discharges(
         j = index.get(id(ps))
         if j is None:
             j = index[id(ps)] = len(inputs)
-            inputs.append(discharge_inputs(ps, x0))
+            inputs.append(_inputs(ps, x0))
         which[k] = j
     if param_sets is None:
         which[:] = 0

@@ -1125,7 +1125,11 @@ def simulate_half_cell_discharge(
 
     if not c_rate > 0:
         raise ParameterError(f"c_rate = {c_rate}, expected > 0")
-    if p is None:
+    if p is None and cathode_loading_mAh_cm2 is None:
+        from lilean.models.batch import discharge_inputs  # the vector built once per set
+
+        p = discharge_inputs(params, x0)[0]
+    elif p is None:
         p = cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
     area_cm2 = params.cell.electrode_area_cm2.value
     i_1c = one_c_current_density_A_m2(params, cathode_loading_mAh_cm2)

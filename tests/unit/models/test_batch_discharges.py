@@ -64,16 +64,23 @@ def test_parallel_equals_serial_and_pads_with_nan() -> None:
     assert serial.capacity_mAh_final[1] != pytest.approx(serial.capacity_mAh_final[0], rel=1e-3)
 
 
-def test_inputs_are_built_once_per_set_and_read_only() -> None:
+def test_inputs_are_built_once_per_set_and_handed_out_as_copies() -> None:
     from lilean.models import batch
 
-    a = batch.discharge_inputs(PARAMS, 0.01)
-    b = batch.discharge_inputs(PARAMS, 0.01)
-    assert a[0] is b[0] and a[3] is b[3]
-    assert not a[0].flags.writeable and not a[3].flags.writeable
+    a = batch._inputs(PARAMS, 0.01)
+    assert batch._inputs(PARAMS, 0.01)[0] is a[0]
+    vec, i_1c, _, state = batch.discharge_inputs(PARAMS, 0.01)
+    assert (
+        vec is not a[0]
+        and np.array_equal(vec, a[0])
+        and np.array_equal(state, a[3], equal_nan=True)
+    )
+    vec[:] = 0.0  # the caller's copy: the cache is untouched
+    assert np.array_equal(batch._inputs(PARAMS, 0.01)[0], batch.discharge_inputs(PARAMS, 0.01)[0])
+    assert batch._inputs(PARAMS, 0.01)[0].any()
     other = PARAMS.replace({"cell.cathode_loading_mAh_cm2": 0.8})
     c = batch.discharge_inputs(other, 0.01)
-    assert c[1] == pytest.approx(2.0 * a[1]) and c[0] is not a[0]
+    assert c[1] == pytest.approx(2.0 * i_1c)
     assert batch.discharge_inputs(PARAMS, 0.02)[3][0] == pytest.approx(0.02)
     # repeated calls give the same curves (the kernel copies the cached state)
     first = simulate_discharges(PARAMS, [1.0])
