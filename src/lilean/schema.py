@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,35 @@ class CyclingData:
         return path
 
 
+class LazyCyclingData(CyclingData):
+    """A :class:`CyclingData` whose table is built on first access of :attr:`data` (then kept),
+    by ``build()`` from the arrays it closes over: a simulation hands back its result at the
+    kernel's cost, and the tidy table costs only the callers who read it. Same table, same
+    metadata; pickles (and copies) as a plain :class:`CyclingData` with the table built."""
+
+    def __init__(self, build: Callable[[], pd.DataFrame], meta: Metadata) -> None:
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "meta", meta)
+        object.__setattr__(self, "_validated", False)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        table = self.__dict__.get("_data")
+        if table is None:
+            table = self.__dict__["_build"]()
+            object.__setattr__(self, "_data", table)
+            object.__setattr__(self, "_build", None)
+        return table
+
+    @property
+    def built(self) -> bool:
+        """Whether the table has been built."""
+        return "_data" in self.__dict__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CyclingData, (self.data, self.meta, self._validated))
+
+
 # ---- helpers used by readers and models ------------------------------------------------------
 
 
@@ -210,19 +240,35 @@ def _step_type_codes(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.ndarray
 
 
 _STEP_TYPE_LABELS: list[Any] = []
+#: immutable pyarrow columns of one repeated step type, by (code, rows): shared by the tables'
+#: string arrays (pandas never writes into an arrow buffer; setting values makes a new one)
+_REPEATED_STEP_TYPES: dict[tuple[int, int], Any] = {}
 
 
 def _step_type_column(codes: np.ndarray) -> Any:
     """The ``string`` column of the step types from their codes (an array ``take``: no Python
-    string per row)."""
+    string per row; one step type throughout, e.g. a simulated discharge: a cached repeated
+    column)."""
     if not _STEP_TYPE_LABELS:
         _STEP_TYPE_LABELS.append(pd.array(list(_STEP_TYPE_NAMES), dtype="string"))
     labels = _STEP_TYPE_LABELS[0]
-    if codes.size and isinstance(labels, pd.arrays.ArrowStringArray) and (codes == codes[0]).all():
-        # one step type throughout (e.g. a simulated discharge): a repeated scalar, no take
-        import pyarrow as pa
+    wrap = getattr(labels, "_from_pyarrow_array", None)
+    if (
+        codes.size
+        and wrap is not None
+        and isinstance(labels, pd.arrays.ArrowStringArray)
+        and (codes == codes[0]).all()
+    ):
+        key = (int(codes[0]), int(codes.size))
+        column = _REPEATED_STEP_TYPES.get(key)
+        if column is None:
+            import pyarrow as pa
 
-        return type(labels)(pa.repeat(labels._pa_array[int(codes[0])], codes.size))
+            if len(_REPEATED_STEP_TYPES) >= 64:
+                _REPEATED_STEP_TYPES.clear()
+            column = pa.chunked_array([pa.repeat(labels._pa_array[key[0]], key[1])])
+            _REPEATED_STEP_TYPES[key] = column
+        return wrap(column)
     return labels.take(codes.astype(np.intp, copy=False))
 
 

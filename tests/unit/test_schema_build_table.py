@@ -118,3 +118,42 @@ def test_build_table_copies_its_inputs():
     df["x"] = 2
     assert df[VOLTAGE].iloc[0] == 1.0 and list(df.columns)[-1] == "x"
     assert build_table(t, v, i)[VOLTAGE].iloc[0] == 0.0
+
+
+def test_lazy_cycling_data_builds_its_table_once_on_first_access(tmp_path):
+    import pickle
+
+    from lilean.schema import CyclingData, LazyCyclingData, Metadata
+
+    calls = []
+    t = np.arange(20.0)
+
+    def build() -> pd.DataFrame:
+        calls.append(1)
+        return build_table(t, 3.0 + 0 * t, np.full(20, -1e-3))
+
+    meta = Metadata(instrument="lilean", file_format="simulation")
+    lazy = LazyCyclingData(build, meta)
+    assert isinstance(lazy, CyclingData) and not lazy.built and not calls
+    assert lazy.meta is meta
+    table = lazy.data
+    assert lazy.built and calls == [1] and lazy.data is table and len(lazy) == 20
+    assert lazy.n_cycles == 1 and lazy.duration_s == 19.0
+    pd.testing.assert_frame_equal(table, build())
+    back = pickle.loads(pickle.dumps(LazyCyclingData(build, meta)))
+    assert type(back) is CyclingData
+    pd.testing.assert_frame_equal(back.data, table)
+    assert lazy.with_meta(area_cm2=1.0).meta.area_cm2 == 1.0
+    again = CyclingData.from_parquet(lazy.to_parquet(tmp_path / "x.parquet"))
+    pd.testing.assert_frame_equal(again.data, table)
+
+
+def test_tables_sharing_a_cached_step_type_column_stay_independent():
+    t = np.arange(30.0)
+    a = build_table(t, 3.0 + 0 * t, np.full(30, -1e-3))
+    b = build_table(t, 3.0 + 0 * t, np.full(30, -1e-3))
+    a.loc[0, STEP_TYPE] = "rest"
+    a[STEP_TYPE] = a[STEP_TYPE].str.upper()
+    assert (b[STEP_TYPE] == "discharge").all()
+    assert (build_table(t, 3.0 + 0 * t, np.full(30, -1e-3))[STEP_TYPE] == "discharge").all()
+    assert a[STEP_TYPE].iloc[0] == "REST" and a[STEP_TYPE].dtype == b[STEP_TYPE].dtype
