@@ -341,11 +341,13 @@ def build_table(
 
     ``cycle``/``step`` default to 1 / sign changes; cycles and steps are renumbered to start at 1
     and to increase monotonically (renumbering keeps the instrument's grouping). The arrays are
-    copied (the table never shares memory with the inputs). Built from the arrays by vectorised
-    numpy only: the step types as codes (one ``take`` makes the ``string`` column), the float and
+    copied (the table never shares memory with the inputs). Built from the arrays without Python
+    per row: the step types as codes (one ``take`` makes the ``string`` column), the float and
     integer columns straight into the table's blocks where pandas offers
     ``pandas.api.internals.create_dataframe_from_blocks`` (pandas >= 3; otherwise, or with
-    ``extra`` columns, through the ``DataFrame`` constructor: the same columns, dtypes and values).
+    ``extra`` columns, through the ``DataFrame`` constructor: the same columns, dtypes and values),
+    the derived columns in one compiled pass where numba is already imported (:func:`_fill_columns`)
+    and by vectorised numpy otherwise.
     """
     t = np.asarray(time_s, dtype=float)
     v = np.asarray(voltage_V, dtype=float)
@@ -444,7 +446,7 @@ def _frame_from_blocks(
     return create_dataframe_from_blocks(
         [(floats, _FLOAT_PLACEMENT), (ints, _INT_PLACEMENT), (st, _STRING_PLACEMENT)],
         index=pd.RangeIndex(n),
-        columns=_COLUMNS_INDEX[0],
+        columns=_COLUMNS_INDEX[0].copy(),  # own object: Index.name can be set in place
     )
 
 
@@ -565,7 +567,7 @@ def _frame_compiled(
             (_step_type_column(codes), _STRING_PLACEMENT),
         ],
         index=pd.RangeIndex(n),
-        columns=_COLUMNS_INDEX[0],
+        columns=_COLUMNS_INDEX[0].copy(),  # own object: Index.name can be set in place
     )
 
 

@@ -157,3 +157,11 @@ def test_tables_sharing_a_cached_step_type_column_stay_independent():
     assert (b[STEP_TYPE] == "discharge").all()
     assert (build_table(t, 3.0 + 0 * t, np.full(30, -1e-3))[STEP_TYPE] == "discharge").all()
     assert a[STEP_TYPE].iloc[0] == "REST" and a[STEP_TYPE].dtype == b[STEP_TYPE].dtype
+
+
+def test_tables_do_not_share_their_column_index():
+    t = np.arange(5.0)
+    a = build_table(t, t, -np.ones(5))
+    b = build_table(t, t, -np.ones(5))
+    a.columns.name = "renamed"
+    assert b.columns.name is None and build_table(t, t, -np.ones(5)).columns.name is None
