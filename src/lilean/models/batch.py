@@ -94,6 +94,8 @@ def _inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, np.ndarra
         ref = weakref.ref(params, forget)
     except TypeError:  # not weak-referenceable: no cache
         return vec, i_1c, area, state0
+    if len(_INPUTS) >= 256:  # bounded (e.g. a sweep over x0 with one set)
+        _INPUTS.clear()
     _INPUTS[key] = (ref, vec, i_1c, area, state0)
     return vec, i_1c, area, state0
 
