@@ -10,13 +10,13 @@ Results are identical to the single-discharge function at the same step length (
 Cost: one numba loop over the cases (:func:`_run_discharges`; ``parallel=True``: a ``prange`` over
 the cases on numba's threads) runs the kernel, the capacities and the NaN padding, so a case costs
 its kernel and nothing per case in Python; each parameter set's vector, 1C current and initial
-state are built once and kept while the (frozen) set lives (:func:`discharge_inputs`).
+state are built once and kept while the (frozen) set lives (:func:`discharge_inputs`,
+:func:`lilean.models._derived.derived`).
 """
 
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from numba import njit, prange
 
 from lilean.errors import ParameterError
 from lilean.models import cathode as _cathode
+from lilean.models._derived import derived
 from lilean.models._numba_cache import drop_stale_numba_cache
 
 drop_stale_numba_cache(__file__, str(Path(__file__).with_name("cathode.py")))
@@ -61,11 +62,6 @@ class DischargeBatch:
         }
 
 
-#: per parameter set (by identity, while it lives; ParameterSet is frozen) and initial
-#: stoichiometry: (parameter vector, 1C current density [A/m^2], area [cm^2], initial state)
-_INPUTS: dict[tuple[int, float], tuple[Any, np.ndarray, float, float, np.ndarray]] = {}
-
-
 def discharge_inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, np.ndarray]:
     """The kernel's inputs of one parameter set: its cathode parameter vector
     (:func:`lilean.models.cathode.cathode_parameter_vector`), 1C current density [A/m^2], electrode
@@ -78,26 +74,22 @@ def discharge_inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, 
 def _inputs(params: Any, x0: float) -> tuple[np.ndarray, float, float, np.ndarray]:
     """:func:`discharge_inputs` without the copies: the cached arrays, never to be modified
     (the kernels copy them)."""
-    key = (id(params), float(x0))
-    hit = _INPUTS.get(key)
-    if hit is not None and hit[0]() is params:
-        return hit[1], hit[2], hit[3], hit[4]
-    vec = _cathode.cathode_parameter_vector(params)
-    state0 = _cathode.initial_state(vec, x0)
-    i_1c = _cathode.one_c_current_density_A_m2(params)
-    area = float(params.cell.electrode_area_cm2.value)
 
-    def forget(_ref: Any, key: tuple[int, float] = key) -> None:
-        _INPUTS.pop(key, None)
+    def build() -> tuple[np.ndarray, float, float, np.ndarray]:
+        vec = derived(params, "cathode_parameter_vector", lambda: cathode_vector(params))
+        return (
+            vec,
+            _cathode.one_c_current_density_A_m2(params),
+            float(params.cell.electrode_area_cm2.value),
+            _cathode.initial_state(vec, x0),
+        )
 
-    try:
-        ref = weakref.ref(params, forget)
-    except TypeError:  # not weak-referenceable: no cache
-        return vec, i_1c, area, state0
-    if len(_INPUTS) >= 256:  # bounded (e.g. a sweep over x0 with one set)
-        _INPUTS.clear()
-    _INPUTS[key] = (ref, vec, i_1c, area, state0)
-    return vec, i_1c, area, state0
+    return derived(params, ("discharge_inputs", float(x0)), build)
+
+
+def cathode_vector(params: Any) -> np.ndarray:
+    """:func:`lilean.models.cathode.cathode_parameter_vector` at the set's own loading."""
+    return _cathode.cathode_parameter_vector(params)
 
 
 @njit(cache=True)

@@ -1126,9 +1126,10 @@ def simulate_half_cell_discharge(
     if not c_rate > 0:
         raise ParameterError(f"c_rate = {c_rate}, expected > 0")
     if p is None and cathode_loading_mAh_cm2 is None:
-        from lilean.models.batch import discharge_inputs  # the vector built once per set
+        from lilean.models._derived import derived  # the vector built once per (frozen) set
 
-        p = discharge_inputs(params, x0)[0]
+        p = derived(params, "cathode_parameter_vector", lambda: cathode_parameter_vector(params))
+        p = p.copy()
     elif p is None:
         p = cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
     area_cm2 = params.cell.electrode_area_cm2.value
