@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,35 @@ class CyclingData:
         return path
 
 
+class LazyCyclingData(CyclingData):
+    """A :class:`CyclingData` whose table is built on first access of :attr:`data` (then kept),
+    by ``build()`` from the arrays it closes over: a simulation hands back its result at the
+    kernel's cost, and the tidy table costs only the callers who read it. Same table, same
+    metadata; pickles (and copies) as a plain :class:`CyclingData` with the table built."""
+
+    def __init__(self, build: Callable[[], pd.DataFrame], meta: Metadata) -> None:
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "meta", meta)
+        object.__setattr__(self, "_validated", False)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        table = self.__dict__.get("_data")
+        if table is None:
+            table = self.__dict__["_build"]()
+            object.__setattr__(self, "_data", table)
+            object.__setattr__(self, "_build", None)
+        return table
+
+    @property
+    def built(self) -> bool:
+        """Whether the table has been built."""
+        return "_data" in self.__dict__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CyclingData, (self.data, self.meta, self._validated))
+
+
 # ---- helpers used by readers and models ------------------------------------------------------
 
 
@@ -191,13 +221,55 @@ def step_type_from_current(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.n
 
     A row is ``rest`` when ``|I| <= rel_tol * max|I|`` (and below 1e-12 A in any case).
     """
+    return np.asarray(_STEP_TYPE_NAMES, dtype=object)[_step_type_codes(current_A, rel_tol)]
+
+
+#: ``Step type`` labels by code (:func:`_step_type_codes`): 0 charge, 1 discharge, 2 rest
+_STEP_TYPE_NAMES = (CHARGE, DISCHARGE, REST)
+
+
+def _step_type_codes(current_A: np.ndarray, rel_tol: float = 1e-3) -> np.ndarray:
+    """Codes of :func:`step_type_from_current` (int8: 0 charge, 1 discharge, 2 rest)."""
     current_A = np.asarray(current_A, dtype=float)
     peak = float(np.nanmax(np.abs(current_A))) if current_A.size else 0.0
     threshold = max(rel_tol * peak, 1e-12)
-    out = np.full(current_A.shape, REST, dtype=object)
-    out[current_A > threshold] = CHARGE
-    out[current_A < -threshold] = DISCHARGE
-    return out
+    codes = np.full(current_A.shape, 2, dtype=np.int8)
+    codes[current_A > threshold] = 0
+    codes[current_A < -threshold] = 1
+    return codes
+
+
+_STEP_TYPE_LABELS: list[Any] = []
+#: immutable pyarrow columns of one repeated step type, by (code, rows): shared by the tables'
+#: string arrays (pandas never writes into an arrow buffer; setting values makes a new one)
+_REPEATED_STEP_TYPES: dict[tuple[int, int], Any] = {}
+
+
+def _step_type_column(codes: np.ndarray) -> Any:
+    """The ``string`` column of the step types from their codes (an array ``take``: no Python
+    string per row; one step type throughout, e.g. a simulated discharge: a cached repeated
+    column)."""
+    if not _STEP_TYPE_LABELS:
+        _STEP_TYPE_LABELS.append(pd.array(list(_STEP_TYPE_NAMES), dtype="string"))
+    labels = _STEP_TYPE_LABELS[0]
+    wrap = getattr(labels, "_from_pyarrow_array", None)
+    if (
+        codes.size
+        and wrap is not None
+        and isinstance(labels, pd.arrays.ArrowStringArray)
+        and (codes == codes[0]).all()
+    ):
+        key = (int(codes[0]), int(codes.size))
+        column = _REPEATED_STEP_TYPES.get(key)
+        if column is None:
+            import pyarrow as pa
+
+            if len(_REPEATED_STEP_TYPES) >= 64:
+                _REPEATED_STEP_TYPES.clear()
+            column = pa.chunked_array([pa.repeat(labels._pa_array[key[0]], key[1])])
+            _REPEATED_STEP_TYPES[key] = column
+        return wrap(column)
+    return labels.take(codes.astype(np.intp, copy=False))
 
 
 def accumulate_per_cycle(increments: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
@@ -227,14 +299,14 @@ def accumulate_per_cycle(increments: np.ndarray, cycle: np.ndarray | None) -> np
 
 
 def capacities_from_current(
-    time_s: np.ndarray, current_A: np.ndarray, cycle: np.ndarray
+    time_s: np.ndarray, current_A: np.ndarray, cycle: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Charge and discharge capacity in mAh, accumulated within each cycle (trapezoid rule).
 
     ``Q_ch(t) = (1/3.6) * integral of max(I, 0) dt`` over the current cycle (A*s -> mAh: /3.6), and the
     same with ``max(-I, 0)`` for discharge. The interval between two rows is attributed to the cycle
     of the later row, and nothing is accumulated across a cycle boundary
-    (:func:`accumulate_per_cycle`).
+    (:func:`accumulate_per_cycle`; ``cycle=None``: one cycle).
     """
     t = np.asarray(time_s, dtype=float)
     i = np.asarray(current_A, dtype=float)
@@ -268,29 +340,235 @@ def build_table(
     """Assemble a schema table from arrays in canonical units, computing the derived columns.
 
     ``cycle``/``step`` default to 1 / sign changes; cycles and steps are renumbered to start at 1
-    and to increase monotonically (renumbering keeps the instrument's grouping).
+    and to increase monotonically (renumbering keeps the instrument's grouping). The arrays are
+    copied (the table never shares memory with the inputs). Built from the arrays without Python
+    per row: the step types as codes (one ``take`` makes the ``string`` column), the float and
+    integer columns straight into the table's blocks where pandas offers
+    ``pandas.api.internals.create_dataframe_from_blocks`` (pandas >= 3; otherwise, or with
+    ``extra`` columns, through the ``DataFrame`` constructor: the same columns, dtypes and values),
+    the derived columns in one compiled pass where numba is already imported (:func:`_fill_columns`)
+    and by vectorised numpy otherwise.
     """
     t = np.asarray(time_s, dtype=float)
     v = np.asarray(voltage_V, dtype=float)
     i = np.asarray(current_A, dtype=float)
     n = t.size
-    st = step_type_from_current(i)
-    cy = np.ones(n, dtype=np.int64) if cycle is None else _renumber(np.asarray(cycle))
-    sp = steps_from_changes(st, cy) if step is None else _renumber(np.asarray(step), cy)
+    if not extra and n > 1 and v.shape == i.shape == t.shape and t.ndim == 1:
+        fill = _compiled_fill()
+        if fill is not None:
+            fast = _frame_compiled(fill, t, v, i, cycle, step)
+            if fast is not None:
+                return fast
+    codes = _step_type_codes(i)
+    cy = None if cycle is None else _renumber(np.asarray(cycle))
+    if step is None:
+        sp = _renumber(codes, cy)
+    else:
+        sp = _renumber(np.asarray(step), cy)
+    st = _step_type_column(codes)
+    if not extra and v.shape == i.shape == t.shape and t.ndim == 1:
+        fast = _frame_from_blocks(t, v, i, cy, sp, st)
+        if fast is not None:
+            return fast
     q_ch, q_dis = capacities_from_current(t, i, cy)
     data = {
         TIME: t,
         VOLTAGE: v,
         CURRENT: i,
-        CYCLE: cy,
+        CYCLE: np.ones(n, dtype=np.int64) if cy is None else cy,
         STEP: sp,
-        STEP_TYPE: pd.array(st, dtype="string"),
+        STEP_TYPE: st,
         CHARGE_CAPACITY: q_ch,
         DISCHARGE_CAPACITY: q_dis,
     }
     for name, values in (extra or {}).items():
         data[name] = np.asarray(values)
     return pd.DataFrame(data)
+
+
+_COLUMNS_INDEX: list[Any] = []
+#: column positions of the float block (time, voltage, current, charge and discharge capacity)
+_FLOAT_PLACEMENT = np.array([0, 1, 2, 6, 7], dtype=np.intp)
+_INT_PLACEMENT = np.array([3, 4], dtype=np.intp)
+_STRING_PLACEMENT = np.array([5], dtype=np.intp)
+
+
+def _frame_from_blocks(
+    t: np.ndarray,
+    v: np.ndarray,
+    i: np.ndarray,
+    cy: np.ndarray | None,
+    sp: np.ndarray,
+    st: Any,
+) -> pd.DataFrame | None:
+    """The table of :func:`build_table` assembled from its three blocks (one 2-D float array, one
+    2-D int64 array, the string column), as ``pd.DataFrame(dict)`` would consolidate them, without
+    the constructor's per-column inference; the capacities are integrated into the float block in
+    place (the arithmetic of :func:`capacities_from_current`, so the same values to the bit).
+    ``cy`` None: one cycle. None where pandas lacks the block constructor."""
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas < 3
+        return None
+    n = t.size
+    floats = np.empty((5, n))
+    floats[0] = t
+    floats[1] = v
+    floats[2] = i
+    if n < 2:
+        floats[3:] = 0.0
+    else:
+        dt = np.diff(t)
+        starts = None if cy is None else np.flatnonzero(cy[1:] != cy[:-1]) + 1
+        for row, x in ((3, np.clip(i, 0, None)), (4, np.clip(-i, 0, None))):
+            out = floats[row]
+            out[0] = 0.0
+            inc = out[1:]
+            np.add(x[1:], x[:-1], out=inc)
+            inc *= 0.5
+            inc *= dt
+            inc /= 3.6
+            if not np.isfinite(inc).all():
+                np.nan_to_num(inc, copy=False)
+            if starts is None or not starts.size:
+                np.cumsum(out, out=out)
+            else:
+                out[starts] = 0.0
+                np.cumsum(out, out=out)
+                out -= np.repeat(
+                    out[np.concatenate(([0], starts))], np.diff(starts, prepend=0, append=n)
+                )
+    ints = np.empty((2, n), dtype=np.int64)
+    ints[0] = 1 if cy is None else cy
+    ints[1] = sp
+    if not _COLUMNS_INDEX:
+        _COLUMNS_INDEX.append(pd.DataFrame(columns=list(REQUIRED_COLUMNS)).columns)
+    return create_dataframe_from_blocks(
+        [(floats, _FLOAT_PLACEMENT), (ints, _INT_PLACEMENT), (st, _STRING_PLACEMENT)],
+        index=pd.RangeIndex(n),
+        columns=_COLUMNS_INDEX[0].copy(),  # own object: Index.name can be set in place
+    )
+
+
+def _fill_columns(
+    t: np.ndarray,
+    v: np.ndarray,
+    i: np.ndarray,
+    cy: np.ndarray,
+    new_steps: bool,
+    floats: np.ndarray,
+    ints: np.ndarray,
+    codes: np.ndarray,
+) -> None:  # pragma: no cover - compiled by numba (same values as the numpy path: tested)
+    """One pass of :func:`build_table`'s derived columns into its blocks: ``floats`` rows time,
+    voltage, current, charge and discharge capacity; ``ints`` rows cycle (``cy``, already
+    renumbered) and step (from the step-type ``codes`` and the cycles when ``new_steps``; else
+    left as given); the same arithmetic in the same order as :func:`_step_type_codes`,
+    :func:`capacities_from_current` (numpy's ``cumsum`` is sequential) and :func:`_renumber`."""
+    n = t.size
+    peak = 0.0
+    for r in range(n):
+        a = abs(i[r])
+        if a > peak:  # NaN never compares: nanmax
+            peak = a
+    threshold = max(1e-3 * peak, 1e-12)
+    big = 1.7976931348623157e308
+    cum_ch = 0.0
+    cum_dis = 0.0
+    base_ch = 0.0
+    base_dis = 0.0
+    for r in range(n):
+        x = i[r]
+        floats[0, r] = t[r]
+        floats[1, r] = v[r]
+        floats[2, r] = x
+        ints[0, r] = cy[r]
+        codes[r] = 0 if x > threshold else (1 if x < -threshold else 2)
+        if r == 0 or cy[r] != cy[r - 1]:
+            d_ch = 0.0
+            d_dis = 0.0
+            start = True
+        else:
+            start = False
+            x0 = i[r - 1]
+            dt = t[r] - t[r - 1]
+            p1 = x if x > 0.0 or x != x else 0.0
+            p0 = x0 if x0 > 0.0 or x0 != x0 else 0.0
+            m1 = -x if -x > 0.0 or x != x else 0.0
+            m0 = -x0 if -x0 > 0.0 or x0 != x0 else 0.0
+            d_ch = 0.5 * (p1 + p0) * dt / 3.6
+            d_dis = 0.5 * (m1 + m0) * dt / 3.6
+            if d_ch != d_ch:
+                d_ch = 0.0
+            elif d_ch > big:
+                d_ch = big
+            elif d_ch < -big:
+                d_ch = -big
+            if d_dis != d_dis:
+                d_dis = 0.0
+            elif d_dis > big:
+                d_dis = big
+            elif d_dis < -big:
+                d_dis = -big
+        cum_ch += d_ch
+        cum_dis += d_dis
+        if start:
+            base_ch = cum_ch
+            base_dis = cum_dis
+        floats[3, r] = cum_ch - base_ch
+        floats[4, r] = cum_dis - base_dis
+        if new_steps:
+            if r == 0:
+                ints[1, r] = 1
+            else:
+                change = codes[r] != codes[r - 1] or cy[r] != cy[r - 1]
+                ints[1, r] = ints[1, r - 1] + (1 if change else 0)
+
+
+_FILL: list[Any] = []
+
+
+def _compiled_fill() -> Any:
+    """:func:`_fill_columns` compiled by numba where numba is already imported (the simulations);
+    None otherwise (the numpy path: a table never pays numba's import)."""
+    if not _FILL:
+        import sys
+
+        if "numba" not in sys.modules:
+            return None
+        from numba import njit
+
+        _FILL.append(njit(cache=True)(_fill_columns))
+    return _FILL[0]
+
+
+def _frame_compiled(
+    fill: Any, t: np.ndarray, v: np.ndarray, i: np.ndarray, cycle: Any, step: Any
+) -> pd.DataFrame | None:
+    """:func:`build_table`'s table with the derived columns from the compiled :func:`_fill_columns`."""
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas < 3
+        return None
+    n = t.size
+    cy = np.ones(n, dtype=np.int64) if cycle is None else _renumber(np.asarray(cycle))
+    floats = np.empty((5, n))
+    ints = np.empty((2, n), dtype=np.int64)
+    codes = np.empty(n, dtype=np.int8)
+    if step is not None:
+        ints[1] = _renumber(np.asarray(step), cy)
+    fill(t, v, i, cy, step is None, floats, ints, codes)
+    if not _COLUMNS_INDEX:
+        _COLUMNS_INDEX.append(pd.DataFrame(columns=list(REQUIRED_COLUMNS)).columns)
+    return create_dataframe_from_blocks(
+        [
+            (floats, _FLOAT_PLACEMENT),
+            (ints, _INT_PLACEMENT),
+            (_step_type_column(codes), _STRING_PLACEMENT),
+        ],
+        index=pd.RangeIndex(n),
+        columns=_COLUMNS_INDEX[0].copy(),  # own object: Index.name can be set in place
+    )
 
 
 def _renumber(values: np.ndarray, cycle: np.ndarray | None = None) -> np.ndarray:

@@ -1121,11 +1121,16 @@ def simulate_half_cell_discharge(
     ``anode_resistance_ohm_cm2``. ``dt_s`` defaults to 1/200 of the nominal discharge time.
     Returns a canonical table (negative current = discharge), ``meta.instrument = "lilean"``.
     """
-    from lilean.schema import Metadata, build_table
+    from lilean.schema import LazyCyclingData, Metadata, build_table
 
     if not c_rate > 0:
         raise ParameterError(f"c_rate = {c_rate}, expected > 0")
-    if p is None:
+    if p is None and cathode_loading_mAh_cm2 is None:
+        from lilean.models._derived import derived  # the vector built once per (frozen) set
+
+        p = derived(params, "cathode_parameter_vector", lambda: cathode_parameter_vector(params))
+        p = p.copy()
+    elif p is None:
         p = cathode_parameter_vector(params, cathode_loading_mAh_cm2=cathode_loading_mAh_cm2)
     area_cm2 = params.cell.electrode_area_cm2.value
     i_1c = one_c_current_density_A_m2(params, cathode_loading_mAh_cm2)
@@ -1145,7 +1150,6 @@ def simulate_half_cell_discharge(
         anode_resistance_ohm_cm2 * 1e-4, t, v,
     )  # fmt: skip
     current_A = np.full(n, current_density * area_cm2 * 1e-4)
-    data = build_table(t[:n], v[:n], current_A)
     meta = Metadata(
         source_file=None,
         source_sha256=None,
@@ -1164,7 +1168,8 @@ def simulate_half_cell_discharge(
             f"Li || LFP half-cell SPMe discharge at {c_rate:g} C from x = {x0:g} to {v_min:g} V"
         ],
     )
-    return _cycling_data(data, meta)
+    # the table is built from the arrays on first access of .data
+    return LazyCyclingData(lambda: build_table(t[:n], v[:n], current_A), meta)
 
 
 def _cycling_data(data: Any, meta: Any) -> CyclingData:

@@ -45,3 +45,49 @@ def test_one_parameter_set_per_case() -> None:
 def test_bad_input(rates, kw, match) -> None:
     with pytest.raises(ParameterError, match=match):
         simulate_discharges(PARAMS, rates, **kw)
+
+
+def test_parallel_equals_serial_and_pads_with_nan() -> None:
+    rates = np.linspace(0.8, 1.6, 5)
+    thick = PARAMS.replace({"cathode.particle_classes": 1})  # a shorter parameter vector
+    sets = [PARAMS, thick, PARAMS, thick, PARAMS]
+    serial = simulate_discharges(PARAMS, rates, param_sets=sets)
+    threads = simulate_discharges(PARAMS, rates, param_sets=sets, parallel=True)
+    for name in ("rows", "time_s", "voltage_V", "capacity_mAh", "capacity_mAh_final"):
+        assert np.array_equal(getattr(serial, name), getattr(threads, name), equal_nan=True), name
+    for k in range(len(rates)):
+        n = int(serial.rows[k])
+        assert np.isfinite(serial.voltage_V[k, :n]).all()
+        assert np.isnan(serial.time_s[k, n:]).all() and np.isnan(serial.capacity_mAh[k, n:]).all()
+        assert serial.capacity_mAh_final[k] == serial.capacity_mAh[k, n - 1]
+    # the one-class set is a different model: its cases differ from the 12-class ones
+    assert serial.capacity_mAh_final[1] != pytest.approx(serial.capacity_mAh_final[0], rel=1e-3)
+
+
+def test_inputs_are_built_once_per_set_and_handed_out_as_copies() -> None:
+    from lilean.models import batch
+
+    a = batch._inputs(PARAMS, 0.01)
+    assert batch._inputs(PARAMS, 0.01)[0] is a[0]
+    vec, i_1c, _, state = batch.discharge_inputs(PARAMS, 0.01)
+    assert (
+        vec is not a[0]
+        and np.array_equal(vec, a[0])
+        and np.array_equal(state, a[3], equal_nan=True)
+    )
+    vec[:] = 0.0  # the caller's copy: the cache is untouched
+    assert np.array_equal(batch._inputs(PARAMS, 0.01)[0], batch.discharge_inputs(PARAMS, 0.01)[0])
+    assert batch._inputs(PARAMS, 0.01)[0].any()
+    other = PARAMS.replace({"cell.cathode_loading_mAh_cm2": 0.8})
+    c = batch.discharge_inputs(other, 0.01)
+    assert c[1] == pytest.approx(2.0 * i_1c)
+    assert batch.discharge_inputs(PARAMS, 0.02)[3][0] == pytest.approx(0.02)
+    # repeated calls give the same curves (the kernel copies the cached state)
+    first = simulate_discharges(PARAMS, [1.0])
+    again = simulate_discharges(PARAMS, [1.0])
+    assert np.array_equal(first.voltage_V, again.voltage_V, equal_nan=True)
+
+
+def test_non_finite_rate_is_rejected() -> None:
+    with pytest.raises(ParameterError, match="c_rates"):
+        simulate_discharges(PARAMS, [1.0, float("inf")])
