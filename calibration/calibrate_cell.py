@@ -281,7 +281,7 @@ SOURCES = {
     "exchange_current_density_mA_cm2": (
         "closed form from targets.json nucleation_1mA_cm2 plateau (-62 mV at 1 mA/cm^2, Li on both "
         "electrodes): 62 mV = 2 (2RT/F) asinh(J / 2 i0) + J (2 R_SEI0 + R_sep); ~1 mA/cm^2 is typical "
-        f"of Li in carbonates (Chen et al. 2017); computed by {SCRIPT}"
+        f"of Li in carbonates (Chen2017); computed by {SCRIPT}"
     ),
     "corrosion_rate_mAh_cm2_h": (
         "Boyle2021: a fresh Li deposit on Cu loses 2-3 % of its charge in 24 h of calendar rest, "
