@@ -30,7 +30,8 @@ def test_features_follow_the_twin() -> None:
     a = simulate_cycling(p, "cu", cathode_loading_mAh_cm2=0.4, li_inventory_mAh_cm2=10.0,
                          c_rate=1.0, cycles=30, steps_per_half_cycle=20)  # fmt: skip
     rho = "substrates.cu.anode.sei_resistivity_ohm_cm2_per_mAh"
-    b = simulate_cycling(p.replace({rho: 14.0}), "cu", cathode_loading_mAh_cm2=0.4,
+    faster = 1.75 * p.flat()[rho].value  # faster SEI resistance growth than the set's
+    b = simulate_cycling(p.replace({rho: faster}), "cu", cathode_loading_mAh_cm2=0.4,
                          li_inventory_mAh_cm2=10.0, c_rate=1.0, cycles=30,
                          steps_per_half_cycle=20)  # fmt: skip
     fa, fb = early_features(a.summary, 30), early_features(b.summary, 30)

@@ -24,7 +24,13 @@ dead-Li layer (Chen2017).
 * plating ``dq``: ``Q_act += dq (1 - eps a_fresh (1 - f_dead))``, ``Q_sei += dq eps a_fresh (1 - f_dead)``
   (part of the electrons reduce electrolyte on the freshly exposed Li: SEI);
 * stripping ``dq``: ``Q_act -= dq (1 + eps a_fresh f_dead)``, ``Q_dead += dq eps a_fresh f_dead``
-  (part of the Li loses electronic contact: dead Li; Fang2019);
+  (part of the Li loses electronic contact: dead Li; Fang2019), with ``eps(J) = eps
+  (J / 1 mA/cm^2)^n`` (``cycling_loss_current_exponent`` n);
+* reconnection of dead Li while stripping, on the bare share of the substrate (where the active
+  Li beneath the dead layer is gone): ``Q_dead -> Q_act`` at ``Q_dead (1 - exp(-k (1 - theta) dq))``
+  (isolated Li drifts under the stripping field and reconnects, Liu2021; stack pressure presses
+  the dead layer onto the collector, Bassett2023); negligible while the reservoir covers the
+  substrate, it carries the slow capacity tail once the reservoir is gone;
 * calendar corrosion, at rest and under current, with parabolic passivation (Boyle2021):
   ``dQ_act/dt = -k_corr a_corr / sqrt(1 + t_pass / tau)``, ``dQ_sei/dt`` = the same (per hour);
   ``t_pass`` (state ``S_TPASS``, h) is the mean passivation age of the Li surface: it grows with time
@@ -151,8 +157,13 @@ FEEDBACK_UPDATE_FRACTION = 1e-4
     P_D0V,
     P_DSALT,
     P_TPLUS,
-) = range(34)
-N_PARAM = 34
+    P_KREACT,
+    P_EPSEXP,
+) = range(36)
+N_PARAM = 36
+#: reference current density of ``cycling_loss_fraction`` [mA/cm^2] (its current-density
+#: dependence ``eps(J) = eps (J / J_ref)^n``)
+LOSS_REFERENCE_CURRENT_MA_CM2 = 1.0
 
 #: electrolyte defaults when no inventory is given (an unlimited 1 M LiPF6 in EC:EMC; Nyman et al.,
 #: Electrochim. Acta 53, 6356 (2008): D = 1.77e-10 m^2/s, t+ = 0.259; the cell's values come from
@@ -226,6 +237,8 @@ def anode_parameter_vector(
     p[P_RSEP] = separator_resistance_ohm_cm2(anode, separator_thickness_um)
     p[P_TAUPASS] = v["corrosion_passivation_time_h"]
     p[P_EPS] = v["cycling_loss_fraction"]
+    p[P_EPSEXP] = v["cycling_loss_current_exponent"]
+    p[P_KREACT] = v["dead_li_reactivation_cm2_per_mAh"]
     p[P_FDEAD] = v["dead_li_fraction"]
     p[P_KCORR] = v["corrosion_rate_mAh_cm2_h"]
     p[P_SAREA] = v["specific_area_cm2_per_mAh"]
@@ -553,7 +566,10 @@ def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float
         state[S_THALF] = 0.0
         state[S_SIGN] = sign
     dq = abs(i) * dt_s / 3600.0
-    eps = min(p[P_EPS] * fresh_area_factor(state, p), 0.99)
+    eps = 0.0
+    if i != 0.0:
+        j_rel = abs(i) / LOSS_REFERENCE_CURRENT_MA_CM2
+        eps = min(p[P_EPS] * j_rel ** p[P_EPSEXP] * fresh_area_factor(state, p), 0.99)
     passed = 0.0
     # surface renewal: cycling dq re-exposes that share of the reservoir's surface (fresh Li, the
     # passivation age restarts there; area-weighted mean age)
@@ -576,6 +592,15 @@ def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float
             state[S_PROT] += p[P_GROWTH] * dq * frac
         passed = -dq
     elif i > 0.0:  # stripping
+        # dead Li reconnects where the active Li beneath it has been stripped away (bare share
+        # 1 - theta of the substrate: the isolated Li drifts under the stripping field, Liu2021,
+        # and the stack pressure presses the dead layer onto the collector, Bassett2023); first
+        # order in the dead-Li inventory per mAh/cm^2 stripped; it can be stripped in this step
+        if p[P_KREACT] > 0.0 and state[S_DEAD] > 0.0:
+            bare = 1.0 - coverage(state, p)
+            back = state[S_DEAD] * (1.0 - math.exp(-p[P_KREACT] * bare * dq))
+            state[S_DEAD] -= back
+            state[S_ACT] += back
         need = dq * (1.0 + eps * p[P_FDEAD])
         if need > state[S_ACT]:
             dq = max(state[S_ACT], 0.0) / (1.0 + eps * p[P_FDEAD])

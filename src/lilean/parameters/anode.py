@@ -20,6 +20,18 @@ class AnodeParameters(ParameterGroup):
         ge=0,
         lt=1,
     )
+    cycling_loss_current_exponent: Param = spec(
+        "1",
+        "current-density dependence of the cycling loss: eps(J) = eps (J / 1 mA/cm^2)^n "
+        "(0 = independent of current)",
+        ge=0,
+    )
+    dead_li_reactivation_cm2_per_mAh: Param = spec(
+        "cm^2/mAh",
+        "first-order reconnection of isolated (dead) Li per mAh/cm^2 stripped: "
+        "dQ_dead = -k Q_dead dq (isolated Li moves under the cell's field and reconnects)",
+        ge=0,
+    )
     dead_li_fraction: Param = spec(
         "1",
         "share of the cycling loss that becomes electrically isolated (dead) Li metal",

@@ -35,11 +35,60 @@ def test_stripping_books_dead_li_and_is_limited_by_reservoir() -> None:
     s, p = _state(li=0.5)
     s[an.S_AREA] = 1.0
     p[an.P_KCORR] = 0.0
+    p[an.P_KREACT] = 0.0  # no reconnection of dead Li (tested below)
     passed = an.anode_step(s, p, 1.0, 3600.0)  # asks for 1 mAh/cm2, only 0.5 available
     eps, f = p[an.P_EPS], p[an.P_FDEAD]
     assert passed == pytest.approx(0.5 / (1 + eps * f))
     assert s[an.S_ACT] == pytest.approx(0.0, abs=1e-12)
     assert s[an.S_DEAD] == pytest.approx(0.5 - passed)
+
+
+def test_dead_li_reconnects_on_the_bare_substrate_only_while_stripping() -> None:
+    """Liu2021/Bassett2023 reconnection: ``dQ_dead = -k (1 - theta) Q_dead dq`` on stripping
+    (exact exponential over the step), none on plating or at rest; Li is conserved."""
+    for li in (0.05, 8.0):  # thin (mostly bare substrate) and thick reservoir
+        s, p = _state(li=li)
+        s[an.S_AREA] = 1.0
+        s[an.S_DEAD] = 5.0
+        p[an.P_KCORR] = 0.0
+        p[an.P_EPS] = 0.0  # no new dead Li: the change is the reconnection alone
+        p[an.P_KREACT] = 0.05
+        total = an.total_li_mAh_cm2(s)
+        passed = an.anode_step(s, p, 0.01, 36.0)  # strip 1e-4 mAh/cm2
+        theta = li / (li + p[an.P_QCOV])  # at the start of the step (reconnection comes first)
+        expected = 5.0 * (1.0 - math.exp(-0.05 * (1.0 - theta) * passed))
+        assert 5.0 - s[an.S_DEAD] == pytest.approx(expected, rel=1e-9)
+        assert an.total_li_mAh_cm2(s) == pytest.approx(total - passed, rel=1e-12)  # to the cathode
+    # far more comes back from a thin reservoir (bare substrate) than from a thick one
+    s_thin, p = _state(li=0.05)
+    s_thick, _ = _state(li=8.0)
+    p[an.P_KREACT], p[an.P_EPS], p[an.P_KCORR] = 0.05, 0.0, 0.0
+    for s in (s_thin, s_thick):
+        s[an.S_DEAD] = 5.0
+        an.anode_step(s, p, 0.01, 36.0)
+    assert 5.0 - s_thin[an.S_DEAD] > 10 * (5.0 - s_thick[an.S_DEAD])
+    # plating and rest reconnect nothing
+    for i in (-1.0, 0.0):
+        s, p = _state(li=0.05)
+        s[an.S_DEAD] = 5.0
+        p[an.P_KREACT], p[an.P_EPS], p[an.P_KCORR] = 0.05, 0.0, 0.0
+        an.anode_step(s, p, i, 36.0)
+        assert s[an.S_DEAD] == 5.0
+
+
+def test_cycling_loss_scales_with_current_density_exponent() -> None:
+    """``eps(J) = eps (J / 1 mA/cm^2)^n``: at n = 0.5 plating at 4 mA/cm^2 loses twice the share
+    of plating at 1 mA/cm^2 (same charge)."""
+    sei = []
+    for j in (1.0, 4.0):
+        s, p = _state()
+        s[an.S_AREA] = 1.0
+        s[an.S_DEAD] = 0.0
+        p[an.P_KCORR] = 0.0
+        p[an.P_EPSEXP] = 0.5
+        an.anode_step(s, p, -j, 360.0 / j)  # 0.1 mAh/cm2 plated
+        sei.append(s[an.S_SEI])
+    assert sei[1] == pytest.approx(2.0 * sei[0], rel=1e-9)
 
 
 def test_corrosion_rate_matches_area_law() -> None:
@@ -84,12 +133,13 @@ def test_sei_never_takes_more_electrolyte_than_the_cell_holds() -> None:
         a, electrolyte={"sei_li_salt_mAh_cm2": 0.05, "sei_li_solvent_mAh_cm2": 0.5}
     )
     s = an.initial_anode_state(a, 10.0, np.random.default_rng(0))
+    net_out = 0.0  # charge passed out of the electrode (a reservoir that runs out passes less)
     for k in range(400):
-        an.anode_step(s, p, -1.0 if k % 2 else 1.0, 1800.0)
+        net_out += an.anode_step(s, p, -1.0 if k % 2 else 1.0, 1800.0)
     assert s[an.S_SEI] == pytest.approx(0.05, rel=1e-9)  # exactly the salt's capacity
     assert s[an.S_SALT] == pytest.approx(0.0, abs=1e-12)
     assert s[an.S_SOLV] == pytest.approx(1.0 - 0.05 / 0.5)
-    assert s[an.S_ACT] + s[an.S_DEAD] + s[an.S_SEI] == pytest.approx(10.0)
+    assert s[an.S_ACT] + s[an.S_DEAD] + s[an.S_SEI] == pytest.approx(10.0 - net_out)
     # the depleted electrolyte raises the separator's resistance without bound (dry-out)
     assert an.separator_resistance_increase_ohm_cm2(s, p) > 1e3 * p[an.P_RSEP]
 
