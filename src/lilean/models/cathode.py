@@ -77,15 +77,17 @@ in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM cou
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
 Cost: the step solves every class's particle (one factorisation per radius, one scratch allocation
-per step) and the split (Newton from a warm start extrapolated over runs of equal steps: one update
-in ~70 % of plain constant-current steps; in the full cell, whose sub-steps vary in length, 2-14
-updates and ~1 % bracketed fallbacks, by estimate most of the extra), so it grows with ``K``:
-``cathode_step`` + potential take ~2.4 us per step with the default 12 classes against ~0.9 us for
-the single particle (before these optimisations 4.7 us and 1.4 us), and the 300-cycle N/P 25 run
-(``benchmarks/bench_full_cell.py``) still takes ~2.5-3x the single particle's CPU time (~13x
-faster than PyBaMM's SPMe); ``cathode.particle_classes = 1`` with no particle contact resistance is
-the SPMe at its old speed. Fewer classes are not converged (6 or 8 classes move the rate table by
-up to 3 % from 24, 12 classes by 1.1 %).
+per step) and the split (Newton from a warm start extrapolated over runs of equal steps; updates
+that would more than halve a surface's distance to 0 or 1 are taken in the logit of the surface
+stoichiometry, so no damping is needed). The split dominates: in the 303-cycle N/P 25 run
+(``benchmarks/bench_full_cell.py``) ~25k splits take ~3.7 Newton updates on average (~3 in plain
+constant-current sub-steps, where the classes empty or fill one after another and the time
+extrapolation of their fluxes is poor; ~7 in the cut-off search's trial steps) and ~50 fall back
+to the bracketed solve (100-300 us each), so the cost grows with ``K``: ``cathode_step`` takes
+~2 us per step with the default 12 classes in the plateau against ~1 us for the single particle.
+``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
+Fewer classes are not converged (6 or 8 classes move the rate table by up to 3 % from 24, 12
+classes by 1.1 %).
 
 Ageing: :data:`IDX_LAM_PER_CYCLE` and :data:`IDX_LAM_PER_HOUR` carry the loss-of-active-material rates;
 the full-cell loop applies them with :func:`apply_active_material_loss` (the Li stoichiometry of the

@@ -22,8 +22,9 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
 * rest (mode 0): ``i = 0`` for ``duration`` (corrosion and relaxation continue);
 * CC (mode 1): ``n_sub`` sub-steps per nominal step time ``Q_cath / |i|``. A sub-step that crosses
   the voltage cut-off (or that the anode can no longer feed: reservoir exhausted) is shortened to
-  the crossing by Illinois regula falsi / bisection on ``V(t) - V_cut``: the step ends on the
-  allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
+  the crossing by a bracketing search on ``V(t) - V_cut`` (inverse quadratic interpolation,
+  Illinois regula falsi, bisection; straight to the anode's exhaustion time when it runs out of
+  Li): the step ends on the allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
   exact charge. A step whose voltage under load is already past its limit ends at once.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
