@@ -77,15 +77,17 @@ in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM cou
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
 Cost: the step solves every class's particle (one factorisation per radius, one scratch allocation
-per step) and the split (Newton from a warm start extrapolated over runs of equal steps: one update
-in ~70 % of plain constant-current steps; in the full cell, whose sub-steps vary in length, 2-14
-updates and ~1 % bracketed fallbacks, by estimate most of the extra), so it grows with ``K``:
-``cathode_step`` + potential take ~2.4 us per step with the default 12 classes against ~0.9 us for
-the single particle (before these optimisations 4.7 us and 1.4 us), and the 300-cycle N/P 25 run
-(``benchmarks/bench_full_cell.py``) still takes ~2.5-3x the single particle's CPU time (~13x
-faster than PyBaMM's SPMe); ``cathode.particle_classes = 1`` with no particle contact resistance is
-the SPMe at its old speed. Fewer classes are not converged (6 or 8 classes move the rate table by
-up to 3 % from 24, 12 classes by 1.1 %).
+per step) and the split (Newton from a warm start extrapolated over runs of equal steps; updates
+that would more than halve a surface's distance to 0 or 1 are taken in the logit of the surface
+stoichiometry, so no damping is needed). The split dominates: in the 303-cycle N/P 25 run
+(``benchmarks/bench_full_cell.py``) ~25k splits take ~3.7 Newton updates on average (~3 in plain
+constant-current sub-steps, where the classes empty or fill one after another and the time
+extrapolation of their fluxes is poor; ~7 in the cut-off search's trial steps) and ~50 fall back
+to the bracketed solve (100-300 us each), so the cost grows with ``K``: ``cathode_step`` takes
+~2 us per step with the default 12 classes in the plateau against ~1 us for the single particle.
+``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
+Fewer classes are not converged (6 or 8 classes move the rate table by up to 3 % from 24, 12
+classes by 1.1 %).
 
 Ageing: :data:`IDX_LAM_PER_CYCLE` and :data:`IDX_LAM_PER_HOUR` carry the loss-of-active-material rates;
 the full-cell loop applies them with :func:`apply_active_material_loss` (the Li stoichiometry of the
@@ -127,6 +129,13 @@ DEFAULT_N_CATHODE = 4
 #: previous step's split: ~1e-8 V, one Newton update per step in the plateau)
 SPLIT_TOLERANCE_V = 1e-7
 SPLIT_TOLERANCE_STEP_V = 1e-4
+#: clamp of the surface stoichiometry in :func:`_class_potential` and the largest logit step of a
+#: Newton update of the split
+X_CLAMP_LO = 1e-14
+X_CLAMP_HI = 1.0 - 1e-14
+LOGIT_STEP_MAX = 8.0
+#: a class whose Newton update moves its surface stoichiometry by less than this is converged
+X_STEP_CONVERGED = 1e-13
 
 # ---- parameter-vector layout (float64, SI) -------------------------------------------------------
 IDX_T_K = 0  # temperature [K]
@@ -441,7 +450,7 @@ def _class_potential(
     ``x_s = alpha - beta j`` (linear in the class flux ``j`` [A/m^2 of particle surface]) and
     ``i0 = kc sqrt(x_s (1 - x_s))``. ``dF/dj > 0`` wherever ``0 < x_s < 1``.
     """
-    x = min(max(alpha - beta * j, 1e-14), 1.0 - 1e-14)
+    x = min(max(alpha - beta * j, X_CLAMP_LO), X_CLAMP_HI)
     e1 = math.exp(-150.0 * x) if x < 0.3 else 0.0  # < 3e-20 beyond: below rounding of U
     e2 = math.exp(-30.0 * (1.0 - x))
     u = 3.4077 - 0.020269 * x + 0.5 * e1 - 0.9 * e2
@@ -536,20 +545,49 @@ def _split_current(
             num += s_k * (f * inv_df - j[k])
             den += s_k * inv_df
         e_pot = num / den
+        # a class whose surface sits at the clamp of :func:`_class_potential` (x_s = 1e-14 or
+        # 1 - 1e-14) while E pushes it further out is pinned there: its flux is at its bound (to
+        # ~1e-14 of the class capacity), it leaves the potential update and its residual does not count
+        pinned = False
+        for k in range(n_k):
+            x = alpha[k] - beta[k] * j[k]
+            if (x <= X_CLAMP_LO and e_pot > fk[k]) or (x >= X_CLAMP_HI and e_pot < fk[k]):
+                num -= share[k] * fk[k] * inv_dfk[k]
+                den -= share[k] * inv_dfk[k]
+                inv_dfk[k] = 0.0
+                pinned = True
+        if pinned:
+            if not den > 0.0:
+                break  # every class pinned: the bracketed solve decides
+            e_pot = num / den
         worst = 0.0
         damped = False
         for k in range(n_k):
-            lo = j_lo[k]
-            hi = j_hi[k]
-            jn = j[k] + (e_pot - fk[k]) * inv_dfk[k]
-            if jn <= lo:
-                jn = j[k] - 0.9 * (j[k] - lo)
-                damped = True
-            elif jn >= hi:
-                jn = j[k] + 0.9 * (hi - j[k])
-                damped = True
+            if inv_dfk[k] == 0.0:
+                continue
+            dj = (e_pot - fk[k]) * inv_dfk[k]
+            if abs(beta[k] * dj) < X_STEP_CONVERGED:
+                # the surface stoichiometry moves by < 1e-13: this class's flux is settled
+                # (a surface near saturation: a large residual in V is a negligible flux)
+                j[k] += dj
+                continue
             worst = max(worst, abs(e_pot - fk[k]))
-            j[k] = jn
+            # a step that would more than halve the distance of the surface stoichiometry
+            # x = alpha - beta j to 0 or 1 is taken in the logit y = ln(x / (1 - x)) instead
+            # (step at most LOGIT_STEP_MAX): F is asymptotically linear in y where the surface
+            # saturates or empties (i0 ~ sqrt(x (1 - x)) makes it log-singular in j there), and
+            # x stays inside the clamp
+            x = alpha[k] - beta[k] * j[k]
+            xn = x - beta[k] * dj
+            if not (0.5 * x < xn and 0.5 * (1.0 - x) < 1.0 - xn):
+                damped = True  # a large step: not the last one
+                x = min(max(x, X_CLAMP_LO), X_CLAMP_HI)
+                dy = -beta[k] * dj / (x * (1.0 - x))
+                dy = min(max(dy, -LOGIT_STEP_MAX), LOGIT_STEP_MAX)
+                y = math.log(x) - math.log1p(-x) + dy
+                xn = 1.0 / (1.0 + math.exp(-y)) if y >= 0.0 else math.exp(y) / (1.0 + math.exp(y))
+                xn = min(max(xn, X_CLAMP_LO), X_CLAMP_HI)
+            j[k] = (alpha[k] - xn) / beta[k]
         # quadratic convergence: a residual r before the update leaves ~r^2 / (10 mV) after it
         if worst < tolerance_V and not damped:
             converged = True
@@ -801,7 +839,11 @@ def cathode_step(
     # warm start: the last split shifted to this mean flux; in a run of equal steps (same flux and
     # length) extrapolated in time, linearly after two and quadratically after three such steps
     # (one Newton update in ~70 % of the steps instead of two)
-    repeat = cached and state[off_c] == flux and state[off_c + 2 + n_k] == dt_s
+    # (the full cell steps with the current its anode passed, a charge round trip of the set current
+    # that is not bit-exact: equal to 1e-12 relative counts as the same flux)
+    repeat = (
+        cached and abs(state[off_c] - flux) <= 1e-12 * abs(flux) and state[off_c + 2 + n_k] == dt_s
+    )
     extrapolate = repeat and math.isfinite(state[off_c + 3 + n_k])
     quadratic = extrapolate and math.isfinite(state[off_c + 3 + 2 * n_k])
     for c in range(n_k):

@@ -22,8 +22,9 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
 * rest (mode 0): ``i = 0`` for ``duration`` (corrosion and relaxation continue);
 * CC (mode 1): ``n_sub`` sub-steps per nominal step time ``Q_cath / |i|``. A sub-step that crosses
   the voltage cut-off (or that the anode can no longer feed: reservoir exhausted) is shortened to
-  the crossing by Illinois regula falsi / bisection on ``V(t) - V_cut``: the step ends on the
-  allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
+  the crossing by a bracketing search on ``V(t) - V_cut`` (inverse quadratic interpolation,
+  Illinois regula falsi, bisection; straight to the anode's exhaustion time when it runs out of
+  Li): the step ends on the allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
   exact charge. A step whose voltage under load is already past its limit ends at once.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
@@ -187,26 +188,6 @@ def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
 
 
 @njit(cache=True)
-def _cc_trial(
-    sa: np.ndarray,
-    pa: np.ndarray,
-    sc: np.ndarray,
-    pc: np.ndarray,
-    sa_b: np.ndarray,
-    sc_b: np.ndarray,
-    i_set: float,
-    h: float,
-) -> tuple[float, float]:
-    """Restore the saved state, advance by ``h`` at ``i_set``; return (current passed, voltage)."""
-    sa[:] = sa_b
-    sc[:] = sc_b
-    if h <= 0.0:
-        return i_set, cell_voltage_V(sa, pa, sc, pc, i_set)
-    i_eff = _advance(sa, pa, sc, pc, i_set, h)
-    return i_eff, cell_voltage_V(sa, pa, sc, pc, i_eff)
-
-
-@njit(cache=True)
 def _cc_crossing(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -214,66 +195,118 @@ def _cc_crossing(
     pc: np.ndarray,
     sa_b: np.ndarray,
     sc_b: np.ndarray,
+    sa_lo: np.ndarray,
+    sc_lo: np.ndarray,
     i_set: float,
     h: float,
     sign: float,
     v_up: float,
     v_lo: float,
+    v_0: float,
     v_h: float,
+    i_h: float,
     exhausted_h: bool,
 ) -> tuple[float, float, float]:
     """Largest sub-step ``t <= h`` that stays on the allowed side of the cut-off (the cut-off is
     crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
 
-    Bracketing with the Illinois variant of regula falsi on ``V(t) - V_cut`` while both ends are
-    finite, bisection otherwise; stops when the allowed end is within
-    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state is
-    left advanced to the allowed end. Returns (t, current passed, voltage) there; when the bracket
-    collapses onto a divergence the voltage returned is the cut-off (the physical voltage crosses it
-    inside the collapsed bracket).
+    ``sa_b``/``sc_b`` hold the state at the sub-step's start (voltage ``v_0``), ``sa``/``sc`` the
+    state after ``h`` (voltage ``v_h``, current passed ``i_h``); ``sa_lo``/``sc_lo`` are scratch.
+    Bracketing search on ``V(t)`` aimed at the middle of the accepted window (half
+    :data:`CUTOFF_TOLERANCE_V` inside the cut-off): inverse quadratic interpolation through the
+    last three finite points, else Illinois regula falsi, bisection where an end is not finite or
+    the bracket shrinks too slowly; where the anode runs out of Li within the bracket, the trial
+    goes to the exhaustion time (the anode's charge limit over ``|i_set|``, exact up to rounding)
+    first. Stops when the allowed end is within :data:`CUTOFF_TOLERANCE_V` of the cut-off or the
+    bracket is below 1e-7 of the step. The state is left advanced to the allowed end. Returns (t,
+    current passed, voltage) there; when the bracket collapses onto a divergence the voltage
+    returned is the cut-off (the physical voltage crosses it inside the collapsed bracket).
     """
     v_cut = v_up if sign > 0.0 else v_lo
+    v_aim = v_cut - sign * 0.5 * CUTOFF_TOLERANCE_V
     t_lo = 0.0
-    i_lo, v_lo_side = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, 0.0)
-    _ = i_lo
+    i_lo = i_set
+    v_tlo = v_0
+    lo_saved = False  # sa_lo/sc_lo hold the state at t_lo (else it is the start: sa_b/sc_b)
     t_hi = h
-    f_lo = v_lo_side - v_cut
-    f_hi = v_h - v_cut if (math.isfinite(v_h) and not exhausted_h) else math.nan
-    r_lo = f_lo  # true residual at the allowed end (f_lo is Illinois-weighted)
+    f_lo = v_0 - v_aim
+    f_hi = v_h - v_aim if (math.isfinite(v_h) and not exhausted_h) else math.nan
+    g_lo = f_lo  # Illinois-weighted residuals for the regula falsi
+    g_hi = f_hi
+    t_ex = h * abs(i_h) / abs(i_set) if exhausted_h else math.inf
+    t_3 = math.nan  # the point replaced last (third point of the interpolation)
+    f_3 = math.nan
     side = 0
-    for _ in range(80):
-        if abs(r_lo) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
+    width_old = 2.0 * h
+    for it in range(80):
+        if abs(v_tlo - v_cut) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
             break
-        if math.isfinite(f_hi) and math.isfinite(f_lo) and f_hi != f_lo:
-            t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)
-            if not (t_lo < t < t_hi):
-                t = 0.5 * (t_lo + t_hi)
-        else:
+        width = t_hi - t_lo
+        margin = 1e-9 * h
+        t = math.nan
+        if t_lo < t_ex < t_hi:
+            # the anode runs out at t_ex: try just before it, then close the bracket after it
+            if t_ex - t_lo > 0.5e-7 * h:
+                t = t_ex - 0.4e-7 * h
+            else:
+                t = min(t_lo + 0.9e-7 * h, 0.5 * (t_lo + t_hi))
+        elif math.isfinite(f_hi) and math.isfinite(f_lo) and width < 0.75 * width_old:
+            if math.isfinite(f_3) and f_3 != f_lo and f_3 != f_hi and f_lo != f_hi:
+                # inverse quadratic interpolation t(V) through the three points, at V = v_aim
+                t = (
+                    t_lo * f_hi * f_3 / ((f_lo - f_hi) * (f_lo - f_3))
+                    + t_hi * f_lo * f_3 / ((f_hi - f_lo) * (f_hi - f_3))
+                    + t_3 * f_lo * f_hi / ((f_3 - f_lo) * (f_3 - f_hi))
+                )
+            if not (t_lo + margin < t < t_hi - margin) and g_hi != g_lo:
+                t = t_lo - g_lo * (t_hi - t_lo) / (g_hi - g_lo)
+        if not (t_lo + margin < t < t_hi - margin):
             t = 0.5 * (t_lo + t_hi)
-        i_t, v_t = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, t)
+        if it % 2 == 1:
+            width_old = width
+        sa[:] = sa_b
+        sc[:] = sc_b
+        i_t = _advance(sa, pa, sc, pc, i_set, t)
+        v_t = cell_voltage_V(sa, pa, sc, pc, i_t)
         exhausted = abs(i_t) < abs(i_set) * (1.0 - 1e-9)
+        if exhausted:
+            t_ex = min(t_ex, t * abs(i_t) / abs(i_set))
         if _hit(v_t, sign, v_up, v_lo) or exhausted:
+            f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
+            t_3 = t_hi
+            f_3 = f_hi
             t_hi = t
-            f_hi = v_t - v_cut if (math.isfinite(v_t) and not exhausted) else math.nan
+            f_hi = f_t
+            g_hi = f_t
             if side == 1 and math.isfinite(f_hi):
-                f_lo *= 0.5  # Illinois: halve the stale end
+                g_lo *= 0.5  # Illinois: halve the stale end
             side = 1
         else:
+            t_3 = t_lo
+            f_3 = f_lo
             t_lo = t
             i_lo = i_t
-            v_lo_side = v_t
-            f_lo = v_t - v_cut
-            r_lo = f_lo
+            v_tlo = v_t
+            f_lo = v_t - v_aim
+            g_lo = f_lo
+            sa_lo[:] = sa
+            sc_lo[:] = sc
+            lo_saved = True
             if side == -1 and math.isfinite(f_hi):
-                f_hi *= 0.5
+                g_hi *= 0.5
             side = -1
-    i_lo, v_lo_side = _cc_trial(sa, pa, sc, pc, sa_b, sc_b, i_set, t_lo)
-    if abs(v_lo_side - v_cut) > CUTOFF_TOLERANCE_V and math.isfinite(v_cut):
+    if lo_saved:
+        sa[:] = sa_lo
+        sc[:] = sc_lo
+    else:
+        sa[:] = sa_b
+        sc[:] = sc_b
+    if abs(v_tlo - v_cut) > CUTOFF_TOLERANCE_V and math.isfinite(v_cut):
         # the bracket collapsed onto a divergence (LFP surface saturated / emptied, anode
         # reservoir exhausted): the physical voltage runs through the cut-off within it, so the
         # step ends at the cut-off (keeps results smooth in the parameters)
-        v_lo_side = v_cut
-    return t_lo, i_lo, v_lo_side
+        v_tlo = v_cut
+    return t_lo, i_lo, v_tlo
 
 
 @njit(cache=True)
@@ -417,6 +450,11 @@ def run_full_cell(
     n_steps = mode.size
     cap_rec = rec.shape[0]
     t_cycle_start = 0.0
+    # scratch for the CC sub-step's start state and the cut-off search (no allocation per step)
+    sa_b = np.empty_like(sa)
+    sc_b = np.empty_like(sc)
+    sa_lo = np.empty_like(sa)
+    sc_lo = np.empty_like(sc)
     for k in range(n_steps):
         c_idx = cycle[k] - 1
         mo = mode[k]
@@ -470,6 +508,7 @@ def run_full_cell(
         q_step = 0.0
         done = blocked
         i_cv = i_prev
+        v_sub = v_start  # voltage at the start of the next CC sub-step
         while not done and t_step < t_end * (1.0 - 1e-12):
             h = min(dt, t_end - t_step)
             if mo == MODE_REST:
@@ -481,27 +520,16 @@ def run_full_cell(
                     if h_cap <= h:
                         h = h_cap
                         done = True  # capacity limit reached at the end of this sub-step
-                sa_b = sa.copy()
-                sc_b = sc.copy()
+                sa_b[:] = sa
+                sc_b[:] = sc
                 i_eff = _advance(sa, pa, sc, pc, i_set, h)
                 v = cell_voltage_V(sa, pa, sc, pc, i_eff)
                 exhausted = abs(i_eff) < abs(i_set) * (1.0 - 1e-9)
                 if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
                     h, i_eff, v = _cc_crossing(
-                        sa,
-                        pa,
-                        sc,
-                        pc,
-                        sa_b,
-                        sc_b,
-                        i_set,
-                        h,
-                        sign,
-                        v_upper_V[k],
-                        v_lower_V[k],
-                        v,
-                        exhausted,
-                    )
+                        sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, i_set, h, sign,
+                        v_upper_V[k], v_lower_V[k], v_sub, v, i_eff, exhausted,
+                    )  # fmt: skip
                     done = True
                 if sa[S_SHORT] > 0.0 and sign < 0.0:
                     done = True  # a shorted cell delivers nothing
@@ -533,6 +561,7 @@ def run_full_cell(
             if n_rec < cap_rec:
                 _record(rec, n_rec, t, v, i_eff, cycle[k], k + 1, sa, sc, pc, lam_li)
                 n_rec += 1
+            v_sub = v
         last_of_cycle = k == n_steps - 1 or cycle[k + 1] != cycle[k]
         if last_of_cycle:
             cyc[c_idx, CYC_ACT_END] = sa[S_ACT]
