@@ -77,13 +77,17 @@ in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM cou
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
 Cost: the step solves every class's particle (one factorisation per radius, one scratch allocation
-per step) and the split (Newton from a warm start extrapolated over runs of equal steps; updates
-that would more than halve a surface's distance to 0 or 1 are taken in the logit of the surface
-stoichiometry, so no damping is needed). The split dominates: in the 303-cycle N/P 25 run
-(``benchmarks/bench_full_cell.py``) ~25k splits take ~3.7 Newton updates on average (~3 in plain
-constant-current sub-steps, where the classes empty or fill one after another and the time
-extrapolation of their fluxes is poor; ~7 in the cut-off search's trial steps) and ~50 fall back
-to the bracketed solve (100-300 us each), so the cost grows with ``K``: ``cathode_step`` takes
+per step) and the split (Newton from a first-order predictor: every class's potential linearised
+at the last step's converged split, with its cached slopes ``dF/dj`` and ``dF/dx_s``, and moved by
+the known change of the class's zero-flux surface state; the time extrapolation of the fluxes over
+runs of equal steps where no slopes are cached; updates that would more than halve a surface's
+distance to 0 or 1 are taken in the logit of the surface stoichiometry, so no damping is needed).
+The split dominates: in the 303-cycle N/P 25 run (``benchmarks/bench_full_cell.py``) ~25k splits
+take ~3.05 Newton updates on average (3.67 with the time extrapolation alone; ~2.8 in plain
+constant-current sub-steps, where the classes empty or fill one after another, most needing two;
+~4.5 in the cut-off search's trial steps, which start from the last trial's split) and ~50 fall
+back to the safeguarded Newton search on the common potential, so the cost grows with ``K``:
+``cathode_step`` takes
 ~2 us per step with the default 12 classes in the plateau against ~1 us for the single particle.
 ``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
 Fewer classes are not converged (6 or 8 classes move the rate table by up to 3 % from 24, 12
@@ -326,8 +330,10 @@ def particle_classes_table(
 
 def state_size(p: np.ndarray) -> int:
     """Length of the state vector: every class's particle shells + electrolyte cells + the cached
-    split of the last step (mean flux, particle potential, one flux per class, the step length and
-    the change of each class's flux over the last two steps: the warm start of the next step)."""
+    split of the last step (mean flux, particle potential, one flux per class, the step length, the
+    change of each class's flux over the last two steps, and per class the zero-flux surface state
+    ``alpha``, ``beta`` and the slopes ``dF/dx_s``, ``dF/dj`` of the split: the warm start and the
+    predictor of the next step)."""
     n_k = int(p[IDX_N_CLASSES])
     return n_k * int(p[IDX_N_SHELLS]) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 3 + 7 * n_k
 
@@ -539,11 +545,17 @@ def _split_current(
             j[k] = min(max(flux_A_m2, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
     e_pot = 0.0
     converged = False
+    x_s = j_lo  # the bounds are not needed any more: surface stoichiometries of the iterate
     for _ in range(30):
         num = flux_A_m2
         den = 0.0
+        at_clamp = False
         for k in range(n_k):
             s_k = share[k]
+            x = alpha[k] - beta[k] * j[k]
+            x_s[k] = x
+            if x <= X_CLAMP_LO or x >= X_CLAMP_HI:
+                at_clamp = True
             f, df, dfdx = _class_potential(
                 alpha[k], beta[k], j[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f
             )
@@ -559,8 +571,8 @@ def _split_current(
         # 1 - 1e-14) while E pushes it further out is pinned there: its flux is at its bound (to
         # ~1e-14 of the class capacity), it leaves the potential update and its residual does not count
         pinned = False
-        for k in range(n_k):
-            x = alpha[k] - beta[k] * j[k]
+        for k in range(n_k if at_clamp else 0):
+            x = x_s[k]
             if (x <= X_CLAMP_LO and e_pot > fk[k]) or (x >= X_CLAMP_HI and e_pot < fk[k]):
                 num -= share[k] * fk[k] * inv_dfk[k]
                 den -= share[k] * inv_dfk[k]
@@ -587,7 +599,7 @@ def _split_current(
             # (step at most LOGIT_STEP_MAX): F is asymptotically linear in y where the surface
             # saturates or empties (i0 ~ sqrt(x (1 - x)) makes it log-singular in j there), and
             # x stays inside the clamp
-            x = alpha[k] - beta[k] * j[k]
+            x = x_s[k]
             xn = x - beta[k] * dj
             if not (0.5 * x < xn and 0.5 * (1.0 - x) < 1.0 - xn):
                 damped = True  # a large step: not the last one
