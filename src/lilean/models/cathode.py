@@ -77,13 +77,17 @@ in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM cou
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
 Cost: the step solves every class's particle (one factorisation per radius, one scratch allocation
-per step) and the split (Newton from a warm start extrapolated over runs of equal steps; updates
-that would more than halve a surface's distance to 0 or 1 are taken in the logit of the surface
-stoichiometry, so no damping is needed). The split dominates: in the 303-cycle N/P 25 run
-(``benchmarks/bench_full_cell.py``) ~25k splits take ~3.7 Newton updates on average (~3 in plain
-constant-current sub-steps, where the classes empty or fill one after another and the time
-extrapolation of their fluxes is poor; ~7 in the cut-off search's trial steps) and ~50 fall back
-to the bracketed solve (100-300 us each), so the cost grows with ``K``: ``cathode_step`` takes
+per step) and the split (Newton from a first-order predictor: every class's potential linearised
+at the last step's converged split, with its cached slopes ``dF/dj`` and ``dF/dx_s``, and moved by
+the known change of the class's zero-flux surface state; the time extrapolation of the fluxes over
+runs of equal steps where no slopes are cached; updates that would more than halve a surface's
+distance to 0 or 1 are taken in the logit of the surface stoichiometry, so no damping is needed).
+The split dominates: in the 303-cycle N/P 25 run (``benchmarks/bench_full_cell.py``) ~25k splits
+take ~3.05 Newton updates on average (3.67 with the time extrapolation alone; ~2.8 in plain
+constant-current sub-steps, where the classes empty or fill one after another, most needing two;
+~4.5 in the cut-off search's trial steps, which start from the last trial's split) and ~50 fall
+back to the safeguarded Newton search on the common potential, so the cost grows with ``K``:
+``cathode_step`` takes
 ~2 us per step with the default 12 classes in the plateau against ~1 us for the single particle.
 ``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
 Fewer classes are not converged (6 or 8 classes move the rate table by up to 3 % from 24, 12
@@ -326,10 +330,12 @@ def particle_classes_table(
 
 def state_size(p: np.ndarray) -> int:
     """Length of the state vector: every class's particle shells + electrolyte cells + the cached
-    split of the last step (mean flux, particle potential, one flux per class, the step length and
-    the change of each class's flux over the last two steps: the warm start of the next step)."""
+    split of the last step (mean flux, particle potential, one flux per class, the step length, the
+    change of each class's flux over the last two steps, and per class the zero-flux surface state
+    ``alpha``, ``beta`` and the slopes ``dF/dx_s``, ``dF/dj`` of the split: the warm start and the
+    predictor of the next step)."""
     n_k = int(p[IDX_N_CLASSES])
-    return n_k * int(p[IDX_N_SHELLS]) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 3 + 3 * n_k
+    return n_k * int(p[IDX_N_SHELLS]) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 3 + 7 * n_k
 
 
 def initial_state(p: np.ndarray, stoichiometry: float) -> np.ndarray:
@@ -443,8 +449,10 @@ def _mean_cathode_electrolyte(state: np.ndarray, p: np.ndarray) -> float:
 @njit(cache=True)
 def _class_potential(
     alpha: float, beta: float, j: float, r_contact: float, kc: float, two_rt_f: float
-) -> tuple[float, float]:
-    """Potential of one particle class vs the electrolyte and its derivative in ``j``.
+) -> tuple[float, float, float]:
+    """Potential of one particle class vs the electrolyte, its derivative in ``j`` and its partial
+    derivative in the surface stoichiometry ``x_s`` at fixed ``j`` (the last two: the predictor of
+    the next step's split in :func:`cathode_step`).
 
     ``F(j) = U(x_s) + (2RT/F) asinh(j / 2 i0(x_s)) + r j`` with the surface stoichiometry
     ``x_s = alpha - beta j`` (linear in the class flux ``j`` [A/m^2 of particle surface]) and
@@ -463,7 +471,8 @@ def _class_potential(
     # d i0 / d j / i0 = g'(x) (-beta) / g = -beta (1 - 2x) / (2 g^2),  g = sqrt(x (1 - x))
     di0_i0 = -beta * (1.0 - 2.0 * x) * 0.5 / g2
     dz = (1.0 - j * di0_i0) * half_inv_i0
-    return u + eta + r_contact * j, -beta * du + two_rt_f * dz / sq + r_contact
+    dfdx = du - two_rt_f * z * (1.0 - 2.0 * x) * 0.5 / (g2 * sq)
+    return u + eta + r_contact * j, -beta * du + two_rt_f * dz / sq + r_contact, dfdx
 
 
 @njit(cache=True)
@@ -487,8 +496,9 @@ def _split_current(
     domain ``0 < x_s < 1`` by damping. Returns ``E`` [V] (particle side: OCV + kinetics +
     particle contact resistance), or -inf (+inf) when no split can pass the discharge (charge)
     current: every class surface full (empty); the fluxes are then all ``J``. The returned fluxes
-    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``5 K`` floats (no
-    allocation inside the step).
+    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``7 K`` floats (no
+    allocation inside the step); on return ``work[5K:6K]`` and ``work[6K:7K]`` hold ``dF_k/dj_k``
+    and ``dF_k/dx_s`` of the last Newton update (NaN when none ran).
     """
     n_k = int(p[IDX_N_CLASSES])
     two_rt_f = 2.0 * GAS_CONSTANT * p[IDX_T_K] / FARADAY
@@ -498,6 +508,8 @@ def _split_current(
     share = work[2 * n_k : 3 * n_k]
     j_lo = work[3 * n_k : 4 * n_k]
     j_hi = work[4 * n_k : 5 * n_k]
+    slope = work[5 * n_k : 6 * n_k]
+    slope_x = work[6 * n_k : 7 * n_k]
     lo_sum = 0.0
     hi_sum = 0.0
     for k in range(n_k):
@@ -505,6 +517,8 @@ def _split_current(
             alpha[k] = min(max(alpha[k], 1e-12), 1.0 - 1e-12)
         s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
         share[k] = s_k
+        slope[k] = math.nan
+        slope_x[k] = math.nan
         j_lo[k] = (alpha[k] - 1.0) / beta[k]
         j_hi[k] = alpha[k] / beta[k]
         lo_sum += s_k * j_lo[k]
@@ -531,14 +545,22 @@ def _split_current(
             j[k] = min(max(flux_A_m2, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
     e_pot = 0.0
     converged = False
+    x_s = j_lo  # the bounds are not needed any more: surface stoichiometries of the iterate
     for _ in range(30):
         num = flux_A_m2
         den = 0.0
+        at_clamp = False
         for k in range(n_k):
             s_k = share[k]
-            f, df = _class_potential(
+            x = alpha[k] - beta[k] * j[k]
+            x_s[k] = x
+            if x <= X_CLAMP_LO or x >= X_CLAMP_HI:
+                at_clamp = True
+            f, df, dfdx = _class_potential(
                 alpha[k], beta[k], j[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f
             )
+            slope[k] = df
+            slope_x[k] = dfdx
             inv_df = 1.0 / df
             fk[k] = f
             inv_dfk[k] = inv_df
@@ -549,8 +571,8 @@ def _split_current(
         # 1 - 1e-14) while E pushes it further out is pinned there: its flux is at its bound (to
         # ~1e-14 of the class capacity), it leaves the potential update and its residual does not count
         pinned = False
-        for k in range(n_k):
-            x = alpha[k] - beta[k] * j[k]
+        for k in range(n_k if at_clamp else 0):
+            x = x_s[k]
             if (x <= X_CLAMP_LO and e_pot > fk[k]) or (x >= X_CLAMP_HI and e_pot < fk[k]):
                 num -= share[k] * fk[k] * inv_dfk[k]
                 den -= share[k] * inv_dfk[k]
@@ -577,7 +599,7 @@ def _split_current(
             # (step at most LOGIT_STEP_MAX): F is asymptotically linear in y where the surface
             # saturates or empties (i0 ~ sqrt(x (1 - x)) makes it log-singular in j there), and
             # x stays inside the clamp
-            x = alpha[k] - beta[k] * j[k]
+            x = x_s[k]
             xn = x - beta[k] * dj
             if not (0.5 * x < xn and 0.5 * (1.0 - x) < 1.0 - xn):
                 damped = True  # a large step: not the last one
@@ -594,7 +616,7 @@ def _split_current(
             break
     if not converged:
         # strongly nonlinear split (surfaces near empty / full): bracketed solve instead
-        e_pot = _split_current_bracketed(p, alpha, beta, flux_A_m2, kc, j, two_rt_f, wsum)
+        e_pot = _split_current_bracketed(p, alpha, beta, flux_A_m2, kc, j, two_rt_f, wsum, e_pot)
     # exact charge balance (the Newton update keeps it up to rounding; damping may not)
     total = 0.0
     for k in range(n_k):
@@ -613,21 +635,21 @@ def _class_flux_at(
     kc: float,
     two_rt_f: float,
     j_start: float,
-) -> float:
-    """Flux ``j`` of one class at the common potential ``e_pot``: ``F(j) = e_pot`` on the class's
-    domain by bracketed Newton (bisection when Newton leaves the bracket); a bound when ``e_pot``
-    is outside the range of ``F``."""
+) -> tuple[float, float]:
+    """Flux ``j`` of one class at the common potential ``e_pot`` and ``dj/dE`` there: ``F(j) = e_pot``
+    on the class's domain by bracketed Newton (bisection when Newton leaves the bracket); a bound
+    (``dj/dE = 0``) when ``e_pot`` is outside the range of ``F``."""
     lo = (alpha - 1.0) / beta
     hi = alpha / beta
     a = lo + 1e-12 * (hi - lo)
     b = hi - 1e-12 * (hi - lo)
     if _class_potential(alpha, beta, a, r_contact, kc, two_rt_f)[0] >= e_pot:
-        return a
+        return a, 0.0
     if _class_potential(alpha, beta, b, r_contact, kc, two_rt_f)[0] <= e_pot:
-        return b
+        return b, 0.0
     j = j_start if a < j_start < b else 0.5 * (a + b)
     for _ in range(100):
-        f, df = _class_potential(alpha, beta, j, r_contact, kc, two_rt_f)
+        f, df, _ = _class_potential(alpha, beta, j, r_contact, kc, two_rt_f)
         f -= e_pot
         if f > 0.0:
             b = j
@@ -637,9 +659,9 @@ def _class_flux_at(
         if not (a < jn < b):
             jn = 0.5 * (a + b)
         if abs(jn - j) <= 1e-15 * (hi - lo) or b - a <= 1e-15 * (hi - lo):
-            return jn
+            return jn, 1.0 / df
         j = jn
-    return j
+    return j, 1.0 / _class_potential(alpha, beta, j, r_contact, kc, two_rt_f)[1]
 
 
 @njit(cache=True)
@@ -652,10 +674,14 @@ def _split_current_bracketed(
     j: np.ndarray,
     two_rt_f: float,
     wsum: float,
+    e_start: float,
 ) -> float:
-    """The split of :func:`_split_current` by a bracketed search on the common potential ``E``
-    (``sum_k s_k j_k(E)`` rises monotonically with ``E``; Illinois regula falsi / bisection), each
-    class's flux by :func:`_class_flux_at`. Slower, always converges; used when Newton does not."""
+    """The split of :func:`_split_current` by a safeguarded Newton search on the common potential
+    ``E``: ``g(E) = sum_k s_k j_k(E) - J`` rises monotonically with ``E`` (``g' = sum_k s_k dj_k/dE
+    = sum_k s_k / F_k'``), each class's flux by :func:`_class_flux_at` (warm-started from the last
+    ``E``'s); a Newton step that leaves the bracket is replaced by bisection. Starts at ``e_start``
+    (Newton's last potential) when it lies inside the bracket. Slower than the joint Newton of
+    :func:`_split_current`, always converges (to < 1e-12 V); used when that does not."""
     n_k = int(p[IDX_N_CLASSES])
     e_lo = math.inf
     e_hi = -math.inf
@@ -669,41 +695,34 @@ def _split_current_bracketed(
         e_hi = max(
             e_hi, _class_potential(alpha[k], beta[k], hi - 1e-12 * (hi - lo), r_k, kc, two_rt_f)[0]
         )
-
-    def balance(e_pot: float) -> float:
-        total = 0.0
+    e_pot = e_start if e_lo < e_start < e_hi else 0.5 * (e_lo + e_hi)
+    for _ in range(200):
+        g = -flux_A_m2
+        dg = 0.0
         for k in range(n_k):
-            j[k] = _class_flux_at(
+            s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
+            j[k], dj = _class_flux_at(
                 e_pot, alpha[k], beta[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f, j[k]
             )
-            total += p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum * j[k]
-        return total - flux_A_m2
-
-    g_lo = balance(e_lo)
-    g_hi = balance(e_hi)
-    e_pot = 0.5 * (e_lo + e_hi)
-    side = 0
-    for _ in range(200):
-        if g_hi != g_lo:
-            e_pot = e_lo - g_lo * (e_hi - e_lo) / (g_hi - g_lo)
-        if not (e_lo < e_pot < e_hi):
-            e_pot = 0.5 * (e_lo + e_hi)
-        g = balance(e_pot)
+            g += s_k * j[k]
+            dg += s_k * dj
+        if g == 0.0:
+            return e_pot
         if g > 0.0:
             e_hi = e_pot
-            g_hi = g
-            if side == 1:
-                g_lo *= 0.5
-            side = 1
         else:
             e_lo = e_pot
-            g_lo = g
-            if side == -1:
-                g_hi *= 0.5
-            side = -1
-        if e_hi - e_lo < 1e-12 or g == 0.0:
+        e_new = e_pot - g / dg if dg > 0.0 else math.nan
+        if not (e_lo < e_new < e_hi):
+            e_new = 0.5 * (e_lo + e_hi)
+        done = abs(e_new - e_pot) < 1e-13 or e_hi - e_lo < 1e-12
+        e_pot = e_new
+        if done:
             break
-    balance(e_pot)
+    for k in range(n_k):
+        j[k] = _class_flux_at(
+            e_pot, alpha[k], beta[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f, j[k]
+        )[0]
     return e_pot
 
 
@@ -735,7 +754,7 @@ def cathode_step(
         if p[IDX_CLASSES + 3 * c + 1] != p[IDX_CLASSES + 1]:
             same_radius = False
     n_resp = n_r if same_radius else n_k * n_r
-    work = np.empty(n_e + 2 * n_r + n_resp + 8 * n_k)
+    work = np.empty(n_e + 2 * n_r + n_resp + 10 * n_k)
     cp_e = work[:n_e]
     cp = work[n_e : n_e + n_r]
     pivot = work[n_e + n_r : n_e + 2 * n_r]
@@ -744,7 +763,7 @@ def cathode_step(
     alpha = work[o : o + n_k]
     beta = work[o + n_k : o + 2 * n_k]
     j = work[o + 2 * n_k : o + 3 * n_k]
-    newton = work[o + 3 * n_k : o + 8 * n_k]
+    newton = work[o + 3 * n_k : o + 10 * n_k]
     # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
     # (Thomas algorithm in place on the state: forward sweep stores d' in the state)
     dx_s = p[IDX_L_S] / n_sep
@@ -859,6 +878,37 @@ def cathode_step(
             j[c] = flux + (state[off_c + 2 + c] - state[off_c])
         else:
             j[c] = flux
+    # predictor: every class's potential linearised at the last step's converged split (its slopes
+    # dF/dj and dF/dx_s at fixed j, cached) and moved by the known change of its surface state
+    # (alpha, beta of the zero-flux solve): F_k(j) ~ E0 + G_x (d alpha - d beta j0) + (G_j - beta G_x)
+    # (j - j0), G_j = dF/dj + beta0 G_x; with sum_k s_k j_k = J this gives every j_k (no evaluation)
+    off_p = off_c + 3 + 3 * n_k
+    if cached and math.isfinite(state[off_p + 3 * n_k]):
+        shift = newton[:n_k]
+        inv_d = newton[n_k : 2 * n_k]
+        wsum = _surface_weight_sum(p)
+        num = flux - state[off_c]
+        den = 0.0
+        ok = True
+        for c in range(n_k):
+            gx = state[off_p + 2 * n_k + c]
+            gj = state[off_p + 3 * n_k + c] + state[off_p + n_k + c] * gx
+            d = gj - beta[c] * gx
+            if not (d > 0.0 and math.isfinite(gx)):
+                ok = False
+                break
+            s_c = p[IDX_CLASSES + 3 * c] / p[IDX_CLASSES + 3 * c + 1] / wsum
+            shift[c] = gx * (
+                (alpha[c] - state[off_p + c])
+                - (beta[c] - state[off_p + n_k + c]) * state[off_c + 2 + c]
+            )
+            inv_d[c] = 1.0 / d
+            num += s_c * shift[c] * inv_d[c]
+            den += s_c * inv_d[c]
+        if ok:
+            d_e = num / den
+            for c in range(n_k):
+                j[c] = state[off_c + 2 + c] + (d_e - shift[c]) * inv_d[c]
     kc = p[IDX_K_REACTION] * math.sqrt(_mean_cathode_electrolyte(state, p)) * c_max
     e_pot = _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_STEP_V, newton)
     for c in range(n_k):
@@ -873,6 +923,11 @@ def cathode_step(
     for c in range(n_k):
         state[off_c + 2 + c] = j[c]
     state[off_c + 2 + n_k] = dt_s
+    for c in range(n_k):
+        state[off_p + c] = alpha[c]
+        state[off_p + n_k + c] = beta[c]
+        state[off_p + 2 * n_k + c] = newton[6 * n_k + c]
+        state[off_p + 3 * n_k + c] = newton[5 * n_k + c]
 
 
 @njit(cache=True)
@@ -938,7 +993,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     if abs(state[off_c] - flux) <= 1e-12 * abs(flux):
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
-    work = np.empty(8 * n_k)
+    work = np.empty(10 * n_k)
     alpha = work[:n_k]
     beta = work[n_k : 2 * n_k]
     j = work[2 * n_k : 3 * n_k]

@@ -81,6 +81,7 @@ from lilean.models.cathode import (
     IDX_L_P,
     IDX_LAM_PER_CYCLE,
     IDX_LAM_PER_HOUR,
+    _cache_offset,
     apply_active_material_loss,
     cathode_potential_V,
     cathode_step,
@@ -238,6 +239,12 @@ def _cc_crossing(
     f_3 = math.nan
     side = 0
     width_old = 2.0 * h
+    # each trial restarts from the sub-step's start state but takes the cathode's cached split (the
+    # warm start of its particle-class split) from the last trial with a finite one: the trials
+    # converge on the crossing, so the last trial's split predicts the next one's best
+    off_cache = _cache_offset(pc)
+    warm = sc[off_cache:].copy()
+    have_warm = math.isfinite(warm[1])
     for it in range(80):
         if abs(v_tlo - v_cut) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
             break
@@ -266,8 +273,13 @@ def _cc_crossing(
             width_old = width
         sa[:] = sa_b
         sc[:] = sc_b
+        if have_warm:
+            sc[off_cache:] = warm
         i_t = _advance(sa, pa, sc, pc, i_set, t)
         v_t = cell_voltage_V(sa, pa, sc, pc, i_t)
+        if math.isfinite(sc[off_cache + 1]):
+            warm[:] = sc[off_cache:]
+            have_warm = True
         exhausted = abs(i_t) < abs(i_set) * (1.0 - 1e-9)
         if exhausted:
             t_ex = min(t_ex, t * abs(i_t) / abs(i_set))

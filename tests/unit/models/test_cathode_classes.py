@@ -193,3 +193,57 @@ def test_class_count_is_converged(params):
         params.replace({"cathode.particle_classes": 2 * k})
     )
     assert q == pytest.approx(q2, rel=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x0=st.floats(0.02, 0.98),
+    spread=st.floats(0.0, 0.4),
+    flux_fraction=st.floats(-0.95, 0.95),
+)
+def test_fallback_split_equals_newton_split(p, x0, spread, flux_fraction):
+    """The safeguarded Newton search on the common potential (the fallback) and the joint Newton
+    split solve the same system: same potential, same fluxes, exact charge balance."""
+    n_k = cm.n_particle_classes(p)
+    table = _classes(p)
+    alpha = np.clip(x0 + spread * np.linspace(-1.0, 1.0, n_k), 1e-3, 1 - 1e-3)
+    n_r = int(p[cm.IDX_N_SHELLS])
+    beta = 0.5 * table[:, 1] / n_r / (F * p[cm.IDX_C_MAX] * p[cm.IDX_D_S]) * 50.0
+    share = (table[:, 0] / table[:, 1]) / np.sum(table[:, 0] / table[:, 1])
+    lo = float(np.sum(share * (alpha - 1.0) / beta))
+    hi = float(np.sum(share * alpha / beta))
+    flux = 0.5 * (lo + hi) + 0.5 * flux_fraction * (hi - lo)
+    kc = p[cm.IDX_K_REACTION] * math.sqrt(p[cm.IDX_C_E0]) * p[cm.IDX_C_MAX]
+    two_rt_f = 2 * R_GAS * p[cm.IDX_T_K] / F
+    j_newton = np.full(n_k, flux)
+    e_newton = cm._split_current(p, alpha.copy(), beta, flux, kc, j_newton, 1e-7, np.empty(7 * n_k))
+    j_fallback = np.full(n_k, flux)
+    wsum = float(np.sum(table[:, 0] / table[:, 1]))
+    e_fallback = cm._split_current_bracketed(
+        p, alpha.copy(), beta, flux, kc, j_fallback, two_rt_f, wsum, math.nan
+    )
+    assert e_fallback == pytest.approx(e_newton, abs=1e-8)
+    assert np.sum(share * j_fallback) == pytest.approx(flux, rel=1e-9, abs=1e-9 * (hi - lo))
+    np.testing.assert_allclose(j_fallback, j_newton, rtol=1e-6, atol=1e-9 * (hi - lo))
+
+
+def test_predicted_split_equals_cold_start(p):
+    """The predictor (and the time extrapolation) only warm-start the split: a discharge whose
+    cached split is cleared before every step (cold start) ends at the same potentials."""
+    warm = cm.initial_state(p, 0.05)
+    cold = warm.copy()
+    off_c = cm.electrolyte_offset(p) + int(p[cm.IDX_N_SEP]) + int(p[cm.IDX_N_CAT])
+    worst = 0.0
+    compared = 0
+    for step in range(200):
+        dt = 60.0 if step % 7 else 17.0
+        cm.cathode_step(warm, p, -10.0, dt)
+        cold[off_c:] = math.nan
+        cm.cathode_step(cold, p, -10.0, dt)
+        if not math.isfinite(cold[off_c + 1]):
+            break  # every surface saturated: the discharge is over
+        worst = max(worst, abs(warm[off_c + 1] - cold[off_c + 1]))
+        compared += 1
+    assert compared >= 20
+    assert worst < 2e-6
+    np.testing.assert_allclose(warm[:off_c], cold[:off_c], rtol=1e-7, atol=1e-9)
