@@ -781,12 +781,17 @@ def fit_cycling(
     if not tau > 0:
         raise ParameterError(f"random_effect_log_sd = {tau}: expected > 0")
     ntot = npar * (1 + nfile) if use_re else npar
-    x0_full = np.concatenate([x0, np.zeros(ntot - npar)])
+    # each file's deviation is carried as ``y_f = x0 + delta_f`` (not ``delta_f`` itself): scipy's
+    # relative finite-difference step is ``diff_step * |y|``, so a ``delta_f`` at 0 got a step of
+    # ~1.5e-8 (its fallback), below the twin's numerical resolution: a zero gradient that left
+    # every file at the population value. Shifted, the deviations get the population's step.
+    shift = np.tile(x0, nfile) if use_re else np.zeros(0)
+    x0_full = np.concatenate([x0, shift])
 
     def file_x(x: np.ndarray, f: int) -> np.ndarray:
         if not use_re:
             return x[:npar]
-        return x[:npar] + x[npar * (f + 1) : npar * (f + 2)]
+        return x[:npar] + x[npar * (f + 1) : npar * (f + 2)] - x0
 
     offsets: dict[str, list[float]] = {c: [] for c in OFFSET_SERIES if c in fitted_series}
 
@@ -827,7 +832,7 @@ def fit_cycling(
 
     def residual(x: np.ndarray) -> np.ndarray:
         rr = raw(x)
-        prior = np.concatenate([(x[:npar] - x0) / PRIOR_LOG_SD, x[npar:] / tau])
+        prior = np.concatenate([(x[:npar] - x0) / PRIOR_LOG_SD, (x[npar:] - shift) / tau])
         if rr is None:
             return np.concatenate([np.full(len(fitted_series) * n_meas, penalty), prior])
         parts = [np.clip(np.nan_to_num(rr[c] / scale[c], nan=penalty), -penalty, penalty)
@@ -865,7 +870,7 @@ def fit_cycling(
     lsq_kw: dict[str, Any] = {"jac_sparsity": sparsity} if use_re else {}
     if n_global > 0:
         pts = x0 + (2.0 * _halton(n_global, npar, seed) - 1.0) * 2.0 * PRIOR_LOG_SD
-        pts = np.column_stack([pts, np.zeros((n_global, ntot - npar))])
+        pts = np.column_stack([pts, np.tile(shift, (n_global, 1))])
         reweight(x0_full)
         costs = [float(np.sum(residual(pt) ** 2)) for pt in pts]
         best = int(np.argmin(costs))
