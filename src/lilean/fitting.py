@@ -1040,7 +1040,14 @@ def fit_cycling(
     fit.extra["horizon"] = int(knee_horizon)
     fit.extra["n_samples"] = int(n_samples)
     fit.extra["seed"] = int(seed)
-    fit.extra["capacity_noise_percent"] = float(scale["Retention [%]"])
+    # the retention's re-weighted sigma; when the retention is not fitted (``series=``), its noise
+    # from the data (this was a KeyError)
+    ret = "Retention [%]"
+    fit.extra["capacity_noise_percent"] = float(
+        scale[ret]
+        if ret in scale
+        else np.median([noise_sigma(m[ret].to_numpy(), CYCLING_SERIES[ret]) for m in meas])
+    )
     refresh_knees(fit)
     return fit
 

@@ -468,6 +468,19 @@ def test_random_effects_fit_recovers_each_replicate_and_the_population() -> None
     assert fit.cost < pooled.cost
 
 
+def test_fit_without_the_retention_series_keeps_a_capacity_noise() -> None:
+    """``series=`` without the retention (voltages only) fits and takes the capacity noise of its
+    knee band from the data (it raised KeyError 'Retention [%]')."""
+    run = _truth_run(12, {RHO: 1.3 * default_parameters().flat()[RHO].value})
+    fit = F.fit_cycling([_noisy(run.data, 4)], default_parameters(), "cu", free=[RHO],
+                        series=["Voltage gap [V]", "Mean voltage [V]"], knee_horizon=15,
+                        n_samples=2, profile=False, n_global=0,
+                        protocol={"steps_per_half_cycle": FAST})  # fmt: skip
+    noise = fit.extra["capacity_noise_percent"]
+    assert math.isfinite(noise) and 0.0 < noise < 1.0
+    assert "Retention [%]" not in fit.extra["noise_sigma"]
+
+
 def test_voltage_gap_keeps_the_rise_a_common_offset_hides() -> None:
     """The gap (mean charge - mean discharge voltage) is free of a per-cycle offset common to both
     branches, the mean voltage carries it; an unknown series name is refused."""
