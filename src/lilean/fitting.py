@@ -620,6 +620,11 @@ VOLTAGE_FIRST_CYCLE = 2
 #: (a factor 3 at 1 sigma). It holds directions the data cannot determine and is carried into the
 #: covariance, hence into the knee intervals.
 PRIOR_LOG_SD = math.log(3.0)
+#: narrower priors (full names) where the literature bounds a parameter: the per-cycle Li loss
+#: fraction on bare Cu, Li||Cu CE 80-95 % in carbonate electrolytes (Adams2018, Xiao2020), i.e.
+#: x0.4-x1.6 of the set's 0.125: log sd ln 2 (that range within about +-1.3 sd). The Ag@Cu value
+#: (0.05) is assumed, not read from a study: it keeps the generic ln 3
+PRIOR_LOG_SD_BY_NAME = {"substrates.cu.anode.cycling_loss_fraction": math.log(2.0)}
 #: default cell-to-cell prior sd (log space) of a random-effects multi-file fit: replicate Li-metal
 #: cells differ by ~10-30 % in their fade (Boyle et al., Nat. Energy 6, 487 (2021), replicate
 #: calendar losses; Fang et al., Nature 572, 511 (2019)); ln 1.3 at 1 sd
@@ -728,7 +733,7 @@ def fit_cycling(
     2. residuals per series ``(y_sim - y) / sigma_f``; ``sigma_f`` starts at the data's own noise
        (:func:`noise_sigma`) and is re-estimated from the fit's residuals (robust RMS, so that each
        series carries its noise **and** model error and none dominates), plus the prior rows
-       ``(x - x_0) / ln 3`` (:data:`PRIOR_LOG_SD`);
+       ``(x - x_0) / ln 3`` (:data:`PRIOR_LOG_SD`; narrower per :data:`PRIOR_LOG_SD_BY_NAME`);
     3. a global stage (scrambled Halton points over ``x_0 +- 2 ln 3``) picks the starts of the local
        trust-region optimiser; the best of several starts is refined after re-weighting;
     4. profile likelihood per parameter (:data:`PROFILE_STEP`): a parameter whose chi^2 rises by
@@ -776,17 +781,23 @@ def fit_cycling(
     x0 = np.log([flat[n].value for n in names])
     npar = len(names)
     nfile = len(datas)
+    prior_sd = np.array([PRIOR_LOG_SD_BY_NAME.get(n, PRIOR_LOG_SD) for n in names])
     use_re = bool(random_effects) and nfile > 1
     tau = float(random_effect_log_sd or RANDOM_EFFECT_LOG_SD)
     if not tau > 0:
         raise ParameterError(f"random_effect_log_sd = {tau}: expected > 0")
     ntot = npar * (1 + nfile) if use_re else npar
-    x0_full = np.concatenate([x0, np.zeros(ntot - npar)])
+    # each file's deviation is carried as ``y_f = x0 + delta_f`` (not ``delta_f`` itself): scipy's
+    # relative finite-difference step is ``diff_step * |y|``, so a ``delta_f`` at 0 got a step of
+    # ~1.5e-8 (its fallback), below the twin's numerical resolution: a zero gradient that left
+    # every file at the population value. Shifted, the deviations get the population's step.
+    shift = np.tile(x0, nfile) if use_re else np.zeros(0)
+    x0_full = np.concatenate([x0, shift])
 
     def file_x(x: np.ndarray, f: int) -> np.ndarray:
         if not use_re:
             return x[:npar]
-        return x[:npar] + x[npar * (f + 1) : npar * (f + 2)]
+        return x[:npar] + x[npar * (f + 1) : npar * (f + 2)] - x0
 
     offsets: dict[str, list[float]] = {c: [] for c in OFFSET_SERIES if c in fitted_series}
 
@@ -827,7 +838,7 @@ def fit_cycling(
 
     def residual(x: np.ndarray) -> np.ndarray:
         rr = raw(x)
-        prior = np.concatenate([(x[:npar] - x0) / PRIOR_LOG_SD, x[npar:] / tau])
+        prior = np.concatenate([(x[:npar] - x0) / prior_sd, (x[npar:] - shift) / tau])
         if rr is None:
             return np.concatenate([np.full(len(fitted_series) * n_meas, penalty), prior])
         parts = [np.clip(np.nan_to_num(rr[c] / scale[c], nan=penalty), -penalty, penalty)
@@ -864,8 +875,8 @@ def fit_cycling(
         sparsity = pattern
     lsq_kw: dict[str, Any] = {"jac_sparsity": sparsity} if use_re else {}
     if n_global > 0:
-        pts = x0 + (2.0 * _halton(n_global, npar, seed) - 1.0) * 2.0 * PRIOR_LOG_SD
-        pts = np.column_stack([pts, np.zeros((n_global, ntot - npar))])
+        pts = x0 + (2.0 * _halton(n_global, npar, seed) - 1.0) * 2.0 * prior_sd
+        pts = np.column_stack([pts, np.tile(shift, (n_global, 1))])
         reweight(x0_full)
         costs = [float(np.sum(residual(pt) ** 2)) for pt in pts]
         best = int(np.argmin(costs))
@@ -1035,7 +1046,14 @@ def fit_cycling(
     fit.extra["horizon"] = int(knee_horizon)
     fit.extra["n_samples"] = int(n_samples)
     fit.extra["seed"] = int(seed)
-    fit.extra["capacity_noise_percent"] = float(scale["Retention [%]"])
+    # the retention's re-weighted sigma; when the retention is not fitted (``series=``), its noise
+    # from the data (this was a KeyError)
+    ret = "Retention [%]"
+    fit.extra["capacity_noise_percent"] = float(
+        scale[ret]
+        if ret in scale
+        else np.median([noise_sigma(m[ret].to_numpy(), CYCLING_SERIES[ret]) for m in meas])
+    )
     refresh_knees(fit)
     return fit
 

@@ -1,7 +1,7 @@
-"""Replicates through the CLI: two cells of one type whose corrosion rates differ (neither at the
-default the fit starts from) are written by ``lilean simulate`` and fitted together with
-``lilean fit A B --random-effects``: each file gets its own value (in the truths' order, inside
-its interval), the population value lies between them."""
+"""Replicates through the CLI: two cells of one type whose per-cycle Li loss fractions differ
+(neither at the default the fit starts from) are written by ``lilean simulate`` and fitted together
+with ``lilean fit A B --random-effects``: each file gets its own value (in the truths' order,
+inside its interval), the population value lies between them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lilean.parameters import default_parameters
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 LILEAN = [sys.executable, "-m", "lilean.cli"]
-CORR = "substrates.cu.anode.corrosion_rate_mAh_cm2_h"
+LOSS = "substrates.cu.anode.cycling_loss_fraction"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,11 +27,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_random_effects_fit_of_written_replicates(tmp_path: Path) -> None:
-    d0 = default_parameters().flat()[CORR].value
+    d0 = default_parameters().flat()[LOSS].value
     truths = [0.8 * d0, 1.35 * d0]
     files = []
     for k, t in enumerate(truths):
-        pset = default_parameters().replace({CORR: t}).save(tmp_path / f"truth{k}.toml")
+        pset = default_parameters().replace({LOSS: t}).save(tmp_path / f"truth{k}.toml")
         table = tmp_path / f"cell{k}.parquet"
         res = run(
             "simulate", "cycling", "--substrate", "cu", "--cathode-loading", "0.4",
@@ -42,15 +42,15 @@ def test_random_effects_fit_of_written_replicates(tmp_path: Path) -> None:
         files.append(str(table))
     res = run(
         "fit", *files, "--experiment", "cycling", "--substrate", "cu", "--free",
-        "corrosion_rate_mAh_cm2_h", "--random-effects", "--samples", "3", "--horizon", "35",
+        "cycling_loss_fraction", "--random-effects", "--samples", "3", "--horizon", "35",
         "--json",
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     cells = out["random_effects"]["cells"]
     assert [c["file"] for c in cells] == files
-    got = [c["values"][CORR] for c in cells]
+    got = [c["values"][LOSS] for c in cells]
     assert got[0] < got[1]
     for c, t in zip(cells, truths, strict=True):
-        assert c["low"][CORR] <= t <= c["high"][CORR], (c, t)
-    assert truths[0] < out["parameters"][CORR]["value"] < truths[1]
+        assert c["low"][LOSS] <= t <= c["high"][LOSS], (c, t)
+    assert truths[0] < out["parameters"][LOSS]["value"] < truths[1]

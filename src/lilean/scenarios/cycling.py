@@ -183,16 +183,18 @@ SCENARIO = Scenario(
     analysis_kind="cycling",
     fit_experiment="cycling",
     fit_residuals=("retention_percent", "voltage_gap_V", "mean_voltage_V"),
-    # the parameters that decide the knee (Li loss: corrosion rate, reservoir area, coverage), the
-    # SEI resistivity that turns the lost Li into the measured gap rise, and the cathode's loss of
-    # active material: the retention pins it, and freed it no longer bends the gap curvature that
-    # carries the corrosion signal (the loss fraction moves the passivating twin's knee by < 1 %);
-    # the prior holds what the data cannot separate (docs/fitting.md, "How well it works")
+    # measured one-at-a-time at the default set (Li-Cu N/P 25 1C, x e^0.2; docs/fitting.md, "After
+    # the literature loss split"): the per-cycle loss fraction decides the knee (d ln knee80 /
+    # d ln theta = -1.13) and shows early in the gap and the mean voltage; corrosion (-0.12) and the
+    # SEI resistivity (0.00) raise the same gap, so they are freed with it to keep it from reading
+    # their rise as Li loss; the cathode's loss of active material is pinned by the retention. Not
+    # freed: specific area and coverage (-0.09 / +0.12; the area's gap signal is the corrosion's) and
+    # the dead-Li reconnection (+0.26, the tail, but no early signal: < 0.01 mV before the knee);
+    # the prior holds what the data cannot separate
     default_free=(
+        "anode.cycling_loss_fraction",
         "anode.corrosion_rate_mAh_cm2_h",
         "anode.sei_resistivity_ohm_cm2_per_mAh",
-        "anode.specific_area_cm2_per_mAh",
-        "anode.coverage_capacity_mAh_cm2",
         "cathode.loss_of_active_material_per_cycle",
     ),
 )

@@ -164,10 +164,9 @@ def test_every_builtin_scenario_declares_what_consumers_need() -> None:
     assert names[:6] == ["nucleation", "symmetric", "protocol", "cycling", "rate", "eis"]
     assert set(EXPERIMENTS) == {"deposition", "symmetric", "cycling", "eis"}
     assert DEFAULT_FREE["cycling"] == (
+        "anode.cycling_loss_fraction",
         "anode.corrosion_rate_mAh_cm2_h",
         "anode.sei_resistivity_ohm_cm2_per_mAh",
-        "anode.specific_area_cm2_per_mAh",
-        "anode.coverage_capacity_mAh_cm2",
         "cathode.loss_of_active_material_per_cycle",
     )
     assert set(ANALYSIS_KINDS) == {"deposition", "symmetric", "cycling", "rate"}
