@@ -73,29 +73,13 @@ DISTRIBUTION_VAR_PTS = {"x_n": 5, "x_s": 10, "x_p": 10, "r_n": 5, "r_p": 20, "R_
 
 
 def distribution_parameter_values(pybamm: Any, pv: Any, params: Any) -> Any:
-    """``pv`` with the area-weighted lognormal size distribution of
+    """``pv`` with the lognormal size distribution of
     ``tests/reference/test_cathode_distribution_vs_pybamm.py`` (volume-weighted median = lilean's
-    particle radius, sd :data:`SIZE_SD`, truncated at +-3 sd)."""
-    import numpy as np
+    particle radius, sd :data:`SIZE_SD`, truncated at +-3 sd;
+    :func:`lilean.models.cathode.pybamm_size_distribution`)."""
+    from lilean.models.cathode import pybamm_size_distribution
 
-    pv = pv.copy()
-    r_v = params.cathode.particle_radius_nm.value * 1e-9
-    r_a = r_v * np.exp(-(SIZE_SD**2))
-
-    def f_a(radius: Any) -> Any:
-        return pybamm.exp(-(pybamm.log(radius / r_a) ** 2) / (2 * SIZE_SD**2)) / (
-            radius * SIZE_SD * np.sqrt(2 * np.pi)
-        )
-
-    pv.update(
-        {
-            "Positive area-weighted particle-size distribution [m-1]": f_a,
-            "Positive minimum particle radius [m]": r_v * np.exp(-3 * SIZE_SD),
-            "Positive maximum particle radius [m]": r_v * np.exp(3 * SIZE_SD),
-        },
-        check_already_exists=False,
-    )
-    return pv
+    return pybamm_size_distribution(pv, params.cathode.particle_radius_nm.value * 1e-9, SIZE_SD)
 
 
 def main(argv: list[str] | None = None) -> int:

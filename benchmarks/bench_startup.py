@@ -18,26 +18,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from typing import Any
 
 from _protocol import alternate_cold, common_args, row, write
 
 
 def _command_paths() -> list[list[str]]:
-    """Every command and subcommand of the full app (``["simulate", "nucleation"]``, ...)."""
-    import typer
-
+    """Every command and subcommand of the full app (:func:`lilean.cli.command_paths`)."""
     import lilean.cli as cli
 
-    paths: list[list[str]] = []
-
-    def walk(command: Any, prefix: list[str]) -> None:
-        for name, sub in getattr(command, "commands", {}).items():
-            paths.append([*prefix, name])
-            walk(sub, [*prefix, name])
-
-    walk(typer.main.get_command(cli.app), [])
-    return paths
+    return cli.command_paths()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,21 +41,8 @@ def _pybamm_discharge(params, c_rate: float, *, distribution: bool, extra_contac
     options = {"working electrode": "positive", "contact resistance": "true"}
     var_pts = {"x_n": 5, "x_s": 20, "x_p": 20, "r_n": 5, "r_p": 30}
     if distribution:
-        r_v = params.cathode.particle_radius_nm.value * 1e-9
-        r_a = r_v * np.exp(-(SIZE_SD**2))  # area-weighted median of a volume-weighted lognormal
-
-        def f_a(radius):
-            return pybamm.exp(-(pybamm.log(radius / r_a) ** 2) / (2 * SIZE_SD**2)) / (
-                radius * SIZE_SD * np.sqrt(2 * np.pi)
-            )
-
-        pv.update(
-            {
-                "Positive area-weighted particle-size distribution [m-1]": f_a,
-                "Positive minimum particle radius [m]": r_v * np.exp(-3 * SIZE_SD),
-                "Positive maximum particle radius [m]": r_v * np.exp(3 * SIZE_SD),
-            },
-            check_already_exists=False,
+        pv = cm.pybamm_size_distribution(
+            pv, params.cathode.particle_radius_nm.value * 1e-9, SIZE_SD
         )
         options["particle size"] = "distribution"
         # a coarser grid in x and r: PyBaMM's DAE solver fails near the cut-off on the finer one

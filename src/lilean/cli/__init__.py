@@ -238,6 +238,22 @@ def _command_for(args: Sequence[str]) -> Any:
     return _command()
 
 
+def command_paths() -> list[list[str]]:
+    """Every command and group of the full app, subcommands included (``["simulate",
+    "nucleation"]``, ...), in registration order (imports every command module)."""
+    import typer
+
+    paths: list[list[str]] = []
+
+    def walk(command: Any, prefix: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            paths.append([*prefix, name])
+            walk(sub, [*prefix, name])
+
+    walk(typer.main.get_command(_full_app()), [])
+    return paths
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the app and make sure that whatever escapes (usage errors,
     errors raised before a command starts) ends as one line on stderr and a non-zero exit."""

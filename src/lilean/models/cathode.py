@@ -415,7 +415,9 @@ def electrolyte_offset(p: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _cache_offset(p: np.ndarray) -> int:
+def split_cache_offset(p: np.ndarray) -> int:
+    """Offset in the cathode state of the cached class split (flux, potential, per-class fluxes
+    and slopes; layout in :func:`cathode_step`)."""
     return electrolyte_offset(p) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
 
 
@@ -988,7 +990,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     one to ~1e-13 V, so 300 cycles of the N/P 25 cell move by < 2e-7 relative in capacity)."""
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
-    off_c = _cache_offset(p)
+    off_c = split_cache_offset(p)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
     if abs(state[off_c] - flux) <= 1e-12 * abs(flux):
         return state[off_c + 1]
@@ -1273,6 +1275,33 @@ def _cycling_data(data: Any, meta: Any) -> CyclingData:
     from lilean.schema import CyclingData
 
     return CyclingData(data, meta)
+
+
+def pybamm_size_distribution(pv: Any, median_radius_m: float, log_sd: float) -> Any:
+    """A copy of PyBaMM ``ParameterValues`` ``pv`` with an area-weighted lognormal particle-size
+    distribution of the positive electrode (for validation against PyBaMM's SPMe with
+    ``{"particle size": "distribution"}``): volume-weighted median ``median_radius_m`` [m]
+    (area-weighted median ``R_v exp(-sd^2)``), standard deviation ``log_sd`` of ln R, truncated at
+    +-3 sd. PyBaMM is imported here (test/benchmark oracle only)."""
+    import pybamm
+
+    pv = pv.copy()
+    r_a = median_radius_m * math.exp(-(log_sd**2))
+
+    def f_a(radius: Any) -> Any:
+        return pybamm.exp(-(pybamm.log(radius / r_a) ** 2) / (2 * log_sd**2)) / (
+            radius * log_sd * math.sqrt(2 * math.pi)
+        )
+
+    pv.update(
+        {
+            "Positive area-weighted particle-size distribution [m-1]": f_a,
+            "Positive minimum particle radius [m]": median_radius_m * math.exp(-3 * log_sd),
+            "Positive maximum particle radius [m]": median_radius_m * math.exp(3 * log_sd),
+        },
+        check_already_exists=False,
+    )
+    return pv
 
 
 def pybamm_half_cell_parameter_values(

@@ -81,11 +81,11 @@ from lilean.models.cathode import (
     IDX_L_P,
     IDX_LAM_PER_CYCLE,
     IDX_LAM_PER_HOUR,
-    _cache_offset,
     apply_active_material_loss,
     cathode_potential_V,
     cathode_step,
     cathode_stoichiometry,
+    split_cache_offset,
 )
 from lilean.protocols.steps import MODE_CC, MODE_CV, MODE_REST
 
@@ -242,7 +242,7 @@ def _cc_crossing(
     # each trial restarts from the sub-step's start state but takes the cathode's cached split (the
     # warm start of its particle-class split) from the last trial with a finite one: the trials
     # converge on the crossing, so the last trial's split predicts the next one's best
-    off_cache = _cache_offset(pc)
+    off_cache = split_cache_offset(pc)
     warm = sc[off_cache:].copy()
     have_warm = math.isfinite(warm[1])
     for it in range(80):

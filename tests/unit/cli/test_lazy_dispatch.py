@@ -141,20 +141,10 @@ def test_commands_table_matches_the_full_app() -> None:
 
 
 def _paths() -> list[list[str]]:
-    """Every command and group of the full app, subcommands included (``simulate nucleation``)."""
-    import typer
-
+    """Every command and subcommand of the full app (:func:`lilean.cli.command_paths`)."""
     import lilean.cli as cli
 
-    paths: list[list[str]] = []
-
-    def walk(command: Any, prefix: list[str]) -> None:
-        for name, sub in getattr(command, "commands", {}).items():
-            paths.append([*prefix, name])
-            walk(sub, [*prefix, name])
-
-    walk(typer.main.get_command(cli.app), [])
-    return paths
+    return cli.command_paths()
 
 
 def test_every_command_and_subcommand_is_checked() -> None:
