@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from typing import Any
 
 from _protocol import alternate_cold, common_args, row, write
 
@@ -27,6 +28,26 @@ def _command_paths() -> list[list[str]]:
     import lilean.cli as cli
 
     return cli.command_paths()
+
+
+def _row_over_bare(
+    name: str, cmd: list[str], bare: list[str], repeats: int, **extra_fields: Any
+) -> dict[str, Any]:
+    """Whole-process row of ``cmd`` against a bare interpreter, alternating, with the time over
+    the bare start per round."""
+    ours, ref = alternate_cold(cmd, bare, repeats)
+    extra = [o - r for o, r in zip(ours, ref, strict=True)]
+    return row(
+        f"{name}: whole process (extra over bare: median "
+        f"{statistics.median(extra):.3f} s, range {min(extra):.3f}-{max(extra):.3f} s)",
+        "cold",
+        ours,
+        "bare interpreter `python -c pass`",
+        ref,
+        accuracy="-",
+        extra_over_bare_s=extra,
+        **extra_fields,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,20 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, cmd in cases:
         alternate_cold(cmd, bare, 1)  # warm the OS file cache
-        ours, ref = alternate_cold(cmd, bare, args.repeats)
-        extra = [o - r for o, r in zip(ours, ref, strict=True)]
-        rows.append(
-            row(
-                f"{name}: whole process (extra over bare: median "
-                f"{statistics.median(extra):.3f} s, range {min(extra):.3f}-{max(extra):.3f} s)",
-                "cold",
-                ours,
-                "bare interpreter `python -c pass`",
-                ref,
-                accuracy="-",
-                extra_over_bare_s=extra,
-            )
-        )
+        rows.append(_row_over_bare(name, cmd, bare, args.repeats))
     medians: dict[str, float] = {}
     extras: dict[str, list[float]] = {}
     for path in command_paths:
@@ -68,19 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lilean {name} --help: {medians[name]:.3f} s", flush=True)
     slowest = max(medians, key=lambda k: medians[k])
     cmd = [sys.executable, "-m", "lilean.cli", *slowest.split(), "--help"]
-    ours, ref = alternate_cold(cmd, bare, args.repeats)
-    extra = [o - r for o, r in zip(ours, ref, strict=True)]
     rows.append(
-        row(
-            f"slowest --help of all {len(medians)} commands and subcommands, lilean {slowest} "
-            f"--help: whole process (extra over bare: median {statistics.median(extra):.3f} s, "
-            f"range {min(extra):.3f}-{max(extra):.3f} s)",
-            "cold",
-            ours,
-            "bare interpreter `python -c pass`",
-            ref,
-            accuracy="-",
-            extra_over_bare_s=extra,
+        _row_over_bare(
+            f"slowest --help of all {len(medians)} commands and subcommands, lilean {slowest} --help",
+            cmd,
+            bare,
+            args.repeats,
             help_s_by_command=medians,
             help_extra_over_bare_s_by_command=extras,
         )

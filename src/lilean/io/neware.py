@@ -798,17 +798,9 @@ def _nested_records(text: str, path: Path, notes: list[str], extra: dict[str, An
     if not records:
         raise FileFormatError(path, "nested Neware CSV holds no record rows")
     frame = pd.DataFrame(records, columns=rec_hdr)
-    frame.insert(0, "Cycle Index", rec_cycle)
-    frame.insert(1, "Step Number", rec_step)
-    frame.insert(2, "Step Type", rec_type)
-    notes.append(
-        f"nested BTSDA export: {len(records)} record rows under {len(cycles)} cycle rows; "
-        "cycle and step taken from the enclosing rows"
+    return _with_enclosing_rows(
+        frame, rec_cycle, rec_step, rec_type, len(records), cycles, cycle_hdr, notes, extra
     )
-    extra["cycle_table"] = {
-        name: [c[j] if j < len(c) else "" for c in cycles] for j, name in enumerate(cycle_hdr)
-    }
-    return frame
 
 
 def _nested_records_fast(
@@ -874,12 +866,30 @@ def _nested_records_fast(
     if not records or len(set(rec_hdr)) != len(rec_hdr):
         return None
     frame = string_table(path, "\n".join(records), sep=",", names=rec_hdr)
-    text_dtype = frame.dtypes.iloc[0]
+    rec_type_column = pd.array(rec_type, dtype=frame.dtypes.iloc[0])
+    return _with_enclosing_rows(
+        frame, rec_cycle, rec_step, rec_type_column, len(records), cycles, cycle_hdr, notes, extra
+    )
+
+
+def _with_enclosing_rows(
+    frame: pd.DataFrame,
+    rec_cycle: list[Any],
+    rec_step: list[Any],
+    rec_type: Any,
+    n_records: int,
+    cycles: list[list[str]],
+    cycle_hdr: list[str],
+    notes: list[str],
+    extra: dict[str, Any],
+) -> pd.DataFrame:
+    """The record table of a nested BTSDA export with the cycle, step and step type of the
+    enclosing rows in front; the cycle rows kept in ``extra["cycle_table"]`` (both parsers)."""
     frame.insert(0, "Cycle Index", rec_cycle)
     frame.insert(1, "Step Number", rec_step)
-    frame.insert(2, "Step Type", pd.array(rec_type, dtype=text_dtype))
+    frame.insert(2, "Step Type", rec_type)
     notes.append(
-        f"nested BTSDA export: {len(records)} record rows under {len(cycles)} cycle rows; "
+        f"nested BTSDA export: {n_records} record rows under {len(cycles)} cycle rows; "
         "cycle and step taken from the enclosing rows"
     )
     extra["cycle_table"] = {
