@@ -568,8 +568,10 @@ def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float
     dq = abs(i) * dt_s / 3600.0
     eps = 0.0
     if i != 0.0:
-        j_rel = abs(i) / LOSS_REFERENCE_CURRENT_MA_CM2
-        eps = min(p[P_EPS] * j_rel ** p[P_EPSEXP] * fresh_area_factor(state, p), 0.99)
+        # (j / j_ref)^n; n = 0 (the default) skips the power: x^0 = 1 exactly
+        exponent = p[P_EPSEXP]
+        j_factor = 1.0 if exponent == 0.0 else (abs(i) / LOSS_REFERENCE_CURRENT_MA_CM2) ** exponent
+        eps = min(p[P_EPS] * j_factor * fresh_area_factor(state, p), 0.99)
     passed = 0.0
     # surface renewal: cycling dq re-exposes that share of the reservoir's surface (fresh Li, the
     # passivation age restarts there; area-weighted mean age)

@@ -170,10 +170,17 @@ IDX_N_CAT = 24  # electrolyte cells in the cathode
 IDX_LAM_PER_CYCLE = 25  # loss of active material per cycle [-]
 IDX_LAM_PER_HOUR = 26  # loss of active material per hour [1/h]
 IDX_N_CLASSES = 27  # number of LFP particle classes K (stored as float)
+# derived from the entries above once, in cathode_parameter_vector (the step kernels read them
+# instead of recomputing them every step; nothing changes them afterwards)
+IDX_SURFACE_WEIGHT_SUM = 28  # sum_k w_k / R_k [1/m] (particle surface per LFP volume / 3)
+IDX_TORTUOSITY_SEP = 29  # eps_sep^b_sep: effective / bulk transport in the separator [-]
+IDX_TORTUOSITY_P = 30  # eps_p^b_p: effective / bulk electrolyte transport in the cathode [-]
+IDX_TORTUOSITY_S = 31  # eps_s^b_s: effective / bulk solid conduction [-] (follows eps_s: set it
+# with scale_active_material)
 #: per class k (0..K-1): volume fraction of the LFP, radius [m], particle contact resistance
 #: [Ohm m^2 of particle surface] at IDX_CLASSES + 3k, + 3k + 1, + 3k + 2
-IDX_CLASSES = 28
-N_PARAMETERS = 28  # entries before the per-class block (vector length = N_PARAMETERS + 3 K)
+IDX_CLASSES = 32
+N_PARAMETERS = 32  # entries before the per-class block (vector length = N_PARAMETERS + 3 K)
 
 
 def lfp_geometry(
@@ -287,6 +294,12 @@ def cathode_parameter_vector(
     p[IDX_N_CAT] = float(int(n_cathode))
     p[IDX_LAM_PER_CYCLE] = c["loss_of_active_material_per_cycle"]
     p[IDX_LAM_PER_HOUR] = c["loss_of_active_material_per_hour"]
+    p[IDX_SURFACE_WEIGHT_SUM] = sum(
+        p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] for k in range(n_classes)
+    )
+    p[IDX_TORTUOSITY_SEP] = p[IDX_EPS_SEP] ** p[IDX_B_SEP]
+    p[IDX_TORTUOSITY_P] = p[IDX_EPS_P] ** p[IDX_B_P]
+    p[IDX_TORTUOSITY_S] = p[IDX_EPS_S] ** p[IDX_B_S]
     kappa0 = electrolyte_conductivity_S_m(p, p[IDX_C_E0])
     if not kappa0 > 0:
         raise ParameterError(
@@ -375,7 +388,7 @@ def lfp_ocv_V(x: float) -> float:
 def electrolyte_conductivity_S_m(p: np.ndarray, c_e: float) -> float:
     """Electrolyte conductivity [S/m] (Nyman 2008 form), ``c_e`` in mol/m^3."""
     c = max(c_e, 1e-6) * 1e-3
-    return p[IDX_KAPPA_C1] * c + p[IDX_KAPPA_C15] * c**1.5 + p[IDX_KAPPA_C3] * c**3
+    return p[IDX_KAPPA_C1] * c + p[IDX_KAPPA_C15] * c * math.sqrt(c) + p[IDX_KAPPA_C3] * c**3
 
 
 _kappa = electrolyte_conductivity_S_m  # old private name
@@ -423,11 +436,9 @@ def split_cache_offset(p: np.ndarray) -> int:
 
 @njit(cache=True)
 def _surface_weight_sum(p: np.ndarray) -> float:
-    """``sum_k w_k / R_k`` [1/m]: the particle surface per LFP volume is ``3 sum_k w_k / R_k``."""
-    total = 0.0
-    for k in range(int(p[IDX_N_CLASSES])):
-        total += p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1]
-    return total
+    """``sum_k w_k / R_k`` [1/m]: the particle surface per LFP volume is ``3 sum_k w_k / R_k``
+    (computed once by :func:`cathode_parameter_vector`)."""
+    return p[IDX_SURFACE_WEIGHT_SUM]
 
 
 @njit(cache=True)
@@ -770,21 +781,18 @@ def cathode_step(
     # (Thomas algorithm in place on the state: forward sweep stores d' in the state)
     dx_s = p[IDX_L_S] / n_sep
     dx_p = p[IDX_L_P] / n_cat
-    d_s_eff = p[IDX_D_E] * p[IDX_EPS_SEP] ** p[IDX_B_SEP]
-    d_p_eff = p[IDX_D_E] * p[IDX_EPS_P] ** p[IDX_B_P]
+    d_s_eff = p[IDX_D_E] * p[IDX_TORTUOSITY_SEP]
+    d_p_eff = p[IDX_D_E] * p[IDX_TORTUOSITY_P]
     salt_flux = (1.0 - p[IDX_T_PLUS]) * current_density_A_m2 / FARADAY  # mol/(m^2 s)
     prev_cp = 0.0
     prev_dp = 0.0
+    g_hi = 0.0  # conductance to the next cell: the next cell's g_lo
     for m in range(n_e):
         dx_m = dx_s if m < n_sep else dx_p
         d_m = d_s_eff if m < n_sep else d_p_eff
         eps_m = p[IDX_EPS_SEP] if m < n_sep else p[IDX_EPS_P]
-        g_lo = 0.0
+        g_lo = g_hi
         g_hi = 0.0
-        if m > 0:
-            dx_l = dx_s if m - 1 < n_sep else dx_p
-            d_l = d_s_eff if m - 1 < n_sep else d_p_eff
-            g_lo = 1.0 / (0.5 * dx_l / d_l + 0.5 * dx_m / d_m)
         if m < n_e - 1:
             dx_u = dx_s if m + 1 < n_sep else dx_p
             d_u = d_s_eff if m + 1 < n_sep else d_p_eff
@@ -975,7 +983,7 @@ def electrolyte_concentration_at_anode(
     off_e = electrolyte_offset(p)
     n_sep = int(p[IDX_N_SEP])
     dx = p[IDX_L_S] / n_sep
-    d_eff = p[IDX_D_E] * p[IDX_EPS_SEP] ** p[IDX_B_SEP]
+    d_eff = p[IDX_D_E] * p[IDX_TORTUOSITY_SEP]
     grad = (1.0 - p[IDX_T_PLUS]) * current_density_A_m2 / (FARADAY * d_eff)
     return max(state[off_e] - 0.5 * dx * grad, 1e-6)
 
@@ -1029,14 +1037,20 @@ def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: 
     n_sep = int(p[IDX_N_SEP])
     n_cat = int(p[IDX_N_CAT])
     rt_f = GAS_CONSTANT * p[IDX_T_K] / FARADAY
-    # electrolyte averages
+    # electrolyte averages; sum_m ln(c_m / c0) as the log of a product (one log per ~100 cells
+    # instead of one per cell; c_m >= 1e-6 mol/m^3 keeps each factor >= ~1e-9)
+    c_ref = p[IDX_C_E0]
     ln_cat = 0.0
+    prod = 1.0
     c_cat = 0.0
     for m in range(n_cat):
         c = max(state[off_e + n_sep + m], 1e-6)
-        ln_cat += math.log(c)
+        prod *= c / c_ref
+        if not 1e-150 < prod < 1e150:
+            ln_cat += math.log(prod)
+            prod = 1.0
         c_cat += c
-    ln_cat /= n_cat
+    ln_cat = (ln_cat + math.log(prod)) / n_cat  # mean ln(c_m / c0)
     c_cat /= n_cat
     c_sep = 0.0
     for m in range(n_sep):
@@ -1046,19 +1060,27 @@ def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: 
     c_anode = electrolyte_concentration_at_anode(state, p, i)
     # electrolyte
     chi = 2.0 * (1.0 - p[IDX_T_PLUS]) * p[IDX_TDF]
-    eta_c = chi * rt_f * (ln_cat - math.log(c_anode))
+    eta_c = chi * rt_f * (ln_cat - math.log(c_anode / c_ref))
     kappa = electrolyte_conductivity_S_m(p, c_av)
-    r_e = p[IDX_L_S] / (kappa * p[IDX_EPS_SEP] ** p[IDX_B_SEP]) + p[IDX_L_P] / (
-        3.0 * kappa * p[IDX_EPS_P] ** p[IDX_B_P]
+    r_e = p[IDX_L_S] / (kappa * p[IDX_TORTUOSITY_SEP]) + p[IDX_L_P] / (
+        3.0 * kappa * p[IDX_TORTUOSITY_P]
     )
-    r_s = p[IDX_L_P] / (3.0 * p[IDX_SIGMA_S] * p[IDX_EPS_S] ** p[IDX_B_S])
+    r_s = p[IDX_L_P] / (3.0 * p[IDX_SIGMA_S] * p[IDX_TORTUOSITY_S])
     return e_particle + eta_c + i * (r_e + r_s + p[IDX_R_CONTACT])
 
 
 @njit(cache=True)
 def apply_active_material_loss(p: np.ndarray, fraction: float) -> None:
     """Remove ``fraction`` of the remaining LFP (scales ``eps_s``; geometry otherwise unchanged)."""
-    p[IDX_EPS_S] *= 1.0 - fraction
+    scale_active_material(p, 1.0 - fraction)
+
+
+@njit(cache=True)
+def scale_active_material(p: np.ndarray, factor: float) -> None:
+    """Scale the LFP volume fraction ``eps_s`` by ``factor`` and its solid-conduction factor
+    ``eps_s^b_s`` with it (the only entry of the vector that changes after it is built)."""
+    p[IDX_EPS_S] *= factor
+    p[IDX_TORTUOSITY_S] = p[IDX_EPS_S] ** p[IDX_B_S]
 
 
 @njit(cache=True)

@@ -153,7 +153,7 @@ def _full_cell_states(
         sa[S_SEI] = float(last["SEI Li [mAh/cm2]"])
         sa[S_SHORT] = 1.0 if bool(last["Shorted"]) else 0.0
         q_cath = float(last["Cathode capacity [mAh/cm2]"])
-        pc[cat.IDX_EPS_S] *= q_cath / q_cath0  # active-material loss so far
+        cat.scale_active_material(pc, q_cath / q_cath0)  # active-material loss so far
         x_end = float(sim.run.pools["Cathode Li [mAh/cm2]"].iloc[-1]) / q_cath
         q_dis = float(last["Discharge capacity [mAh/cm2]"])
     x_min = 1e-3
