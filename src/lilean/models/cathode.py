@@ -740,8 +740,29 @@ def _split_current_bracketed(
 
 
 @njit(cache=True)
+def cathode_work_size(p: np.ndarray) -> int:
+    """Length of the scratch array :func:`cathode_step_into` needs."""
+    n_r = int(p[IDX_N_SHELLS])
+    n_k = int(p[IDX_N_CLASSES])
+    return int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 2 * n_r + n_k * n_r + 10 * n_k
+
+
+@njit(cache=True)
 def cathode_step(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float, dt_s: float
+) -> None:
+    """Advance the state in place by ``dt_s`` at constant current density (backward Euler):
+    :func:`cathode_step_into` with a scratch array of its own."""
+    cathode_step_into(state, p, current_density_A_m2, dt_s, np.empty(cathode_work_size(p)))
+
+
+@njit(cache=True)
+def cathode_step_into(
+    state: np.ndarray,
+    p: np.ndarray,
+    current_density_A_m2: float,
+    dt_s: float,
+    work: np.ndarray,
 ) -> None:
     """Advance the state in place by ``dt_s`` at constant current density (backward Euler).
 
@@ -749,6 +770,8 @@ def cathode_step(
     The electrolyte is advanced first (its source is uniform), then every particle class with the
     flux of the implicit split (:func:`_split_current` on the end-of-step surface stoichiometries,
     which are linear in each class's flux); the split and the potential are cached in the state.
+    ``work``: scratch of at least :func:`cathode_work_size` floats (a time loop allocates it once:
+    small-array allocations are a large share of a step's cost).
     """
     if not dt_s > 0.0:
         return
@@ -759,15 +782,13 @@ def cathode_step(
     off_e = n_k * n_r
     off_c = off_e + n_sep + n_cat
     n_e = n_sep + n_cat
-    # one scratch allocation per step (small-array allocations dominate the cost of a step):
-    # [electrolyte Thomas factors | particle Thomas factors and pivots | unit-flux responses |
-    # alpha, beta, j, Newton workspace]
+    # scratch: [electrolyte Thomas factors | particle Thomas factors and pivots | unit-flux
+    # responses | alpha, beta, j, Newton workspace]
     same_radius = True
     for c in range(1, n_k):
         if p[IDX_CLASSES + 3 * c + 1] != p[IDX_CLASSES + 1]:
             same_radius = False
     n_resp = n_r if same_radius else n_k * n_r
-    work = np.empty(n_e + 2 * n_r + n_resp + 10 * n_k)
     cp_e = work[:n_e]
     cp = work[n_e : n_e + n_r]
     pivot = work[n_e + n_r : n_e + 2 * n_r]
@@ -1162,11 +1183,12 @@ def run_constant_current(
     if sign * (v - v_limit) >= 0.0:
         return n
     backup = state.copy()
+    work = np.empty(cathode_work_size(p))
     cap = out_time_s.size
     while t < max_time_s and n < cap:
         h = min(dt_s, max_time_s - t)
         backup[:] = state
-        cathode_step(state, p, current_density_A_m2, h)
+        cathode_step_into(state, p, current_density_A_m2, h, work)
         v_new = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
         if sign * (v_new - v_limit) >= 0.0 or not math.isfinite(v_new):
             # shorten the step to land on the cut-off: safeguarded secant (every other
@@ -1181,7 +1203,7 @@ def run_constant_current(
                     frac = min(max((v_limit - v_lo) / (v_hi - v_lo), 0.1), 0.9)
                 mid = lo + frac * (hi - lo)
                 state[:] = backup
-                cathode_step(state, p, current_density_A_m2, mid)
+                cathode_step_into(state, p, current_density_A_m2, mid, work)
                 v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
                 if not math.isfinite(v_mid) or sign * (v_mid - v_limit) >= 0.0:
                     hi = mid
@@ -1197,7 +1219,7 @@ def run_constant_current(
             if not (math.isfinite(v_hi) and abs(v_hi - v_limit) <= abs(v_lo - v_limit)):
                 t_end = lo
             state[:] = backup
-            cathode_step(state, p, current_density_A_m2, t_end)
+            cathode_step_into(state, p, current_density_A_m2, t_end, work)
             if t_end > 0.0:
                 t += t_end
                 out_time_s[n] = t

@@ -83,8 +83,9 @@ from lilean.models.cathode import (
     IDX_LAM_PER_HOUR,
     apply_active_material_loss,
     cathode_potential_V,
-    cathode_step,
+    cathode_step_into,
     cathode_stoichiometry,
+    cathode_work_size,
     split_cache_offset,
 )
 from lilean.protocols.steps import MODE_CC, MODE_CV, MODE_REST
@@ -157,16 +158,23 @@ def cell_voltage_V(
 
 @njit(cache=True)
 def _advance(
-    sa: np.ndarray, pa: np.ndarray, sc: np.ndarray, pc: np.ndarray, i_mA_cm2: float, dt: float
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    i_mA_cm2: float,
+    dt: float,
+    work: np.ndarray,
 ) -> float:
-    """Advance anode then cathode by ``dt``; return the cell current density actually passed."""
+    """Advance anode then cathode by ``dt``; return the cell current density actually passed.
+    ``work``: the cathode step's scratch (:func:`lilean.models.cathode.cathode_work_size`)."""
     if sa[S_SHORT] > 0.0:
         anode_step(sa, pa, 0.0, dt)
-        cathode_step(sc, pc, 0.0, dt)
+        cathode_step_into(sc, pc, 0.0, dt, work)
         return i_mA_cm2
     passed = anode_step(sa, pa, -i_mA_cm2, dt)  # anode oxidation charge, mAh/cm^2
     i_eff = -passed * SECONDS_PER_HOUR / dt if dt > 0.0 else 0.0
-    cathode_step(sc, pc, A_M2_PER_MA_CM2 * i_eff, dt)
+    cathode_step_into(sc, pc, A_M2_PER_MA_CM2 * i_eff, dt, work)
     if sa[S_SHORT] > 0.0 and cathode_potential_V(sc, pc, 0.0) > pa[P_VFUSE]:
         # soft short: the cell's EMF across the Li filament melts it open at once
         # (lilean.models.anode.filament_fuse_voltage_V); the burnt protrusion restarts from zero
@@ -207,6 +215,7 @@ def _cc_crossing(
     v_h: float,
     i_h: float,
     exhausted_h: bool,
+    work: np.ndarray,
 ) -> tuple[float, float, float]:
     """Largest sub-step ``t <= h`` that stays on the allowed side of the cut-off (the cut-off is
     crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
@@ -275,7 +284,7 @@ def _cc_crossing(
         sc[:] = sc_b
         if have_warm:
             sc[off_cache:] = warm
-        i_t = _advance(sa, pa, sc, pc, i_set, t)
+        i_t = _advance(sa, pa, sc, pc, i_set, t, work)
         v_t = cell_voltage_V(sa, pa, sc, pc, i_t)
         if math.isfinite(sc[off_cache + 1]):
             warm[:] = sc[off_cache:]
@@ -331,11 +340,12 @@ def _cv_trial(
     sc_b: np.ndarray,
     i: float,
     h: float,
+    work: np.ndarray,
 ) -> float:
     """Restore, advance by ``h`` at ``i``, return the voltage at the end (at the current passed)."""
     sa[:] = sa_b
     sc[:] = sc_b
-    i_eff = _advance(sa, pa, sc, pc, i, h)
+    i_eff = _advance(sa, pa, sc, pc, i, h, work)
     return cell_voltage_V(sa, pa, sc, pc, i_eff)
 
 
@@ -348,6 +358,7 @@ def _cv_step(
     v_set: float,
     i_max: float,
     h: float,
+    work: np.ndarray,
 ) -> float:
     """One implicit constant-voltage step: the current ``i`` (same sign as ``i_max``,
     ``|i| <= |i_max|``) whose end-of-step voltage equals ``v_set`` (backward Euler in the current),
@@ -361,14 +372,14 @@ def _cv_step(
     sa_b = sa.copy()
     sc_b = sc.copy()
     lo = 0.0
-    f_lo = sign * (_cv_trial(sa, pa, sc, pc, sa_b, sc_b, 0.0, h) - v_set)
+    f_lo = sign * (_cv_trial(sa, pa, sc, pc, sa_b, sc_b, 0.0, h, work) - v_set)
     if f_lo >= 0.0:  # already at/over the set voltage without current: no current flows
         sa[:] = sa_b
         sc[:] = sc_b
-        _advance(sa, pa, sc, pc, 0.0, h)
+        _advance(sa, pa, sc, pc, 0.0, h, work)
         return 0.0
     hi = i_max
-    v_hi = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, hi, h)
+    v_hi = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, hi, h, work)
     f_hi = sign * (v_hi - v_set) if math.isfinite(v_hi) else math.inf
     if f_hi <= 0.0:  # even the bound does not reach v_set: keep the bound
         return hi
@@ -381,7 +392,7 @@ def _cv_step(
                 mid = 0.5 * (lo + hi)
         else:
             mid = 0.5 * (lo + hi)
-        v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, mid, h)
+        v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, mid, h, work)
         f = sign * (v - v_set) if math.isfinite(v) else math.inf
         if f > 0.0:
             hi = mid
@@ -399,7 +410,7 @@ def _cv_step(
         if abs(r_lo) <= 0.1 * CUTOFF_TOLERANCE_V or abs(hi - lo) <= 1e-12 * abs(i_max):
             break
     # end on the allowed side (never past v_set)
-    _cv_trial(sa, pa, sc, pc, sa_b, sc_b, lo, h)
+    _cv_trial(sa, pa, sc, pc, sa_b, sc_b, lo, h, work)
     return lo
 
 
@@ -467,6 +478,7 @@ def run_full_cell(
     sc_b = np.empty_like(sc)
     sa_lo = np.empty_like(sa)
     sc_lo = np.empty_like(sc)
+    work = np.empty(cathode_work_size(pc))  # the cathode step's scratch
     for k in range(n_steps):
         c_idx = cycle[k] - 1
         mo = mode[k]
@@ -524,7 +536,7 @@ def run_full_cell(
         while not done and t_step < t_end * (1.0 - 1e-12):
             h = min(dt, t_end - t_step)
             if mo == MODE_REST:
-                i_eff = _advance(sa, pa, sc, pc, 0.0, h)
+                i_eff = _advance(sa, pa, sc, pc, 0.0, h, work)
                 v = cell_voltage_V(sa, pa, sc, pc, 0.0)
             elif mo == MODE_CC:
                 if math.isfinite(q_cut):
@@ -534,19 +546,19 @@ def run_full_cell(
                         done = True  # capacity limit reached at the end of this sub-step
                 sa_b[:] = sa
                 sc_b[:] = sc
-                i_eff = _advance(sa, pa, sc, pc, i_set, h)
+                i_eff = _advance(sa, pa, sc, pc, i_set, h, work)
                 v = cell_voltage_V(sa, pa, sc, pc, i_eff)
                 exhausted = abs(i_eff) < abs(i_set) * (1.0 - 1e-9)
                 if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
                     h, i_eff, v = _cc_crossing(
                         sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, i_set, h, sign,
-                        v_upper_V[k], v_lower_V[k], v_sub, v, i_eff, exhausted,
+                        v_upper_V[k], v_lower_V[k], v_sub, v, i_eff, exhausted, work,
                     )  # fmt: skip
                     done = True
                 if sa[S_SHORT] > 0.0 and sign < 0.0:
                     done = True  # a shorted cell delivers nothing
             else:
-                i_eff = _cv_step(sa, pa, sc, pc, voltage_V[k], i_cv, h)
+                i_eff = _cv_step(sa, pa, sc, pc, voltage_V[k], i_cv, h, work)
                 v = cell_voltage_V(sa, pa, sc, pc, i_eff)
                 ratio = abs(i_eff) / abs(i_cv) if i_cv != 0.0 else 0.0
                 if abs(i_eff) <= abs(i_cutoff_mA_cm2[k]) or i_eff == 0.0:
