@@ -178,9 +178,10 @@ IDX_TORTUOSITY_P = 30  # eps_p^b_p: effective / bulk electrolyte transport in th
 IDX_TORTUOSITY_S = 31  # eps_s^b_s: effective / bulk solid conduction [-] (follows eps_s: set it
 # with scale_active_material)
 #: per class k (0..K-1): volume fraction of the LFP, radius [m], particle contact resistance
-#: [Ohm m^2 of particle surface] at IDX_CLASSES + 3k, + 3k + 1, + 3k + 2
+#: [Ohm m^2 of particle surface] at IDX_CLASSES + 3k, + 3k + 1, + 3k + 2; then (derived) each
+#: class's share of the particle surface s_k = (w_k / R_k) / sum_j w_j / R_j at IDX_CLASSES + 3K + k
 IDX_CLASSES = 32
-N_PARAMETERS = 32  # entries before the per-class block (vector length = N_PARAMETERS + 3 K)
+N_PARAMETERS = 32  # entries before the per-class blocks (vector length = N_PARAMETERS + 4 K)
 
 
 def lfp_geometry(
@@ -253,7 +254,7 @@ def cathode_parameter_vector(
             f"cathode.particle_classes = {raw_classes:g}, expected an integer 1..50"
         )
     n_classes = int(raw_classes)
-    p = np.zeros(N_PARAMETERS + 3 * n_classes)
+    p = np.zeros(N_PARAMETERS + 4 * n_classes)
     p[IDX_N_CLASSES] = float(n_classes)
     for k, (fraction, radius_m, contact) in enumerate(
         particle_classes_table(
@@ -297,6 +298,10 @@ def cathode_parameter_vector(
     p[IDX_SURFACE_WEIGHT_SUM] = sum(
         p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] for k in range(n_classes)
     )
+    for k in range(n_classes):
+        p[IDX_CLASSES + 3 * n_classes + k] = (
+            p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / p[IDX_SURFACE_WEIGHT_SUM]
+        )
     p[IDX_TORTUOSITY_SEP] = p[IDX_EPS_SEP] ** p[IDX_B_SEP]
     p[IDX_TORTUOSITY_P] = p[IDX_EPS_P] ** p[IDX_B_P]
     p[IDX_TORTUOSITY_S] = p[IDX_EPS_S] ** p[IDX_B_S]
@@ -442,6 +447,13 @@ def _surface_weight_sum(p: np.ndarray) -> float:
 
 
 @njit(cache=True)
+def surface_share(p: np.ndarray, k: int) -> float:
+    """Share ``s_k = (w_k / R_k) / sum_j w_j / R_j`` of class ``k`` in the particle surface
+    (computed once by :func:`cathode_parameter_vector`)."""
+    return p[IDX_CLASSES + 3 * int(p[IDX_N_CLASSES]) + k]
+
+
+@njit(cache=True)
 def _surface_flux_A_m2(p: np.ndarray, current_density_A_m2: float) -> float:
     """Mean reaction current per particle surface ``J = i / (a L_p)``, ``a = 3 eps_s sum_k w_k/R_k``
     [A/m^2] (one class: ``a = 3 eps_s / R``)."""
@@ -515,7 +527,6 @@ def _split_current(
     """
     n_k = int(p[IDX_N_CLASSES])
     two_rt_f = 2.0 * GAS_CONSTANT * p[IDX_T_K] / FARADAY
-    wsum = _surface_weight_sum(p)
     fk = work[:n_k]
     inv_dfk = work[n_k : 2 * n_k]
     share = work[2 * n_k : 3 * n_k]
@@ -528,7 +539,7 @@ def _split_current(
     for k in range(n_k):
         if n_k > 1:
             alpha[k] = min(max(alpha[k], 1e-12), 1.0 - 1e-12)
-        s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
+        s_k = surface_share(p, k)
         share[k] = s_k
         slope[k] = math.nan
         slope_x[k] = math.nan
@@ -629,7 +640,7 @@ def _split_current(
             break
     if not converged:
         # strongly nonlinear split (surfaces near empty / full): bracketed solve instead
-        e_pot = _split_current_bracketed(p, alpha, beta, flux_A_m2, kc, j, two_rt_f, wsum, e_pot)
+        e_pot = _split_current_bracketed(p, alpha, beta, flux_A_m2, kc, j, two_rt_f, e_pot)
     # exact charge balance (the Newton update keeps it up to rounding; damping may not)
     total = 0.0
     for k in range(n_k):
@@ -686,7 +697,6 @@ def _split_current_bracketed(
     kc: float,
     j: np.ndarray,
     two_rt_f: float,
-    wsum: float,
     e_start: float,
 ) -> float:
     """The split of :func:`_split_current` by a safeguarded Newton search on the common potential
@@ -713,7 +723,7 @@ def _split_current_bracketed(
         g = -flux_A_m2
         dg = 0.0
         for k in range(n_k):
-            s_k = p[IDX_CLASSES + 3 * k] / p[IDX_CLASSES + 3 * k + 1] / wsum
+            s_k = surface_share(p, k)
             j[k], dj = _class_flux_at(
                 e_pot, alpha[k], beta[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f, j[k]
             )
@@ -856,7 +866,7 @@ def cathode_step_into(
         d0 = 0.0
         d1 = 0.0
         for k in range(n_r):
-            vol = ((k + 1) ** 3 - k**3) * inv_n3
+            vol = (3 * k * k + 3 * k + 1) * inv_n3  # ((k + 1)^3 - k^3) / (3 n^3)
             g_in = g_scale * (k * k)
             b0 = vol * inv_dt * state[base + k]
             if factor:
@@ -917,7 +927,6 @@ def cathode_step_into(
     if cached and math.isfinite(state[off_p + 3 * n_k]):
         shift = newton[:n_k]
         inv_d = newton[n_k : 2 * n_k]
-        wsum = _surface_weight_sum(p)
         num = flux - state[off_c]
         den = 0.0
         ok = True
@@ -928,7 +937,7 @@ def cathode_step_into(
             if not (d > 0.0 and math.isfinite(gx)):
                 ok = False
                 break
-            s_c = p[IDX_CLASSES + 3 * c] / p[IDX_CLASSES + 3 * c + 1] / wsum
+            s_c = surface_share(p, c)
             shift[c] = gx * (
                 (alpha[c] - state[off_p + c])
                 - (beta[c] - state[off_p + n_k + c]) * state[off_c + 2 + c]
@@ -970,7 +979,7 @@ def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
         part = 0.0
         for k in range(n_r):
             # equal-thickness shells: volume ~ (k+1)^3 - k^3
-            part += ((k + 1) ** 3 - k**3) * state[c * n_r + k]
+            part += (3 * k * k + 3 * k + 1) * state[c * n_r + k]  # (k + 1)^3 - k^3
         total += p[IDX_CLASSES + 3 * c] * part
     return total / n_r**3
 

@@ -271,3 +271,26 @@ def test_parameters_are_provenanced():
     for name, param in default_parameters().cathode:
         assert param.source, name
         assert param.kind in {"measured", "literature", "calibrated", "assumed"}, name
+
+
+def test_derived_entries_follow_their_definitions(params):
+    """The constants the step kernels read instead of recomputing them every step equal their
+    definitions, and the only one that follows a later change (solid conduction, eps_s^b_s) moves
+    with the active-material loss."""
+    p = cm.cathode_parameter_vector(params.replace({"cathode.particle_radius_log_sd": 0.3}))
+    n_k = int(p[cm.IDX_N_CLASSES])
+    table = p[cm.IDX_CLASSES : cm.IDX_CLASSES + 3 * n_k].reshape(n_k, 3)
+    surface = table[:, 0] / table[:, 1]
+    assert p[cm.IDX_SURFACE_WEIGHT_SUM] == pytest.approx(surface.sum(), rel=1e-15)
+    shares = np.array([cm.surface_share(p, k) for k in range(n_k)])
+    np.testing.assert_allclose(shares, surface / surface.sum(), rtol=1e-15)
+    assert shares.sum() == pytest.approx(1.0, rel=1e-14)
+    assert len(set(shares.round(12))) == n_k  # a size spread gives every class its own share
+    assert p[cm.IDX_TORTUOSITY_SEP] == p[cm.IDX_EPS_SEP] ** p[cm.IDX_B_SEP]
+    assert p[cm.IDX_TORTUOSITY_P] == p[cm.IDX_EPS_P] ** p[cm.IDX_B_P]
+    eps_s = p[cm.IDX_EPS_S]
+    cm.apply_active_material_loss(p, 0.1)
+    assert p[cm.IDX_EPS_S] == pytest.approx(0.9 * eps_s, rel=1e-15)
+    assert p[cm.IDX_TORTUOSITY_S] == pytest.approx(p[cm.IDX_EPS_S] ** p[cm.IDX_B_S], rel=1e-15)
+    cm.scale_active_material(p, 0.5)
+    assert p[cm.IDX_TORTUOSITY_S] == pytest.approx((0.45 * eps_s) ** p[cm.IDX_B_S], rel=1e-14)

@@ -218,9 +218,8 @@ def test_fallback_split_equals_newton_split(p, x0, spread, flux_fraction):
     j_newton = np.full(n_k, flux)
     e_newton = cm._split_current(p, alpha.copy(), beta, flux, kc, j_newton, 1e-7, np.empty(7 * n_k))
     j_fallback = np.full(n_k, flux)
-    wsum = float(np.sum(table[:, 0] / table[:, 1]))
     e_fallback = cm._split_current_bracketed(
-        p, alpha.copy(), beta, flux, kc, j_fallback, two_rt_f, wsum, math.nan
+        p, alpha.copy(), beta, flux, kc, j_fallback, two_rt_f, math.nan
     )
     assert e_fallback == pytest.approx(e_newton, abs=1e-8)
     assert np.sum(share * j_fallback) == pytest.approx(flux, rel=1e-9, abs=1e-9 * (hi - lo))
