@@ -159,7 +159,7 @@ def test_deposition_work_lattice_stays_consistent() -> None:
     from lilean.lattice import codes as codes_mod
     from lilean.lattice import deposition
 
-    for size in ((40,), (12, 12)):
+    for size in ((40,), (12, 12), (2,), (6, 2)):  # (2,), (6, 2): a voxel its own neighbour twice
         occ = deposition._as3d(deposition.synthetic_plume_structure(size, height_um=5.0))
         nz0 = occ.shape[0]
         occ = np.concatenate([occ, np.zeros((60, *occ.shape[1:]), np.uint8)])
@@ -168,11 +168,12 @@ def test_deposition_work_lattice_stays_consistent() -> None:
         alloy = np.zeros(occ.shape)
         li_site = np.full(4000, -1, np.int64)
         placed = 0
+        n_walk = min(150, 4 * occ.shape[1] * occ.shape[2])  # ~4 rows per chunk on narrow ones
         for chunk in range(6):
             if chunk == 3:
                 faces = kernels.passivate_li(w, li_site, 0, placed // 2, faces)
             done, hmax, stalled, steps, faces = kernels.deposit_li_chunk(
-                w, alloy, li_site, 150, 0.3, 0.01, 3.0, 0.6, 2, kernels.seed_state(chunk),
+                w, alloy, li_site, n_walk, 0.3, 0.01, 3.0, 0.6, 2, kernels.seed_state(chunk),
                 hmax, placed, 0.05, 10_000_000, 5, faces,
             )  # fmt: skip
             assert not stalled and steps > done > 0
@@ -234,3 +235,63 @@ def test_reaction_thresholds_follow_the_neighbour_codes() -> None:
     assert thr[bit[kernels.LI_SEI] | bit[codes.LI]] == int(p_li * full)
     assert thr[bit[codes.CU]] == int(p_cu * full)
     assert thr[bit[codes.CU] | bit[kernels.LI_SEI]] == int(p_old * full)
+
+
+@numba.njit(cache=False)
+def _both_directions(bias: float, ndir: int, us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c = kernels.move_thresholds(bias, ndir)
+    dtab = kernels.direction_table(c)
+    direct = np.empty(len(us), np.int64)
+    table = np.empty(len(us), np.int64)
+    for k in range(len(us)):
+        r = np.uint64(us[k])
+        direct[k] = kernels.move_direction(r, c)
+        table[k] = kernels.table_direction(r, dtab, c)
+    return direct, table
+
+
+@pytest.mark.parametrize("ndir", [4, 6])
+@pytest.mark.parametrize("bias", [0.0, 0.37, 0.6, 0.95, 1.0])
+def test_direction_table_gives_the_same_direction_as_the_compares(bias: float, ndir: int) -> None:
+    """The walker's table look-up (:func:`kernels.table_direction`) equals
+    :func:`kernels.move_direction` for every number: at each threshold and its neighbours, at
+    every bin edge, and at random numbers (high bits set too: only the low 32 bits count)."""
+    c = kernels.move_thresholds(bias, ndir).astype(np.int64)
+    dtab = kernels.direction_table(kernels.move_thresholds(bias, ndir))
+    assert dtab.shape == (1024,) and dtab.dtype == np.uint8
+    assert int((dtab == 255).sum()) <= 5  # only bins holding a threshold fall back
+    width = 1 << 22
+    edges = np.arange(1024, dtype=np.int64) * width
+    near = (c[c < 2**32][:, None] + np.arange(-2, 3)[None, :]).ravel()
+    rng = np.random.default_rng(3)
+    us = np.concatenate(
+        [
+            edges,
+            edges + width - 1,
+            near[(near >= 0) & (near < 2**32)],
+            rng.integers(0, 2**32, 100_000),
+        ]
+    ).astype(np.uint64)
+    us = np.concatenate([us, us | np.uint64(0xABCD_0000_0000_0000)])
+    direct, table = _both_directions(bias, ndir, us)
+    assert np.array_equal(direct, table)
+    assert direct.max() < ndir
+
+
+def test_step_table_is_the_periodic_step_of_the_flat_index() -> None:
+    """For every x, y and direction: the keys after the step and the change of the flat index
+    ``(z ny + y) nx + x`` equal the periodic step (:data:`kernels.DX` ... with :func:`kernels.wrap`)."""
+    for ny, nx in ((1, 7), (5, 3), (4, 32), (1, 1)):
+        st = kernels.step_table(ny, nx)
+        ndir = 6 if ny > 1 else 4
+        z = 3
+        for y in range(ny):
+            for x in range(nx):
+                i = (z * ny + y) * nx + x
+                kx, ky = 16 * x, 16 * (nx + y)
+                for d in range(ndir):
+                    zn = z + kernels.DZ[d]
+                    yn = kernels.wrap(y + kernels.DY[d], ny)
+                    xn = kernels.wrap(x + kernels.DX[d], nx)
+                    assert i + st[kx + 2 * d + 1] + st[ky + 2 * d + 1] == (zn * ny + yn) * nx + xn
+                    assert st[kx + 2 * d] == 16 * xn and st[ky + 2 * d] == 16 * (nx + yn)
