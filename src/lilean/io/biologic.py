@@ -295,9 +295,7 @@ def _record_checks(
     ns = _integers(frame, "Ns") if "Ns" in frame else None
     time_col = _first(columns, _TIME_COLUMNS)
     if time_col is not None:
-        checks.append(
-            ("with time out of order", time_out_of_order(_floats(frame, time_col, path)))
-        )
+        checks.append(("with time out of order", time_out_of_order(_floats(frame, time_col, path))))
     volt_col = _first(columns, _VOLTAGE_COLUMNS)
     if volt_col is not None:
         v = _floats(frame, volt_col, path, in_si=True)

@@ -155,7 +155,7 @@ def table_from_lines(
         header.pop()
     data_lines = body[1:]
     if skip_blank_after_header:
-        data_lines = [ln for ln in data_lines if ln.strip() != ""]
+        data_lines = list(filter(str.strip, data_lines))  # lines with a non-blank character
     if not data_lines:
         raise FileFormatError(path, "header found but no data rows", row=header_index + 2)
     last_fields = next(csv.reader([data_lines[-1]], delimiter=sep))
@@ -184,7 +184,7 @@ _CSV_COLUMN = re.compile(r"CSV column #(\d+)")
 
 def string_table(
     path: Path,
-    text: str,
+    text: str | bytes,
     *,
     sep: str,
     names: list[str] | None = None,
@@ -197,6 +197,9 @@ def string_table(
     columns (no Python object per field); a table pyarrow refuses (rows of different widths)
     is parsed by pandas' C parser, which pads short rows (the readers check the last row).
 
+    ``text`` may be given as its UTF-8 bytes (a file read as bytes that is ASCII: no decoded
+    copy of the whole file, and none encoded back for the parser).
+
     ``floats``: the columns for which it returns True are converted to float64 by the CSV
     reader itself (one C++ pass; an empty field is NaN), exactly as :func:`numeric` would
     convert their text (pyarrow's own string -> float64 parser); a column with any other field
@@ -206,9 +209,14 @@ def string_table(
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    raw = text.encode("utf-8")
+    if isinstance(text, bytes):
+        raw = text
+        has_nul = b"\x00" in raw
+    else:
+        raw = text.encode("utf-8")
+        has_nul = "\x00" in text
     if names is None:
-        header_line = text.split("\n", 1)[0].rstrip("\r")
+        header_line = raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
         names = [  # as pandas names them: an empty header field is "Unnamed: <k>"
             h or f"Unnamed: {k}"
             for k, h in enumerate(next(csv.reader([header_line], delimiter=sep)))
@@ -216,13 +224,13 @@ def string_table(
         skip = 1
     else:
         skip = 0
-    if len(set(names)) == len(names) and "\x00" not in text:
+    if len(set(names)) == len(names) and not has_nul:
         as_float = {n for n in names if floats is not None and floats(n)}
         table = None
         for _ in range(_FLOAT_RETRIES + 1):
             try:
                 table = pacsv.read_csv(
-                    io.BytesIO(raw),
+                    pa.BufferReader(raw),  # zero copy (BytesIO.read copies)
                     read_options=pacsv.ReadOptions(
                         column_names=names, skip_rows=skip, block_size=max(1 << 20, len(raw) + 1)
                     ),
@@ -259,6 +267,8 @@ def string_table(
                 },
                 copy=False,
             )
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
     try:
         return pd.read_csv(
             io.StringIO(text),
