@@ -238,8 +238,10 @@ def string_table(
                         delimiter=sep, quote_char='"', newlines_in_values=False
                     ),
                     convert_options=pacsv.ConvertOptions(
+                        # text straight as large_string, the type of pandas' Arrow strings
+                        # (no cast of every text column afterwards)
                         column_types={
-                            n: pa.float64() if n in as_float else pa.string() for n in names
+                            n: pa.float64() if n in as_float else pa.large_string() for n in names
                         },
                         null_values=[""],
                         strings_can_be_null=False,
@@ -260,7 +262,7 @@ def string_table(
                         table.column(k).to_numpy()
                         if n in as_float
                         else pd.arrays.ArrowStringArray(
-                            table.column(k).combine_chunks().cast(pa.large_string()), dtype=_STR
+                            table.column(k).combine_chunks(), dtype=_STR
                         )
                     )
                     for k, n in enumerate(names)
@@ -1403,10 +1405,14 @@ def table_from_arrays(
         dt_h = np.subtract(block[0, 1:], block[0, :-1])
         dt_h /= 3.6
         x = np.empty(n)
-        for row, sign in ((3, 1.0), (4, -1.0)):
+        for row in (3, 4):
             out = block[row]
-            np.multiply(i, sign, out=x)
-            np.clip(x, 0, None, out=x)
+            # max(+-I, 0): clip(+-1.0 * I, 0, None) is numpy's maximum(+-I, 0), the same values
+            if row == 3:
+                np.maximum(i, 0, out=x)
+            else:
+                np.negative(i, out=x)
+                np.maximum(x, 0, out=x)
             out[0] = 0.0
             np.add(x[1:], x[:-1], out=out[1:])
             out[1:] *= 0.5
