@@ -318,6 +318,56 @@ def arrow_float(values: Any) -> np.ndarray | None:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
 
 
+def _plain_hms_seconds(arr: Any) -> np.ndarray | None:
+    """:func:`arrow_hms_seconds` of an Arrow string array whose every value is digits only in
+    the form ``H+:MM:SS`` (1-15 hour digits; BTSDA's ``Cumulative Time``), read from the
+    array's bytes at fixed distances from the end of each value: ``3600 h + 60 m + s`` with
+    ``h, m, s`` the integers the digits spell (exact in float64, the values pyarrow's cast
+    gives). ``None`` for any other array (fractions, blanks, signs, spaces: the general path).
+    """
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks != 1:
+            return None
+        arr = arr.chunk(0)
+    bufs = arr.buffers()
+    if len(bufs) != 3 or bufs[1] is None or bufs[2] is None:
+        return None
+    n = len(arr)
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + n + 1].astype(np.intp)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    start, end = offsets[:-1], offsets[1:]
+    length = end - start
+    if length.min() < 7 or length.max() > 21:
+        return None
+
+    def digit(index: np.ndarray) -> np.ndarray:  # '0'..'9' -> 0..9; ':' -> 10
+        return data[index].astype(np.int16) - 48
+
+    def fixed(k: int) -> np.ndarray:
+        return digit(end - k)
+
+    if not ((fixed(3) == 10).all() and (fixed(6) == 10).all()):
+        return None
+    tens_m, ones_m, tens_s, ones_s = fixed(5), fixed(4), fixed(2), fixed(1)
+    for d in (tens_m, ones_m, tens_s, ones_s):
+        if not ((d >= 0) & (d <= 9)).all():
+            return None
+    h = np.zeros(n)
+    hour_digits = length - 6
+    for j in range(int(hour_digits.max())):  # hour digit j from the right
+        present = hour_digits > j
+        d = digit(np.where(present, end - 7 - j, start))
+        if not (((d >= 0) & (d <= 9)) | ~present).all():
+            return None
+        h += np.where(present, d, 0) * 10.0**j
+    m = (tens_m * 10 + ones_m).astype(float)
+    sec = (tens_s * 10 + ones_s).astype(float)
+    return h * 3600.0 + m * 60.0 + sec
+
+
 def arrow_hms_seconds(values: Any) -> np.ndarray | None:
     """``h:mm:ss[.f]`` strings (hours may exceed 24) -> seconds, vectorised in pyarrow, or
     ``None`` when any field is not of that plain form (blank, days, plain seconds)."""
@@ -327,6 +377,9 @@ def arrow_hms_seconds(values: Any) -> np.ndarray | None:
     arr = arrow_strings(values)
     if arr is None or len(arr) == 0 or arr.null_count:
         return None
+    plain = _plain_hms_seconds(arr)
+    if plain is not None:
+        return plain
     parts = pc.split_pattern(pc.utf8_trim_whitespace(arr), ":", max_splits=2)
     if pc.min(pc.list_value_length(parts)).as_py() != 3:
         return None
