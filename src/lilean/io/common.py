@@ -401,7 +401,9 @@ class RecordFrame:
     :meth:`select`), without copying the records into a DataFrame first.
 
     A selection of rows is kept as row indices and applied to each column when it is first
-    asked for (never a copy of every record, most of whose fields nothing reads)."""
+    asked for (never a copy of every record, most of whose fields nothing reads). Float columns
+    (:meth:`floats`) are converted once and shared read-only by every caller; :meth:`release`
+    lets the records (a view of the file's bytes) go once every column has been taken."""
 
     def __init__(self, records: np.ndarray, rows: np.ndarray | None = None) -> None:
         self._records = records
