@@ -99,6 +99,28 @@ def _unit_factor(column: str, path: Path) -> float:
     return _UNIT_TO_SI[unit]
 
 
+def _floats(
+    frame: pd.DataFrame | RecordFrame, column: str, path: Path, *, in_si: bool = False
+) -> np.ndarray:
+    """``as_float(frame[column])``, times the column's unit factor to SI when ``in_si``
+    (:func:`_unit_factor`). From a :class:`RecordFrame` (.mpr) the array is made once per
+    column and shared by the record checks and the table (read-only)."""
+    if isinstance(frame, RecordFrame):
+        return frame.floats(column, _unit_factor(column, path) if in_si else 1.0)
+    values = as_float(frame[column], path, column)
+    return values * _unit_factor(column, path) if in_si else values
+
+
+def _integers(frame: pd.DataFrame | RecordFrame, column: str) -> np.ndarray:
+    """An integer column (``flags``, ``Ns``) for comparisons and bit masks. A :class:`RecordFrame`
+    field of unsigned or signed integers is used as it is (the same comparisons and masks as
+    after a cast to int64, without one); otherwise ``int64``."""
+    values = frame[column].to_numpy()
+    if isinstance(frame, RecordFrame) and values.dtype.kind in "iu":
+        return values
+    return values.astype(np.int64)
+
+
 def _first(columns: Any, candidates: tuple[str, ...]) -> str | None:
     present = set(columns)
     return next((c for c in candidates if c in present), None)
@@ -109,16 +131,14 @@ def _cycle_from_columns(
 ) -> tuple[np.ndarray | None, str]:
     """EC-Lab's cycle index (see the module docstring); returns (cycle, rule)."""
     if "cycle number" in frame:
-        return as_float(frame["cycle number"], path, "cycle number").astype(
-            np.int64
-        ), "cycle number"
+        return _floats(frame, "cycle number", path).astype(np.int64), "cycle number"
     if "flags" in frame:
-        counter = (frame["flags"].to_numpy().astype(np.int64) & 128) > 0
+        counter = (_integers(frame, "flags") & 128) > 0
         toggles = np.concatenate([[False], counter[1:] != counter[:-1]])
         if toggles.any():
             return np.cumsum(toggles) + 1, "toggles of the 'counter inc.' flag"
     if "Ns" in frame:
-        ns = frame["Ns"].to_numpy().astype(np.int64)
+        ns = _integers(frame, "Ns")
         loops = np.concatenate([[False], ns[1:] < ns[:-1]])
         if loops.any():
             return np.cumsum(loops) + 1, "technique loops (Ns decreases)"
@@ -138,7 +158,7 @@ def _drop_impedance_rows(
     frequency sweep has many points) is a damaged record, not a measurement: refused."""
     if "freq/Hz" not in frame:
         return frame
-    freq = as_float(frame["freq/Hz"], path, "freq/Hz")
+    freq = _floats(frame, "freq/Hz", path)
     eis = np.nan_to_num(freq, nan=0.0) > 0
     if binary and eis.size >= 3:
         lone = np.zeros(eis.size, dtype=bool)
@@ -190,13 +210,13 @@ def _build(
     volt_col = _first(columns, _VOLTAGE_COLUMNS)
     if time_col is None or volt_col is None:
         raise FileFormatError(path, f"no time/s or Ewe/V (Ecell/V) column; found {columns[:12]}")
-    time_s = as_float(frame[time_col], path, time_col) * _unit_factor(time_col, path)
-    voltage_V = as_float(frame[volt_col], path, volt_col) * _unit_factor(volt_col, path)
+    time_s = _floats(frame, time_col, path, in_si=True)
+    voltage_V = _floats(frame, volt_col, path, in_si=True)
     units[TIME], units[VOLTAGE] = time_col, volt_col
 
     cur_col = _first(columns, _CURRENT_COLUMNS)
     if cur_col is not None:
-        current_A = as_float(frame[cur_col], path, cur_col) * _unit_factor(cur_col, path)
+        current_A = _floats(frame, cur_col, path, in_si=True)
         units[CURRENT] = cur_col
     else:
         current_A = _current_without_i_column(frame, path, time_s, notes, units)
@@ -205,19 +225,19 @@ def _build(
     if cycle is not None:
         notes.append(f"cycle index from {rule}")
         units[CYCLE] = rule
-    step = frame["Ns"].to_numpy().astype(np.int64) if "Ns" in frame else None
+    step = _integers(frame, "Ns") if "Ns" in frame else None
     if step is not None:
         units[STEP] = "Ns (technique sequence index)"
     cy_for_q = cycle if cycle is not None else np.ones(len(frame), dtype=np.int64)
 
     vendor_ch = vendor_dis = None
     if "dq/mA.h" in frame:
-        dq = as_float(frame["dq/mA.h"], path, "dq/mA.h")
+        dq = _floats(frame, "dq/mA.h", path)
         vendor_ch, vendor_dis = capacity_per_cycle(dq, cy_for_q)
         vendor_source = "dq/mA.h (per-row charge increment)"
         units[VENDOR_CHARGE_CAPACITY] = units[VENDOR_DISCHARGE_CAPACITY] = vendor_source
     elif "(Q-Qo)/mA.h" in frame:
-        q = as_float(frame["(Q-Qo)/mA.h"], path, "(Q-Qo)/mA.h")
+        q = _floats(frame, "(Q-Qo)/mA.h", path)
         vendor_ch, vendor_dis = capacity_per_cycle(np.diff(q, prepend=q[:1]), cy_for_q)
         vendor_source = "(Q-Qo)/mA.h (differences)"
         units[VENDOR_CHARGE_CAPACITY] = units[VENDOR_DISCHARGE_CAPACITY] = vendor_source
@@ -225,8 +245,10 @@ def _build(
     temp_col = _first(columns, _TEMPERATURE_COLUMNS)
     temperature = None
     if temp_col is not None:
-        temperature = as_float(frame[temp_col], path, temp_col)
+        temperature = _floats(frame, temp_col, path)
         units[TEMPERATURE] = temp_col
+    if isinstance(frame, RecordFrame):
+        frame.release()  # every column is read: the file's bytes are not needed for the table
 
     return finish(
         path,
@@ -270,24 +292,22 @@ def _record_checks(
     dropped with a note)."""
     columns = list(frame.columns)
     checks: list[tuple[str, np.ndarray]] = []
-    ns = frame["Ns"].to_numpy().astype(np.int64) if "Ns" in frame else None
+    ns = _integers(frame, "Ns") if "Ns" in frame else None
     time_col = _first(columns, _TIME_COLUMNS)
     if time_col is not None:
-        checks.append(
-            ("with time out of order", time_out_of_order(as_float(frame[time_col], path, time_col)))
-        )
+        checks.append(("with time out of order", time_out_of_order(_floats(frame, time_col, path))))
     volt_col = _first(columns, _VOLTAGE_COLUMNS)
     if volt_col is not None:
-        v = as_float(frame[volt_col], path, volt_col) * _unit_factor(volt_col, path)
+        v = _floats(frame, volt_col, path, in_si=True)
         checks.append(("with a one-row voltage spike", isolated_spikes(v, ns, SPIKE_FLOOR_V)))
     cur_col = _first(columns, _CURRENT_COLUMNS)
     if cur_col is not None:
-        i = as_float(frame[cur_col], path, cur_col) * _unit_factor(cur_col, path)
+        i = _floats(frame, cur_col, path, in_si=True)
         finite = np.abs(i[np.isfinite(i)])
         floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
         checks.append(("with a one-row current spike", isolated_spikes(i, ns, floor)))
     if "cycle number" in frame:
-        c = as_float(frame["cycle number"], path, "cycle number")
+        c = _floats(frame, "cycle number", path)
         down = np.concatenate([[False], c[1:] < c[:-1]])
         checks.append(
             (
@@ -299,12 +319,12 @@ def _record_checks(
         checks.append(("where the sequence index Ns jumps for one row", _single_row_excursion(ns)))
     ctrl_col = _first(columns, ("control/V/mA", "control/mA", "control/A", "control/V"))
     if ctrl_col is not None:  # the set point: constant within a sequence, or a smooth ramp
-        ctrl = as_float(frame[ctrl_col], path, ctrl_col)
+        ctrl = _floats(frame, ctrl_col, path)
         finite = np.abs(ctrl[np.isfinite(ctrl)])
         floor = SPIKE_FLOOR_I_FRAC * float(finite.max()) if finite.size else 0.0
         checks.append(("with a one-row spike of the set point", isolated_spikes(ctrl, ns, floor)))
     if "flags" in frame:  # control mode (bits 0-1) and the cycle counter bit (7) of each record
-        flags = frame["flags"].to_numpy().astype(np.int64)
+        flags = _integers(frame, "flags")
         same = np.ones(flags.size, dtype=bool)
         if ns is not None and ns.size >= 3:
             same[1:-1] = (ns[:-2] == ns[1:-1]) & (ns[2:] == ns[1:-1])
@@ -343,13 +363,18 @@ def _current_without_i_column(
         raise FileFormatError(
             path, "no current column (I/mA) and no control/dq columns to derive it from"
         )
-    mode = frame["flags"].to_numpy().astype(np.int64) & 3
-    control_A = as_float(frame[ctrl], path, ctrl) * _unit_factor(ctrl, path)
-    dq_mAh = as_float(frame["dq/mA.h"], path, "dq/mA.h")
+    mode = _integers(frame, "flags") & 3
+    control_A = _floats(frame, ctrl, path, in_si=True)
+    dq_mAh = _floats(frame, "dq/mA.h", path)
     dt = np.diff(time_s, prepend=time_s[:1])
+    # current = where(mode == 1, control_A, where(mode == 3, 0, where(dt > 0, 3.6 dq / dt, 0)))
+    # built in one array
+    current = np.multiply(3.6, dq_mAh)
     with np.errstate(divide="ignore", invalid="ignore"):
-        from_dq = np.where(dt > 0, 3.6 * dq_mAh / dt, 0.0)
-    current = np.where(mode == 1, control_A, np.where(mode == 3, 0.0, from_dq))
+        current /= dt
+    current[~(dt > 0)] = 0.0
+    current[mode == 3] = 0.0
+    np.copyto(current, control_A, where=mode == 1)
     units[CURRENT] = f"{ctrl} (galvanostatic rows), 0 (rest), dq/mA.h / dt (potentiostatic)"
     notes.append(f"no I column: current = {ctrl} in galvanostatic rows, 0 at rest, dq/dt otherwise")
     return current
@@ -363,15 +388,63 @@ def sniff_mpr(path: Path, head: bytes) -> bool:
     return head.startswith(MPR_MAGIC)
 
 
+class _BytesView:
+    """A read-only file object over bytes whose large reads are :class:`memoryview` slices, not
+    copies (``io.BytesIO.read`` copies): galvani's ``MPRfile`` reads each module's data and
+    slices it again before ``np.frombuffer``, ~3 fresh copies of the data module that cost more
+    than the parse. Reads of up to :attr:`SMALL` bytes (magics, module headers, the only values
+    galvani compares, concatenates or prints) are ``bytes`` as from any file."""
+
+    SMALL = 4096
+
+    def __init__(self, raw: bytes) -> None:
+        self._view = memoryview(raw)
+        self._pos = 0
+
+    def read(self, size: int | None = -1) -> bytes | memoryview:
+        start = self._pos
+        n = len(self._view)
+        end = n if size is None or size < 0 else min(n, start + size)
+        self._pos = max(start, end)
+        chunk = self._view[start:end]
+        return chunk if end - start > self.SMALL else chunk.tobytes()
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+
 def read_mpr(path: str | Path) -> CyclingData:
     """Read an EC-Lab ``.mpr`` file (galvani's ``MPRfile``) into the canonical table."""
     path = Path(path)
+    frame, start_time, extra = _open_mpr(path)
+    notes: list[str] = []
+    return _build(
+        frame,
+        path,
+        file_format="biologic-mpr",
+        reader=library_version("galvani"),
+        notes=notes,
+        start_time=start_time,
+        extra=extra,
+        check_records_=True,
+    )
+
+
+def _open_mpr(path: Path) -> tuple[RecordFrame, str | None, dict[str, Any]]:
+    """The records of an ``.mpr`` file (galvani's ``MPRfile.data``, a view of the file's bytes,
+    which the returned frame alone holds, so that :func:`_build` can let them go before the
+    table is built), its start time and the module metadata."""
     galvani_biologic = require("galvani.BioLogic", "gpl", path)
     raw = whole_file_bytes(path)  # read once: galvani parses these bytes, the hash is of them
     if not raw.startswith(MPR_MAGIC):
         raise FileFormatError(path, "not an EC-Lab .mpr file (magic 'BIO-LOGIC MODULAR FILE')")
     try:
-        mpr = galvani_biologic.MPRfile(io.BytesIO(raw))
+        mpr = galvani_biologic.MPRfile(_BytesView(raw))
     except Exception as exc:  # galvani raises ValueError, AssertionError, struct errors...
         raise FileFormatError(
             path,
@@ -390,17 +463,7 @@ def read_mpr(path: str | Path) -> CyclingData:
         "start_date": str(getattr(mpr, "startdate", "")),
         "end_date": str(getattr(mpr, "enddate", "")),
     }
-    notes: list[str] = []
-    return _build(
-        frame,
-        path,
-        file_format="biologic-mpr",
-        reader=library_version("galvani"),
-        notes=notes,
-        start_time=start_time,
-        extra=extra,
-        check_records_=True,
-    )
+    return frame, start_time, extra
 
 
 # ---- .mpt ----------------------------------------------------------------------------------------

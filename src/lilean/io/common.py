@@ -57,8 +57,9 @@ from lilean.schema import (
     CyclingData,
     Metadata,
     accumulate_per_cycle,
+    accumulate_per_cycle_into,
     file_sha256,
-    validate,
+    validate_columns,
 )
 from lilean.units import factor
 
@@ -154,7 +155,7 @@ def table_from_lines(
         header.pop()
     data_lines = body[1:]
     if skip_blank_after_header:
-        data_lines = [ln for ln in data_lines if ln.strip() != ""]
+        data_lines = list(filter(str.strip, data_lines))  # lines with a non-blank character
     if not data_lines:
         raise FileFormatError(path, "header found but no data rows", row=header_index + 2)
     last_fields = next(csv.reader([data_lines[-1]], delimiter=sep))
@@ -183,7 +184,7 @@ _CSV_COLUMN = re.compile(r"CSV column #(\d+)")
 
 def string_table(
     path: Path,
-    text: str,
+    text: str | bytes,
     *,
     sep: str,
     names: list[str] | None = None,
@@ -196,6 +197,9 @@ def string_table(
     columns (no Python object per field); a table pyarrow refuses (rows of different widths)
     is parsed by pandas' C parser, which pads short rows (the readers check the last row).
 
+    ``text`` may be given as its UTF-8 bytes (a file read as bytes that is ASCII: no decoded
+    copy of the whole file, and none encoded back for the parser).
+
     ``floats``: the columns for which it returns True are converted to float64 by the CSV
     reader itself (one C++ pass; an empty field is NaN), exactly as :func:`numeric` would
     convert their text (pyarrow's own string -> float64 parser); a column with any other field
@@ -205,9 +209,14 @@ def string_table(
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    raw = text.encode("utf-8")
+    if isinstance(text, bytes):
+        raw = text
+        has_nul = b"\x00" in raw
+    else:
+        raw = text.encode("utf-8")
+        has_nul = "\x00" in text
     if names is None:
-        header_line = text.split("\n", 1)[0].rstrip("\r")
+        header_line = raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
         names = [  # as pandas names them: an empty header field is "Unnamed: <k>"
             h or f"Unnamed: {k}"
             for k, h in enumerate(next(csv.reader([header_line], delimiter=sep)))
@@ -215,13 +224,13 @@ def string_table(
         skip = 1
     else:
         skip = 0
-    if len(set(names)) == len(names) and "\x00" not in text:
+    if len(set(names)) == len(names) and not has_nul:
         as_float = {n for n in names if floats is not None and floats(n)}
         table = None
         for _ in range(_FLOAT_RETRIES + 1):
             try:
                 table = pacsv.read_csv(
-                    io.BytesIO(raw),
+                    pa.BufferReader(raw),  # zero copy (BytesIO.read copies)
                     read_options=pacsv.ReadOptions(
                         column_names=names, skip_rows=skip, block_size=max(1 << 20, len(raw) + 1)
                     ),
@@ -229,8 +238,10 @@ def string_table(
                         delimiter=sep, quote_char='"', newlines_in_values=False
                     ),
                     convert_options=pacsv.ConvertOptions(
+                        # text straight as large_string, the type of pandas' Arrow strings
+                        # (no cast of every text column afterwards)
                         column_types={
-                            n: pa.float64() if n in as_float else pa.string() for n in names
+                            n: pa.float64() if n in as_float else pa.large_string() for n in names
                         },
                         null_values=[""],
                         strings_can_be_null=False,
@@ -251,13 +262,15 @@ def string_table(
                         table.column(k).to_numpy()
                         if n in as_float
                         else pd.arrays.ArrowStringArray(
-                            table.column(k).combine_chunks().cast(pa.large_string()), dtype=_STR
+                            table.column(k).combine_chunks(), dtype=_STR
                         )
                     )
                     for k, n in enumerate(names)
                 },
                 copy=False,
             )
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
     try:
         return pd.read_csv(
             io.StringIO(text),
@@ -305,6 +318,56 @@ def arrow_float(values: Any) -> np.ndarray | None:
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
 
 
+def _plain_hms_seconds(arr: Any) -> np.ndarray | None:
+    """:func:`arrow_hms_seconds` of an Arrow string array whose every value is digits only in
+    the form ``H+:MM:SS`` (1-15 hour digits; BTSDA's ``Cumulative Time``), read from the
+    array's bytes at fixed distances from the end of each value: ``3600 h + 60 m + s`` with
+    ``h, m, s`` the integers the digits spell (exact in float64, the values pyarrow's cast
+    gives). ``None`` for any other array (fractions, blanks, signs, spaces: the general path).
+    """
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks != 1:
+            return None
+        arr = arr.chunk(0)
+    bufs = arr.buffers()
+    if len(bufs) != 3 or bufs[1] is None or bufs[2] is None:
+        return None
+    n = len(arr)
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + n + 1].astype(np.intp)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    start, end = offsets[:-1], offsets[1:]
+    length = end - start
+    if length.min() < 7 or length.max() > 21:
+        return None
+
+    def digit(index: np.ndarray) -> np.ndarray:  # '0'..'9' -> 0..9; ':' -> 10
+        return data[index].astype(np.int16) - 48
+
+    def fixed(k: int) -> np.ndarray:
+        return digit(end - k)
+
+    if not ((fixed(3) == 10).all() and (fixed(6) == 10).all()):
+        return None
+    tens_m, ones_m, tens_s, ones_s = fixed(5), fixed(4), fixed(2), fixed(1)
+    for d in (tens_m, ones_m, tens_s, ones_s):
+        if not ((d >= 0) & (d <= 9)).all():
+            return None
+    h = np.zeros(n)
+    hour_digits = length - 6
+    for j in range(int(hour_digits.max())):  # hour digit j from the right
+        present = hour_digits > j
+        d = digit(np.where(present, end - 7 - j, start))
+        if not (((d >= 0) & (d <= 9)) | ~present).all():
+            return None
+        h += np.where(present, d, 0) * 10.0**j
+    m = (tens_m * 10 + ones_m).astype(float)
+    sec = (tens_s * 10 + ones_s).astype(float)
+    return h * 3600.0 + m * 60.0 + sec
+
+
 def arrow_hms_seconds(values: Any) -> np.ndarray | None:
     """``h:mm:ss[.f]`` strings (hours may exceed 24) -> seconds, vectorised in pyarrow, or
     ``None`` when any field is not of that plain form (blank, days, plain seconds)."""
@@ -314,6 +377,9 @@ def arrow_hms_seconds(values: Any) -> np.ndarray | None:
     arr = arrow_strings(values)
     if arr is None or len(arr) == 0 or arr.null_count:
         return None
+    plain = _plain_hms_seconds(arr)
+    if plain is not None:
+        return plain
     parts = pc.split_pattern(pc.utf8_trim_whitespace(arr), ":", max_splits=2)
     if pc.min(pc.list_value_length(parts)).as_py() != 3:
         return None
@@ -335,13 +401,17 @@ class RecordFrame:
     :meth:`select`), without copying the records into a DataFrame first.
 
     A selection of rows is kept as row indices and applied to each column when it is first
-    asked for (never a copy of every record, most of whose fields nothing reads)."""
+    asked for (never a copy of every record, most of whose fields nothing reads). Float columns
+    (:meth:`floats`) are converted once and shared read-only by every caller; :meth:`release`
+    lets the records (a view of the file's bytes) go once every column has been taken."""
 
     def __init__(self, records: np.ndarray, rows: np.ndarray | None = None) -> None:
         self._records = records
         self._rows = rows
         self.columns = list(records.dtype.names or ())
         self._contiguous: dict[str, np.ndarray] = {}
+        self._floats: dict[tuple[str, float], np.ndarray] = {}
+        self._n = len(records) if rows is None else len(rows)
 
     def __contains__(self, name: object) -> bool:
         return name in self.columns
@@ -358,8 +428,38 @@ class RecordFrame:
             self._contiguous[name] = values
         return pd.Series(values, name=name, copy=False)
 
+    def floats(self, name: str, scale: float = 1.0) -> np.ndarray:
+        """``as_float(self[name]) * scale`` (``scale == 1.0``: no multiplication, which would
+        return the same values), made once per column and scale and shared by every caller:
+        the array is read-only. Converted from the selected records without keeping a
+        contiguous copy in the field's own type."""
+        key = (name, scale)
+        values = self._floats.get(key)
+        if values is None:
+            if scale == 1.0:
+                raw = self._contiguous.get(name)
+                if raw is None:
+                    field = self._records[name]
+                    raw = np.ascontiguousarray(field if self._rows is None else field[self._rows])
+                values = np.asarray(raw, dtype=float)
+                if values is raw:  # already float64: never share the writeable column copy
+                    values = raw.view()
+            else:
+                values = self.floats(name) * scale
+            values.flags.writeable = False
+            self._floats[key] = values
+        return values
+
     def __len__(self) -> int:
-        return len(self._records) if self._rows is None else len(self._rows)
+        return self._n
+
+    def release(self) -> None:
+        """Drop the records and the column copies (the caller holds the arrays it took): the
+        memory of the file's bytes goes back before the table is built. Only ``columns`` and
+        ``len`` work afterwards."""
+        self._records = np.zeros(0, dtype=self._records.dtype)
+        self._contiguous.clear()
+        self._floats.clear()
 
     def select(self, mask: np.ndarray) -> RecordFrame:
         """The rows where ``mask`` is True (indices into the same records; no copy)."""
@@ -670,9 +770,12 @@ def capacity_per_cycle(
     dq = np.asarray(increment_mAh, dtype=float)
     if start_mask is not None:
         dq = np.where(np.asarray(start_mask, dtype=bool), 0.0, dq)
+    discharge = np.negative(dq)
+    np.clip(discharge, 0, None, out=discharge)
+    # both clipped arrays are fresh: accumulated in place (no copy each)
     return (
-        accumulate_per_cycle(np.clip(dq, 0, None), cycle),
-        accumulate_per_cycle(np.clip(-dq, 0, None), cycle),
+        accumulate_per_cycle_into(np.clip(dq, 0, None), cycle),
+        accumulate_per_cycle_into(discharge, cycle),
     )
 
 
@@ -798,7 +901,9 @@ def choose_capacity(
     for arr in vendor.values():
         if arr is not None and arr.size:
             finite = np.isfinite(arr)
-            if finite.any():
+            if finite.all():  # no copy of the finite values
+                scale = max(scale, float(np.max(np.abs(arr))))
+            elif finite.any():
                 scale = max(scale, float(np.max(np.abs(arr[finite]))))
     starts: np.ndarray | None = None
     found: list[tuple[int, str, float, float]] = []
@@ -928,13 +1033,22 @@ def damaged(path: Path, problem: str, notes: list[str]) -> None:
     raise DamagedFileError(path, f"{problem}; allow_partial=True (--allow-partial) reads the rest")
 
 
+def _beyond(x: np.ndarray, bound: float) -> np.ndarray:
+    """``|x| > bound`` (``bound >= 0``) as ``(x > bound) | (x < -bound)``: the same mask."""
+    out = np.greater(x, bound)
+    out |= np.less(x, -bound)
+    return out
+
+
 def implausible_rows(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, str]:
     """Rows outside the instrument-plausible bounds (``|V| > 100 V``, ``|I| > 2000 A``, time
     negative or beyond 20 years from the first row), and a one-line description ('' if none)."""
     t0 = t[0] if t.size else 0.0
-    bad_v = np.abs(v) > PLAUSIBLE_VOLTAGE_V
-    bad_i = np.abs(i) > PLAUSIBLE_CURRENT_A
-    bad_t = (np.abs(t) > PLAUSIBLE_DURATION_S) | (np.abs(t - t0) > PLAUSIBLE_DURATION_S)
+    # |x| > b  <=>  x > b or x < -b (NaN: neither), without an array of |x|
+    bad_v = _beyond(v, PLAUSIBLE_VOLTAGE_V)
+    bad_i = _beyond(i, PLAUSIBLE_CURRENT_A)
+    bad_t = _beyond(t, PLAUSIBLE_DURATION_S)
+    bad_t |= _beyond(t - t0, PLAUSIBLE_DURATION_S)
     bad = bad_v | bad_i | bad_t
     if not bad.any():
         return bad, ""
@@ -989,16 +1103,24 @@ def isolated_spikes(x: np.ndarray, group: np.ndarray | None, floor: float) -> np
     out = np.zeros(n, dtype=bool)
     if n < 5:
         return out
-    d = np.abs(np.diff(x))  # d[j] = |x[j+1] - x[j]|; rows k = 2 .. n-3 below, as slices
-    s = np.minimum(d[1 : n - 3], d[2 : n - 2])
-    quiet = np.maximum(d[0 : n - 4], d[3 : n - 1])
-    back = np.abs(x[3 : n - 1] - x[1 : n - 3])
-    hit = (s > floor) & (s > SPIKE_FACTOR * quiet) & (back <= SPIKE_RETURN * s)
-    if group is not None and hit.any():
+    d = np.subtract(x[1:], x[:-1])  # d[j] = |x[j+1] - x[j]|; rows k = 2 .. n-3 below
+    np.abs(d, out=d)
+    # s > floor  <=>  both steps around row k exceed the floor (NaN: neither): the rows where
+    # the other conditions are evaluated, on those rows only (same formulas, same values)
+    big = d > floor
+    rows = np.flatnonzero(big[1 : n - 3] & big[2 : n - 2]) + 2
+    if rows.size:
+        s = np.minimum(d[rows - 1], d[rows])
+        quiet = np.maximum(d[rows - 2], d[rows + 1])
+        back = np.abs(x[rows + 1] - x[rows - 1])
+        hit = (s > floor) & (s > SPIKE_FACTOR * quiet) & (back <= SPIKE_RETURN * s)
+        rows = rows[hit]
+    if group is not None and rows.size:
         g = np.asarray(group)
-        c = g[2 : n - 2]
-        hit &= (g[0 : n - 4] == c) & (g[1 : n - 3] == c) & (g[3 : n - 1] == c) & (g[4:n] == c)
-    out[2 : n - 2] = hit
+        c = g[rows]
+        same = (g[rows - 2] == c) & (g[rows - 1] == c) & (g[rows + 1] == c) & (g[rows + 2] == c)
+        rows = rows[same]
+    out[rows] = True
     return out
 
 
@@ -1206,22 +1328,21 @@ def finish(
         arr = np.asarray(a, dtype=dtype)
         return arr if all_kept else arr[keep]
 
-    cy = None if cycle is None else _renumber(np.asarray(sel(cycle)))
     data, capacity_source, disagreements = table_from_arrays(
         t,
         v,
         i,
-        cycle=cy,
+        cycle=sel(cycle),
         step=sel(step),
         vendor_charge_mAh=sel(vendor_charge_capacity_mAh, float),
         vendor_discharge_mAh=sel(vendor_discharge_capacity_mAh, float),
         temperature_degC=sel(temperature_degC, float),
+        where=path,
     )
-    anomalies += disagreements
+    anomalies += disagreements  # ... and the schema's validation of the table
     if cycle_label is not None:
         labels = pd.Series(np.asarray(sel(cycle_label), dtype=object)).fillna("cycling")
         data[CYCLE_LABEL] = pd.Categorical(labels.astype(str))
-    anomalies += validate(data, source=path)
     meta = Metadata(
         source_file=str(path),
         source_sha256=source_sha256(path),
@@ -1241,15 +1362,18 @@ def finish(
     return CyclingData(data, meta)
 
 
-def _renumber(values: np.ndarray, cycle: np.ndarray | None = None) -> np.ndarray:
+def _renumber(
+    values: np.ndarray, cycle: np.ndarray | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
     """1-based index that increases by one every time ``values`` (or ``cycle``) changes (the
-    rule of :func:`lilean.schema.build_table`)."""
+    rule of :func:`lilean.schema.build_table`); written into ``out`` (int64) when given."""
     if values.size == 0:
         return values.astype(np.int64)
     change = values[1:] != values[:-1]
     if cycle is not None:
-        change = change | (cycle[1:] != cycle[:-1])
-    out = np.empty(values.size, dtype=np.int64)
+        change |= cycle[1:] != cycle[:-1]
+    if out is None:
+        out = np.empty(values.size, dtype=np.int64)
     out[0] = 1
     np.cumsum(change, out=out[1:])
     out[1:] += 1
@@ -1278,25 +1402,35 @@ def table_from_arrays(
     vendor_charge_mAh: np.ndarray | None = None,
     vendor_discharge_mAh: np.ndarray | None = None,
     temperature_degC: np.ndarray | None = None,
+    where: str | Path = "<table>",
 ) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """The schema table of :func:`lilean.schema.build_table` (same columns, rules and values),
     built in one pass over numpy arrays into one float block (no per-column DataFrame copies),
-    with the capacity source chosen on the arrays (:func:`choose_capacity`).
+    with the capacity source chosen on the arrays (:func:`choose_capacity`). Returns the table,
+    the capacity source and the anomalies: the capacity disagreements, then the schema's
+    (:func:`lilean.schema.validate_columns` on the table's own arrays; ``where`` names the
+    file in its errors).
 
-    ``t`` is shifted to start at 0; ``cycle`` must already be renumbered (1-based, increasing at
-    every change); ``step`` is renumbered within cycles here (``None``: the sign changes of the
-    current). Step types: ``rest`` where ``|I| <= max(1e-3 max|I|, 1e-12 A)``. Capacities: the
+    ``t`` is shifted to start at 0; ``cycle`` is renumbered here (1-based, increasing at every
+    change; ``None``: one cycle); ``step`` is renumbered within cycles (``None``: the sign changes
+    of the current). Step types: ``rest`` where ``|I| <= max(1e-3 max|I|, 1e-12 A)``. Capacities: the
     trapezoid of ``max(+-I, 0)`` over ``dt`` in mAh (``/3.6``), restarting at 0 on the first row
     of every cycle (:func:`lilean.schema.capacities_from_current`).
     """
     n = t.size
-    cy = np.ones(n, dtype=np.int64) if cycle is None else cycle
+    # the integer block: cycle and step, renumbered straight into it
+    ints = np.empty((2, n), dtype=np.int64)
+    cy = ints[0]
+    if cycle is None:
+        cy[:] = 1
+    else:
+        _renumber(np.asarray(cycle), out=cy)
     peak = float(np.nanmax(np.abs(i))) if n else 0.0
     threshold = max(1e-3 * peak, 1e-12)
     codes = np.full(n, 2, dtype=np.int8)
     codes[i > threshold] = 0
     codes[i < -threshold] = 1
-    sp = _renumber(codes if step is None else np.asarray(step), cy)
+    _renumber(codes if step is None else np.asarray(step), cy, out=ints[1])
 
     names = [TIME, VOLTAGE, CURRENT, CHARGE_CAPACITY, DISCHARGE_CAPACITY]
     extras = [
@@ -1315,39 +1449,79 @@ def table_from_arrays(
     block[2] = i
     for k, (_, arr) in enumerate(extras):
         block[5 + k] = arr
-    # capacities: trapezoid increments, zero on the first row of each cycle, cumsum per cycle
-    starts = np.concatenate([[True], cy[1:] != cy[:-1]]) if n else np.zeros(0, dtype=bool)
-    start_idx = np.maximum.accumulate(np.where(starts, np.arange(n), 0)) if n else starts
-    dt_h = np.diff(block[0]) / 3.6 if n > 1 else np.zeros(0)
+    # capacities: trapezoid increments, zero on the first row of each cycle, cumsum per cycle;
+    # the temporaries (dt, the clipped current, the cycle-start sums) share two buffers
     integrated: dict[str, np.ndarray] = {}
-    for row, direction, sign in ((3, "charge", 1.0), (4, "discharge", -1.0)):
-        out = block[row]
-        if n < 2:
-            out[:] = 0.0
-        else:
-            x = np.clip(sign * i, 0, None)
+    if n < 2:
+        block[3:5] = 0.0
+    else:
+        firsts = np.concatenate([[0], np.flatnonzero(cy[1:] != cy[:-1]) + 1])
+        run_lengths = np.diff(firsts, append=n)
+        dt_h = np.subtract(block[0, 1:], block[0, :-1])
+        dt_h /= 3.6
+        x = np.empty(n)
+        for row in (3, 4):
+            out = block[row]
+            # max(+-I, 0): clip(+-1.0 * I, 0, None) is numpy's maximum(+-I, 0), the same values
+            if row == 3:
+                np.maximum(i, 0, out=x)
+            else:
+                np.negative(i, out=x)
+                np.maximum(x, 0, out=x)
             out[0] = 0.0
             np.add(x[1:], x[:-1], out=out[1:])
             out[1:] *= 0.5
             out[1:] *= dt_h
-            out[starts] = 0.0
+            out[firsts] = 0.0
             np.cumsum(out, out=out)
-            out -= out[start_idx]
-        integrated[direction] = out
+            # out[k] -= out[first row of k's cycle] (that row's running sum, over its run)
+            out -= np.repeat(out[firsts], run_lengths)
+    integrated["charge"], integrated["discharge"] = block[3], block[4]
     vendor = {"charge": vendor_charge_mAh, "discharge": vendor_discharge_mAh}
-    chosen, source, anomalies = choose_capacity(cy, integrated, vendor)
+    chosen, capacity_source, anomalies = choose_capacity(cy, integrated, vendor)
     for row, direction in ((3, "charge"), (4, "discharge")):
         if chosen[direction] is not integrated[direction]:
             block[row] = chosen[direction]
-    # one constructor call in the schema's column order (DataFrame.insert rebuilds the column
-    # index and block placement on every call: ~3x the cost of the whole construction)
-    columns: dict[str, Any] = {TIME: block[0], VOLTAGE: block[1], CURRENT: block[2]}
-    columns[CYCLE] = cy
-    columns[STEP] = sp
-    columns[STEP_TYPE] = step_type_array(codes)
-    columns[CHARGE_CAPACITY] = block[3]
-    columns[DISCHARGE_CAPACITY] = block[4]
-    for k, (name, _) in enumerate(extras):
-        columns[name] = block[5 + k]
-    data = pd.DataFrame(columns, copy=False)
-    return data, source, anomalies
+    names += [name for name, _ in extras]
+    data = _frame_of_blocks(block, ints, step_type_array(codes), names)
+    anomalies += validate_columns(block[0], block[1], block[2], cy, source=where)
+    return data, capacity_source, anomalies
+
+
+#: ``(float column names) -> (columns Index, float placement)`` of :func:`_frame_of_blocks`
+_BLOCK_LAYOUTS: dict[tuple[str, ...], tuple[pd.Index, np.ndarray]] = {}
+
+
+def _frame_of_blocks(
+    floats: np.ndarray, ints: np.ndarray, step_type: Any, float_names: list[str]
+) -> pd.DataFrame:
+    """The table in the schema's column order (time, voltage, current, cycle, step, step type,
+    charge and discharge capacity, then the optional float columns) from its three blocks: the
+    2-D float array (rows in ``float_names`` order: the first five required, then the extras),
+    the 2-D int64 array (cycle, step) and the string column. The same frame as
+    ``pd.DataFrame({name: column, ...})`` (columns, dtypes, values, RangeIndex), assembled by
+    ``pandas.api.internals.create_dataframe_from_blocks`` (pandas >= 3) without the
+    constructor's per-column inference; through the constructor on older pandas."""
+    key = tuple(float_names)
+    layout = _BLOCK_LAYOUTS.get(key)
+    order = [*float_names[:3], CYCLE, STEP, STEP_TYPE, *float_names[3:]]
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas < 3: the constructor
+        columns: dict[str, Any] = dict(zip(float_names, floats, strict=True))
+        columns[CYCLE], columns[STEP], columns[STEP_TYPE] = ints[0], ints[1], step_type
+        return pd.DataFrame({name: columns[name] for name in order}, copy=False)
+    if layout is None:
+        index = pd.DataFrame(columns=order).columns
+        placement = np.array([order.index(name) for name in float_names], dtype=np.intp)
+        layout = _BLOCK_LAYOUTS.setdefault(key, (index, placement))
+    index, placement = layout
+    return create_dataframe_from_blocks(
+        [
+            (floats, placement),
+            (ints, np.array([3, 4], dtype=np.intp)),
+            (step_type, np.array([5], dtype=np.intp)),
+        ],
+        index=pd.RangeIndex(floats.shape[1]),
+        columns=index.copy(),  # own object: Index.name can be set in place
+    )

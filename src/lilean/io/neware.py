@@ -475,6 +475,30 @@ _FASTNDA_PULSE_WARNING = (
 _FASTNDA_TIMES = ("step_time_s", "total_time_s", "unix_time_s")
 
 
+def _with_total_time(df: Any, add_total_time: Any) -> Any:
+    """fastnda's ``utils._add_total_time`` (``total_time_s = step_time_s +`` the sum of the
+    largest step time of every earlier step, steps ordered by ``step_count``) in numpy where
+    ``step_count`` is sorted and no step time is missing: each step one run of rows, so the
+    group maxima are ``np.maximum.reduceat`` over the runs and the join a repeat (fastnda's
+    polars group-by and join cost more than the parse). The same values: the same maxima,
+    cast to float64, summed in the same order. Other tables: fastnda's function itself."""
+    import polars as pl
+
+    sc_col, st_col = df["step_count"], df["step_time_s"]
+    if sc_col.null_count() or st_col.null_count() or not sc_col.is_sorted():
+        return add_total_time(df)
+    st = st_col.to_numpy()
+    if st.dtype.kind != "f" or np.isnan(st).any():
+        return add_total_time(df)
+    sc = sc_col.to_numpy()
+    firsts = np.flatnonzero(np.concatenate([[True], sc[1:] != sc[:-1]]))
+    step_max = np.maximum.reduceat(st, firsts).astype(np.float64)
+    before = np.zeros(step_max.size)  # shift(1), fill_null(0), cum_sum
+    np.cumsum(step_max[:-1], out=before[1:])
+    total = st.astype(np.float64) + np.repeat(before, np.diff(firsts, append=st.size))
+    return df.with_columns(pl.Series("total_time_s", total, dtype=pl.Float64))
+
+
 def fastnda_table(path: Path) -> Any:
     """``fastnda.read(path, cycle_mode="chg", raw_categories=True)``: the same table, from
     fastnda's own parser of the format (``fastnda.nda.read_nda`` / ``fastnda.ndax.read_ndax``),
@@ -509,7 +533,7 @@ def fastnda_table(path: Path) -> Any:
     if np.isin(df["step_type"].to_numpy(), (16, 17, 25)).any():
         log.warning(_FASTNDA_PULSE_WARNING)
     if "total_time_s" not in df.columns:
-        df = add_total_time(df)
+        df = _with_total_time(df, add_total_time)
     present = set(df.columns)
     derived: dict[str, Any] = {
         "cycle_count": pl.col("step_type")
@@ -722,8 +746,8 @@ def _encoding(raw: bytes) -> str:
     return "cp1252" if _CP1252_MICRO_UNIT.search(first) else "gb18030"
 
 
-def _read_text(path: Path, notes: list[str] | None = None) -> str:
-    raw = whole_file_bytes(path)
+def _decoded(raw: bytes, notes: list[str] | None = None) -> str:
+    """The text of a BTSDA export's bytes (:func:`_encoding`; a detected encoding is noted)."""
     try:  # UTF-8 (the usual case): decoded once, not once to test and once to use
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -941,10 +965,18 @@ def read_csv(path: str | Path) -> CyclingData:
     """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
     path = Path(path)
     notes: list[str] = []
-    text = _read_text(path, notes)
-    lines = _first_lines(text, 3)
+    raw = whole_file_bytes(path)
+    # ASCII (the usual export): the bytes are the text; the flat layout is parsed from them
+    # without a decoded copy of the whole file (the same text: ASCII decodes to itself)
+    text: str | bytes = raw if raw.isascii() else _decoded(raw, notes)
+    head = text[: 1 << 16]
+    lines = _first_lines(head.decode("ascii") if isinstance(head, bytes) else head, 3)
+    if len(head) < len(text) and len(lines) < 3:  # very long lines: the whole text
+        lines = _first_lines(text.decode("ascii") if isinstance(text, bytes) else text, 3)
     extra: dict[str, Any] = {}
     if _is_nested(lines):
+        if isinstance(text, bytes):
+            text = text.decode("ascii")
         frame = _nested_records(text, path, notes, extra)
         extra["layout"] = "nested"
     elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
@@ -955,7 +987,10 @@ def read_csv(path: str | Path) -> CyclingData:
             frame = string_table(path, text, sep=",", floats=_numeric_csv_column)
         except FileFormatError as exc:
             raise FileFormatError(path, f"unparseable CSV ({exc.problem})") from None
-        last_line = text.rstrip("\r\n").rsplit("\n", 1)[-1]
+        if isinstance(text, bytes):
+            last_line = text.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].decode("ascii")
+        else:
+            last_line = text.rstrip("\r\n").rsplit("\n", 1)[-1]
         if len(next(csv.reader([last_line]))) != n_fields:
             raise FileFormatError(
                 path,
