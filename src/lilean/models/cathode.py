@@ -854,46 +854,54 @@ def cathode_step_into(
     c_max = p[IDX_C_MAX]
     inv_dt = 1.0 / dt_s
     inv_n3 = 1.0 / (3.0 * n_r**3)
-    for c in range(n_k):
-        radius = p[IDX_CLASSES + 3 * c + 1]
+    # the classes of one radius share a factorisation and are swept together, shell by shell (their
+    # recurrences are independent: the CPU overlaps them instead of waiting on one chain)
+    n_groups = 1 if same_radius else n_k
+    for grp in range(n_groups):
+        c_lo = grp
+        c_hi = n_k if same_radius else grp + 1
+        radius = p[IDX_CLASSES + 3 * c_lo + 1]
         # dimensionless shells (r = R rho): v_k = ((k+1)^3 - k^3) / (3 n^3), G_k = (D / R^2) k^2 / n
         g_scale = d_s / (radius * radius * n_r)
-        base = c * n_r
-        factor = c == 0 or not same_radius  # new factorisation and unit-flux response
-        rb = 0 if same_radius else base
-        # Thomas algorithm with two right-hand sides (state, unit surface flux); the inverse pivots
-        # and upper factors are kept for the classes of the same radius
-        d0 = 0.0
+        rb = 0 if same_radius else c_lo * n_r
+        # Thomas algorithm: the factorisation and the response to a unit surface flux ...
         d1 = 0.0
         for k in range(n_r):
             vol = (3 * k * k + 3 * k + 1) * inv_n3  # ((k + 1)^3 - k^3) / (3 n^3)
             g_in = g_scale * (k * k)
-            b0 = vol * inv_dt * state[base + k]
-            if factor:
-                g_out = g_scale * ((k + 1) * (k + 1)) if k < n_r - 1 else 0.0
-                diag = vol * inv_dt + g_in + g_out
-                b1 = -1.0 / (radius * FARADAY * c_max) if k == n_r - 1 else 0.0
-                if k == 0:
-                    m = diag
-                    d1 = b1 / m
-                else:
-                    m = diag + g_in * cp[k - 1]  # lower = -g_in
-                    d1 = (b1 + g_in * d1) / m
-                cp[k] = -g_out / m
-                pivot[k] = 1.0 / m
-                resp[rb + k] = d1
+            g_out = g_scale * ((k + 1) * (k + 1)) if k < n_r - 1 else 0.0
+            diag = vol * inv_dt + g_in + g_out
+            b1 = -1.0 / (radius * FARADAY * c_max) if k == n_r - 1 else 0.0
             if k == 0:
-                d0 = b0 * pivot[k]
+                m = diag
+                d1 = b1 / m
             else:
-                d0 = (b0 + g_in * d0) * pivot[k]
-            state[base + k] = d0
-        if factor:
-            for k in range(n_r - 2, -1, -1):
-                resp[rb + k] -= cp[k] * resp[rb + k + 1]
+                m = diag + g_in * cp[k - 1]  # lower = -g_in
+                d1 = (b1 + g_in * d1) / m
+            cp[k] = -g_out / m
+            pivot[k] = 1.0 / m
+            resp[rb + k] = d1
         for k in range(n_r - 2, -1, -1):
-            state[base + k] -= cp[k] * state[base + k + 1]
-        alpha[c] = state[base + n_r - 1]
-        beta[c] = -resp[rb + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
+            resp[rb + k] -= cp[k] * resp[rb + k + 1]
+        # ... and the zero-flux solve of every class of the group, in place on the state
+        for k in range(n_r):
+            vol_dt = (3 * k * k + 3 * k + 1) * inv_n3 * inv_dt
+            g_in = g_scale * (k * k)
+            piv = pivot[k]
+            for c in range(c_lo, c_hi):
+                i = c * n_r + k
+                if k == 0:
+                    state[i] = vol_dt * state[i] * piv
+                else:
+                    state[i] = (vol_dt * state[i] + g_in * state[i - 1]) * piv
+        for k in range(n_r - 2, -1, -1):
+            cp_k = cp[k]
+            for c in range(c_lo, c_hi):
+                i = c * n_r + k
+                state[i] -= cp_k * state[i + 1]
+        for c in range(c_lo, c_hi):
+            alpha[c] = state[c * n_r + n_r - 1]
+            beta[c] = -resp[rb + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
     cached = math.isfinite(state[off_c + 1])
     # warm start: the last split shifted to this mean flux; in a run of equal steps (same flux and
