@@ -56,9 +56,11 @@ from lilean.schema import (
     VOLTAGE,
     CyclingData,
     Metadata,
+    PendingSha256,
     accumulate_per_cycle,
     accumulate_per_cycle_into,
     file_sha256,
+    stat_record,
     validate_columns,
 )
 from lilean.units import factor
@@ -1180,8 +1182,20 @@ def check_records(
 
 
 # ================================================================================================
-# provenance: the file's sha256, computed beside the parse
+# provenance: the file's sha256, on first use (or computed beside the parse)
 # ================================================================================================
+
+#: the file of the current :func:`lilean.io.read` call whose hash is deferred: ``(path, stat
+#: record taken before the parse)``
+_DEFERRED_HASH: contextvars.ContextVar[tuple[str, tuple[int, ...]] | None] = contextvars.ContextVar(
+    "lilean_deferred_hash", default=None
+)
+
+#: a file last written (mtime or ctime) less than this long before the read is hashed during the
+#: read; older files on first use of the stamp (:class:`lilean.schema.PendingSha256`). A write
+#: after the read then always changes the stat record, even on file systems with coarse time
+#: stamps (FAT: 2 s) or a clock a little off (git's "racily clean" rule)
+DEFER_HASH_MIN_AGE_S = 5.0
 
 #: the hash being computed for the file of the current :func:`lilean.io.read` call
 _PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar(
@@ -1201,9 +1215,10 @@ _BYTES_HASHED: contextvars.ContextVar[dict[str, str] | None] = contextvars.Conte
 
 
 def whole_file_bytes(path: Path) -> bytes:
-    """``path.read_bytes()``; inside a :func:`lilean.io.read` call the sha256 of exactly these
-    bytes (the whole file, the bytes that are parsed) is kept for :func:`source_sha256`, which
-    then does not read the file again. Not when a background thread already hashes it."""
+    """``path.read_bytes()``; inside a :func:`lilean.io.read` call whose hash is taken during
+    the read, the sha256 of exactly these bytes (the whole file, the bytes that are parsed) is
+    kept for :func:`source_sha256`, which then does not read the file again. Not when a
+    background thread already hashes it, nor when the hash is deferred."""
     raw = path.read_bytes()
     hashed = _BYTES_HASHED.get()
     pending = _PENDING_HASH.get()
@@ -1216,17 +1231,31 @@ def whole_file_bytes(path: Path) -> bytes:
 
 @contextlib.contextmanager
 def hashing_beside(path: Path) -> Iterator[None]:
-    """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
-    releases the GIL), overlapping the parse; :func:`source_sha256` collects it. Files below
-    :data:`HASH_THREAD_MIN_BYTES` are hashed from the bytes the reader read
-    (:func:`whole_file_bytes`), else when the table is finished, in this thread. The hash is
-    still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
+    """Within the block, the table's ``source_sha256`` is provided for: for a file last written
+    more than :data:`DEFER_HASH_MIN_AGE_S` before the read, on first use of the stamp, from the
+    file's stat record taken now (:class:`lilean.schema.PendingSha256`: refused if the file
+    changed since). Else during the read: files below :data:`HASH_THREAD_MIN_BYTES` from the
+    bytes the reader read (:func:`whole_file_bytes`), or when the table is finished, in this
+    thread; larger ones in a background thread (hashlib releases the GIL), overlapping the
+    parse. Always the hash of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
+    import os
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
     try:
-        small = path.stat().st_size < HASH_THREAD_MIN_BYTES
+        st = os.stat(path)
     except OSError:
-        small = True
+        st = None
+    if st is not None:
+        written = max(st.st_mtime_ns, st.st_ctime_ns)
+        if time.time_ns() - written > DEFER_HASH_MIN_AGE_S * 1e9:
+            token = _DEFERRED_HASH.set((str(path), stat_record(st)))
+            try:
+                yield
+            finally:
+                _DEFERRED_HASH.reset(token)
+            return
+    small = st is None or st.st_size < HASH_THREAD_MIN_BYTES
     if small:  # a thread costs more than it saves (and waits for a core on a busy machine)
         scope = _BYTES_HASHED.set({})
         try:
@@ -1236,17 +1265,17 @@ def hashing_beside(path: Path) -> Iterator[None]:
         return
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
     future = pool.submit(file_sha256, path)
-    token = _PENDING_HASH.set((str(path), future))
+    token2 = _PENDING_HASH.set((str(path), future))
     try:
         yield
     finally:
-        _PENDING_HASH.reset(token)
+        _PENDING_HASH.reset(token2)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def source_sha256(path: Path) -> str:
-    """sha256 of the file: the one computed beside the parse (:func:`hashing_beside`) when it
-    is of this path, else computed now."""
+    """sha256 of the file, now: the one computed beside the parse (:func:`hashing_beside`) when
+    it is of this path, else computed now."""
     pending = _PENDING_HASH.get()
     if pending is not None and pending[0] == str(path):
         return str(pending[1].result())
@@ -1254,6 +1283,17 @@ def source_sha256(path: Path) -> str:
     if hashed is not None and str(path) in hashed:
         return hashed[str(path)]
     return file_sha256(path)
+
+
+def stamp_source(meta: Metadata, path: Path) -> Metadata:
+    """``meta`` with the file's sha256 as ``source_sha256``: deferred to its first use where
+    :func:`hashing_beside` defers it for this file, else taken now (:func:`source_sha256`)."""
+    deferred = _DEFERRED_HASH.get()
+    if deferred is not None and deferred[0] == str(path):
+        meta.defer_source_sha256(PendingSha256(path, deferred[1]))
+    else:
+        meta.source_sha256 = source_sha256(path)
+    return meta
 
 
 # ================================================================================================
@@ -1345,7 +1385,7 @@ def finish(
         data[CYCLE_LABEL] = pd.Categorical(labels.astype(str))
     meta = Metadata(
         source_file=str(path),
-        source_sha256=source_sha256(path),
+        source_sha256=None,  # stamped below (stamp_source)
         instrument=instrument,
         file_format=file_format,
         reader=reader,
@@ -1359,7 +1399,7 @@ def finish(
         extra=extra or {},
         capacity_source=capacity_source,
     )
-    return CyclingData(data, meta)
+    return CyclingData(data, stamp_source(meta, path))
 
 
 def _renumber(
