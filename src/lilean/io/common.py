@@ -515,6 +515,8 @@ def numeric(values: Any, path: Path, column: str, decimal: str = ".") -> np.ndar
     thousands separators are not expected. Non-numeric text raises :class:`FileFormatError`
     naming the column and the row (1-based within the data).
     """
+    if isinstance(values, (np.ndarray, pd.Series)) and values.dtype.kind in "fiub":
+        return np.asarray(values, dtype=float)  # already numbers (as_float's first case)
     if decimal == ".":
         fast = arrow_float(values)
         if fast is not None:
@@ -781,6 +783,28 @@ def capacity_per_cycle(
     )
 
 
+def fill_gaps(values: Any, *, backward: bool = True) -> np.ndarray:
+    """``pd.Series(values).ffill().bfill().to_numpy()`` (``backward=False``: ``ffill()`` only)
+    without pandas: each NaN takes the last value before it (leading NaNs the first value
+    after them); arrays of any other dtype than float come back as they are (a copy)."""
+    a = np.asarray(values)
+    if a.dtype.kind != "f":
+        return a.copy()
+    missing = np.isnan(a)
+    if not missing.any():
+        return a.copy()
+    n = a.size
+    idx = np.arange(n)
+    idx[missing] = 0
+    np.maximum.accumulate(idx, out=idx)
+    out = a[idx]  # leading NaNs: a[0], itself NaN
+    if backward and np.isnan(out[0]):
+        valid = np.flatnonzero(~missing)
+        if valid.size:
+            out[: valid[0]] = a[valid[0]]
+    return out
+
+
 def counter_increments(
     counter: np.ndarray, *, reset: np.ndarray | None = None, rel_tol: float = 1e-6
 ) -> np.ndarray:
@@ -800,7 +824,8 @@ def counter_increments(
     d = np.zeros(n)
     if n < 2:
         return d
-    filled = pd.Series(c).ffill().fillna(0.0).to_numpy()
+    filled = fill_gaps(c, backward=False)
+    filled[np.isnan(filled)] = 0.0
     diff = np.diff(filled)
     scale = float(np.max(filled))
     tol = rel_tol * scale
@@ -855,7 +880,8 @@ def vendor_capacity_split(
     """
     i = np.asarray(current_A, dtype=float)
     direction = np.sign(np.where(np.isnan(i), 0.0, i))
-    prev = pd.Series(np.where(direction == 0, np.nan, direction)).ffill().fillna(0).to_numpy()
+    prev = fill_gaps(np.where(direction == 0, np.nan, direction), backward=False)
+    prev[np.isnan(prev)] = 0.0
     flip = np.concatenate([[False], (direction[1:] != 0) & (direction[1:] != prev[:-1])])
     flip &= np.concatenate([[False], prev[:-1] != 0])
     reset = flip

@@ -38,6 +38,7 @@ from lilean.errors import FileFormatError
 from lilean.io.common import (
     arrow_strings,
     describe_unit,
+    fill_gaps,
     finish,
     head_text,
     library_version,
@@ -327,8 +328,8 @@ def read(path: str | Path) -> CyclingData:
         reader=f"lilean maccor; {library_version('pandas')}",
         units_found=units_found,
         original_columns=[str(c) for c in df.columns],
-        cycle=cycle if cycle is None else pd.Series(cycle).ffill().bfill().to_numpy(),
-        step=step if step is None else pd.Series(step).ffill().bfill().to_numpy(),
+        cycle=cycle if cycle is None else fill_gaps(cycle),
+        step=step if step is None else fill_gaps(step),
         vendor_charge_capacity_mAh=v_ch,
         vendor_discharge_capacity_mAh=v_dis,
         temperature_degC=temp,
