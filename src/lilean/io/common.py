@@ -115,6 +115,17 @@ def read_text(path: Path, encodings: Iterable[str] = ("utf-8-sig", "cp1252", "la
     return raw.decode("latin-1")  # pragma: no cover - latin-1 never fails
 
 
+def first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the whole text: the lines of the text up to
+    its ``n``-th ``\n`` (the same first ``n`` lines), or of all of it when it has fewer."""
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.splitlines()[:n]
+    return text[: end + 1].splitlines()[:n]
+
+
 def head_text(head: bytes) -> str | None:
     """The sniffer's first bytes as text, or ``None`` when they look binary."""
     if b"\x00" in head:

@@ -40,6 +40,7 @@ from lilean.io.common import (
     describe_unit,
     fill_gaps,
     finish,
+    first_lines,
     head_text,
     library_version,
     numeric,
@@ -131,7 +132,8 @@ def _sniff(path: Path, head: bytes) -> bool:
     text = head_text(head)
     if text is None:
         return False
-    lines = text.splitlines()
+    # the first 201 lines decide (a header in the first 200, a row after it): not all split
+    lines = first_lines(text, 201)
     k = _header_index(lines)
     return k is not None and k + 1 < len(lines)
 
