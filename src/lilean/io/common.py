@@ -619,10 +619,11 @@ def parse_datetimes(values: Any, path: Path, column: str, *, dayfirst: bool | No
             return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
         except (ValueError, TypeError):
             pass
+    fields = None
     if dayfirst is None:
-        first, second = _slash_fields(text)
+        fields = first, second = _slash_fields(text)
         dayfirst = bool((first > 12).any()) and not bool((second > 12).any())
-    fixed = _slash_datetimes(text, dayfirst)
+    fixed = _slash_datetimes(text, dayfirst, fields)
     if fixed is not None:
         return fixed
     try:
@@ -664,12 +665,18 @@ def _slash_fields(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arrow_slash_datetimes(
-    text: pd.Series, fmt: str, sep: str, year: str, dayfirst: bool
+    text: pd.Series,
+    fmt: str,
+    sep: str,
+    year: str,
+    dayfirst: bool,
+    fields: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Any | None:
     """``a/b/yyyy hh:mm:ss`` parsed by pyarrow's ``strptime`` (C++, vectorised) when every row
     has exactly that shape (checked by one regex pass first) and every parsed day and month is
     the one written (pyarrow rolls 31/02 over into March, where Python's ``strptime`` refuses
-    it); else ``None``, and the caller's pandas path decides."""
+    it); else ``None``, and the caller's pandas path decides. ``fields``: ``_slash_fields(text)``
+    when the caller has it already."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -686,7 +693,7 @@ def _arrow_slash_datetimes(
         stamps = pc.strptime(arr, format=fmt, unit="us")
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    first, second = _slash_fields(text)
+    first, second = _slash_fields(text) if fields is None else fields
     day, month = (first, second) if dayfirst else (second, first)
     days = np.asarray(pc.day(stamps).to_numpy(zero_copy_only=False), dtype=float)
     months = np.asarray(pc.month(stamps).to_numpy(zero_copy_only=False), dtype=float)
@@ -695,7 +702,9 @@ def _arrow_slash_datetimes(
     return pd.DatetimeIndex(stamps.to_numpy(zero_copy_only=False))
 
 
-def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None:
+def _slash_datetimes(
+    text: pd.Series, dayfirst: bool, fields: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.DatetimeIndex | None:
     """``dd/mm/yyyy hh:mm:ss`` (or month first, ``.`` as separator, 2-digit years, AM/PM)
     parsed with one explicit format, vectorised, instead of per-row format guessing; ``None``
     when no single such format fits every row (the caller's general path then decides)."""
@@ -708,7 +717,7 @@ def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None
     year = "%Y" if len(m.group(3)) == 4 else "%y"
     day, month = ("%d", "%m") if dayfirst else ("%m", "%d")
     fast = _arrow_slash_datetimes(
-        text, f"{day}{sep}{month}{sep}{year} %H:%M:%S", sep, year, dayfirst
+        text, f"{day}{sep}{month}{sep}{year} %H:%M:%S", sep, year, dayfirst, fields
     )
     if fast is not None:
         return fast
