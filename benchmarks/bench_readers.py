@@ -119,7 +119,9 @@ def ref_pyarrow_csv(path: Path, *, delimiter: str = ",", skip_rows: int = 0) -> 
 #: what lilean's side does beyond the raw reader (printed with each row: where lilean is below
 #: 1.0x, this is the work the raw reader does not do)
 EXTRA_WORK = (
-    "lilean also: sha256 of the whole file (provenance), plausibility checks of V/I/t, the "
+    "lilean also: the file's stat record for its sha256 (provenance; the hash itself is taken on "
+    "first use of the stamp, or during the read for a file written < 5 s before), plausibility "
+    "checks of V/I/t, the "
     "canonical table (units, renumbered cycles/steps, step types, per-cycle capacities from the "
     "current and from the vendor counter, their cross-check), schema validation"
 )
@@ -129,7 +131,7 @@ RECORD_CHECKS = "; record cross-checks of this checksum-less binary (issue 17)"
 LILEAN_PRODUCES = (
     "CyclingData: the canonical pandas table (time, voltage, current, cycle, step, step type, "
     "charge/discharge capacity, vendor capacities, temperature where present) and its "
-    "Metadata (sha256 of the file, units found, anomalies, header fields)"
+    "Metadata (sha256 of the file on first use, units found, anomalies, header fields)"
 )
 REFERENCE_PRODUCES = {
     "galvani": "numpy record array of the data module (a view over the file's bytes)",

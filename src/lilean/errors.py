@@ -61,3 +61,14 @@ class DamagedFileError(FileFormatError):
     """A file is damaged (truncated, corrupted, implausible values, a part lost): reading it
     whole is impossible. ``allow_partial=True`` (CLI ``--allow-partial``) reads what is whole
     instead, and the table's notes say exactly what is missing."""
+
+
+class SourceChangedError(LileanError):
+    """The file a table was read from changed (or vanished) after it was read, before its sha256
+    (the provenance stamp, computed on first use) was taken: the stamp would not be the hash of
+    the bytes that were parsed, so none is given. Read the file again."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

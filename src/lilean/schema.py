@@ -37,6 +37,7 @@ Parquet round trip loses nothing.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
@@ -48,9 +49,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from lilean.errors import FileFormatError, OutputError
+from lilean.errors import FileFormatError, OutputError, SourceChangedError
 
 TIME = "Time [s]"
 VOLTAGE = "Voltage [V]"
@@ -119,6 +120,121 @@ class Metadata(BaseModel):
         "('charge', 'discharge'): 'instrument counter' (the file's own) or 'integrated current'; "
         "empty for tables built from current alone (simulations)",
     )
+
+    #: the file's sha256 not yet computed (:class:`PendingSha256`): taken on first use of
+    #: ``source_sha256``, of the serialised model (dump, JSON, Parquet, pickle), of ``==`` or
+    #: ``repr``; ``None`` once taken (or when the stamp was given)
+    _pending_sha256: Any = PrivateAttr(None)
+
+    def __getattribute__(self, name: str) -> Any:
+        # every read of the fields goes through ``source_sha256`` or ``__dict__`` (pydantic's
+        # serialisers, copy, pickle and ``==`` read ``__dict__``): the pending hash is taken first
+        if name in _SHA256_READS and not _KEEP_PENDING.get():
+            private = object.__getattribute__(self, "__pydantic_private__")
+            if private and private.get("_pending_sha256") is not None:
+                pending = private["_pending_sha256"]
+                object.__getattribute__(self, "__dict__")["source_sha256"] = pending.digest()
+                private["_pending_sha256"] = None
+        return super().__getattribute__(name)
+
+    def defer_source_sha256(self, pending: PendingSha256) -> None:
+        """Stamp ``source_sha256`` on first use, from ``pending`` (the file as stat'ed when read)."""
+        object.__getattribute__(self, "__dict__")["source_sha256"] = None
+        self.__pydantic_fields_set__.add("source_sha256")
+        self.__pydantic_private__["_pending_sha256"] = pending  # type: ignore[index]
+
+    @property
+    def source_sha256_pending(self) -> bool:
+        """Whether the file's sha256 is still to be computed (on first use)."""
+        private = object.__getattribute__(self, "__pydantic_private__")
+        return bool(private and private.get("_pending_sha256") is not None)
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> Metadata:
+        """pydantic's ``model_copy``; a pending hash stays pending in the copy (one computation
+        serves both), unless ``update`` gives ``source_sha256``."""
+        if not self.source_sha256_pending or deep:
+            return super().model_copy(update=update, deep=deep)
+        token = _KEEP_PENDING.set(True)
+        try:
+            copied = super().model_copy(update=update, deep=deep)
+        finally:
+            _KEEP_PENDING.reset(token)
+        if update and "source_sha256" in update:
+            copied.__pydantic_private__["_pending_sha256"] = None  # type: ignore[index]
+        return copied
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """pydantic's ``model_dump``, a pending hash taken first (its refusal raised as is)."""
+        _ = self.source_sha256
+        return super().model_dump(**kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:  # type: ignore[override]
+        """pydantic's ``model_dump_json``, a pending hash taken first (its refusal raised as is)."""
+        _ = self.source_sha256
+        return super().model_dump_json(**kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Metadata):
+            _ = self.source_sha256, other.source_sha256  # both stamps taken before comparing
+        return super().__eq__(other)
+
+
+#: attribute reads of :class:`Metadata` that take a pending hash first
+_SHA256_READS = frozenset({"source_sha256", "__dict__"})
+
+#: set while :meth:`Metadata.model_copy` copies a model whose hash is pending
+_KEEP_PENDING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "lilean_keep_pending_sha256", default=False
+)
+
+
+def stat_record(st: os.stat_result) -> tuple[int, ...]:
+    """What identifies a file's content without reading it: size, mtime and ctime (ns), inode,
+    device. Any write changes mtime and ctime (ctime cannot be set back by ``utime``)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class PendingSha256:
+    """The sha256 of a file that was read, taken later (on first use of the stamp): honest only
+    while the file is the one that was read, so the file's :func:`stat_record` taken before the
+    parse must still hold before and after hashing, else :class:`~lilean.errors.SourceChangedError`.
+    Readers defer only files last written well before the read (:mod:`lilean.io.common`): a
+    write since then changes the record, whatever the file system's timestamp granularity."""
+
+    __slots__ = ("_digest", "path", "record")
+
+    def __init__(self, path: str | Path, record: tuple[int, ...]) -> None:
+        self.path = str(path)
+        self.record = record
+        self._digest: str | None = None
+
+    def _check(self) -> None:
+        try:
+            now = stat_record(os.stat(self.path))
+        except OSError as exc:
+            raise SourceChangedError(
+                self.path,
+                f"no longer readable ({exc.strerror}) since the table was read: its sha256 "
+                "(provenance stamp) cannot be taken; read the file again",
+            ) from None
+        if now != self.record:
+            raise SourceChangedError(
+                self.path,
+                "file changed since the table was read (size, time stamps or inode differ): its "
+                "sha256 would not be of the bytes that were read; read the file again",
+            )
+
+    def digest(self) -> str:
+        """sha256 of the file (computed once), if it is still the file that was read."""
+        if self._digest is None:
+            self._check()
+            digest = file_sha256(self.path)
+            self._check()  # not changed while being hashed either
+            self._digest = digest
+        return self._digest
+
+    def __repr__(self) -> str:
+        return f"PendingSha256({self.path!r})"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from lilean.io.common import (
     captured_logs,
     column_factor,
     damaged,
+    fill_gaps,
     finish,
     head_text,
     library_version,
@@ -150,12 +151,12 @@ def _from_table(
     if "cycle" in by_key:
         raw = values("cycle")
         if not np.isnan(raw).all():
-            cycle = pd.Series(raw).ffill().bfill().to_numpy()
+            cycle = fill_gaps(raw)
             units_found[CYCLE] = by_key["cycle"][0]
     if "step" in by_key:
         raw = values("step")
         if not np.isnan(raw).all():
-            step = pd.Series(raw).ffill().bfill().to_numpy()
+            step = fill_gaps(raw)
             units_found[STEP] = by_key["step"][0]
     v_ch = v_dis = temp = None
     if "charge_capacity" in by_key:

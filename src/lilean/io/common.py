@@ -56,9 +56,11 @@ from lilean.schema import (
     VOLTAGE,
     CyclingData,
     Metadata,
+    PendingSha256,
     accumulate_per_cycle,
     accumulate_per_cycle_into,
     file_sha256,
+    stat_record,
     validate_columns,
 )
 from lilean.units import factor
@@ -111,6 +113,17 @@ def read_text(path: Path, encodings: Iterable[str] = ("utf-8-sig", "cp1252", "la
         except UnicodeDecodeError:
             continue
     return raw.decode("latin-1")  # pragma: no cover - latin-1 never fails
+
+
+def first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting the whole text: the lines of the text up to
+    its ``n``-th ``\n`` (the same first ``n`` lines), or of all of it when it has fewer."""
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.splitlines()[:n]
+    return text[: end + 1].splitlines()[:n]
 
 
 def head_text(head: bytes) -> str | None:
@@ -513,6 +526,8 @@ def numeric(values: Any, path: Path, column: str, decimal: str = ".") -> np.ndar
     thousands separators are not expected. Non-numeric text raises :class:`FileFormatError`
     naming the column and the row (1-based within the data).
     """
+    if isinstance(values, (np.ndarray, pd.Series)) and values.dtype.kind in "fiub":
+        return np.asarray(values, dtype=float)  # already numbers (as_float's first case)
     if decimal == ".":
         fast = arrow_float(values)
         if fast is not None:
@@ -604,10 +619,11 @@ def parse_datetimes(values: Any, path: Path, column: str, *, dayfirst: bool | No
             return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
         except (ValueError, TypeError):
             pass
+    fields = None
     if dayfirst is None:
-        first, second = _slash_fields(text)
+        fields = first, second = _slash_fields(text)
         dayfirst = bool((first > 12).any()) and not bool((second > 12).any())
-    fixed = _slash_datetimes(text, dayfirst)
+    fixed = _slash_datetimes(text, dayfirst, fields)
     if fixed is not None:
         return fixed
     try:
@@ -649,12 +665,18 @@ def _slash_fields(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arrow_slash_datetimes(
-    text: pd.Series, fmt: str, sep: str, year: str, dayfirst: bool
+    text: pd.Series,
+    fmt: str,
+    sep: str,
+    year: str,
+    dayfirst: bool,
+    fields: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Any | None:
     """``a/b/yyyy hh:mm:ss`` parsed by pyarrow's ``strptime`` (C++, vectorised) when every row
     has exactly that shape (checked by one regex pass first) and every parsed day and month is
     the one written (pyarrow rolls 31/02 over into March, where Python's ``strptime`` refuses
-    it); else ``None``, and the caller's pandas path decides."""
+    it); else ``None``, and the caller's pandas path decides. ``fields``: ``_slash_fields(text)``
+    when the caller has it already."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -671,7 +693,7 @@ def _arrow_slash_datetimes(
         stamps = pc.strptime(arr, format=fmt, unit="us")
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    first, second = _slash_fields(text)
+    first, second = _slash_fields(text) if fields is None else fields
     day, month = (first, second) if dayfirst else (second, first)
     days = np.asarray(pc.day(stamps).to_numpy(zero_copy_only=False), dtype=float)
     months = np.asarray(pc.month(stamps).to_numpy(zero_copy_only=False), dtype=float)
@@ -680,7 +702,9 @@ def _arrow_slash_datetimes(
     return pd.DatetimeIndex(stamps.to_numpy(zero_copy_only=False))
 
 
-def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None:
+def _slash_datetimes(
+    text: pd.Series, dayfirst: bool, fields: tuple[np.ndarray, np.ndarray] | None = None
+) -> pd.DatetimeIndex | None:
     """``dd/mm/yyyy hh:mm:ss`` (or month first, ``.`` as separator, 2-digit years, AM/PM)
     parsed with one explicit format, vectorised, instead of per-row format guessing; ``None``
     when no single such format fits every row (the caller's general path then decides)."""
@@ -693,7 +717,7 @@ def _slash_datetimes(text: pd.Series, dayfirst: bool) -> pd.DatetimeIndex | None
     year = "%Y" if len(m.group(3)) == 4 else "%y"
     day, month = ("%d", "%m") if dayfirst else ("%m", "%d")
     fast = _arrow_slash_datetimes(
-        text, f"{day}{sep}{month}{sep}{year} %H:%M:%S", sep, year, dayfirst
+        text, f"{day}{sep}{month}{sep}{year} %H:%M:%S", sep, year, dayfirst, fields
     )
     if fast is not None:
         return fast
@@ -779,6 +803,28 @@ def capacity_per_cycle(
     )
 
 
+def fill_gaps(values: Any, *, backward: bool = True) -> np.ndarray:
+    """``pd.Series(values).ffill().bfill().to_numpy()`` (``backward=False``: ``ffill()`` only)
+    without pandas: each NaN takes the last value before it (leading NaNs the first value
+    after them); arrays of any other dtype than float come back as they are (a copy)."""
+    a = np.asarray(values)
+    if a.dtype.kind != "f":
+        return a.copy()
+    missing = np.isnan(a)
+    if not missing.any():
+        return a.copy()
+    n = a.size
+    idx = np.arange(n)
+    idx[missing] = 0
+    np.maximum.accumulate(idx, out=idx)
+    out = a[idx]  # leading NaNs: a[0], itself NaN
+    if backward and np.isnan(out[0]):
+        valid = np.flatnonzero(~missing)
+        if valid.size:
+            out[: valid[0]] = a[valid[0]]
+    return out
+
+
 def counter_increments(
     counter: np.ndarray, *, reset: np.ndarray | None = None, rel_tol: float = 1e-6
 ) -> np.ndarray:
@@ -798,7 +844,8 @@ def counter_increments(
     d = np.zeros(n)
     if n < 2:
         return d
-    filled = pd.Series(c).ffill().fillna(0.0).to_numpy()
+    filled = fill_gaps(c, backward=False)
+    filled[np.isnan(filled)] = 0.0
     diff = np.diff(filled)
     scale = float(np.max(filled))
     tol = rel_tol * scale
@@ -853,7 +900,8 @@ def vendor_capacity_split(
     """
     i = np.asarray(current_A, dtype=float)
     direction = np.sign(np.where(np.isnan(i), 0.0, i))
-    prev = pd.Series(np.where(direction == 0, np.nan, direction)).ffill().fillna(0).to_numpy()
+    prev = fill_gaps(np.where(direction == 0, np.nan, direction), backward=False)
+    prev[np.isnan(prev)] = 0.0
     flip = np.concatenate([[False], (direction[1:] != 0) & (direction[1:] != prev[:-1])])
     flip &= np.concatenate([[False], prev[:-1] != 0])
     reset = flip
@@ -1180,8 +1228,20 @@ def check_records(
 
 
 # ================================================================================================
-# provenance: the file's sha256, computed beside the parse
+# provenance: the file's sha256, on first use (or computed beside the parse)
 # ================================================================================================
+
+#: the file of the current :func:`lilean.io.read` call whose hash is deferred: ``(path, stat
+#: record taken before the parse)``
+_DEFERRED_HASH: contextvars.ContextVar[tuple[str, tuple[int, ...]] | None] = contextvars.ContextVar(
+    "lilean_deferred_hash", default=None
+)
+
+#: a file last written (mtime or ctime) less than this long before the read is hashed during the
+#: read; older files on first use of the stamp (:class:`lilean.schema.PendingSha256`). A write
+#: after the read then always changes the stat record, even on file systems with coarse time
+#: stamps (FAT: 2 s) or a clock a little off (git's "racily clean" rule)
+DEFER_HASH_MIN_AGE_S = 5.0
 
 #: the hash being computed for the file of the current :func:`lilean.io.read` call
 _PENDING_HASH: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar(
@@ -1201,9 +1261,10 @@ _BYTES_HASHED: contextvars.ContextVar[dict[str, str] | None] = contextvars.Conte
 
 
 def whole_file_bytes(path: Path) -> bytes:
-    """``path.read_bytes()``; inside a :func:`lilean.io.read` call the sha256 of exactly these
-    bytes (the whole file, the bytes that are parsed) is kept for :func:`source_sha256`, which
-    then does not read the file again. Not when a background thread already hashes it."""
+    """``path.read_bytes()``; inside a :func:`lilean.io.read` call whose hash is taken during
+    the read, the sha256 of exactly these bytes (the whole file, the bytes that are parsed) is
+    kept for :func:`source_sha256`, which then does not read the file again. Not when a
+    background thread already hashes it, nor when the hash is deferred."""
     raw = path.read_bytes()
     hashed = _BYTES_HASHED.get()
     pending = _PENDING_HASH.get()
@@ -1216,17 +1277,31 @@ def whole_file_bytes(path: Path) -> bytes:
 
 @contextlib.contextmanager
 def hashing_beside(path: Path) -> Iterator[None]:
-    """Within the block, the sha256 of ``path`` is computed in a background thread (hashlib
-    releases the GIL), overlapping the parse; :func:`source_sha256` collects it. Files below
-    :data:`HASH_THREAD_MIN_BYTES` are hashed from the bytes the reader read
-    (:func:`whole_file_bytes`), else when the table is finished, in this thread. The hash is
-    still of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
+    """Within the block, the table's ``source_sha256`` is provided for: for a file last written
+    more than :data:`DEFER_HASH_MIN_AGE_S` before the read, on first use of the stamp, from the
+    file's stat record taken now (:class:`lilean.schema.PendingSha256`: refused if the file
+    changed since). Else during the read: files below :data:`HASH_THREAD_MIN_BYTES` from the
+    bytes the reader read (:func:`whole_file_bytes`), or when the table is finished, in this
+    thread; larger ones in a background thread (hashlib releases the GIL), overlapping the
+    parse. Always the hash of every byte of the file, exactly :func:`lilean.schema.file_sha256`."""
+    import os
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
     try:
-        small = path.stat().st_size < HASH_THREAD_MIN_BYTES
+        st = os.stat(path)
     except OSError:
-        small = True
+        st = None
+    if st is not None:
+        written = max(st.st_mtime_ns, st.st_ctime_ns)
+        if time.time_ns() - written > DEFER_HASH_MIN_AGE_S * 1e9:
+            token = _DEFERRED_HASH.set((str(path), stat_record(st)))
+            try:
+                yield
+            finally:
+                _DEFERRED_HASH.reset(token)
+            return
+    small = st is None or st.st_size < HASH_THREAD_MIN_BYTES
     if small:  # a thread costs more than it saves (and waits for a core on a busy machine)
         scope = _BYTES_HASHED.set({})
         try:
@@ -1236,17 +1311,17 @@ def hashing_beside(path: Path) -> Iterator[None]:
         return
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lilean-sha256")
     future = pool.submit(file_sha256, path)
-    token = _PENDING_HASH.set((str(path), future))
+    token2 = _PENDING_HASH.set((str(path), future))
     try:
         yield
     finally:
-        _PENDING_HASH.reset(token)
+        _PENDING_HASH.reset(token2)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def source_sha256(path: Path) -> str:
-    """sha256 of the file: the one computed beside the parse (:func:`hashing_beside`) when it
-    is of this path, else computed now."""
+    """sha256 of the file, now: the one computed beside the parse (:func:`hashing_beside`) when
+    it is of this path, else computed now."""
     pending = _PENDING_HASH.get()
     if pending is not None and pending[0] == str(path):
         return str(pending[1].result())
@@ -1254,6 +1329,17 @@ def source_sha256(path: Path) -> str:
     if hashed is not None and str(path) in hashed:
         return hashed[str(path)]
     return file_sha256(path)
+
+
+def stamp_source(meta: Metadata, path: Path) -> Metadata:
+    """``meta`` with the file's sha256 as ``source_sha256``: deferred to its first use where
+    :func:`hashing_beside` defers it for this file, else taken now (:func:`source_sha256`)."""
+    deferred = _DEFERRED_HASH.get()
+    if deferred is not None and deferred[0] == str(path):
+        meta.defer_source_sha256(PendingSha256(path, deferred[1]))
+    else:
+        meta.source_sha256 = source_sha256(path)
+    return meta
 
 
 # ================================================================================================
@@ -1345,7 +1431,7 @@ def finish(
         data[CYCLE_LABEL] = pd.Categorical(labels.astype(str))
     meta = Metadata(
         source_file=str(path),
-        source_sha256=source_sha256(path),
+        source_sha256=None,  # stamped below (stamp_source)
         instrument=instrument,
         file_format=file_format,
         reader=reader,
@@ -1359,7 +1445,7 @@ def finish(
         extra=extra or {},
         capacity_source=capacity_source,
     )
-    return CyclingData(data, meta)
+    return CyclingData(data, stamp_source(meta, path))
 
 
 def _renumber(

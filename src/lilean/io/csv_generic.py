@@ -49,6 +49,7 @@ from lilean.errors import FileFormatError, LileanError, ParameterError
 from lilean.io.common import (
     column_factor,
     describe_unit,
+    fill_gaps,
     finish,
     head_text,
     library_version,
@@ -354,11 +355,13 @@ def _build_from_mapping(
     cycle = step = None
     if "cycle" in cols:
         c = numeric(df[cols["cycle"][0]], path, cols["cycle"][0], decimal)
-        cycle = pd.Series(c).ffill().bfill().fillna(1).to_numpy()
+        cycle = fill_gaps(c)
+        cycle[np.isnan(cycle)] = 1
         units_found[CYCLE] = cols["cycle"][0]
     if "step" in cols:
         s = numeric(df[cols["step"][0]], path, cols["step"][0], decimal)
-        step = pd.Series(s).ffill().bfill().fillna(1).to_numpy()
+        step = fill_gaps(s)
+        step[np.isnan(step)] = 1
         units_found[STEP] = cols["step"][0]
     v_ch = v_dis = temp = None
     if "charge_capacity" in cols:

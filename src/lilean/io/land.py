@@ -33,6 +33,7 @@ import pandas as pd
 
 from lilean.errors import FileFormatError
 from lilean.io.common import (
+    fill_gaps,
     finish,
     head_text,
     library_version,
@@ -244,12 +245,10 @@ def _from_records(
         current = signed
     cycle = step = None
     if "cycle" in cols:
-        cycle = pd.Series(numeric(df[cols["cycle"][0]], path, cols["cycle"][0])).ffill().bfill()
-        cycle = cycle.to_numpy()
+        cycle = fill_gaps(numeric(df[cols["cycle"][0]], path, cols["cycle"][0]))
         units_found[CYCLE] = cols["cycle"][0]
     if "step" in cols:
-        step = pd.Series(numeric(df[cols["step"][0]], path, cols["step"][0])).ffill().bfill()
-        step = step.to_numpy()
+        step = fill_gaps(numeric(df[cols["step"][0]], path, cols["step"][0]))
         units_found[STEP] = cols["step"][0]
     v_ch = v_dis = None
     active_mass_mg = None

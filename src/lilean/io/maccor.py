@@ -38,7 +38,9 @@ from lilean.errors import FileFormatError
 from lilean.io.common import (
     arrow_strings,
     describe_unit,
+    fill_gaps,
     finish,
+    first_lines,
     head_text,
     library_version,
     numeric,
@@ -130,7 +132,8 @@ def _sniff(path: Path, head: bytes) -> bool:
     text = head_text(head)
     if text is None:
         return False
-    lines = text.splitlines()
+    # the first 201 lines decide (a header in the first 200, a row after it): not all split
+    lines = first_lines(text, 201)
     k = _header_index(lines)
     return k is not None and k + 1 < len(lines)
 
@@ -327,8 +330,8 @@ def read(path: str | Path) -> CyclingData:
         reader=f"lilean maccor; {library_version('pandas')}",
         units_found=units_found,
         original_columns=[str(c) for c in df.columns],
-        cycle=cycle if cycle is None else pd.Series(cycle).ffill().bfill().to_numpy(),
-        step=step if step is None else pd.Series(step).ffill().bfill().to_numpy(),
+        cycle=cycle if cycle is None else fill_gaps(cycle),
+        step=step if step is None else fill_gaps(step),
         vendor_charge_capacity_mAh=v_ch,
         vendor_discharge_capacity_mAh=v_dis,
         temperature_degC=temp,

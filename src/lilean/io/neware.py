@@ -716,7 +716,7 @@ def sniff_csv(path: Path, head: bytes) -> bool:
     layout (``Cycle Index,...`` / ``,Step Index,...`` / ``,,DataPoint,...``)."""
     if b"\x00" in head[:4096]:
         return False
-    lines = _text_head(head).splitlines()[:3]
+    lines = _first_lines(_text_head(head), 3)
     if _is_nested(lines):
         return "DataPoint" in lines[2] or "Record" in lines[2]
     if not lines:

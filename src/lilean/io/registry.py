@@ -7,6 +7,9 @@ relies on the extension alone.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,13 +130,27 @@ def contains(
 def check_readable(path: str | Path) -> Path:
     """Common preconditions: the file exists, is a file and is not empty."""
     path = Path(path)
-    if not path.exists():
-        raise FileFormatError(path, "file not found")
-    if not path.is_file():
+    try:  # one stat (Path.exists, is_file and stat are one each)
+        st = os.stat(path)
+    except (OSError, ValueError) as exc:
+        # Path.exists / is_file: False for these (a missing file or folder, a bad name)
+        if (
+            isinstance(exc, ValueError)
+            or exc.errno in _MISSING_ERRNOS
+            or getattr(exc, "winerror", None) in _MISSING_WINERRORS
+        ):
+            raise FileFormatError(path, "file not found") from None
+        raise
+    if not stat.S_ISREG(st.st_mode):
         raise FileFormatError(path, "not a regular file")
-    if path.stat().st_size == 0:
+    if st.st_size == 0:
         raise FileFormatError(path, "file is empty")
     return path
+
+
+#: the errors for which ``Path.exists()`` says False instead of raising
+_MISSING_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+_MISSING_WINERRORS = (21, 123, 1921)  # not ready, invalid name, cannot resolve the name
 
 
 def detect(path: str | Path) -> Reader:
