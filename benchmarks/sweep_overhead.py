@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/sweep_overhead.py [--cases 24] [--reps 6] [--json out.json]
+    python benchmarks/sweep_overhead.py --malloc-ab 24   # the worker environment's A/B only
 
 Each repetition runs the same ``--cases`` 303-cycle N/P 25 Li-Cu || LFP cases (they differ only by
 ``seed``) four ways, in an order reversed every other repetition: (serial) a loop of
@@ -17,6 +18,12 @@ process's, which hosts the scheduler, nanny and client). Cluster start-up and th
 of the worker are excluded (the worker runs one case first, then a warm-up sweep). The cases, the
 serial loop and the warm-up are ``bench_sweep.py``'s (imported), so both scripts time the same
 work.
+
+``--malloc-ab N``: instead, N rounds (8 cases each, order swapped every round) of the same loop as
+one task on two warm 1-worker clusters at once, one started by :func:`lilean.sweep.make_client`
+(no ``MALLOC_TRIM_THRESHOLD_``), one with dask's default nanny environment
+(``MALLOC_TRIM_THRESHOLD_=65536``); reported: the median and range of the per-round ratio of the
+workers' thread CPU (default / lilean's).
 """
 
 from __future__ import annotations
@@ -29,7 +36,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_sweep import _workers_cpu, serial_loop, throughput_specs, warm_workers
+from bench_sweep import (
+    OUTPUTS,
+    THROUGHPUT_FIXED,
+    _workers_cpu,
+    serial_loop,
+    throughput_specs,
+    warm_workers,
+)
 
 ARMS = ("serial", "in_worker", "sweep_auto", "sweep_batch1")
 
@@ -40,12 +54,73 @@ def _loop_in_worker(spec_path: str, params: Any) -> None:
     serial_loop(load_spec(spec_path), params)
 
 
+def _timed_loop(seeds: list[int]) -> float:
+    from lilean.parameters import default_parameters
+    from lilean.sweep import run_case
+
+    params = default_parameters()
+    c0 = time.thread_time()
+    for s in seeds:
+        run_case("cycling", params, THROUGHPUT_FIXED, {"seed": s}, OUTPUTS)
+    return time.thread_time() - c0
+
+
+def malloc_ab(rounds: int) -> dict[str, Any]:
+    """The worker environment's A/B: lilean's embedded cluster against dask's default one."""
+    import dask
+    import distributed
+
+    from lilean.sweep import make_client
+    from lilean.sweep.run import EMBEDDED_CLUSTER_CONFIG
+
+    ours, ours_cluster = make_client(workers=1)
+    with dask.config.set(EMBEDDED_CLUSTER_CONFIG):  # dask's own pre-spawn environment
+        default_cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    default = distributed.Client(default_cluster)
+    ratios = []
+    try:
+        for c in (ours, default):
+            c.submit(_timed_loop, [1000, 1001, 1002], pure=False).result()  # warm-up
+        for k in range(rounds):
+            seeds = list(range(8 * k, 8 * k + 8))
+            pair = [("ours", ours), ("default", default)]
+            t = {
+                n: c.submit(_timed_loop, seeds, pure=False).result()
+                for n, c in pair[:: 1 - 2 * (k % 2)]
+            }
+            ratios.append(t["default"] / t["ours"])
+    finally:
+        for c, cl in ((ours, ours_cluster), (default, default_cluster)):
+            c.close()
+            cl.close()
+    return {
+        "rounds": rounds,
+        "cpu_ratio_default_env_over_lilean_env": statistics.median(ratios),
+        "range": [min(ratios), max(ratios)],
+        "per_round": ratios,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--cases", type=int, default=24)
     ap.add_argument("--reps", type=int, default=6)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--malloc-ab", type=int, default=0, metavar="ROUNDS")
     args = ap.parse_args(argv)
+    if args.malloc_ab:
+        ab = malloc_ab(args.malloc_ab)
+        print(json.dumps(ab, indent=1))
+        print(
+            f"worker CPU, dask's default environment / lilean's: "
+            f"{ab['cpu_ratio_default_env_over_lilean_env']:.3f} "
+            f"({ab['range'][0]:.3f}-{ab['range'][1]:.3f}), {args.malloc_ab} rounds of 8 cases"
+        )
+        if args.json:
+            args.json.write_text(json.dumps(ab, indent=1))
+        return 0
 
     from lilean.sweep import load_spec, make_client, run_sweep
 
