@@ -2,26 +2,35 @@
 
 Usage::
 
-    python benchmarks/bench_sweep.py results/bench_sweep.json [--cases 40] [--repeats 5]
-        [--memory-cases 10000]
+    python benchmarks/bench_sweep.py results/bench_sweep.json [--cases 24] [--repeats 10]
+        [--memory-cases 10000]      # --memory-cases 0: no memory row (the throughput rows only)
 
 * Cases: ``--cases`` copies of the study's 303-cycle N/P 25 Li-Cu || LFP simulation (0.4 mAh/cm^2
   LFP, 10 mAh/cm^2 Li, 3 formation cycles at 0.5 C + 300 at 1 C; the cases differ only by their
   ``seed``); :func:`throughput_specs` writes them (``sweep_overhead.py`` uses the same set-up).
-* One round = five runs of the same cases, in an order rotated every round (so a drift of the
-  shared machine's load hits each kind alike): (a) a serial loop of
-  :func:`lilean.sweep.run_case` in this process (simulate + outputs: a worker's work), (b)
-  :func:`lilean.sweep.run_sweep` on a warm 1-worker ``LocalCluster``, (c) the same on a warm
-  2-worker cluster, and the machine's own parallel control: (d) one serial process running all
-  cases, (e) two serial processes running half each at the same time. The control processes are
-  started once, warmed up, and kept (they read their seeds from stdin), so no interpreter start
-  or JIT is timed; both clusters stay up all the time, each worker warmed by one case
-  (``client.run``) before the first round.
-* Rows: 1 worker against the serial loop (ratio = serial / sweep, target >= 0.9), and 2 workers:
-  per round, speed-up over 1 worker (b / c) divided by the control's speed-up (d / e) = efficiency
-  against the control (target >= 90 %), median and range over the rounds. CPU seconds beside it:
-  workers' CPU (``client.run(time.process_time)`` before and after) plus the driver's (it hosts
-  the schedulers), the control processes' own loop CPU, this process's for the serial loop.
+* One round = five runs of the same cases (:data:`ROUND`, reversed every other round, so that
+  the compared pairs stay adjacent and a linear drift of the shared machine's load cancels over
+  two rounds): (serial) a loop of :func:`lilean.sweep.run_case` in this process (simulate +
+  outputs: a worker's work), (w1) :func:`lilean.sweep.run_sweep` on a warm 1-worker
+  ``LocalCluster``, and the machine's own parallel control: (p1) one serial process running all
+  cases, (p2) two serial processes running half each at the same time, then (w2) the sweep on a
+  warm 2-worker cluster. The control processes are started once, warmed up, and kept (they read
+  their seeds from stdin), so no interpreter start or JIT is timed; both clusters stay up all the
+  time, each worker warmed by one case (``client.run``) and a warm-up sweep before the first
+  round. Every sweep's rows (all columns but ``elapsed_s``) must equal the first sweep's.
+* Row 1, 1 worker against a serial loop in a plain process (p1: no dask loaded, nothing else
+  running in it; target >= 0.9): per round, wall ratio p1 / w1 and CPU ratio (the loop's CPU
+  against the worker's CPU plus the driver's, which hosts the schedulers, nannies and clients of
+  both clusters), median and range; beside it the worker-only CPU ratio, the driver's and the
+  worker's extra CPU milliseconds per case, and the ratios to the loop in the driver's own process
+  (serial / w1; that loop shares its process with the idle clusters' event loop and ran ~5 %
+  slower than p1 in most runs here, so it flatters the sweep). The control processes get this
+  process's environment from before the clusters started (see ``env0`` in :func:`main`).
+* Row 2, 2 workers: per round, speed-up over 1 worker (w1 / w2) divided by the control's speed-up
+  (p1 / p2) = efficiency against the control (target >= 90 %), median and range over the rounds;
+  the ratio column is the throughput against the control itself (p2 / w2, adjacent runs). CPU:
+  workers' CPU (``client.run(time.process_time)`` before and after) plus the driver's, against
+  the control processes' own loop CPU.
 * Memory: ``--memory-cases`` cheap symmetric-cell cases (1 h at 1 mA/cm^2) on 2 workers; the
   driver's resident set size (which also hosts the LocalCluster scheduler) is sampled as cases
   finish: after 10 % of the cases and at the end. Flat = streaming works.
@@ -31,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -41,6 +51,15 @@ from typing import Any
 from _protocol import common_args, row, write
 
 OUTPUTS = ("final_retention_percent", "li_remaining_mAh_cm2")
+#: the fixed arguments of :data:`THROUGHPUT_SPEC`
+THROUGHPUT_FIXED = {
+    "substrate": "cu",
+    "cathode_loading_mAh_cm2": 0.4,
+    "li_inventory_mAh_cm2": 10.0,
+    "c_rate": 1.0,
+    "cycles": 300,
+    "formation_cycles": 3,
+}
 THROUGHPUT_SPEC = """
 [sweep]
 experiment = "cycling"
@@ -132,7 +151,7 @@ for line in sys.stdin:
 class Control:
     """Two warm serial processes (the machine's parallel control), fed seeds through stdin."""
 
-    def __init__(self, fixed: dict[str, Any]) -> None:
+    def __init__(self, fixed: dict[str, Any], env: dict[str, str] | None = None) -> None:
         import subprocess
 
         self.procs = [
@@ -141,6 +160,7 @@ class Control:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
+                env=env,
             )
             for _ in range(2)
         ]
@@ -167,11 +187,43 @@ class Control:
             p.wait(timeout=60)
 
 
+def sweep_rows(out: Path) -> list[tuple[Any, ...]]:
+    """A sweep folder's rows in case order without ``elapsed_s`` (for the identity check)."""
+    from lilean.sweep import load_results
+
+    df = load_results(out).drop(columns=["elapsed_s"])
+    return [tuple(r) for r in df.itertuples(index=False)]
+
+
+def idle_background(clients: list[Any], seconds: float = 5.0) -> dict[str, float]:
+    """Percent of a core that the idle clusters take: the driver process (schedulers, nannies,
+    clients) and all their workers together."""
+    c0, w0 = time.process_time(), sum(_workers_cpu(c) for c in clients)
+    time.sleep(seconds)
+    c1, w1 = time.process_time(), sum(_workers_cpu(c) for c in clients)
+    return {
+        "driver_percent": 100 * (c1 - c0) / seconds,
+        "workers_percent": 100 * (w1 - w0) / seconds,
+    }
+
+
+#: one round: these runs in this order, reversed every other round, so that each compared pair
+#: stays adjacent (serial|w1: dask overhead, w1|p1: the loop in a separate process, p2|w2: the
+#: 2-worker sweep against the 2-process control) and a linear drift of the machine's load
+#: cancels over two rounds
+ROUND = ("serial", "w1", "p1", "p2", "w2")
+
+
+def _q(values: list[float], fmt: str = ".2f", scale: float = 1.0) -> str:
+    v = [x * scale for x in values]
+    return f"{statistics.median(v):{fmt}} ({min(v):{fmt}}-{max(v):{fmt}})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    common_args(ap, repeats=5)
-    ap.add_argument("--cases", type=int, default=40)
-    ap.add_argument("--memory-cases", type=int, default=10_000)
+    common_args(ap, repeats=10)
+    ap.add_argument("--cases", type=int, default=24)
+    ap.add_argument("--memory-cases", type=int, default=10_000, help="0: no memory row")
     args = ap.parse_args(argv)
     if args.quick:
         args.cases = min(args.cases, 16)
@@ -179,25 +231,41 @@ def main(argv: list[str] | None = None) -> int:
 
     from lilean.sweep import load_spec, make_client, run_case, run_sweep
 
+    # this process's environment before any cluster starts: dask's nanny writes its pre-spawn
+    # variables (MALLOC_TRIM_THRESHOLD_, OMP_NUM_THREADS=1, PYTHONHASHSEED, ...) into the
+    # driver's os.environ for good, and the control processes started later would inherit them
+    env0 = dict(os.environ)
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     spec_path, warm_path = throughput_specs(tmp, args.cases)
     spec = load_spec(spec_path)
     params = spec.parameters()
     fixed = dict(spec.fixed)
-    assert spec.outputs == OUTPUTS
+    assert spec.outputs == OUTPUTS and fixed == THROUGHPUT_FIXED
     run_case("cycling", params, fixed, {"seed": 1000}, OUTPUTS)  # JIT warm-up in the driver
     counter = iter(range(10**6))
     seeds = list(range(args.cases))
-    times: dict[str, list[float]] = {k: [] for k in ("serial", "w1", "w2", "p1", "p2")}
-    cpus: dict[str, list[float]] = {k: [] for k in times}
+    n = args.cases
+    times: dict[str, list[float]] = {k: [] for k in ROUND}
+    cpus: dict[str, list[float]] = {k: [] for k in ROUND}
+    worker_cpus: dict[str, list[float]] = {"w1": [], "w2": []}
+    driver_cpus: dict[str, list[float]] = {"w1": [], "w2": []}
+    reference_rows: list[list[tuple[Any, ...]]] = []
 
-    def sweep_on(client: Any) -> tuple[float, float]:
-        c0 = _workers_cpu(client) + time.process_time()
+    def sweep_on(client: Any, name: str) -> tuple[float, float]:
+        out = tmp / f"tp{next(counter)}.parquet"
+        w0, c0 = _workers_cpu(client), time.process_time()
         t0 = time.perf_counter()
-        s = run_sweep(spec, tmp / f"tp{next(counter)}.parquet", client=client, params=params)
+        s = run_sweep(spec, out, client=client, params=params)
         wall = time.perf_counter() - t0
-        assert s.n_failed == 0 and s.n_run == args.cases
-        return wall, _workers_cpu(client) + time.process_time() - c0
+        driver, workers = time.process_time() - c0, _workers_cpu(client) - w0
+        assert s.n_failed == 0 and s.n_run == n
+        worker_cpus[name].append(workers)
+        driver_cpus[name].append(driver)
+        rows = sweep_rows(out)  # the same rows every time (identity check)
+        if not reference_rows:
+            reference_rows.append(rows)
+        assert rows == reference_rows[0], "a sweep's rows differ from the first sweep's"
+        return wall, workers + driver
 
     def serial() -> tuple[float, float]:
         c0 = time.process_time()
@@ -207,28 +275,25 @@ def main(argv: list[str] | None = None) -> int:
 
     client1, cluster1 = make_client(workers=1)
     client2, cluster2 = make_client(workers=2)
-    control = Control(fixed)
+    control = Control(fixed, env=env0)
     try:
         for client in (client1, client2):
             warm_workers(client, warm_path)
             run_sweep(warm_path, tmp / f"warm{next(counter)}.parquet", client=client)
+        background = idle_background([client1, client2])
         runs = {
             "serial": serial,
-            "w1": lambda: sweep_on(client1),
-            "w2": lambda: sweep_on(client2),
+            "w1": lambda: sweep_on(client1, "w1"),
+            "w2": lambda: sweep_on(client2, "w2"),
             "p1": lambda: control.run([seeds]),
             "p2": lambda: control.run([seeds[0::2], seeds[1::2]]),
         }
-        names = list(runs)
         for k in range(args.repeats):
-            order = names[k % len(names) :] + names[: k % len(names)]
-            if k % 2:
-                order.reverse()
-            for name in order:
+            for name in ROUND if k % 2 == 0 else ROUND[::-1]:
                 wall, cpu = runs[name]()
                 times[name].append(wall)
                 cpus[name].append(cpu)
-            print(f"round {k + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in names),
+            print(f"round {k + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in ROUND),
                   flush=True)  # fmt: skip
     finally:
         control.close()
@@ -237,41 +302,81 @@ def main(argv: list[str] | None = None) -> int:
             cl.close()
 
     med = statistics.median
+
+    def per_round(a: list[float], b: list[float]) -> list[float]:
+        return [x / y for x, y in zip(a, b, strict=True)]
+
     rows = []
-    label = f"{args.cases} x 303-cycle N/P 25 cells"
+    label = f"{n} x 303-cycle N/P 25 cells"
+    wall1 = per_round(times["p1"], times["w1"])
+    cpu1 = per_round(cpus["p1"], cpus["w1"])
+    cpu1_worker = per_round(cpus["p1"], worker_cpus["w1"])
+    here_wall = per_round(times["serial"], times["w1"])
+    here_cpu = per_round(cpus["serial"], cpus["w1"])
+    driver_ms = [1e3 * d / n for d in driver_cpus["w1"]]
+    worker_extra_ms = [
+        1e3 * (w - s) / n for w, s in zip(worker_cpus["w1"], cpus["p1"], strict=True)
+    ]
     one = row(
-        f"{label}: sweep on 1 dask worker (CPU: worker + driver vs the loop)", "warm",
-        times["w1"], "serial loop of run_case (simulate + outputs), one process, no dask",
-        times["serial"], "same cases, same outputs", cpu=False,
-        per_case_s=[t / args.cases for t in times["w1"]], cpu_s=cpus,
+        f"{label}: sweep on 1 dask worker vs a serial loop in a plain process; wall "
+        f"{_q(wall1)}, CPU (worker + driver vs the loop) {_q(cpu1)} per round; vs the loop in "
+        f"the driver's own process: wall {_q(here_wall)}", "warm",
+        times["w1"], "serial loop of run_case (simulate + outputs), a plain process, no dask",
+        times["p1"], "same cases, same rows (checked)", cpu=False,
+        per_case_s=[t / n for t in times["w1"]], cpu_s=cpus, worker_cpu_s=worker_cpus,
+        driver_cpu_s=driver_cpus, idle_background=background,
     )  # fmt: skip
-    cpu_ratio = [s / w for s, w in zip(cpus["serial"], cpus["w1"], strict=True)]
     one.update(
-        lilean_cpu_s=med(cpus["w1"]), reference_cpu_s=med(cpus["serial"]), cpu_ratio=med(cpu_ratio)
-    )
+        lilean_cpu_s=med(cpus["w1"]), reference_cpu_s=med(cpus["p1"]), cpu_ratio=med(cpu1),
+        cpu_ratio_range=[min(cpu1), max(cpu1)], cpu_ratio_per_round=cpu1,
+        worker_only_cpu_ratio=med(cpu1_worker), driver_cpu_ms_per_case=med(driver_ms),
+        worker_cpu_ms_per_case_over_loop=med(worker_extra_ms),
+        ratio_vs_loop_in_driver_process=med(here_wall),
+        ratio_vs_loop_in_driver_process_range=[min(here_wall), max(here_wall)],
+        cpu_ratio_vs_loop_in_driver_process=med(here_cpu),
+    )  # fmt: skip
     rows.append(one)
 
-    sweep_speedup = [a / b for a, b in zip(times["w1"], times["w2"], strict=True)]
-    control_speedup = [a / b for a, b in zip(times["p1"], times["p2"], strict=True)]
-    eff = [s / c for s, c in zip(sweep_speedup, control_speedup, strict=True)]
+    sweep_speedup = per_round(times["w1"], times["w2"])
+    control_speedup = per_round(times["p1"], times["p2"])
+    eff = per_round(sweep_speedup, control_speedup)
+    direct = per_round(times["p2"], times["w2"])
     two = row(
-        f"{label}: sweep on 2 workers; efficiency vs the machine's control (2 serial processes) "
-        f"{100 * med(eff):.0f} % (range {100 * min(eff):.0f}-{100 * max(eff):.0f} %, per round); "
-        f"speed-up over 1 worker {med(sweep_speedup):.2f} ({min(sweep_speedup):.2f}-"
-        f"{max(sweep_speedup):.2f}), control {med(control_speedup):.2f} "
-        f"({min(control_speedup):.2f}-{max(control_speedup):.2f}) (CPU: 1 vs 2 workers)",
-        "warm", times["w2"], "same sweep on 1 worker", times["w1"], "same cases, same outputs",
-        cpu=False, sweep_speedup=sweep_speedup, control_speedup=control_speedup,
-        control_one_process_s=times["p1"], control_two_processes_s=times["p2"],
-        efficiency_vs_control=med(eff), efficiency_vs_control_per_round=eff, cpu_s=cpus,
+        f"{label}: sweep on 2 workers vs the machine's control (2 serial processes, half the "
+        f"cases each); efficiency (speed-up over 1 worker / the control's speed-up) "
+        f"{_q(eff, '.0f', 100)} %, per round; speed-up {_q(sweep_speedup)}, control "
+        f"{_q(control_speedup)} (CPU: 2 workers + driver vs the 2 processes)",
+        "warm", times["w2"], "2 serial processes at once, half the cases each (the control)",
+        times["p2"], "same cases, same rows (checked)", cpu=False, sweep_speedup=sweep_speedup,
+        control_speedup=control_speedup, control_one_process_s=times["p1"],
+        control_two_processes_s=times["p2"], efficiency_vs_control=med(eff),
+        efficiency_vs_control_range=[min(eff), max(eff)], efficiency_vs_control_per_round=eff,
+        cpu_s=cpus, worker_cpu_s=worker_cpus, driver_cpu_s=driver_cpus,
     )  # fmt: skip
-    cpu2 = [a / b for a, b in zip(cpus["w1"], cpus["w2"], strict=True)]
+    cpu2 = per_round(cpus["p2"], cpus["w2"])
     two.update(
-        lilean_cpu_s=med(cpus["w2"]), reference_cpu_s=med(cpus["w1"]), cpu_ratio=med(cpu2),
-        control_cpu_ratio=med(a / b for a, b in zip(cpus["p1"], cpus["p2"], strict=True)),
+        lilean_cpu_s=med(cpus["w2"]), reference_cpu_s=med(cpus["p2"]), cpu_ratio=med(cpu2),
+        cpu_ratio_range=[min(cpu2), max(cpu2)],
+        control_cpu_ratio=med(per_round(cpus["p1"], cpus["p2"])),
+        throughput_vs_control=med(direct), throughput_vs_control_range=[min(direct), max(direct)],
     )  # fmt: skip
     rows.append(two)
+    print(
+        f"1 worker / serial loop in a plain process: wall {_q(wall1)}, CPU worker+driver "
+        f"{_q(cpu1)}, worker only {_q(cpu1_worker)}; driver {_q(driver_ms, '.1f')} ms CPU per "
+        f"case, worker {_q(worker_extra_ms, '.1f')} ms CPU per case over the loop; vs the loop "
+        f"in the driver's process: wall {_q(here_wall)}, CPU {_q(here_cpu)}\n"
+        f"2 workers: efficiency vs control {_q(eff, '.0f', 100)} %, "
+        f"throughput vs control {_q(direct)}, speed-up {_q(sweep_speedup)}, control speed-up "
+        f"{_q(control_speedup)}, CPU control/sweep {_q(cpu2)}\nidle background (both clusters): "
+        f"driver {background['driver_percent']:.1f} %, workers {background['workers_percent']:.1f} "
+        f"% of a core",
+        flush=True,
+    )
 
+    if args.memory_cases <= 0:
+        write(args.output, rows)
+        return 0
     samples: list[tuple[int, float]] = []
     mem_path = tmp / "mem.toml"
     mem_path.write_text(MEMORY_SPEC.format(n=args.memory_cases))

@@ -307,3 +307,42 @@ def test_fixed_batch_size_keeps_equal_batches() -> None:
     from lilean.sweep.run import batch_cases
 
     assert [len(b) for b in batch_cases(list(range(11)), 2, 4)] == [4, 4, 3]
+
+
+@pytest.mark.parametrize("case_s", [1e-4, 3e-3, 0.13, 2.0])
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_adaptive_batches_grow_for_cheap_cases_and_still_shrink_at_the_end(
+    case_s: float, n_workers: int
+) -> None:
+    from lilean.sweep.run import (
+        MAX_ADAPTIVE_BATCH,
+        TARGET_TASK_S,
+        auto_batch_size,
+        batch_cases,
+    )
+
+    n_cases = 5000
+    items = list(range(n_cases))
+    known: list[float | None] = [None]  # no case finished for the first batch
+    got = []
+    for b in batch_cases(items, n_workers, case_s=lambda: known[0]):
+        got.append(b)
+        known[0] = case_s
+    assert [x for b in got for x in b] == items
+    sizes = [len(b) for b in got]
+    first = auto_batch_size(n_cases, n_workers)
+    assert sizes[0] == first  # nothing measured yet
+    cap = max(first, min(MAX_ADAPTIVE_BATCH, math.ceil(TARGET_TASK_S / case_s)))
+    assert max(sizes) == cap  # 5000 cases: the guided bound is far above the cap at first
+    expected = {1e-4: MAX_ADAPTIVE_BATCH, 3e-3: 167, 0.13: first, 2.0: first}[case_s]
+    assert cap == expected  # independent: 0.5 s / 3 ms = 166.7 -> 167; 0.5 s / 0.1 ms > 256
+    if case_s <= 3e-3:
+        assert cap > first  # cheap cases: fewer, larger tasks
+        assert len(got) < math.ceil(n_cases / first)
+    else:
+        assert cap == first  # expensive cases: the same batches as before
+    remaining = n_cases
+    for s in sizes:
+        assert s <= max(1, math.ceil(remaining / (2 * n_workers)))
+        remaining -= s
+    assert sizes[-1] == 1
