@@ -48,6 +48,7 @@ from lilean.io.common import (
     check_records,
     damaged,
     finish,
+    first_lines,
     increments_from_step_capacity,
     isolated_spikes,
     library_version,
@@ -702,12 +703,12 @@ def _text_head(head: bytes) -> str:
     return head.decode("utf-8-sig", errors="replace")
 
 
-def _is_nested(first_lines: list[str]) -> bool:
+def _is_nested(lines: list[str]) -> bool:
     return (
-        len(first_lines) >= 3
-        and first_lines[0].startswith("Cycle Index,")
-        and first_lines[1].startswith(",Step Index,")
-        and first_lines[2].startswith(",,")
+        len(lines) >= 3
+        and lines[0].startswith("Cycle Index,")
+        and lines[1].startswith(",Step Index,")
+        and lines[2].startswith(",,")
     )
 
 
@@ -716,7 +717,7 @@ def sniff_csv(path: Path, head: bytes) -> bool:
     layout (``Cycle Index,...`` / ``,Step Index,...`` / ``,,DataPoint,...``)."""
     if b"\x00" in head[:4096]:
         return False
-    lines = _first_lines(_text_head(head), 3)
+    lines = first_lines(_text_head(head), 3)
     if _is_nested(lines):
         return "DataPoint" in lines[2] or "Record" in lines[2]
     if not lines:
@@ -922,16 +923,6 @@ def _with_enclosing_rows(
     return frame
 
 
-def _first_lines(text: str, n: int) -> list[str]:
-    """``text.splitlines()[:n]`` without splitting the whole text."""
-    end = -1
-    for _ in range(n):
-        end = text.find("\n", end + 1)
-        if end < 0:
-            return text.splitlines()[:n]
-    return text[: end + 1].splitlines()[:n]
-
-
 #: the BTSDA columns :func:`_from_record_table` reads as numbers (names without their unit)
 _NUMERIC_BASES = frozenset(
     n.lower()
@@ -970,9 +961,9 @@ def read_csv(path: str | Path) -> CyclingData:
     # without a decoded copy of the whole file (the same text: ASCII decodes to itself)
     text: str | bytes = raw if raw.isascii() else _decoded(raw, notes)
     head = text[: 1 << 16]
-    lines = _first_lines(head.decode("ascii") if isinstance(head, bytes) else head, 3)
+    lines = first_lines(head.decode("ascii") if isinstance(head, bytes) else head, 3)
     if len(head) < len(text) and len(lines) < 3:  # very long lines: the whole text
-        lines = _first_lines(text.decode("ascii") if isinstance(text, bytes) else text, 3)
+        lines = first_lines(text.decode("ascii") if isinstance(text, bytes) else text, 3)
     extra: dict[str, Any] = {}
     if _is_nested(lines):
         if isinstance(text, bytes):
