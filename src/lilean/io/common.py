@@ -803,10 +803,11 @@ def capacity_per_cycle(
     )
 
 
-def fill_gaps(values: Any, *, backward: bool = True) -> np.ndarray:
-    """``pd.Series(values).ffill().bfill().to_numpy()`` (``backward=False``: ``ffill()`` only)
-    without pandas: each NaN takes the last value before it (leading NaNs the first value
-    after them); arrays of any other dtype than float come back as they are (a copy)."""
+def fill_gaps(values: Any, *, backward: bool = True, default: float | None = None) -> np.ndarray:
+    """``pd.Series(values).ffill().bfill().to_numpy()`` (``backward=False``: ``ffill()`` only;
+    ``default``: then ``.fillna(default)``) without pandas: each NaN takes the last value before
+    it (leading NaNs the first value after them, NaNs left over ``default``); arrays of any
+    other dtype than float come back as they are (a copy)."""
     a = np.asarray(values)
     if a.dtype.kind != "f":
         return a.copy()
@@ -822,6 +823,8 @@ def fill_gaps(values: Any, *, backward: bool = True) -> np.ndarray:
         valid = np.flatnonzero(~missing)
         if valid.size:
             out[: valid[0]] = a[valid[0]]
+    if default is not None:
+        out[np.isnan(out)] = default
     return out
 
 
@@ -844,8 +847,7 @@ def counter_increments(
     d = np.zeros(n)
     if n < 2:
         return d
-    filled = fill_gaps(c, backward=False)
-    filled[np.isnan(filled)] = 0.0
+    filled = fill_gaps(c, backward=False, default=0.0)
     diff = np.diff(filled)
     scale = float(np.max(filled))
     tol = rel_tol * scale
@@ -900,8 +902,7 @@ def vendor_capacity_split(
     """
     i = np.asarray(current_A, dtype=float)
     direction = np.sign(np.where(np.isnan(i), 0.0, i))
-    prev = fill_gaps(np.where(direction == 0, np.nan, direction), backward=False)
-    prev[np.isnan(prev)] = 0.0
+    prev = fill_gaps(np.where(direction == 0, np.nan, direction), backward=False, default=0.0)
     flip = np.concatenate([[False], (direction[1:] != 0) & (direction[1:] != prev[:-1])])
     flip &= np.concatenate([[False], prev[:-1] != 0])
     reset = flip

@@ -355,13 +355,11 @@ def _build_from_mapping(
     cycle = step = None
     if "cycle" in cols:
         c = numeric(df[cols["cycle"][0]], path, cols["cycle"][0], decimal)
-        cycle = fill_gaps(c)
-        cycle[np.isnan(cycle)] = 1
+        cycle = fill_gaps(c, default=1)
         units_found[CYCLE] = cols["cycle"][0]
     if "step" in cols:
         s = numeric(df[cols["step"][0]], path, cols["step"][0], decimal)
-        step = fill_gaps(s)
-        step[np.isnan(step)] = 1
+        step = fill_gaps(s, default=1)
         units_found[STEP] = cols["step"][0]
     v_ch = v_dis = temp = None
     if "charge_capacity" in cols:

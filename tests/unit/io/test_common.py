@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lilean.errors import FileFormatError
 from lilean.io import common
@@ -131,3 +133,24 @@ def test_numeric_decimal_comma_and_bad_row(tmp_path):
     )
     with pytest.raises(FileFormatError, match=r"row 2: column 'x'"):
         common.numeric(["1", "one"], tmp_path, "x")
+
+
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False)), min_size=0, max_size=40
+    ),
+    backward=st.booleans(),
+    default=st.one_of(st.none(), st.sampled_from([0.0, 1.0])),
+)
+def test_fill_gaps_is_pandas_ffill_bfill_fillna(
+    values: list[float | None], backward: bool, default: float | None
+) -> None:
+    a = np.array([np.nan if v is None else v for v in values], dtype=float)
+    want = pd.Series(a).ffill()
+    if backward:
+        want = want.bfill()
+    if default is not None:
+        want = want.fillna(default)
+    got = common.fill_gaps(a, backward=backward, default=default)
+    np.testing.assert_array_equal(got, want.to_numpy())
+    assert got is not a
