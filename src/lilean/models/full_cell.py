@@ -23,8 +23,9 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
 * CC (mode 1): ``n_sub`` sub-steps per nominal step time ``Q_cath / |i|``. A sub-step that crosses
   the voltage cut-off (or that the anode can no longer feed: reservoir exhausted) is shortened to
   the crossing by a bracketing search on ``V(t) - V_cut`` (inverse quadratic interpolation,
-  Illinois regula falsi, bisection; straight to the anode's exhaustion time when it runs out of
-  Li): the step ends on the allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
+  secant, regula falsi and bisection with Brent's safeguards, Brent1973; where the anode runs out
+  of Li its exhaustion time is found first on the anode alone and closes the bracket): the step
+  ends on the allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
   exact charge. A step whose voltage under load is already past its limit ends at once.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
@@ -197,6 +198,45 @@ def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
 
 
 @njit(cache=True)
+def _anode_exhaustion_time(
+    sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t_lo: float, t_hi: float
+) -> float:
+    """Earliest time in ``(t_lo, t_hi]`` at which the anode, started from ``sa_b``, can no longer
+    pass ``i_set`` (it does at ``t_lo``, not at ``t_hi``), to 1e-9 of ``t_hi``.
+
+    Anode alone (the exhaustion does not depend on the cathode): a trial ``t`` that runs out passes
+    the charge of ``T(t) = t |i_t| / |i_set|`` at the set current, and the exhaustion time is the
+    fixed point ``T(t*) = t*`` (the Li that can still be stripped changes slowly with ``t``): secant
+    on ``T(t) - t`` through the two latest exhausted trials (the plain fixed-point step with one),
+    bisection where that leaves the bracket. ``sa_x``: scratch of the anode state's size.
+    """
+    a = t_lo
+    b = t_hi
+    sa_x[:] = sa_b
+    g_b = -anode_step(sa_x, pa, -i_set, b) * SECONDS_PER_HOUR / i_set - b  # T(b) - b < 0
+    t_prev = math.nan
+    g_prev = math.nan
+    for _ in range(100):
+        if b - a <= 1e-9 * t_hi:
+            break
+        t = b + g_b  # fixed-point step T(b)
+        if math.isfinite(g_prev) and g_prev != g_b:
+            t = b - g_b * (b - t_prev) / (g_b - g_prev)  # secant on g = T - t
+        if not (a + 0.25e-9 * t_hi < t < b - 0.25e-9 * t_hi):
+            t = 0.5 * (a + b)
+        sa_x[:] = sa_b
+        passed_t = -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set  # T(t)
+        if passed_t < t * (1.0 - 1e-9):
+            t_prev = b
+            g_prev = g_b
+            b = t
+            g_b = passed_t - t
+        else:
+            a = t
+    return b
+
+
+@njit(cache=True)
 def _cc_crossing(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -206,6 +246,7 @@ def _cc_crossing(
     sc_b: np.ndarray,
     sa_lo: np.ndarray,
     sc_lo: np.ndarray,
+    sa_x: np.ndarray,
     i_set: float,
     h: float,
     sign: float,
@@ -221,16 +262,18 @@ def _cc_crossing(
     crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
 
     ``sa_b``/``sc_b`` hold the state at the sub-step's start (voltage ``v_0``), ``sa``/``sc`` the
-    state after ``h`` (voltage ``v_h``, current passed ``i_h``); ``sa_lo``/``sc_lo`` are scratch.
-    Bracketing search on ``V(t)`` aimed at the middle of the accepted window (half
-    :data:`CUTOFF_TOLERANCE_V` inside the cut-off): inverse quadratic interpolation through the
-    last three finite points, else Illinois regula falsi, bisection where an end is not finite or
-    the bracket shrinks too slowly; where the anode runs out of Li within the bracket, the trial
-    goes to the exhaustion time (the anode's charge limit over ``|i_set|``, exact up to rounding)
-    first. Stops when the allowed end is within :data:`CUTOFF_TOLERANCE_V` of the cut-off or the
-    bracket is below 1e-7 of the step. The state is left advanced to the allowed end. Returns (t,
-    current passed, voltage) there; when the bracket collapses onto a divergence the voltage
-    returned is the cut-off (the physical voltage crosses it inside the collapsed bracket).
+    state after ``h`` (voltage ``v_h``, current passed ``i_h``); ``sa_lo``/``sc_lo``/``sa_x`` are
+    scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
+    alone (:func:`_anode_exhaustion_time`), and closes the bracket. Then a bracketing search on
+    ``V(t)`` aimed at the middle of the accepted window (half :data:`CUTOFF_TOLERANCE_V` inside the
+    cut-off), Brent's safeguards (Brent1973): inverse quadratic interpolation through the three
+    latest finite points, else the secant through the latest two, else regula falsi on the bracket;
+    bisection where an end is not finite, the interpolant leaves the bracket or its step is not
+    below half of the step before last. Stops when the allowed end is within
+    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state
+    is left advanced to the allowed end. Returns (t, current passed, voltage) there; when the
+    bracket collapses onto a divergence the voltage returned is the cut-off (the physical voltage
+    crosses it inside the collapsed bracket).
     """
     v_cut = v_up if sign > 0.0 else v_lo
     v_aim = v_cut - sign * 0.5 * CUTOFF_TOLERANCE_V
@@ -241,45 +284,52 @@ def _cc_crossing(
     t_hi = h
     f_lo = v_0 - v_aim
     f_hi = v_h - v_aim if (math.isfinite(v_h) and not exhausted_h) else math.nan
-    g_lo = f_lo  # Illinois-weighted residuals for the regula falsi
-    g_hi = f_hi
-    t_ex = h * abs(i_h) / abs(i_set) if exhausted_h else math.inf
-    t_3 = math.nan  # the point replaced last (third point of the interpolation)
-    f_3 = math.nan
-    side = 0
-    width_old = 2.0 * h
+    if exhausted_h:
+        t_hi = _anode_exhaustion_time(sa_b, pa, sa_x, i_set, 0.0, h)
+    # the three latest finite points (a: latest), for the interpolation
+    t_a, f_a = (h, f_hi) if math.isfinite(f_hi) else (0.0, f_lo)
+    t_b, f_b = (0.0, f_lo) if math.isfinite(f_hi) else (math.nan, math.nan)
+    t_c = math.nan
+    f_c = math.nan
+    step_1 = 2.0 * h  # the last two steps between trials (Brent's test: |step| < step_2 / 2)
+    step_2 = 2.0 * h
+    t_last = h
     # each trial restarts from the sub-step's start state but takes the cathode's cached split (the
     # warm start of its particle-class split) from the last trial with a finite one: the trials
     # converge on the crossing, so the last trial's split predicts the next one's best
     off_cache = split_cache_offset(pc)
     warm = sc[off_cache:].copy()
     have_warm = math.isfinite(warm[1])
-    for it in range(80):
+    for _ in range(80):
         if abs(v_tlo - v_cut) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
             break
-        width = t_hi - t_lo
         margin = 1e-9 * h
         t = math.nan
-        if t_lo < t_ex < t_hi:
-            # the anode runs out at t_ex: try just before it, then close the bracket after it
-            if t_ex - t_lo > 0.5e-7 * h:
-                t = t_ex - 0.4e-7 * h
+        if exhausted_h and not math.isfinite(f_hi):
+            # the bracket ends at the anode's exhaustion: try just before it
+            if t_hi - t_lo > 0.5e-7 * h:
+                t = t_hi - 0.4e-7 * h
             else:
                 t = min(t_lo + 0.9e-7 * h, 0.5 * (t_lo + t_hi))
-        elif math.isfinite(f_hi) and math.isfinite(f_lo) and width < 0.75 * width_old:
-            if math.isfinite(f_3) and f_3 != f_lo and f_3 != f_hi and f_lo != f_hi:
-                # inverse quadratic interpolation t(V) through the three points, at V = v_aim
+        elif math.isfinite(f_hi):
+            if math.isfinite(f_c) and f_a != f_b and f_a != f_c and f_b != f_c:
+                # inverse quadratic interpolation t(V) through the three latest points, at V = v_aim
                 t = (
-                    t_lo * f_hi * f_3 / ((f_lo - f_hi) * (f_lo - f_3))
-                    + t_hi * f_lo * f_3 / ((f_hi - f_lo) * (f_hi - f_3))
-                    + t_3 * f_lo * f_hi / ((f_3 - f_lo) * (f_3 - f_hi))
+                    t_a * f_b * f_c / ((f_a - f_b) * (f_a - f_c))
+                    + t_b * f_a * f_c / ((f_b - f_a) * (f_b - f_c))
+                    + t_c * f_a * f_b / ((f_c - f_a) * (f_c - f_b))
                 )
-            if not (t_lo + margin < t < t_hi - margin) and g_hi != g_lo:
-                t = t_lo - g_lo * (t_hi - t_lo) / (g_hi - g_lo)
+            if not (t_lo + margin < t < t_hi - margin) and math.isfinite(f_b) and f_a != f_b:
+                t = t_a - f_a * (t_a - t_b) / (f_a - f_b)  # secant through the latest two
+            if not (t_lo + margin < t < t_hi - margin) and f_hi != f_lo:
+                t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)  # regula falsi
+            if not abs(t - t_last) < 0.5 * step_2:
+                t = math.nan  # not converging fast enough: bisect
         if not (t_lo + margin < t < t_hi - margin):
             t = 0.5 * (t_lo + t_hi)
-        if it % 2 == 1:
-            width_old = width
+        step_2 = step_1
+        step_1 = abs(t - t_last)
+        t_last = t
         sa[:] = sa_b
         sc[:] = sc_b
         if have_warm:
@@ -290,32 +340,27 @@ def _cc_crossing(
             warm[:] = sc[off_cache:]
             have_warm = True
         exhausted = abs(i_t) < abs(i_set) * (1.0 - 1e-9)
+        f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
+        if math.isfinite(f_t):
+            t_c, f_c = t_b, f_b
+            t_b, f_b = t_a, f_a
+            t_a, f_a = t, f_t
         if exhausted:
-            t_ex = min(t_ex, t * abs(i_t) / abs(i_set))
-        if _hit(v_t, sign, v_up, v_lo) or exhausted:
-            f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
-            t_3 = t_hi
-            f_3 = f_hi
+            # the anode runs out before t: the bracket ends at its exhaustion time
+            t_hi = _anode_exhaustion_time(sa_b, pa, sa_x, i_set, t_lo, t)
+            f_hi = math.nan
+            exhausted_h = True
+        elif _hit(v_t, sign, v_up, v_lo):
             t_hi = t
             f_hi = f_t
-            g_hi = f_t
-            if side == 1 and math.isfinite(f_hi):
-                g_lo *= 0.5  # Illinois: halve the stale end
-            side = 1
         else:
-            t_3 = t_lo
-            f_3 = f_lo
             t_lo = t
             i_lo = i_t
             v_tlo = v_t
-            f_lo = v_t - v_aim
-            g_lo = f_lo
+            f_lo = f_t
             sa_lo[:] = sa
             sc_lo[:] = sc
             lo_saved = True
-            if side == -1 and math.isfinite(f_hi):
-                g_hi *= 0.5
-            side = -1
     if lo_saved:
         sa[:] = sa_lo
         sc[:] = sc_lo
@@ -478,6 +523,7 @@ def run_full_cell(
     sc_b = np.empty_like(sc)
     sa_lo = np.empty_like(sa)
     sc_lo = np.empty_like(sc)
+    sa_x = np.empty_like(sa)
     work = np.empty(cathode_work_size(pc))  # the cathode step's scratch
     for k in range(n_steps):
         c_idx = cycle[k] - 1
@@ -551,7 +597,7 @@ def run_full_cell(
                 exhausted = abs(i_eff) < abs(i_set) * (1.0 - 1e-9)
                 if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
                     h, i_eff, v = _cc_crossing(
-                        sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, i_set, h, sign,
+                        sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, sa_x, i_set, h, sign,
                         v_upper_V[k], v_lower_V[k], v_sub, v, i_eff, exhausted, work,
                     )  # fmt: skip
                     done = True

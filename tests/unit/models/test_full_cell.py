@@ -113,3 +113,60 @@ def test_300_cycles_run_fast() -> None:
 def test_bad_input_raises_parameter_error(substrate: str, kw: dict[str, Any], match: str) -> None:
     with pytest.raises(ParameterError, match=match):
         _sim(substrate, cycles=1, **kw)
+
+
+def _anode(li_mAh_cm2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Anode parameter vector and initial state of the study's Li-Cu cell (as the protocol runs it)."""
+    from lilean.models import cathode as cat
+    from lilean.models.anode import anode_parameter_vector, initial_anode_state
+    from lilean.models.electrolyte import electrolyte_capacity
+
+    cell = PARAMS.cell
+    anode = PARAMS.substrate("cu").anode
+    pc = cat.cathode_parameter_vector(PARAMS, cathode_loading_mAh_cm2=0.4)
+    pa = anode_parameter_vector(
+        anode,
+        temperature_C=cell.temperature_C.value,
+        separator_thickness_um=cell.separator_thickness_um.value,
+        electrolyte=electrolyte_capacity(
+            PARAMS,
+            cathode_thickness_um=float(pc[cat.IDX_L_P]) * 1e6,
+            cathode_porosity=PARAMS.cathode.porosity.value,
+        ),
+    )
+    sa = initial_anode_state(
+        anode,
+        li_mAh_cm2,
+        np.random.default_rng(0),
+        separator_thickness_um=cell.separator_thickness_um.value,
+        deposition_current_density_mA_cm2=cell.li_deposition_current_density_mA_cm2.value,
+        temperature_C=cell.temperature_C.value,
+    )
+    return pa, sa
+
+
+@pytest.mark.parametrize("li_mAh_cm2", [0.02, 0.1, 0.35])
+def test_anode_exhaustion_time_is_where_the_anode_stops_passing_the_current(
+    li_mAh_cm2: float,
+) -> None:
+    """The cut-off search's exhaustion time (anode alone): the anode passes the set discharge
+    current for 1e-9 of the bracket less, not at the time returned (a real anode, no fit)."""
+    from lilean.models.anode import anode_step
+    from lilean.models.full_cell import SECONDS_PER_HOUR, _anode_exhaustion_time
+
+    pa, sa = _anode(li_mAh_cm2)
+    i_set = -0.4  # mA/cm^2 (1C discharge of the 0.4 mAh/cm^2 cathode): the anode is oxidised
+    h = 3600.0
+
+    def passes(t: float) -> bool:
+        s = sa.copy()
+        passed = -anode_step(s, pa, -i_set, t) * SECONDS_PER_HOUR / i_set  # time at full current
+        return bool(passed >= t * (1.0 - 1e-9))
+
+    assert passes(1.0) and not passes(h)
+    t_ex = _anode_exhaustion_time(sa, pa, np.empty_like(sa), i_set, 0.0, h)
+    assert 0.0 < t_ex < h
+    assert not passes(t_ex)
+    assert passes(t_ex - 1e-9 * h)
+    # ~ the Li there is to strip at 0.4 mA/cm^2 (less what the stripping itself strands as dead Li)
+    assert t_ex < li_mAh_cm2 / 0.4 * SECONDS_PER_HOUR * 1.001
