@@ -30,7 +30,9 @@ from lilean.models import cathode as _cathode
 from lilean.models._derived import derived
 from lilean.models._numba_cache import drop_stale_numba_cache
 
-drop_stale_numba_cache(__file__, str(Path(__file__).with_name("cathode.py")))
+drop_stale_numba_cache(
+    __file__, *(str(Path(__file__).with_name(n)) for n in ("cathode.py", "_bracket.py"))
+)
 
 
 @dataclass(frozen=True)

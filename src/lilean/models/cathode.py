@@ -104,16 +104,22 @@ Units: SI inside the kernels (m, s, A, mol, V, K); current density per geometric
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
 
 from lilean.errors import ParameterError
+from lilean.models._bracket import bracket_trial
+from lilean.models._numba_cache import drop_stale_numba_cache
 
 if TYPE_CHECKING:
     from lilean.parameters.set import ParameterSet
     from lilean.schema import CyclingData
+
+# the kernels call lilean.models._bracket: numba's cache of this file is keyed on it alone
+drop_stale_numba_cache(__file__, str(Path(__file__).with_name("_bracket.py")))
 
 FARADAY = 96485.33212  # C/mol
 GAS_CONSTANT = 8.314462618  # J/(mol K)
@@ -1186,9 +1192,10 @@ def run_constant_current(
     """Constant-current step of a Li || LFP half-cell until ``v_limit`` (or ``max_time_s``).
 
     Charging (i > 0) stops when V >= v_limit, discharging when V <= v_limit; the last step is shortened
-    (safeguarded secant on the step length, re-stepping from the saved state) so the cut-off is hit
-    to 1 uV. If the particle surface saturates first (low rates: the potential only diverges at
-    x_surf = 1), the step ends on the last time with a finite potential, just above the cut-off. Writes times (from 0) and voltages into the output arrays (row 0 = start) and
+    (bracketing search on the step length, Brent's safeguards, re-stepping from the saved state) so
+    the cut-off is hit to 1 uV. If the particle surface saturates first (low rates: the potential
+    only diverges at x_surf = 1), the step ends on the last time with a finite potential, just
+    above the cut-off. Writes times (from 0) and voltages into the output arrays (row 0 = start) and
     returns the number of rows written; the state is advanced in place. Stops early if the output
     arrays are full.
     """
@@ -1212,26 +1219,56 @@ def run_constant_current(
         cathode_step_into(state, p, current_density_A_m2, h, work)
         v_new = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
         if sign * (v_new - v_limit) >= 0.0 or not math.isfinite(v_new):
-            # shorten the step to land on the cut-off: safeguarded secant (every other
-            # iteration a plain bisection, so the bracket shrinks at least 2x per two iterations)
+            # shorten the step to land on the cut-off: bracketing search on the step length
+            # (lilean.models._bracket.bracket_trial: Brent's safeguards), re-stepping from the
+            # saved state; no finite residual where the potential diverged
             lo = 0.0
             hi = h
             v_lo = v
-            v_hi = v_new if math.isfinite(v_new) else v_limit + sign * 1.0
-            for it in range(100):
-                frac = 0.5
-                if it % 2 == 0 and v_hi != v_lo:
-                    frac = min(max((v_limit - v_lo) / (v_hi - v_lo), 0.1), 0.9)
-                mid = lo + frac * (hi - lo)
+            v_hi = v_new if math.isfinite(v_new) else math.nan
+            # residual 1 - exp(-sign (V - V_cut) / (RT/F)): where the surface saturates, the
+            # kinetic overpotential diverges as (RT/F) ln(t* - t) (i0 ~ sqrt(1 - x_s)), so the
+            # residual is linear in t up to the saturation time t* and the interpolation lands on
+            # the cut-off instead of bisecting down to it
+            rt_f = GAS_CONSTANT * p[IDX_T_K] / FARADAY
+            f_lo = 1.0 - math.exp(-sign * (v - v_limit) / rt_f)
+            f_hi = (
+                1.0 - math.exp(-sign * (v_hi - v_limit) / rt_f) if math.isfinite(v_hi) else math.nan
+            )
+            t_a, f_a = (hi, f_hi) if math.isfinite(f_hi) else (lo, f_lo)
+            t_b, f_b = (lo, f_lo) if math.isfinite(f_hi) else (math.nan, math.nan)
+            t_c = math.nan
+            f_c = math.nan
+            t_last = h
+            step_1 = 2.0 * h
+            step_2 = 2.0 * h
+            for _ in range(100):
+                mid = bracket_trial(
+                    lo, f_lo, hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, t_last, step_2, 0.0
+                )
+                step_2 = step_1
+                step_1 = abs(mid - t_last)
+                t_last = mid
                 state[:] = backup
                 cathode_step_into(state, p, current_density_A_m2, mid, work)
                 v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+                f_mid = (
+                    1.0 - math.exp(-sign * (v_mid - v_limit) / rt_f)
+                    if math.isfinite(v_mid)
+                    else math.nan
+                )
+                if math.isfinite(f_mid):
+                    t_c, f_c = t_b, f_b
+                    t_b, f_b = t_a, f_a
+                    t_a, f_a = mid, f_mid
                 if not math.isfinite(v_mid) or sign * (v_mid - v_limit) >= 0.0:
                     hi = mid
-                    v_hi = v_mid if math.isfinite(v_mid) else v_hi
+                    v_hi = v_mid if math.isfinite(v_mid) else math.nan
+                    f_hi = f_mid
                 else:
                     lo = mid
                     v_lo = v_mid
+                    f_lo = f_mid
                 if hi - lo < 1e-13 * h or abs(v_mid - v_limit) < 1e-6:
                     break
             # end on whichever bracket side is closer to the cut-off (lo when the surface

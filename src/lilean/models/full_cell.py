@@ -59,6 +59,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from lilean.models._bracket import bracket_trial
 from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
@@ -93,7 +94,10 @@ from lilean.protocols.steps import MODE_CC, MODE_CV, MODE_REST
 
 drop_stale_numba_cache(
     __file__,
-    *(str(Path(__file__).with_name(n)) for n in ("anode.py", "cathode.py", "electrolyte.py")),
+    *(
+        str(Path(__file__).with_name(n))
+        for n in ("anode.py", "cathode.py", "electrolyte.py", "_bracket.py")
+    ),
 )
 
 #: mA/cm^2 -> A/m^2 (the cathode kernels work in SI)
@@ -266,10 +270,9 @@ def _cc_crossing(
     scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
     alone (:func:`_anode_exhaustion_time`), and closes the bracket. Then a bracketing search on
     ``V(t)`` aimed at the middle of the accepted window (half :data:`CUTOFF_TOLERANCE_V` inside the
-    cut-off), Brent's safeguards (Brent1973): inverse quadratic interpolation through the three
-    latest finite points, else the secant through the latest two, else regula falsi on the bracket;
-    bisection where an end is not finite, the interpolant leaves the bracket or its step is not
-    below half of the step before last. Stops when the allowed end is within
+    cut-off), trials by :func:`lilean.models._bracket.bracket_trial` (inverse quadratic
+    interpolation, secant, regula falsi, bisection with Brent's safeguards). Stops when the allowed
+    end is within
     :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state
     is left advanced to the allowed end. Returns (t, current passed, voltage) there; when the
     bracket collapses onto a divergence the voltage returned is the cut-off (the physical voltage
@@ -311,22 +314,12 @@ def _cc_crossing(
                 t = t_hi - 0.4e-7 * h
             else:
                 t = min(t_lo + 0.9e-7 * h, 0.5 * (t_lo + t_hi))
-        elif math.isfinite(f_hi):
-            if math.isfinite(f_c) and f_a != f_b and f_a != f_c and f_b != f_c:
-                # inverse quadratic interpolation t(V) through the three latest points, at V = v_aim
-                t = (
-                    t_a * f_b * f_c / ((f_a - f_b) * (f_a - f_c))
-                    + t_b * f_a * f_c / ((f_b - f_a) * (f_b - f_c))
-                    + t_c * f_a * f_b / ((f_c - f_a) * (f_c - f_b))
-                )
-            if not (t_lo + margin < t < t_hi - margin) and math.isfinite(f_b) and f_a != f_b:
-                t = t_a - f_a * (t_a - t_b) / (f_a - f_b)  # secant through the latest two
-            if not (t_lo + margin < t < t_hi - margin) and f_hi != f_lo:
-                t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)  # regula falsi
-            if not abs(t - t_last) < 0.5 * step_2:
-                t = math.nan  # not converging fast enough: bisect
-        if not (t_lo + margin < t < t_hi - margin):
-            t = 0.5 * (t_lo + t_hi)
+            if not (t_lo + margin < t < t_hi - margin):
+                t = 0.5 * (t_lo + t_hi)
+        else:
+            t = bracket_trial(
+                t_lo, f_lo, t_hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, t_last, step_2, margin
+            )
         step_2 = step_1
         step_1 = abs(t - t_last)
         t_last = t

@@ -1,0 +1,73 @@
+"""The cut-off searches' trial rule (lilean.models._bracket.bracket_trial): always inside the
+bracket, and converging on smooth, steep and diverging crossings in a few trials."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lilean.models._bracket import bracket_trial
+
+
+def _search(f: Callable[[float], float], tol_t: float) -> tuple[float, int]:
+    """Drive bracket_trial as the cut-off searches do on [0, 1]: f < 0 allowed, f >= 0 or NaN
+    (diverged) past the crossing. Returns the bracket's allowed end and the trials taken."""
+    lo, hi = 0.0, 1.0
+    f_lo, f_hi = f(lo), f(hi)
+    finite = [(hi, f_hi), (lo, f_lo)] if math.isfinite(f_hi) else [(lo, f_lo)]
+    t_last, step_1, step_2 = 1.0, 2.0, 2.0
+    for n in range(1, 200):
+        pts = finite[:3] + [(math.nan, math.nan)] * (3 - len(finite[:3]))
+        (t_a, f_a), (t_b, f_b), (t_c, f_c) = pts
+        t = bracket_trial(lo, f_lo, hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, t_last, step_2, 0.0)
+        assert lo < t < hi
+        step_2, step_1, t_last = step_1, abs(t - t_last), t
+        ft = f(t)
+        if math.isfinite(ft):
+            finite.insert(0, (t, ft))
+        if not math.isfinite(ft) or ft >= 0.0:
+            hi, f_hi = t, ft
+        else:
+            lo, f_lo = t, ft
+        if hi - lo < tol_t:
+            return lo, n
+    raise AssertionError("no convergence in 200 trials")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    root=st.floats(0.01, 0.99),
+    steepness=st.floats(-30.0, 30.0).filter(lambda k: abs(k) > 1e-3),
+)
+def test_smooth_monotone_crossing_in_few_trials(root: float, steepness: float) -> None:
+    # f rises through 0 at the root, curved (exponential) like a voltage near an electrode's end
+    def f(t: float) -> float:
+        return math.expm1(steepness * (t - root)) / steepness
+
+    lo, n = _search(f, 1e-12)
+    assert abs(lo - root) < 1e-11
+    assert n <= 30  # bisection alone needs 40
+
+
+@settings(max_examples=100, deadline=None)
+@given(t_star=st.floats(0.05, 0.95), depth=st.floats(1e-9, 1e-3))
+def test_diverging_crossing_stays_in_bracket_and_converges(t_star: float, depth: float) -> None:
+    # a residual that diverges at t_star (no finite value beyond), crossing 0 `depth` before it,
+    # linear in t up to t_star (the transformed voltage of a saturating surface)
+    def f(t: float) -> float:
+        return math.nan if t >= t_star else 1.0 - (t_star - t) / depth
+
+    lo, n = _search(f, 1e-14)
+    root = t_star - depth
+    assert root - 1e-12 <= lo <= t_star
+    assert n <= 40  # bisection alone needs 47
+
+
+def test_bisects_without_finite_points() -> None:
+    t = bracket_trial(0.2, math.nan, 0.6, math.nan, *([math.nan] * 6), 1.0, 2.0, 0.0)
+    assert t == 0.4
+    assert np.isfinite(t)
