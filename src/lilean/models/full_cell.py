@@ -29,7 +29,7 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
   exact charge. A step whose voltage under load is already past its limit ends at once.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
-  end-of-step voltage equals ``V_hold`` (Illinois / bisection on ``[0, i_prev]``), so the current
+  end-of-step voltage equals ``V_hold`` (the same bracketing search on ``[0, i_prev]``), so the current
   tapers monotonically; adaptive sub-steps (1 s first, growing while the current changes < 5 %);
   ends when ``|i| <= i_cutoff``, on the capacity limit or after its duration. The direction is the
   one that moves the open-circuit voltage towards ``V_hold``.
@@ -400,7 +400,8 @@ def _cv_step(
 ) -> float:
     """One implicit constant-voltage step: the current ``i`` (same sign as ``i_max``,
     ``|i| <= |i_max|``) whose end-of-step voltage equals ``v_set`` (backward Euler in the current),
-    by Illinois regula falsi / bisection on ``[0, i_max]``. The state is left advanced with it.
+    by a bracketing search on ``|i|`` in ``[0, |i_max|]`` (:func:`lilean.models._bracket.bracket_trial`).
+    The state is left advanced with it.
 
     Bounding ``|i|`` by the previous step's current makes the taper monotonic (the cell is relaxing
     towards ``v_set``; a current that would have to rise means the hold is being overtaken by
@@ -416,40 +417,41 @@ def _cv_step(
         sc[:] = sc_b
         _advance(sa, pa, sc, pc, 0.0, h, work)
         return 0.0
-    hi = i_max
-    v_hi = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, hi, h, work)
-    f_hi = sign * (v_hi - v_set) if math.isfinite(v_hi) else math.inf
-    if f_hi <= 0.0:  # even the bound does not reach v_set: keep the bound
-        return hi
-    r_lo = f_lo  # true residual at the allowed end (f_lo is Illinois-weighted)
-    side = 0
+    # search on the current's magnitude u in [0, |i_max|] (lilean.models._bracket.bracket_trial)
+    hi = abs(i_max)
+    v_hi = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, i_max, h, work)
+    f_hi = sign * (v_hi - v_set) if math.isfinite(v_hi) else math.nan
+    if math.isfinite(f_hi) and f_hi <= 0.0:  # even the bound does not reach v_set: keep it
+        return i_max
+    t_a, f_a = (hi, f_hi) if math.isfinite(f_hi) else (lo, f_lo)
+    t_b, f_b = (lo, f_lo) if math.isfinite(f_hi) else (math.nan, math.nan)
+    t_c = math.nan
+    f_c = math.nan
+    u_last = hi
+    step_1 = 2.0 * hi
+    step_2 = 2.0 * hi
     for _ in range(80):
-        if math.isfinite(f_hi) and f_hi != f_lo:
-            mid = lo - f_lo * (hi - lo) / (f_hi - f_lo)
-            if not (min(lo, hi) < mid < max(lo, hi)):
-                mid = 0.5 * (lo + hi)
-        else:
-            mid = 0.5 * (lo + hi)
-        v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, mid, h, work)
-        f = sign * (v - v_set) if math.isfinite(v) else math.inf
-        if f > 0.0:
-            hi = mid
+        u = bracket_trial(lo, f_lo, hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, u_last, step_2, 0.0)
+        step_2 = step_1
+        step_1 = abs(u - u_last)
+        u_last = u
+        v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, sign * u, h, work)
+        f = sign * (v - v_set) if math.isfinite(v) else math.nan
+        if math.isfinite(f):
+            t_c, f_c = t_b, f_b
+            t_b, f_b = t_a, f_a
+            t_a, f_a = u, f
+        if not math.isfinite(f) or f > 0.0:
+            hi = u
             f_hi = f
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
         else:
-            lo = mid
+            lo = u
             f_lo = f
-            r_lo = f
-            if side == -1 and math.isfinite(f_hi):
-                f_hi *= 0.5
-            side = -1
-        if abs(r_lo) <= 0.1 * CUTOFF_TOLERANCE_V or abs(hi - lo) <= 1e-12 * abs(i_max):
+        if abs(f_lo) <= 0.1 * CUTOFF_TOLERANCE_V or hi - lo <= 1e-12 * abs(i_max):
             break
     # end on the allowed side (never past v_set)
-    _cv_trial(sa, pa, sc, pc, sa_b, sc_b, lo, h, work)
-    return lo
+    _cv_trial(sa, pa, sc, pc, sa_b, sc_b, sign * lo, h, work)
+    return sign * lo
 
 
 @njit(cache=True)
