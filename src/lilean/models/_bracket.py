@@ -1,46 +1,67 @@
-"""The next trial of a bracketing root search on a step's length (the voltage cut-off searches).
+"""Bracketing root search on a step's length or current (the cut-off and constant-voltage searches).
 
-Both cut-off searches (the full cell's :func:`lilean.models.full_cell._cc_crossing`, the half
-cell's :func:`lilean.models.cathode.run_constant_current`) shorten a time step that crossed its
-cut-off to the crossing: trials ``t`` in a bracket ``(t_lo, t_hi)`` whose low end is on the allowed
-side and whose high end is past the cut-off (or where the voltage diverged: no finite residual).
-:func:`bracket_trial` proposes the next ``t`` with Brent's safeguards (Brent1973, ch. 4).
+The full cell's cut-off search (:func:`lilean.models.full_cell._cc_crossing`) and CV hold
+(:func:`lilean.models.full_cell._cv_step`) and the half cell's cut-off search
+(:func:`lilean.models.cathode.run_constant_current`) all look for the root of a residual ``f`` in a
+bracket ``(lo, hi)`` whose low end is on the allowed side (``f < 0``) and whose high end is past
+it (``f >= 0``, or no finite residual where the voltage diverged). One rule proposes every trial,
+Brent's safeguarded interpolation (Brent1973, ch. 4), on a small search record:
+
+    rec = bracket_record(lo, f_lo, hi, f_hi)
+    t = bracket_next(rec, lo, f_lo, hi, f_hi, margin)   # then evaluate f(t), narrow the bracket
+    bracket_push(rec, t, f_t)                           # remember a finite residual
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
+
+# the search record: the three latest finite points (a: latest), the last trial and the last two
+# steps between trials
+_TA, _FA, _TB, _FB, _TC, _FC, _T_LAST, _STEP_1, _STEP_2 = range(9)
 
 
 @njit(cache=True)
-def bracket_trial(
-    t_lo: float,
-    f_lo: float,
-    t_hi: float,
-    f_hi: float,
-    t_a: float,
-    f_a: float,
-    t_b: float,
-    f_b: float,
-    t_c: float,
-    f_c: float,
-    t_last: float,
-    step_2: float,
-    margin: float,
-) -> float:
-    """Next trial in ``(t_lo + margin, t_hi - margin)`` for the root of ``f`` (``f_lo`` at the
-    allowed end, ``f_hi`` at the other: NaN where the function diverged there).
+def bracket_record(lo: float, f_lo: float, hi: float, f_hi: float) -> np.ndarray:
+    """A new search record for the bracket ``(lo, hi)`` (``f_hi`` NaN where it is not finite)."""
+    rec = np.full(9, math.nan)
+    if math.isfinite(f_hi):
+        rec[_TA], rec[_FA], rec[_TB], rec[_FB] = hi, f_hi, lo, f_lo
+    else:
+        rec[_TA], rec[_FA] = lo, f_lo
+    rec[_T_LAST] = hi
+    rec[_STEP_1] = 2.0 * (hi - lo)
+    rec[_STEP_2] = 2.0 * (hi - lo)
+    return rec
 
-    ``(t_a, f_a)``, ``(t_b, f_b)``, ``(t_c, f_c)``: the three latest trials with a finite residual,
-    latest first (NaN where there are fewer). Inverse quadratic interpolation through them, else the
-    secant through the latest two (extrapolated from the allowed side where the high end has no
-    finite residual), else regula falsi on the bracket; bisection where every interpolant leaves
-    the bracket or the step from the last trial
-    ``t_last`` is not below half of ``step_2`` (the step before last: the bracket then shrinks at
-    least geometrically).
+
+@njit(cache=True)
+def bracket_push(rec: np.ndarray, t: float, f_t: float) -> None:
+    """Remember the trial ``(t, f_t)`` among the latest finite points (ignored if ``f_t`` is not
+    finite)."""
+    if math.isfinite(f_t):
+        rec[_TC], rec[_FC] = rec[_TB], rec[_FB]
+        rec[_TB], rec[_FB] = rec[_TA], rec[_FA]
+        rec[_TA], rec[_FA] = t, f_t
+
+
+@njit(cache=True)
+def bracket_next(
+    rec: np.ndarray, t_lo: float, f_lo: float, t_hi: float, f_hi: float, margin: float
+) -> float:
+    """Next trial in ``(t_lo + margin, t_hi - margin)`` for the root (``f_lo`` at the allowed end,
+    ``f_hi`` at the other: NaN where the function diverged there); records it as the last trial.
+
+    Inverse quadratic interpolation through the three latest finite points, else the secant
+    through the latest two (extrapolated from the allowed side where the high end has no finite
+    residual), else regula falsi on the bracket; bisection where every interpolant leaves the
+    bracket or the step from the last trial is not below half of the step before last (the
+    bracket then shrinks at least geometrically).
     """
+    t_a, f_a, t_b, f_b, t_c, f_c = rec[_TA], rec[_FA], rec[_TB], rec[_FB], rec[_TC], rec[_FC]
     t = math.nan
     if math.isfinite(f_hi):
         if math.isfinite(f_c) and f_a != f_b and f_a != f_c and f_b != f_c:
@@ -50,12 +71,20 @@ def bracket_trial(
                 + t_c * f_a * f_b / ((f_c - f_a) * (f_c - f_b))
             )
     if not (t_lo + margin < t < t_hi - margin) and math.isfinite(f_b) and f_a != f_b:
-        # (with no finite high end: extrapolated from the allowed side)
         t = t_a - f_a * (t_a - t_b) / (f_a - f_b)
     if not (t_lo + margin < t < t_hi - margin) and math.isfinite(f_hi) and f_hi != f_lo:
         t = t_lo - f_lo * (t_hi - t_lo) / (f_hi - f_lo)
-    if not abs(t - t_last) < 0.5 * step_2:
+    if not abs(t - rec[_T_LAST]) < 0.5 * rec[_STEP_2]:
         t = math.nan
     if not (t_lo + margin < t < t_hi - margin):
         t = 0.5 * (t_lo + t_hi)
+    bracket_step(rec, t)
     return t
+
+
+@njit(cache=True)
+def bracket_step(rec: np.ndarray, t: float) -> None:
+    """Record ``t`` as the last trial (for a trial chosen outside :func:`bracket_next`)."""
+    rec[_STEP_2] = rec[_STEP_1]
+    rec[_STEP_1] = abs(t - rec[_T_LAST])
+    rec[_T_LAST] = t

@@ -111,7 +111,7 @@ import numpy as np
 from numba import njit
 
 from lilean.errors import ParameterError
-from lilean.models._bracket import bracket_trial
+from lilean.models._bracket import bracket_next, bracket_push, bracket_record
 from lilean.models._numba_cache import drop_stale_numba_cache
 
 if TYPE_CHECKING:
@@ -1220,7 +1220,7 @@ def run_constant_current(
         v_new = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
         if sign * (v_new - v_limit) >= 0.0 or not math.isfinite(v_new):
             # shorten the step to land on the cut-off: bracketing search on the step length
-            # (lilean.models._bracket.bracket_trial: Brent's safeguards), re-stepping from the
+            # (lilean.models._bracket.bracket_next: Brent's safeguards), re-stepping from the
             # saved state; no finite residual where the potential diverged
             lo = 0.0
             hi = h
@@ -1235,20 +1235,9 @@ def run_constant_current(
             f_hi = (
                 1.0 - math.exp(-sign * (v_hi - v_limit) / rt_f) if math.isfinite(v_hi) else math.nan
             )
-            t_a, f_a = (hi, f_hi) if math.isfinite(f_hi) else (lo, f_lo)
-            t_b, f_b = (lo, f_lo) if math.isfinite(f_hi) else (math.nan, math.nan)
-            t_c = math.nan
-            f_c = math.nan
-            t_last = h
-            step_1 = 2.0 * h
-            step_2 = 2.0 * h
+            search = bracket_record(lo, f_lo, hi, f_hi)
             for _ in range(100):
-                mid = bracket_trial(
-                    lo, f_lo, hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, t_last, step_2, 0.0
-                )
-                step_2 = step_1
-                step_1 = abs(mid - t_last)
-                t_last = mid
+                mid = bracket_next(search, lo, f_lo, hi, f_hi, 0.0)
                 state[:] = backup
                 cathode_step_into(state, p, current_density_A_m2, mid, work)
                 v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
@@ -1257,10 +1246,7 @@ def run_constant_current(
                     if math.isfinite(v_mid)
                     else math.nan
                 )
-                if math.isfinite(f_mid):
-                    t_c, f_c = t_b, f_b
-                    t_b, f_b = t_a, f_a
-                    t_a, f_a = mid, f_mid
+                bracket_push(search, mid, f_mid)
                 if not math.isfinite(v_mid) or sign * (v_mid - v_limit) >= 0.0:
                     hi = mid
                     v_hi = v_mid if math.isfinite(v_mid) else math.nan

@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from lilean.models._bracket import bracket_trial
+from lilean.models._bracket import bracket_next, bracket_push, bracket_record, bracket_step
 from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
@@ -270,7 +270,7 @@ def _cc_crossing(
     scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
     alone (:func:`_anode_exhaustion_time`), and closes the bracket. Then a bracketing search on
     ``V(t)`` aimed at the middle of the accepted window (half :data:`CUTOFF_TOLERANCE_V` inside the
-    cut-off), trials by :func:`lilean.models._bracket.bracket_trial` (inverse quadratic
+    cut-off), trials by :func:`lilean.models._bracket.bracket_next` (inverse quadratic
     interpolation, secant, regula falsi, bisection with Brent's safeguards). Stops when the allowed
     end is within
     :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state
@@ -287,16 +287,9 @@ def _cc_crossing(
     t_hi = h
     f_lo = v_0 - v_aim
     f_hi = v_h - v_aim if (math.isfinite(v_h) and not exhausted_h) else math.nan
+    search = bracket_record(0.0, f_lo, h, f_hi)
     if exhausted_h:
         t_hi = _anode_exhaustion_time(sa_b, pa, sa_x, i_set, 0.0, h)
-    # the three latest finite points (a: latest), for the interpolation
-    t_a, f_a = (h, f_hi) if math.isfinite(f_hi) else (0.0, f_lo)
-    t_b, f_b = (0.0, f_lo) if math.isfinite(f_hi) else (math.nan, math.nan)
-    t_c = math.nan
-    f_c = math.nan
-    step_1 = 2.0 * h  # the last two steps between trials (Brent's test: |step| < step_2 / 2)
-    step_2 = 2.0 * h
-    t_last = h
     # each trial restarts from the sub-step's start state but takes the cathode's cached split (the
     # warm start of its particle-class split) from the last trial with a finite one: the trials
     # converge on the crossing, so the last trial's split predicts the next one's best
@@ -316,13 +309,9 @@ def _cc_crossing(
                 t = min(t_lo + 0.9e-7 * h, 0.5 * (t_lo + t_hi))
             if not (t_lo + margin < t < t_hi - margin):
                 t = 0.5 * (t_lo + t_hi)
+            bracket_step(search, t)
         else:
-            t = bracket_trial(
-                t_lo, f_lo, t_hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, t_last, step_2, margin
-            )
-        step_2 = step_1
-        step_1 = abs(t - t_last)
-        t_last = t
+            t = bracket_next(search, t_lo, f_lo, t_hi, f_hi, margin)
         sa[:] = sa_b
         sc[:] = sc_b
         if have_warm:
@@ -334,10 +323,7 @@ def _cc_crossing(
             have_warm = True
         exhausted = abs(i_t) < abs(i_set) * (1.0 - 1e-9)
         f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
-        if math.isfinite(f_t):
-            t_c, f_c = t_b, f_b
-            t_b, f_b = t_a, f_a
-            t_a, f_a = t, f_t
+        bracket_push(search, t, f_t)
         if exhausted:
             # the anode runs out before t: the bracket ends at its exhaustion time
             t_hi = _anode_exhaustion_time(sa_b, pa, sa_x, i_set, t_lo, t)
@@ -400,7 +386,7 @@ def _cv_step(
 ) -> float:
     """One implicit constant-voltage step: the current ``i`` (same sign as ``i_max``,
     ``|i| <= |i_max|``) whose end-of-step voltage equals ``v_set`` (backward Euler in the current),
-    by a bracketing search on ``|i|`` in ``[0, |i_max|]`` (:func:`lilean.models._bracket.bracket_trial`).
+    by a bracketing search on ``|i|`` in ``[0, |i_max|]`` (:func:`lilean.models._bracket.bracket_next`).
     The state is left advanced with it.
 
     Bounding ``|i|`` by the previous step's current makes the taper monotonic (the cell is relaxing
@@ -417,30 +403,18 @@ def _cv_step(
         sc[:] = sc_b
         _advance(sa, pa, sc, pc, 0.0, h, work)
         return 0.0
-    # search on the current's magnitude u in [0, |i_max|] (lilean.models._bracket.bracket_trial)
+    # search on the current's magnitude u in [0, |i_max|] (lilean.models._bracket.bracket_next)
     hi = abs(i_max)
     v_hi = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, i_max, h, work)
     f_hi = sign * (v_hi - v_set) if math.isfinite(v_hi) else math.nan
     if math.isfinite(f_hi) and f_hi <= 0.0:  # even the bound does not reach v_set: keep it
         return i_max
-    t_a, f_a = (hi, f_hi) if math.isfinite(f_hi) else (lo, f_lo)
-    t_b, f_b = (lo, f_lo) if math.isfinite(f_hi) else (math.nan, math.nan)
-    t_c = math.nan
-    f_c = math.nan
-    u_last = hi
-    step_1 = 2.0 * hi
-    step_2 = 2.0 * hi
+    search = bracket_record(lo, f_lo, hi, f_hi)
     for _ in range(80):
-        u = bracket_trial(lo, f_lo, hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, u_last, step_2, 0.0)
-        step_2 = step_1
-        step_1 = abs(u - u_last)
-        u_last = u
+        u = bracket_next(search, lo, f_lo, hi, f_hi, 0.0)
         v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, sign * u, h, work)
         f = sign * (v - v_set) if math.isfinite(v) else math.nan
-        if math.isfinite(f):
-            t_c, f_c = t_b, f_b
-            t_b, f_b = t_a, f_a
-            t_a, f_a = u, f
+        bracket_push(search, u, f)
         if not math.isfinite(f) or f > 0.0:
             hi = u
             f_hi = f

@@ -1,4 +1,4 @@
-"""The cut-off searches' trial rule (lilean.models._bracket.bracket_trial): always inside the
+"""The searches' trial rule (lilean.models._bracket.bracket_next): always inside the
 bracket, and converging on smooth, steep and diverging crossings in a few trials."""
 
 from __future__ import annotations
@@ -10,25 +10,20 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lilean.models._bracket import bracket_trial
+from lilean.models._bracket import bracket_next, bracket_push, bracket_record
 
 
 def _search(f: Callable[[float], float], tol_t: float) -> tuple[float, int]:
-    """Drive bracket_trial as the cut-off searches do on [0, 1]: f < 0 allowed, f >= 0 or NaN
+    """Drive the search as the cut-off searches do on [0, 1]: f < 0 allowed, f >= 0 or NaN
     (diverged) past the crossing. Returns the bracket's allowed end and the trials taken."""
     lo, hi = 0.0, 1.0
     f_lo, f_hi = f(lo), f(hi)
-    finite = [(hi, f_hi), (lo, f_lo)] if math.isfinite(f_hi) else [(lo, f_lo)]
-    t_last, step_1, step_2 = 1.0, 2.0, 2.0
+    rec = bracket_record(lo, f_lo, hi, f_hi)
     for n in range(1, 200):
-        pts = finite[:3] + [(math.nan, math.nan)] * (3 - len(finite[:3]))
-        (t_a, f_a), (t_b, f_b), (t_c, f_c) = pts
-        t = bracket_trial(lo, f_lo, hi, f_hi, t_a, f_a, t_b, f_b, t_c, f_c, t_last, step_2, 0.0)
+        t = bracket_next(rec, lo, f_lo, hi, f_hi, 0.0)
         assert lo < t < hi
-        step_2, step_1, t_last = step_1, abs(t - t_last), t
         ft = f(t)
-        if math.isfinite(ft):
-            finite.insert(0, (t, ft))
+        bracket_push(rec, t, ft)
         if not math.isfinite(ft) or ft >= 0.0:
             hi, f_hi = t, ft
         else:
@@ -68,6 +63,16 @@ def test_diverging_crossing_stays_in_bracket_and_converges(t_star: float, depth:
 
 
 def test_bisects_without_finite_points() -> None:
-    t = bracket_trial(0.2, math.nan, 0.6, math.nan, *([math.nan] * 6), 1.0, 2.0, 0.0)
+    rec = bracket_record(0.2, math.nan, 0.6, math.nan)
+    t = bracket_next(rec, 0.2, math.nan, 0.6, math.nan, 0.0)
     assert t == 0.4
     assert np.isfinite(t)
+
+
+def test_push_ignores_non_finite_residuals() -> None:
+    rec = bracket_record(0.0, -1.0, 1.0, math.nan)
+    before = rec.copy()
+    bracket_push(rec, 0.5, math.nan)
+    np.testing.assert_array_equal(rec[:6], before[:6])
+    bracket_push(rec, 0.5, -0.2)
+    assert rec[0] == 0.5 and rec[1] == -0.2 and rec[2] == 0.0 and rec[3] == -1.0
