@@ -63,13 +63,12 @@ def bracket_next(
     """
     t_a, f_a, t_b, f_b, t_c, f_c = rec[_TA], rec[_FA], rec[_TB], rec[_FB], rec[_TC], rec[_FC]
     t = math.nan
-    if math.isfinite(f_hi):
-        if math.isfinite(f_c) and f_a != f_b and f_a != f_c and f_b != f_c:
-            t = (
-                t_a * f_b * f_c / ((f_a - f_b) * (f_a - f_c))
-                + t_b * f_a * f_c / ((f_b - f_a) * (f_b - f_c))
-                + t_c * f_a * f_b / ((f_c - f_a) * (f_c - f_b))
-            )
+    if math.isfinite(f_hi) and math.isfinite(f_c) and f_a != f_b and f_a != f_c and f_b != f_c:
+        t = (
+            t_a * f_b * f_c / ((f_a - f_b) * (f_a - f_c))
+            + t_b * f_a * f_c / ((f_b - f_a) * (f_b - f_c))
+            + t_c * f_a * f_b / ((f_c - f_a) * (f_c - f_b))
+        )
     if not (t_lo + margin < t < t_hi - margin) and math.isfinite(f_b) and f_a != f_b:
         t = t_a - f_a * (t_a - t_b) / (f_a - f_b)
     if not (t_lo + margin < t < t_hi - margin) and math.isfinite(f_hi) and f_hi != f_lo:

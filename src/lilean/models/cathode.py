@@ -1176,6 +1176,17 @@ def half_cell_voltage_V(
 
 
 @njit(cache=True)
+def _saturation_residual(v: float, v_limit: float, sign: float, rt_f: float) -> float:
+    """Residual of the half cell's cut-off search, ``1 - exp(-sign (V - V_cut) / (RT/F))`` (NaN
+    where ``V`` is not finite): where the surface saturates, the kinetic overpotential diverges as
+    (RT/F) ln(t* - t) (i0 ~ sqrt(1 - x_s)), so the residual is linear in t up to the saturation
+    time t* and the interpolation lands on the cut-off instead of bisecting down to it."""
+    if not math.isfinite(v):
+        return math.nan
+    return 1.0 - math.exp(-sign * (v - v_limit) / rt_f)
+
+
+@njit(cache=True)
 def run_constant_current(
     state: np.ndarray,
     p: np.ndarray,
@@ -1225,31 +1236,21 @@ def run_constant_current(
             lo = 0.0
             hi = h
             v_lo = v
-            v_hi = v_new if math.isfinite(v_new) else math.nan
-            # residual 1 - exp(-sign (V - V_cut) / (RT/F)): where the surface saturates, the
-            # kinetic overpotential diverges as (RT/F) ln(t* - t) (i0 ~ sqrt(1 - x_s)), so the
-            # residual is linear in t up to the saturation time t* and the interpolation lands on
-            # the cut-off instead of bisecting down to it
+            v_hi = v_new
             rt_f = GAS_CONSTANT * p[IDX_T_K] / FARADAY
-            f_lo = 1.0 - math.exp(-sign * (v - v_limit) / rt_f)
-            f_hi = (
-                1.0 - math.exp(-sign * (v_hi - v_limit) / rt_f) if math.isfinite(v_hi) else math.nan
-            )
+            f_lo = _saturation_residual(v, v_limit, sign, rt_f)
+            f_hi = _saturation_residual(v_hi, v_limit, sign, rt_f)
             search = bracket_record(lo, f_lo, hi, f_hi)
             for _ in range(100):
                 mid = bracket_next(search, lo, f_lo, hi, f_hi, 0.0)
                 state[:] = backup
                 cathode_step_into(state, p, current_density_A_m2, mid, work)
                 v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
-                f_mid = (
-                    1.0 - math.exp(-sign * (v_mid - v_limit) / rt_f)
-                    if math.isfinite(v_mid)
-                    else math.nan
-                )
+                f_mid = _saturation_residual(v_mid, v_limit, sign, rt_f)
                 bracket_push(search, mid, f_mid)
                 if not math.isfinite(v_mid) or sign * (v_mid - v_limit) >= 0.0:
                     hi = mid
-                    v_hi = v_mid if math.isfinite(v_mid) else math.nan
+                    v_hi = v_mid
                     f_hi = f_mid
                 else:
                     lo = mid

@@ -105,6 +105,8 @@ A_M2_PER_MA_CM2 = 10.0
 SECONDS_PER_HOUR = 3600.0
 #: a CC step without a duration ends after this many nominal step times (capacity / current)
 SAFETY_FACTOR = 3.0
+#: the anode is exhausted when it passes less than ``1 - EXHAUSTED_RTOL`` of the set current
+EXHAUSTED_RTOL = 1e-9
 #: accepted distance of the step's last point from its voltage cut-off (always on the allowed side);
 #: tight, so that results depend smoothly on the parameters (fits take finite differences)
 CUTOFF_TOLERANCE_V = 1e-6
@@ -202,6 +204,16 @@ def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
 
 
 @njit(cache=True)
+def _anode_passing_time(
+    sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t: float
+) -> float:
+    """``T(t)``: the time the charge the anode (started from ``sa_b``, stepped in ``sa_x``) passes
+    in ``t`` at ``i_set`` would take at the full set current (``t`` unless it runs out)."""
+    sa_x[:] = sa_b
+    return -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set
+
+
+@njit(cache=True)
 def _anode_exhaustion_time(
     sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t_lo: float, t_hi: float
 ) -> float:
@@ -216,8 +228,7 @@ def _anode_exhaustion_time(
     """
     a = t_lo
     b = t_hi
-    sa_x[:] = sa_b
-    g_b = -anode_step(sa_x, pa, -i_set, b) * SECONDS_PER_HOUR / i_set - b  # T(b) - b < 0
+    g_b = _anode_passing_time(sa_b, pa, sa_x, i_set, b) - b  # T(b) - b < 0
     t_prev = math.nan
     g_prev = math.nan
     for _ in range(100):
@@ -228,9 +239,8 @@ def _anode_exhaustion_time(
             t = b - g_b * (b - t_prev) / (g_b - g_prev)  # secant on g = T - t
         if not (a + 0.25e-9 * t_hi < t < b - 0.25e-9 * t_hi):
             t = 0.5 * (a + b)
-        sa_x[:] = sa_b
-        passed_t = -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set  # T(t)
-        if passed_t < t * (1.0 - 1e-9):
+        passed_t = _anode_passing_time(sa_b, pa, sa_x, i_set, t)
+        if passed_t < t * (1.0 - EXHAUSTED_RTOL):
             t_prev = b
             g_prev = g_b
             b = t
@@ -258,7 +268,6 @@ def _cc_crossing(
     v_lo: float,
     v_0: float,
     v_h: float,
-    i_h: float,
     exhausted_h: bool,
     work: np.ndarray,
 ) -> tuple[float, float, float]:
@@ -266,15 +275,14 @@ def _cc_crossing(
     crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
 
     ``sa_b``/``sc_b`` hold the state at the sub-step's start (voltage ``v_0``), ``sa``/``sc`` the
-    state after ``h`` (voltage ``v_h``, current passed ``i_h``); ``sa_lo``/``sc_lo``/``sa_x`` are
-    scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
+    state after ``h`` (voltage ``v_h``; ``exhausted_h``: the anode could not pass ``i_set``);
+    ``sa_lo``/``sc_lo``/``sa_x`` are scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
     alone (:func:`_anode_exhaustion_time`), and closes the bracket. Then a bracketing search on
     ``V(t)`` aimed at the middle of the accepted window (half :data:`CUTOFF_TOLERANCE_V` inside the
     cut-off), trials by :func:`lilean.models._bracket.bracket_next` (inverse quadratic
     interpolation, secant, regula falsi, bisection with Brent's safeguards). Stops when the allowed
-    end is within
-    :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the step. The state
-    is left advanced to the allowed end. Returns (t, current passed, voltage) there; when the
+    end is within :data:`CUTOFF_TOLERANCE_V` of the cut-off or the bracket is below 1e-7 of the
+    step. The state is left advanced to the allowed end. Returns (t, current passed, voltage) there; when the
     bracket collapses onto a divergence the voltage returned is the cut-off (the physical voltage
     crosses it inside the collapsed bracket).
     """
@@ -321,7 +329,7 @@ def _cc_crossing(
         if math.isfinite(sc[off_cache + 1]):
             warm[:] = sc[off_cache:]
             have_warm = True
-        exhausted = abs(i_t) < abs(i_set) * (1.0 - 1e-9)
+        exhausted = abs(i_t) < abs(i_set) * (1.0 - EXHAUSTED_RTOL)
         f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
         bracket_push(search, t, f_t)
         if exhausted:
@@ -563,11 +571,11 @@ def run_full_cell(
                 sc_b[:] = sc
                 i_eff = _advance(sa, pa, sc, pc, i_set, h, work)
                 v = cell_voltage_V(sa, pa, sc, pc, i_eff)
-                exhausted = abs(i_eff) < abs(i_set) * (1.0 - 1e-9)
+                exhausted = abs(i_eff) < abs(i_set) * (1.0 - EXHAUSTED_RTOL)
                 if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
                     h, i_eff, v = _cc_crossing(
                         sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, sa_x, i_set, h, sign,
-                        v_upper_V[k], v_lower_V[k], v_sub, v, i_eff, exhausted, work,
+                        v_upper_V[k], v_lower_V[k], v_sub, v, exhausted, work,
                     )  # fmt: skip
                     done = True
                 if sa[S_SHORT] > 0.0 and sign < 0.0:
