@@ -16,7 +16,15 @@ import pytest
 
 from lilean.models import anode as an
 from lilean.models import cathode as cm
-from lilean.models.full_cell import N_CYC, N_REC, REC_I, REC_STEP, REC_TIME, run_full_cell
+from lilean.models.full_cell import (
+    N_CYC,
+    N_REC,
+    PLATEAU_SUBSTEPS,
+    REC_I,
+    REC_STEP,
+    REC_TIME,
+    run_full_cell,
+)
 from lilean.parameters import default_parameters
 from lilean.protocols import Experiment
 
@@ -83,7 +91,8 @@ def _lilean(params):
     n = run_full_cell(
         sa, pa, sc, pc.copy(), comp.cycle, comp.mode, comp.current_A * to_density,
         comp.voltage_V, comp.duration_s, comp.v_upper_V, comp.v_lower_V,
-        comp.i_cutoff_A * to_density, comp.capacity_cutoff_mAh / area, 200, rec, cyc,
+        comp.i_cutoff_A * to_density, comp.capacity_cutoff_mAh / area, 200, PLATEAU_SUBSTEPS, rec,
+        cyc,
     )  # fmt: skip
     rec = rec[:n]
     i_A = rec[:, REC_I] * area * 1e-3

@@ -27,7 +27,13 @@ Steps (``CompiledProtocol`` arrays, :mod:`lilean.protocols.steps`):
   of Li its exhaustion time is found first on the anode alone and closes the bracket): the step
   ends on the allowed side, within ``CUTOFF_TOLERANCE_V`` (1 uV) of the cut-off when the voltage is
   continuous there; a cut-off is never exceeded. A capacity limit shortens the last sub-step to the
-  exact charge. A step whose voltage under load is already past its limit ends at once.
+  exact charge. A step whose voltage under load is already past its limit ends at once. On the
+  plateau (the last sub-step moved the voltage by < ``PLATEAU_DV_PER_SUBSTEP_V``) the next
+  ``PLATEAU_SUBSTEPS`` sub-steps are one cathode step of their total length at the charge the anode
+  passed in them (operator splitting: the anode takes every sub-step, the cathode, whose potential
+  changes slowly there, one step; its potential and Li at the rows between are interpolated
+  linearly in time); a plateau step in which the anode runs out or shorts, or that ends past the
+  cut-off, is undone and taken sub-step by sub-step.
 * CV hold (mode 2): backward Euler in the current: per sub-step the current ``i`` whose
   end-of-step voltage equals ``V_hold`` (the same bracketing search on ``[0, i_prev]``), so the current
   tapers monotonically; adaptive sub-steps (1 s first, growing while the current changes < 5 %);
@@ -110,6 +116,16 @@ EXHAUSTED_RTOL = 1e-9
 #: accepted distance of the step's last point from its voltage cut-off (always on the allowed side);
 #: tight, so that results depend smoothly on the parameters (fits take finite differences)
 CUTOFF_TOLERANCE_V = 1e-6
+#: plateau steps of a CC step: where the cell voltage moved by less than
+#: ``PLATEAU_DV_PER_SUBSTEP_V`` per sub-step in the last step, the next ``PLATEAU_SUBSTEPS``
+#: sub-steps are one cathode step (the anode still takes every sub-step: its inventory, dead Li
+#: and SEI keep the full resolution; the rows between get the cathode potential interpolated
+#: linearly in time). Chosen against 16x finer steps (960 a half-cycle, every one a cathode step)
+#: on the 303-cycle N/P 25 Li-Cu and Ag@Cu cells: capacities and plateau gaps as close to those as
+#: with every sub-step a cathode step (4 sub-steps at < 2 mV each; 6-8 sub-steps or 5 mV moved the
+#: gaps 2-4 mV further away); ``calibration/numerical_convergence.py`` prints the resolution error
+PLATEAU_SUBSTEPS = 4  # the default of run_full_cell's ``plateau_substeps`` (1: none)
+PLATEAU_DV_PER_SUBSTEP_V = 0.002
 #: CV hold: first time step [s], nominal time scale = capacity / (1C) [h], safety length in nominal
 #: times when the hold has no duration, the largest starting current (C-rate) and rows budgeted
 CV_FIRST_STEP_S = 1.0
@@ -154,13 +170,16 @@ def cell_voltage_V(
     """``V = E_LFP(i) - eta_anode(-i)`` [V] at cell current density ``i_mA_cm2`` (+ = charge)."""
     if sa[S_SHORT] > 0.0:
         return i_mA_cm2 * pa[P_RSHORT] * 1e-3
-    # electrolyte consumed by the anode's SEI raises the separator's resistance (anode side)
+    return _voltage_at(sa, pa, cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2), i_mA_cm2)
+
+
+@njit(cache=True)
+def _voltage_at(sa: np.ndarray, pa: np.ndarray, e_cathode_V: float, i_mA_cm2: float) -> float:
+    """``V = E_LFP - eta_anode(-i) - i R_el`` [V] for the cathode potential ``e_cathode_V`` (not
+    shorted): electrolyte consumed by the anode's SEI raises the separator's resistance (anode
+    side)."""
     r_el = separator_resistance_increase_ohm_cm2(sa, pa)
-    return (
-        cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2)
-        - anode_overpotential_V(sa, pa, -i_mA_cm2)
-        - i_mA_cm2 * r_el * 1e-3
-    )
+    return e_cathode_V - anode_overpotential_V(sa, pa, -i_mA_cm2) - i_mA_cm2 * r_el * 1e-3
 
 
 @njit(cache=True)
@@ -189,6 +208,36 @@ def _advance(
         sa[S_PROT] = 0.0
         sa[S_NFUSED] += 1.0
     return i_eff
+
+
+@njit(cache=True)
+def _plateau_step(
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    i_set: float,
+    h: float,
+    m: int,
+    sub_sa: np.ndarray,
+    sub_i: np.ndarray,
+    work: np.ndarray,
+) -> bool:
+    """``m`` sub-steps of ``h`` at ``i_set``: the anode sub-step by sub-step (its state after each
+    in ``sub_sa[l]``, the current it passed in ``sub_i[l]``), the cathode in one step of ``m h`` at
+    the mean of those currents (the same charge). False, with the states left to the caller to
+    restore, where a sub-step is not a plain one: the anode runs out or shorts."""
+    passed = 0.0
+    for k in range(m):
+        q = anode_step(sa, pa, -i_set, h)
+        i_k = -q * SECONDS_PER_HOUR / h
+        if sa[S_SHORT] > 0.0 or abs(i_k) < abs(i_set) * (1.0 - EXHAUSTED_RTOL):
+            return False
+        sub_sa[k, :] = sa
+        sub_i[k] = i_k
+        passed += q
+    cathode_step_into(sc, pc, A_M2_PER_MA_CM2 * (-passed * SECONDS_PER_HOUR / (m * h)), m * h, work)
+    return True
 
 
 @njit(cache=True)
@@ -450,6 +499,40 @@ def _record(
     pc: np.ndarray,
     lam_li: float,
 ) -> None:
+    _record_row(rec, n, t, v, i, cycle, step, sa, _cathode_li(sc, pc), lam_li)
+
+
+@njit(cache=True)
+def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> None:
+    """Add a sub-step's charge ``dq`` at current ``i`` and its mean voltage (the trapezoid of its
+    two rows) to the cycle's sums."""
+    if i > 0.0:
+        cyc[c_idx, CYC_CHARGE] += dq
+        cyc[c_idx, CYC_V_CHARGE] += v_mean * dq
+    elif i < 0.0:
+        cyc[c_idx, CYC_DISCHARGE] += dq
+        cyc[c_idx, CYC_V_DISCHARGE] += v_mean * dq
+
+
+@njit(cache=True)
+def _cathode_li(sc: np.ndarray, pc: np.ndarray) -> float:
+    """Li in the cathode [mAh/cm^2]."""
+    return cathode_stoichiometry(sc, pc) * cathode_li_capacity_mAh_cm2(pc)
+
+
+@njit(cache=True)
+def _record_row(
+    rec: np.ndarray,
+    n: int,
+    t: float,
+    v: float,
+    i: float,
+    cycle: int,
+    step: int,
+    sa: np.ndarray,
+    cathode_li_mAh_cm2: float,
+    lam_li: float,
+) -> None:
     rec[n, REC_TIME] = t
     rec[n, REC_V] = v
     rec[n, REC_I] = i
@@ -458,7 +541,7 @@ def _record(
     rec[n, REC_ACT] = sa[S_ACT]
     rec[n, REC_DEAD] = sa[S_DEAD]
     rec[n, REC_SEI] = sa[S_SEI]
-    rec[n, REC_CATH] = cathode_stoichiometry(sc, pc) * cathode_li_capacity_mAh_cm2(pc)
+    rec[n, REC_CATH] = cathode_li_mAh_cm2
     rec[n, REC_LAM] = lam_li
 
 
@@ -478,6 +561,7 @@ def run_full_cell(
     i_cutoff_mA_cm2: np.ndarray,
     capacity_cutoff_mAh_cm2: np.ndarray,
     n_sub: int,
+    plateau_substeps: int,
     rec: np.ndarray,
     cyc: np.ndarray,
 ) -> int:
@@ -502,6 +586,8 @@ def run_full_cell(
     sc_lo = np.empty_like(sc)
     sa_x = np.empty_like(sa)
     work = np.empty(cathode_work_size(pc))  # the cathode step's scratch
+    sub_sa = np.empty((max(plateau_substeps, 1), sa.size))  # a plateau step's anode sub-states
+    sub_i = np.empty(max(plateau_substeps, 1))
     for k in range(n_steps):
         c_idx = cycle[k] - 1
         mo = mode[k]
@@ -556,6 +642,10 @@ def run_full_cell(
         done = blocked
         i_cv = i_prev
         v_sub = v_start  # voltage at the start of the next CC sub-step
+        plateau = (
+            False  # the last CC step moved the voltage by < PLATEAU_DV_PER_SUBSTEP_V a sub-step
+        )
+        v_row = v_start  # voltage of the last row (the mean voltages integrate by the trapezoid)
         while not done and t_step < t_end * (1.0 - 1e-12):
             h = min(dt, t_end - t_step)
             if mo == MODE_REST:
@@ -569,8 +659,52 @@ def run_full_cell(
                         done = True  # capacity limit reached at the end of this sub-step
                 sa_b[:] = sa
                 sc_b[:] = sc
-                i_eff = _advance(sa, pa, sc, pc, i_set, h, work)
-                v = cell_voltage_V(sa, pa, sc, pc, i_eff)
+                # a plateau step: m sub-steps of the anode, one of the cathode; it ends a sub-step
+                # before the step's end, its capacity limit or a cut-off (else the plain sub-step)
+                m = 0
+                if plateau and not done and plateau_substeps > 1:
+                    left = t_end - t_step
+                    if math.isfinite(q_cut):
+                        left = min(left, (q_cut - q_step) * SECONDS_PER_HOUR / abs(i_set))
+                    m = min(plateau_substeps, int(left / h) - 1)
+                if m > 1:
+                    e_0 = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_set)
+                    li_0 = _cathode_li(sc, pc)
+                    e_1 = e_0
+                    if _plateau_step(sa, pa, sc, pc, i_set, h, m, sub_sa, sub_i, work):
+                        e_1 = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * sub_i[m - 1])
+                        v = _voltage_at(sa, pa, e_1, sub_i[m - 1])
+                        if _hit(v, sign, v_upper_V[k], v_lower_V[k]):
+                            m = 0  # the cut-off lies inside: the plain sub-step's search finds it
+                    else:
+                        m = 0
+                    if m > 1:
+                        li_1 = _cathode_li(sc, pc)
+                        # the first m - 1 sub-steps' rows (the last one: below, as any sub-step's)
+                        for sub in range(m - 1):
+                            f = (sub + 1.0) / m
+                            i_l = sub_i[sub]
+                            v_l = _voltage_at(sub_sa[sub], pa, e_0 + f * (e_1 - e_0), i_l)
+                            dq = abs(i_l) * h / SECONDS_PER_HOUR
+                            t += h
+                            t_step += h
+                            q_step += dq
+                            _book(cyc, c_idx, i_l, dq, 0.5 * (v_row + v_l))
+                            v_row = v_l
+                            if n_rec < cap_rec:
+                                _record_row(
+                                    rec, n_rec, t, v_l, i_l, cycle[k], k + 1, sub_sa[sub],
+                                    li_0 + f * (li_1 - li_0), lam_li,
+                                )  # fmt: skip
+                                n_rec += 1
+                        i_eff = sub_i[m - 1]
+                    else:
+                        sa[:] = sa_b
+                        sc[:] = sc_b
+                if m <= 1:
+                    i_eff = _advance(sa, pa, sc, pc, i_set, h, work)
+                    v = cell_voltage_V(sa, pa, sc, pc, i_eff)
+                plateau = abs(v - v_sub) < PLATEAU_DV_PER_SUBSTEP_V * max(m, 1)
                 exhausted = abs(i_eff) < abs(i_set) * (1.0 - EXHAUSTED_RTOL)
                 if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
                     h, i_eff, v = _cc_crossing(
@@ -599,12 +733,8 @@ def run_full_cell(
             t += h
             t_step += h
             q_step += dq
-            if i_eff > 0.0:
-                cyc[c_idx, CYC_CHARGE] += dq
-                cyc[c_idx, CYC_V_CHARGE] += v * dq
-            elif i_eff < 0.0:
-                cyc[c_idx, CYC_DISCHARGE] += dq
-                cyc[c_idx, CYC_V_DISCHARGE] += v * dq
+            _book(cyc, c_idx, i_eff, dq, 0.5 * (v_row + v))
+            v_row = v
             if n_rec < cap_rec:
                 _record(rec, n_rec, t, v, i_eff, cycle[k], k + 1, sa, sc, pc, lam_li)
                 n_rec += 1

@@ -107,12 +107,15 @@ def run_experiment(
     seed: int = 0,
     steps_per_half_cycle: int = DEFAULT_STEPS_PER_HALF_CYCLE,
     protocol_info: dict[str, Any] | None = None,
+    plateau_substeps: int | None = None,
 ) -> FullCellRun:
     """Run a :class:`lilean.protocols.Experiment` on a Li-substrate || LFP cell.
 
     The anode is made by electrodepositing ``li_inventory_mAh_cm2`` onto the bare substrate at
     ``cell.li_deposition_current_density_mA_cm2`` (simulated with its losses, as in the study); the
-    Li balance is counted from the assembled cell."""
+    Li balance is counted from the assembled cell. ``plateau_substeps``: sub-steps per cathode
+    step on the voltage plateau (:data:`lilean.models.full_cell.PLATEAU_SUBSTEPS` when None; 1:
+    the cathode takes every sub-step)."""
     from lilean.models import cathode as cat
     from lilean.models.anode import (
         S_ACT,
@@ -138,6 +141,7 @@ def run_experiment(
         CYC_V_DISCHARGE,
         N_CYC,
         N_REC,
+        PLATEAU_SUBSTEPS,
         REC_ACT,
         REC_CATH,
         REC_CYCLE,
@@ -210,6 +214,7 @@ def run_experiment(
         compiled.i_cutoff_A * to_density,
         compiled.capacity_cutoff_mAh / area,
         int(steps_per_half_cycle),
+        PLATEAU_SUBSTEPS if plateau_substeps is None else int(plateau_substeps),
         rec,
         cyc,
     )
