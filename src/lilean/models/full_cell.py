@@ -486,23 +486,6 @@ def _cv_step(
 
 
 @njit(cache=True)
-def _record(
-    rec: np.ndarray,
-    n: int,
-    t: float,
-    v: float,
-    i: float,
-    cycle: int,
-    step: int,
-    sa: np.ndarray,
-    sc: np.ndarray,
-    pc: np.ndarray,
-    lam_li: float,
-) -> None:
-    _record_row(rec, n, t, v, i, cycle, step, sa, _cathode_li(sc, pc), lam_li)
-
-
-@njit(cache=True)
 def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> None:
     """Add a sub-step's charge ``dq`` at current ``i`` and its mean voltage (the trapezoid of its
     two rows) to the cycle's sums."""
@@ -512,6 +495,36 @@ def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> No
     elif i < 0.0:
         cyc[c_idx, CYC_DISCHARGE] += dq
         cyc[c_idx, CYC_V_DISCHARGE] += v_mean * dq
+
+
+@njit(cache=True)
+def _close_substep(
+    rec: np.ndarray,
+    n_rec: int,
+    cyc: np.ndarray,
+    c_idx: int,
+    t: float,
+    t_step: float,
+    q_step: float,
+    h: float,
+    i: float,
+    v: float,
+    v_prev: float,
+    cycle_no: int,
+    step_no: int,
+    sa: np.ndarray,
+    cathode_li_mAh_cm2: float,
+    lam_li: float,
+) -> tuple[float, float, float, int]:
+    """Book a finished sub-step of length ``h`` at current ``i`` ending at voltage ``v`` (the last
+    row's ``v_prev``): its charge and mean voltage into the cycle's sums, its row into ``rec``
+    while there is room. Returns the advanced (time, step time, step charge, rows)."""
+    dq = abs(i) * h / SECONDS_PER_HOUR
+    _book(cyc, c_idx, i, dq, 0.5 * (v_prev + v))
+    if n_rec < rec.shape[0]:
+        _record_row(rec, n_rec, t + h, v, i, cycle_no, step_no, sa, cathode_li_mAh_cm2, lam_li)
+        n_rec += 1
+    return t + h, t_step + h, q_step + dq, n_rec
 
 
 @njit(cache=True)
@@ -533,6 +546,7 @@ def _record_row(
     cathode_li_mAh_cm2: float,
     lam_li: float,
 ) -> None:
+    """Row ``n`` of the per-step record (columns ``REC_*``)."""
     rec[n, REC_TIME] = t
     rec[n, REC_V] = v
     rec[n, REC_I] = i
@@ -635,7 +649,9 @@ def run_full_cell(
             i_start = 0.0
             v_start = cell_voltage_V(sa, pa, sc, pc, 0.0)
         if n_rec < cap_rec:
-            _record(rec, n_rec, t, v_start, i_start, cycle[k], k + 1, sa, sc, pc, lam_li)
+            _record_row(
+                rec, n_rec, t, v_start, i_start, cycle[k], k + 1, sa, _cathode_li(sc, pc), lam_li
+            )
             n_rec += 1
         t_step = 0.0
         q_step = 0.0
@@ -685,18 +701,11 @@ def run_full_cell(
                             f = (sub + 1.0) / m
                             i_l = sub_i[sub]
                             v_l = _voltage_at(sub_sa[sub], pa, e_0 + f * (e_1 - e_0), i_l)
-                            dq = abs(i_l) * h / SECONDS_PER_HOUR
-                            t += h
-                            t_step += h
-                            q_step += dq
-                            _book(cyc, c_idx, i_l, dq, 0.5 * (v_row + v_l))
+                            t, t_step, q_step, n_rec = _close_substep(
+                                rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_l, v_l, v_row,
+                                cycle[k], k + 1, sub_sa[sub], li_0 + f * (li_1 - li_0), lam_li,
+                            )  # fmt: skip
                             v_row = v_l
-                            if n_rec < cap_rec:
-                                _record_row(
-                                    rec, n_rec, t, v_l, i_l, cycle[k], k + 1, sub_sa[sub],
-                                    li_0 + f * (li_1 - li_0), lam_li,
-                                )  # fmt: skip
-                                n_rec += 1
                         i_eff = sub_i[m - 1]
                     else:
                         sa[:] = sa_b
@@ -727,17 +736,13 @@ def run_full_cell(
                     dt = max(dt * 0.5, CV_FIRST_STEP_S * 0.1)
                 if i_eff != 0.0:
                     i_cv = i_eff
-            dq = abs(i_eff) * h / SECONDS_PER_HOUR
-            if mo == MODE_CV and q_step + dq >= q_cut:
+            if mo == MODE_CV and q_step + abs(i_eff) * h / SECONDS_PER_HOUR >= q_cut:
                 done = True
-            t += h
-            t_step += h
-            q_step += dq
-            _book(cyc, c_idx, i_eff, dq, 0.5 * (v_row + v))
+            t, t_step, q_step, n_rec = _close_substep(
+                rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_eff, v, v_row,
+                cycle[k], k + 1, sa, _cathode_li(sc, pc), lam_li,
+            )  # fmt: skip
             v_row = v
-            if n_rec < cap_rec:
-                _record(rec, n_rec, t, v, i_eff, cycle[k], k + 1, sa, sc, pc, lam_li)
-                n_rec += 1
             v_sub = v
         last_of_cycle = k == n_steps - 1 or cycle[k + 1] != cycle[k]
         if last_of_cycle:
