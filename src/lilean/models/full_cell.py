@@ -216,28 +216,46 @@ def _plateau_step(
     pa: np.ndarray,
     sc: np.ndarray,
     pc: np.ndarray,
+    sa_b: np.ndarray,
+    sc_b: np.ndarray,
     i_set: float,
     h: float,
     m: int,
+    sign: float,
+    v_up: float,
+    v_lo: float,
     sub_sa: np.ndarray,
     sub_i: np.ndarray,
     work: np.ndarray,
-) -> bool:
-    """``m`` sub-steps of ``h`` at ``i_set``: the anode sub-step by sub-step (its state after each
-    in ``sub_sa[l]``, the current it passed in ``sub_i[l]``), the cathode in one step of ``m h`` at
-    the mean of those currents (the same charge). False, with the states left to the caller to
-    restore, where a sub-step is not a plain one: the anode runs out or shorts."""
+) -> tuple[float, float]:
+    """``m`` sub-steps of ``h`` at ``i_set`` from the state ``sa_b``/``sc_b`` (held in
+    ``sa``/``sc`` on entry): the anode sub-step by sub-step (its state after each in
+    ``sub_sa[l]``, the current it passed in ``sub_i[l]``), the cathode in one step of ``m h`` at
+    the mean of those currents (the same charge). Returns the cathode potential and the cell
+    voltage at the end; (NaN, NaN), with ``sa``/``sc`` restored to ``sa_b``/``sc_b``, where a
+    sub-step is not a plain one (the anode runs out or shorts) or the end is past the cut-off."""
     passed = 0.0
+    ok = True
     for k in range(m):
         q = anode_step(sa, pa, -i_set, h)
         i_k = -q * SECONDS_PER_HOUR / h
         if sa[S_SHORT] > 0.0 or abs(i_k) < abs(i_set) * (1.0 - EXHAUSTED_RTOL):
-            return False
+            ok = False
+            break
         sub_sa[k, :] = sa
         sub_i[k] = i_k
         passed += q
-    cathode_step_into(sc, pc, A_M2_PER_MA_CM2 * (-passed * SECONDS_PER_HOUR / (m * h)), m * h, work)
-    return True
+    if ok:
+        cathode_step_into(
+            sc, pc, A_M2_PER_MA_CM2 * (-passed * SECONDS_PER_HOUR / (m * h)), m * h, work
+        )
+        e_end = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * sub_i[m - 1])
+        v_end = _voltage_at(sa, pa, e_end, sub_i[m - 1])
+        if not _hit(v_end, sign, v_up, v_lo):
+            return e_end, v_end
+    sa[:] = sa_b
+    sc[:] = sc_b
+    return math.nan, math.nan
 
 
 @njit(cache=True)
@@ -657,11 +675,10 @@ def run_full_cell(
         q_step = 0.0
         done = blocked
         i_cv = i_prev
-        v_sub = v_start  # voltage at the start of the next CC sub-step
-        plateau = (
-            False  # the last CC step moved the voltage by < PLATEAU_DV_PER_SUBSTEP_V a sub-step
-        )
-        v_row = v_start  # voltage of the last row (the mean voltages integrate by the trapezoid)
+        v_sub = v_start  # voltage at the start of the next (CC) sub-step or plateau step
+        v_prev = v_start  # voltage of the last row (the mean voltages integrate by the trapezoid)
+        # the last CC step moved the voltage by < PLATEAU_DV_PER_SUBSTEP_V a sub-step
+        plateau = False
         while not done and t_step < t_end * (1.0 - 1e-12):
             h = min(dt, t_end - t_step)
             if mo == MODE_REST:
@@ -686,15 +703,11 @@ def run_full_cell(
                 if m > 1:
                     e_0 = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_set)
                     li_0 = _cathode_li(sc, pc)
-                    e_1 = e_0
-                    if _plateau_step(sa, pa, sc, pc, i_set, h, m, sub_sa, sub_i, work):
-                        e_1 = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * sub_i[m - 1])
-                        v = _voltage_at(sa, pa, e_1, sub_i[m - 1])
-                        if _hit(v, sign, v_upper_V[k], v_lower_V[k]):
-                            m = 0  # the cut-off lies inside: the plain sub-step's search finds it
-                    else:
-                        m = 0
-                    if m > 1:
+                    e_1, v = _plateau_step(
+                        sa, pa, sc, pc, sa_b, sc_b, i_set, h, m, sign, v_upper_V[k],
+                        v_lower_V[k], sub_sa, sub_i, work,
+                    )  # fmt: skip
+                    if math.isfinite(e_1):
                         li_1 = _cathode_li(sc, pc)
                         # the first m - 1 sub-steps' rows (the last one: below, as any sub-step's)
                         for sub in range(m - 1):
@@ -702,14 +715,13 @@ def run_full_cell(
                             i_l = sub_i[sub]
                             v_l = _voltage_at(sub_sa[sub], pa, e_0 + f * (e_1 - e_0), i_l)
                             t, t_step, q_step, n_rec = _close_substep(
-                                rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_l, v_l, v_row,
+                                rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_l, v_l, v_prev,
                                 cycle[k], k + 1, sub_sa[sub], li_0 + f * (li_1 - li_0), lam_li,
                             )  # fmt: skip
-                            v_row = v_l
+                            v_prev = v_l
                         i_eff = sub_i[m - 1]
                     else:
-                        sa[:] = sa_b
-                        sc[:] = sc_b
+                        m = 0  # undone: the plain sub-step (and its cut-off search) instead
                 if m <= 1:
                     i_eff = _advance(sa, pa, sc, pc, i_set, h, work)
                     v = cell_voltage_V(sa, pa, sc, pc, i_eff)
@@ -739,10 +751,10 @@ def run_full_cell(
             if mo == MODE_CV and q_step + abs(i_eff) * h / SECONDS_PER_HOUR >= q_cut:
                 done = True
             t, t_step, q_step, n_rec = _close_substep(
-                rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_eff, v, v_row,
+                rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_eff, v, v_prev,
                 cycle[k], k + 1, sa, _cathode_li(sc, pc), lam_li,
             )  # fmt: skip
-            v_row = v
+            v_prev = v
             v_sub = v
         last_of_cycle = k == n_steps - 1 or cycle[k + 1] != cycle[k]
         if last_of_cycle:
