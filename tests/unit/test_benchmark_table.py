@@ -82,3 +82,25 @@ def test_a_partial_run_replaces_only_its_scripts_rows() -> None:
     assert runner.merge(old, new, ["bench_a", "bench_b", "bench_c"]) is new
     assert runner.render(old).splitlines()[0] == first
     assert runner.render(old).splitlines()[1] == ""
+
+
+@pytest.mark.parametrize(
+    "script", sorted((REPO / "benchmarks").glob("bench_*.py")), ids=lambda p: p.stem
+)
+def test_every_bench_script_takes_the_runners_arguments(script: Path) -> None:
+    """``make.py bench`` runs every ``benchmarks/bench_*.py`` as ``script out.json [--quick]``
+    (:data:`run_benchmarks` protocol): each must take that command line (a developer timing
+    script with other arguments is named otherwise, e.g. ``time_*.py``)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(script), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    usage = result.stdout
+    assert "output" in usage and "--quick" in usage and "--repeats" in usage, usage[:500]

@@ -24,7 +24,7 @@ from numba import njit
 _TA, _FA, _TB, _FB, _TC, _FC, _T_LAST, _STEP_1, _STEP_2 = range(9)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def bracket_record(lo: float, f_lo: float, hi: float, f_hi: float) -> np.ndarray:
     """A new search record for the bracket ``(lo, hi)`` (``f_hi`` NaN where it is not finite)."""
     rec = np.full(9, math.nan)
@@ -38,7 +38,7 @@ def bracket_record(lo: float, f_lo: float, hi: float, f_hi: float) -> np.ndarray
     return rec
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def bracket_push(rec: np.ndarray, t: float, f_t: float) -> None:
     """Remember the trial ``(t, f_t)`` among the latest finite points (ignored if ``f_t`` is not
     finite)."""
@@ -48,7 +48,7 @@ def bracket_push(rec: np.ndarray, t: float, f_t: float) -> None:
         rec[_TA], rec[_FA] = t, f_t
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def bracket_next(
     rec: np.ndarray, t_lo: float, f_lo: float, t_hi: float, f_hi: float, margin: float
 ) -> float:
@@ -81,7 +81,7 @@ def bracket_next(
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def bracket_step(rec: np.ndarray, t: float) -> None:
     """Record ``t`` as the last trial (for a trial chosen outside :func:`bracket_next`)."""
     rec[_STEP_2] = rec[_STEP_1]

@@ -31,7 +31,8 @@ from lilean.models._derived import derived
 from lilean.models._numba_cache import drop_stale_numba_cache
 
 drop_stale_numba_cache(
-    __file__, *(str(Path(__file__).with_name(n)) for n in ("cathode.py", "_bracket.py"))
+    __file__,
+    *(str(Path(__file__).with_name(n)) for n in ("cathode.py", "_bracket.py", "_fastmath.py")),
 )
 
 

@@ -112,6 +112,7 @@ from numba import njit
 
 from lilean.errors import ParameterError
 from lilean.models._bracket import bracket_next, bracket_push, bracket_record
+from lilean.models._fastmath import exp_fast, log_fast
 from lilean.models._numba_cache import drop_stale_numba_cache
 
 if TYPE_CHECKING:
@@ -119,7 +120,9 @@ if TYPE_CHECKING:
     from lilean.schema import CyclingData
 
 # the kernels call lilean.models._bracket: numba's cache of this file is keyed on it alone
-drop_stale_numba_cache(__file__, str(Path(__file__).with_name("_bracket.py")))
+drop_stale_numba_cache(
+    __file__, *(str(Path(__file__).with_name(n)) for n in ("_bracket.py", "_fastmath.py"))
+)
 
 FARADAY = 96485.33212  # C/mol
 GAS_CONSTANT = 8.314462618  # J/(mol K)
@@ -145,9 +148,15 @@ SPLIT_TOLERANCE_STEP_V = 1e-4
 X_CLAMP_LO = 1e-14
 X_CLAMP_HI = 1.0 - 1e-14
 LOGIT_STEP_MAX = 8.0
-#: LLVM fast-math flags of the hot arithmetic (reassociation, contraction into FMA, reciprocals):
-#: not ``nnan``/``ninf``, which would let the compiler drop the NaN / infinity checks
-FAST_FINITE_MATH = {"contract", "arcp", "nsz", "reassoc", "afn"}
+#: LLVM fast-math flags of the hot arithmetic (contraction into FMA, reciprocals, approximate
+#: functions): not ``nnan``/``ninf``, which would let the compiler drop the NaN / infinity checks,
+#: and not ``reassoc``: with it LLVM vectorises the sums over the particle classes in an order
+#: that depends on where a function is inlined (numba links its own copy of every callee into each
+#: kernel), and a freshly compiled and a cached kernel gave results differing in the last bits.
+#: The kernels also use numba's ``error_model="numpy"`` (a division by zero gives inf / NaN as in
+#: numpy, without a Python-exception check on every division, which keeps the class loops
+#: vectorisable); they guard their divisors and check results for finiteness.
+FAST_FINITE_MATH = {"contract", "arcp", "nsz", "afn"}
 #: a class whose Newton update moves its surface stoichiometry by less than this is converged
 X_STEP_CONVERGED = 1e-13
 
@@ -393,13 +402,13 @@ def cathode_capacity_mAh(p: np.ndarray, area_cm2: float) -> float:
 # ---- numba kernels ----------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def lfp_ocv_V(x: float) -> float:
     """Prada2013 / Afshar2017 LFP OCV [V] at Li stoichiometry ``x`` (1 = LiFePO4)."""
     return 3.4077 - 0.020269 * x + 0.5 * math.exp(-150.0 * x) - 0.9 * math.exp(-30.0 * (1.0 - x))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def electrolyte_conductivity_S_m(p: np.ndarray, c_e: float) -> float:
     """Electrolyte conductivity [S/m] (Nyman 2008 form), ``c_e`` in mol/m^3."""
     c = max(c_e, 1e-6) * 1e-3
@@ -409,7 +418,7 @@ def electrolyte_conductivity_S_m(p: np.ndarray, c_e: float) -> float:
 _kappa = electrolyte_conductivity_S_m  # old private name
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _tridiagonal_solve(
     lower: np.ndarray, diag: np.ndarray, upper: np.ndarray, rhs: np.ndarray
 ) -> np.ndarray:
@@ -430,40 +439,40 @@ def _tridiagonal_solve(
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def n_particle_classes(p: np.ndarray) -> int:
     """Number of LFP particle classes in the parameter vector."""
     return int(p[IDX_N_CLASSES])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def electrolyte_offset(p: np.ndarray) -> int:
     """Index of the first electrolyte cell in the state (after every class's shells)."""
     return int(p[IDX_N_CLASSES]) * int(p[IDX_N_SHELLS])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def split_cache_offset(p: np.ndarray) -> int:
     """Offset in the cathode state of the cached class split (flux, potential, per-class fluxes
     and slopes; layout in :func:`cathode_step`)."""
     return electrolyte_offset(p) + int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _surface_weight_sum(p: np.ndarray) -> float:
     """``sum_k w_k / R_k`` [1/m]: the particle surface per LFP volume is ``3 sum_k w_k / R_k``
     (computed once by :func:`cathode_parameter_vector`)."""
     return p[IDX_SURFACE_WEIGHT_SUM]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def surface_share(p: np.ndarray, k: int) -> float:
     """Share ``s_k = (w_k / R_k) / sum_j w_j / R_j`` of class ``k`` in the particle surface
     (computed once by :func:`cathode_parameter_vector`)."""
     return p[IDX_CLASSES + 3 * int(p[IDX_N_CLASSES]) + k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _surface_flux_A_m2(p: np.ndarray, current_density_A_m2: float) -> float:
     """Mean reaction current per particle surface ``J = i / (a L_p)``, ``a = 3 eps_s sum_k w_k/R_k``
     [A/m^2] (one class: ``a = 3 eps_s / R``)."""
@@ -471,7 +480,7 @@ def _surface_flux_A_m2(p: np.ndarray, current_density_A_m2: float) -> float:
     return current_density_A_m2 / (a * p[IDX_L_P])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _mean_cathode_electrolyte(state: np.ndarray, p: np.ndarray) -> float:
     off = electrolyte_offset(p) + int(p[IDX_N_SEP])
     n_cat = int(p[IDX_N_CAT])
@@ -481,7 +490,7 @@ def _mean_cathode_electrolyte(state: np.ndarray, p: np.ndarray) -> float:
     return c_cat / n_cat
 
 
-@njit(cache=True, fastmath=FAST_FINITE_MATH)
+@njit(cache=True, inline="always", fastmath=FAST_FINITE_MATH, error_model="numpy")
 def _class_potential(
     alpha: float, beta: float, j: float, r_contact: float, kc: float, two_rt_f: float
 ) -> tuple[float, float, float]:
@@ -494,15 +503,17 @@ def _class_potential(
     ``i0 = kc sqrt(x_s (1 - x_s))``. ``dF/dj > 0`` wherever ``0 < x_s < 1``.
     """
     x = min(max(alpha - beta * j, X_CLAMP_LO), X_CLAMP_HI)
-    e1 = math.exp(-150.0 * x) if x < 0.3 else 0.0  # < 3e-20 beyond: below rounding of U
-    e2 = math.exp(-30.0 * (1.0 - x))
+    e1 = exp_fast(-150.0 * x)
+    e2 = exp_fast(-30.0 * (1.0 - x))
     u = 3.4077 - 0.020269 * x + 0.5 * e1 - 0.9 * e2
     du = -0.020269 - 75.0 * e1 - 27.0 * e2
     g2 = x * (1.0 - x)
     half_inv_i0 = 0.5 / (kc * math.sqrt(g2))  # 1 / (2 i0)
     z = j * half_inv_i0
     sq = math.sqrt(1.0 + z * z)
-    eta = two_rt_f * math.log(z + sq) if z >= 0.0 else -two_rt_f * math.log(-z + sq)
+    # asinh(z) = sign(z) ln(|z| + sqrt(1 + z^2)) (no cancellation for z < 0)
+    ln_z = log_fast(abs(z) + sq)
+    eta = two_rt_f * (ln_z if z >= 0.0 else -ln_z)
     # d i0 / d j / i0 = g'(x) (-beta) / g = -beta (1 - 2x) / (2 g^2),  g = sqrt(x (1 - x))
     di0_i0 = -beta * (1.0 - 2.0 * x) * 0.5 / g2
     dz = (1.0 - j * di0_i0) * half_inv_i0
@@ -510,7 +521,29 @@ def _class_potential(
     return u + eta + r_contact * j, -beta * du + two_rt_f * dz / sq + r_contact, dfdx
 
 
-@njit(cache=True, fastmath=FAST_FINITE_MATH)
+@njit(cache=True, inline="always", fastmath=FAST_FINITE_MATH, error_model="numpy")
+def _class_potentials(
+    n_k: int,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    j: np.ndarray,
+    r_contact: np.ndarray,
+    kc: float,
+    two_rt_f: float,
+    f: np.ndarray,
+    df: np.ndarray,
+    dfdx: np.ndarray,
+    x_s: np.ndarray,
+) -> None:
+    """:func:`_class_potential` of every class into ``f``, ``df``, ``dfdx`` and the unclamped
+    surface stoichiometry ``alpha - beta j`` into ``x_s``: one loop without a call or a branch
+    (exp and log inline, :mod:`lilean.models._fastmath`), which the compiler vectorises."""
+    for k in range(n_k):
+        x_s[k] = alpha[k] - beta[k] * j[k]
+        f[k], df[k], dfdx[k] = _class_potential(alpha[k], beta[k], j[k], r_contact[k], kc, two_rt_f)
+
+
+@njit(cache=True, fastmath=FAST_FINITE_MATH, error_model="numpy")
 def _split_current(
     p: np.ndarray,
     alpha: np.ndarray,
@@ -531,7 +564,7 @@ def _split_current(
     domain ``0 < x_s < 1`` by damping. Returns ``E`` [V] (particle side: OCV + kinetics +
     particle contact resistance), or -inf (+inf) when no split can pass the discharge (charge)
     current: every class surface full (empty); the fluxes are then all ``J``. The returned fluxes
-    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``7 K`` floats (no
+    satisfy ``sum_k s_k j_k = J`` to rounding. ``work``: scratch of at least ``8 K`` floats (no
     allocation inside the step); on return ``work[5K:6K]`` and ``work[6K:7K]`` hold ``dF_k/dj_k``
     and ``dF_k/dx_s`` of the last Newton update (NaN when none ran).
     """
@@ -544,6 +577,7 @@ def _split_current(
     j_hi = work[4 * n_k : 5 * n_k]
     slope = work[5 * n_k : 6 * n_k]
     slope_x = work[6 * n_k : 7 * n_k]
+    r_contact = work[7 * n_k : 8 * n_k]
     lo_sum = 0.0
     hi_sum = 0.0
     for k in range(n_k):
@@ -551,6 +585,7 @@ def _split_current(
             alpha[k] = min(max(alpha[k], 1e-12), 1.0 - 1e-12)
         s_k = surface_share(p, k)
         share[k] = s_k
+        r_contact[k] = p[IDX_CLASSES + 3 * k + 2]
         slope[k] = math.nan
         slope_x[k] = math.nan
         j_lo[k] = (alpha[k] - 1.0) / beta[k]
@@ -581,24 +616,18 @@ def _split_current(
     converged = False
     x_s = j_lo  # the bounds are not needed any more: surface stoichiometries of the iterate
     for _ in range(30):
+        _class_potentials(n_k, alpha, beta, j, r_contact, kc, two_rt_f, fk, slope, slope_x, x_s)
         num = flux_A_m2
         den = 0.0
         at_clamp = False
         for k in range(n_k):
             s_k = share[k]
-            x = alpha[k] - beta[k] * j[k]
-            x_s[k] = x
+            x = x_s[k]
             if x <= X_CLAMP_LO or x >= X_CLAMP_HI:
                 at_clamp = True
-            f, df, dfdx = _class_potential(
-                alpha[k], beta[k], j[k], p[IDX_CLASSES + 3 * k + 2], kc, two_rt_f
-            )
-            slope[k] = df
-            slope_x[k] = dfdx
-            inv_df = 1.0 / df
-            fk[k] = f
+            inv_df = 1.0 / slope[k]
             inv_dfk[k] = inv_df
-            num += s_k * (f * inv_df - j[k])
+            num += s_k * (fk[k] * inv_df - j[k])
             den += s_k * inv_df
         e_pot = num / den
         # a class whose surface sits at the clamp of :func:`_class_potential` (x_s = 1e-14 or
@@ -660,7 +689,7 @@ def _split_current(
     return e_pot
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _class_flux_at(
     e_pot: float,
     alpha: float,
@@ -698,7 +727,7 @@ def _class_flux_at(
     return j, 1.0 / _class_potential(alpha, beta, j, r_contact, kc, two_rt_f)[1]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _split_current_bracketed(
     p: np.ndarray,
     alpha: np.ndarray,
@@ -759,24 +788,72 @@ def _split_current_bracketed(
     return e_pot
 
 
-@njit(cache=True)
+#: the parameters the two tridiagonal factorisations of :func:`cathode_step_into` depend on
+#: (electrolyte: cell sizes, porosities, effective diffusivities; particles: shells, radius of
+#: the one class radius, solid diffusivity, capacity); with the step length, the key under which
+#: they are kept in the step's scratch (:func:`_factorisation_key_matches`)
+_FACTORISATION_PARAMETERS = (
+    IDX_N_CLASSES,
+    IDX_N_SHELLS,
+    IDX_N_SEP,
+    IDX_N_CAT,
+    IDX_L_S,
+    IDX_L_P,
+    IDX_EPS_SEP,
+    IDX_EPS_P,
+    IDX_D_E,
+    IDX_TORTUOSITY_SEP,
+    IDX_TORTUOSITY_P,
+    IDX_D_S,
+    IDX_C_MAX,
+    IDX_CLASSES + 1,
+)
+FACTORISATION_KEY_LEN = 1 + len(_FACTORISATION_PARAMETERS)
+
+
+@njit(cache=True, error_model="numpy")
 def cathode_work_size(p: np.ndarray) -> int:
-    """Length of the scratch array :func:`cathode_step_into` needs."""
+    """Length of the scratch array :func:`cathode_step_into` needs (:func:`new_cathode_work`)."""
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
-    return int(p[IDX_N_SEP]) + int(p[IDX_N_CAT]) + 2 * n_r + n_k * n_r + 10 * n_k
+    n_e = int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
+    return 3 * n_e + 2 * n_r + n_k * n_r + 11 * n_k + FACTORISATION_KEY_LEN
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def new_cathode_work(p: np.ndarray) -> np.ndarray:
+    """The scratch array of :func:`cathode_step_into`, its factorisation cache marked empty."""
+    scratch = np.empty(cathode_work_size(p))
+    scratch[scratch.size - FACTORISATION_KEY_LEN :] = math.nan
+    return scratch
+
+
+@njit(cache=True, error_model="numpy")
+def _factorisation_key_matches(key: np.ndarray, p: np.ndarray, dt_s: float) -> bool:
+    """True when ``key`` holds this step length and these parameters
+    (:data:`_FACTORISATION_PARAMETERS`): the factorisations in the scratch are then this step's.
+    Otherwise ``key`` is set to them and False returned. NaN (a new scratch) never matches. Only
+    the default geometry (every class of one radius) is cached."""
+    match = key[0] == dt_s
+    key[0] = dt_s
+    for k in range(len(_FACTORISATION_PARAMETERS)):
+        value = p[_FACTORISATION_PARAMETERS[k]]
+        if not key[k + 1] == value:
+            match = False
+            key[k + 1] = value
+    return match
+
+
+@njit(cache=True, error_model="numpy")
 def cathode_step(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float, dt_s: float
 ) -> None:
     """Advance the state in place by ``dt_s`` at constant current density (backward Euler):
     :func:`cathode_step_into` with a scratch array of its own."""
-    cathode_step_into(state, p, current_density_A_m2, dt_s, np.empty(cathode_work_size(p)))
+    cathode_step_into(state, p, current_density_A_m2, dt_s, new_cathode_work(p))
 
 
-@njit(cache=True, fastmath=FAST_FINITE_MATH)
+@njit(cache=True, fastmath=FAST_FINITE_MATH, error_model="numpy")
 def cathode_step_into(
     state: np.ndarray,
     p: np.ndarray,
@@ -790,8 +867,9 @@ def cathode_step_into(
     The electrolyte is advanced first (its source is uniform), then every particle class with the
     flux of the implicit split (:func:`_split_current` on the end-of-step surface stoichiometries,
     which are linear in each class's flux); the split and the potential are cached in the state.
-    ``work``: scratch of at least :func:`cathode_work_size` floats (a time loop allocates it once:
-    small-array allocations are a large share of a step's cost).
+    ``work``: the scratch of :func:`new_cathode_work` (a time loop allocates it once: small-array
+    allocations are a large share of a step's cost); its tail keeps the factorisations of the
+    last step length, reused while the length and the parameters stay the same.
     """
     if not dt_s > 0.0:
         return
@@ -813,11 +891,17 @@ def cathode_step_into(
     cp = work[n_e : n_e + n_r]
     pivot = work[n_e + n_r : n_e + 2 * n_r]
     resp = work[n_e + 2 * n_r : n_e + 2 * n_r + n_resp]
-    o = n_e + 2 * n_r + n_resp
+    o = n_e + 2 * n_r + n_k * n_r
     alpha = work[o : o + n_k]
     beta = work[o + n_k : o + 2 * n_k]
     j = work[o + 2 * n_k : o + 3 * n_k]
-    newton = work[o + 3 * n_k : o + 10 * n_k]
+    newton = work[o + 3 * n_k : o + 11 * n_k]
+    g_lo_e = work[o + 11 * n_k : o + 11 * n_k + n_e]  # the electrolyte's lower coefficients
+    inv_den_e = work[o + 11 * n_k + n_e : o + 11 * n_k + 2 * n_e]  # and pivots
+    # the factorisations (electrolyte; particles of one radius) depend on the step length and
+    # fixed parameters only: kept in the scratch and reused by the next step of the same length
+    key = work[work.size - FACTORISATION_KEY_LEN :]
+    factorised = _factorisation_key_matches(key, p, dt_s) if same_radius else False
     # ---- electrolyte: eps dx (c' - c)/dt = G+(c_{+1}' - c') - G-(c' - c_{-1}') + src
     # (Thomas algorithm in place on the state: forward sweep stores d' in the state)
     dx_s = p[IDX_L_S] / n_sep
@@ -825,35 +909,37 @@ def cathode_step_into(
     d_s_eff = p[IDX_D_E] * p[IDX_TORTUOSITY_SEP]
     d_p_eff = p[IDX_D_E] * p[IDX_TORTUOSITY_P]
     salt_flux = (1.0 - p[IDX_T_PLUS]) * current_density_A_m2 / FARADAY  # mol/(m^2 s)
-    prev_cp = 0.0
+    if not factorised:  # lower coefficients, pivots and upper factors of the Thomas algorithm
+        prev_cp = 0.0
+        g_hi = 0.0  # conductance to the next cell: the next cell's g_lo
+        for m in range(n_e):
+            dx_m = dx_s if m < n_sep else dx_p
+            d_m = d_s_eff if m < n_sep else d_p_eff
+            eps_m = p[IDX_EPS_SEP] if m < n_sep else p[IDX_EPS_P]
+            g_lo = g_hi
+            g_hi = 0.0
+            if m < n_e - 1:
+                dx_u = dx_s if m + 1 < n_sep else dx_p
+                d_u = d_s_eff if m + 1 < n_sep else d_p_eff
+                g_hi = 1.0 / (0.5 * dx_m / d_m + 0.5 * dx_u / d_u)
+            diag = eps_m * dx_m / dt_s + g_lo + g_hi
+            inv_den = 1.0 / (diag if m == 0 else diag + g_lo * prev_cp)  # lower = -g_lo
+            prev_cp = -g_hi * inv_den if m < n_e - 1 else 0.0
+            cp_e[m] = prev_cp
+            g_lo_e[m] = g_lo
+            inv_den_e[m] = inv_den
+    # forward sweep (d' stored in the state)
     prev_dp = 0.0
-    g_hi = 0.0  # conductance to the next cell: the next cell's g_lo
     for m in range(n_e):
         dx_m = dx_s if m < n_sep else dx_p
-        d_m = d_s_eff if m < n_sep else d_p_eff
         eps_m = p[IDX_EPS_SEP] if m < n_sep else p[IDX_EPS_P]
-        g_lo = g_hi
-        g_hi = 0.0
-        if m < n_e - 1:
-            dx_u = dx_s if m + 1 < n_sep else dx_p
-            d_u = d_s_eff if m + 1 < n_sep else d_p_eff
-            g_hi = 1.0 / (0.5 * dx_m / d_m + 0.5 * dx_u / d_u)
-        cap = eps_m * dx_m / dt_s
-        diag = cap + g_lo + g_hi
         src = 0.0
         if m >= n_sep:
             src = salt_flux * dx_m / p[IDX_L_P]
         if m == 0:
             src -= salt_flux
-        rhs = cap * state[off_e + m] + src
-        if m == 0:
-            prev_cp = -g_hi / diag
-            prev_dp = rhs / diag
-        else:
-            den = diag + g_lo * prev_cp  # lower = -g_lo
-            prev_cp = -g_hi / den if m < n_e - 1 else 0.0
-            prev_dp = (rhs + g_lo * prev_dp) / den
-        cp_e[m] = prev_cp
+        rhs = eps_m * dx_m / dt_s * state[off_e + m] + src
+        prev_dp = (rhs + g_lo_e[m] * prev_dp) * inv_den_e[m]
         state[off_e + m] = prev_dp
     for m in range(n_e - 2, -1, -1):
         state[off_e + m] -= cp_e[m] * state[off_e + m + 1]
@@ -874,25 +960,27 @@ def cathode_step_into(
         # dimensionless shells (r = R rho): v_k = ((k+1)^3 - k^3) / (3 n^3), G_k = (D / R^2) k^2 / n
         g_scale = d_s / (radius * radius * n_r)
         rb = 0 if same_radius else c_lo * n_r
-        # Thomas algorithm: the factorisation and the response to a unit surface flux ...
-        d1 = 0.0
-        for k in range(n_r):
-            vol = (3 * k * k + 3 * k + 1) * inv_n3  # ((k + 1)^3 - k^3) / (3 n^3)
-            g_in = g_scale * (k * k)
-            g_out = g_scale * ((k + 1) * (k + 1)) if k < n_r - 1 else 0.0
-            diag = vol * inv_dt + g_in + g_out
-            b1 = -1.0 / (radius * FARADAY * c_max) if k == n_r - 1 else 0.0
-            if k == 0:
-                m = diag
-                d1 = b1 / m
-            else:
-                m = diag + g_in * cp[k - 1]  # lower = -g_in
-                d1 = (b1 + g_in * d1) / m
-            cp[k] = -g_out / m
-            pivot[k] = 1.0 / m
-            resp[rb + k] = d1
-        for k in range(n_r - 2, -1, -1):
-            resp[rb + k] -= cp[k] * resp[rb + k + 1]
+        # Thomas algorithm: the factorisation and the response to a unit surface flux (cached:
+        # the last step's when it had this length) ...
+        if not factorised:
+            d1 = 0.0
+            for k in range(n_r):
+                vol = (3 * k * k + 3 * k + 1) * inv_n3  # ((k + 1)^3 - k^3) / (3 n^3)
+                g_in = g_scale * (k * k)
+                g_out = g_scale * ((k + 1) * (k + 1)) if k < n_r - 1 else 0.0
+                diag = vol * inv_dt + g_in + g_out
+                b1 = -1.0 / (radius * FARADAY * c_max) if k == n_r - 1 else 0.0
+                if k == 0:
+                    m = diag
+                    d1 = b1 / m
+                else:
+                    m = diag + g_in * cp[k - 1]  # lower = -g_in
+                    d1 = (b1 + g_in * d1) / m
+                cp[k] = -g_out / m
+                pivot[k] = 1.0 / m
+                resp[rb + k] = d1
+            for k in range(n_r - 2, -1, -1):
+                resp[rb + k] -= cp[k] * resp[rb + k + 1]
         # ... and the zero-flux solve of every class of the group, in place on the state
         for k in range(n_r):
             vol_dt = (3 * k * k + 3 * k + 1) * inv_n3 * inv_dt
@@ -988,7 +1076,7 @@ def cathode_step_into(
         state[off_p + 3 * n_k + c] = newton[5 * n_k + c]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
     """Volume-averaged Li stoichiometry x of the LFP (all particle classes)."""
     n_r = int(p[IDX_N_SHELLS])
@@ -1002,7 +1090,7 @@ def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
     return total / n_r**3
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _surface_x(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
     """Surface stoichiometry (volume-weighted over the classes), each class extrapolated from its
     outer shell with the mean flux ``J``: ``x_surf = x_N - (dr/2) J / (F c_max D_s)``."""
@@ -1016,13 +1104,13 @@ def _surface_x(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) ->
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cathode_surface_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
     """Surface stoichiometry at zero current (the outer shell's value extrapolated with zero flux)."""
     return _surface_x(state, p, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def electrolyte_concentration_at_anode(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float
 ) -> float:
@@ -1036,7 +1124,7 @@ def electrolyte_concentration_at_anode(
     return max(state[off_e] - 0.5 * dx * grad, 1e-6)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
     """Particle side of the cathode potential [V]: OCV at the surfaces + Butler-Volmer + particle
     contact resistance, common to all classes (:func:`_split_current` on the present state; the
@@ -1051,7 +1139,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     if abs(state[off_c] - flux) <= 1e-12 * abs(flux):
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
-    work = np.empty(10 * n_k)
+    work = np.empty(11 * n_k)
     alpha = work[:n_k]
     beta = work[n_k : 2 * n_k]
     j = work[2 * n_k : 3 * n_k]
@@ -1065,7 +1153,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     return _split_current(p, alpha, beta, flux, kc, j, SPLIT_TOLERANCE_V, work[3 * n_k :])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
     """Cathode potential vs Li/Li+ (reference at the Li-metal surface) at this current density [V].
 
@@ -1117,13 +1205,13 @@ def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: 
     return e_particle + eta_c + i * (r_e + r_s + p[IDX_R_CONTACT])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def apply_active_material_loss(p: np.ndarray, fraction: float) -> None:
     """Remove ``fraction`` of the remaining LFP (scales ``eps_s``; geometry otherwise unchanged)."""
     scale_active_material(p, 1.0 - fraction)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def scale_active_material(p: np.ndarray, factor: float) -> None:
     """Scale the LFP volume fraction ``eps_s`` by ``factor`` and its solid-conduction factor
     ``eps_s^b_s`` with it (the only entry of the vector that changes after it is built)."""
@@ -1131,7 +1219,7 @@ def scale_active_material(p: np.ndarray, factor: float) -> None:
     p[IDX_TORTUOSITY_S] = p[IDX_EPS_S] ** p[IDX_B_S]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def li_metal_overpotential_V(
     current_density_A_m2: float,
     c_e_mol_m3: float,
@@ -1153,7 +1241,7 @@ def li_metal_overpotential_V(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def half_cell_voltage_V(
     state: np.ndarray,
     p: np.ndarray,
@@ -1175,7 +1263,7 @@ def half_cell_voltage_V(
     return cathode_potential_V(state, p, current_density_A_m2) - e_an
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _saturation_residual(v: float, v_limit: float, sign: float, rt_f: float) -> float:
     """Residual of the half cell's cut-off search, ``1 - exp(-sign (V - V_cut) / (RT/F))`` (NaN
     where ``V`` is not finite): where the surface saturates, the kinetic overpotential diverges as
@@ -1186,7 +1274,7 @@ def _saturation_residual(v: float, v_limit: float, sign: float, rt_f: float) -> 
     return 1.0 - math.exp(-sign * (v - v_limit) / rt_f)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_constant_current(
     state: np.ndarray,
     p: np.ndarray,
@@ -1222,7 +1310,7 @@ def run_constant_current(
     if sign * (v - v_limit) >= 0.0:
         return n
     backup = state.copy()
-    work = np.empty(cathode_work_size(p))
+    work = new_cathode_work(p)
     cap = out_time_s.size
     while t < max_time_s and n < cap:
         h = min(dt_s, max_time_s - t)

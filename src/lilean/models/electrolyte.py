@@ -53,7 +53,7 @@ DEPLETED_FRACTION = 1e-3
 KAPPA_FLOOR_RATIO = 1e-6
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def valoen_conductivity_mS_cm(c_mol_L: float, temperature_K: float) -> float:
     """Conductivity of LiPF6 in carbonates (Valoen & Reimers 2005) [mS/cm], ``c`` in mol/L."""
     c = max(c_mol_L, 0.0)
@@ -71,7 +71,7 @@ def valoen_conductivity_mS_cm(c_mol_L: float, temperature_K: float) -> float:
     return c * poly * poly
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def valoen_diffusivity_cm2_s(c_mol_L: float, temperature_K: float) -> float:
     """Salt diffusivity of LiPF6 in carbonates (Valoen & Reimers 2005) [cm^2/s]."""
     c = max(c_mol_L, 0.0)

@@ -93,7 +93,7 @@ from lilean.models.cathode import (
     cathode_potential_V,
     cathode_step_into,
     cathode_stoichiometry,
-    cathode_work_size,
+    new_cathode_work,
     split_cache_offset,
 )
 from lilean.protocols.steps import MODE_CC, MODE_CV, MODE_REST
@@ -102,7 +102,7 @@ drop_stale_numba_cache(
     __file__,
     *(
         str(Path(__file__).with_name(n))
-        for n in ("anode.py", "cathode.py", "electrolyte.py", "_bracket.py")
+        for n in ("anode.py", "cathode.py", "electrolyte.py", "_bracket.py", "_fastmath.py")
     ),
 )
 
@@ -157,13 +157,13 @@ N_REC = 10
 N_CYC = 11
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cathode_li_capacity_mAh_cm2(pc: np.ndarray) -> float:
     """Li capacity of the remaining LFP for x: 0 -> 1, ``eps_s L_p c_max F / 3.6 * 1e-4`` [mAh/cm^2]."""
     return pc[IDX_EPS_S] * pc[IDX_L_P] * pc[IDX_C_MAX] * FARADAY / 3.6 * 1e-4
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cell_voltage_V(
     sa: np.ndarray, pa: np.ndarray, sc: np.ndarray, pc: np.ndarray, i_mA_cm2: float
 ) -> float:
@@ -173,7 +173,7 @@ def cell_voltage_V(
     return _voltage_at(sa, pa, cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2), i_mA_cm2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _voltage_at(sa: np.ndarray, pa: np.ndarray, e_cathode_V: float, i_mA_cm2: float) -> float:
     """``V = E_LFP - eta_anode(-i) - i R_el`` [V] for the cathode potential ``e_cathode_V`` (not
     shorted): electrolyte consumed by the anode's SEI raises the separator's resistance (anode
@@ -182,7 +182,7 @@ def _voltage_at(sa: np.ndarray, pa: np.ndarray, e_cathode_V: float, i_mA_cm2: fl
     return e_cathode_V - anode_overpotential_V(sa, pa, -i_mA_cm2) - i_mA_cm2 * r_el * 1e-3
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _advance(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -193,7 +193,7 @@ def _advance(
     work: np.ndarray,
 ) -> float:
     """Advance anode then cathode by ``dt``; return the cell current density actually passed.
-    ``work``: the cathode step's scratch (:func:`lilean.models.cathode.cathode_work_size`)."""
+    ``work``: the cathode step's scratch (:func:`lilean.models.cathode.new_cathode_work`)."""
     if sa[S_SHORT] > 0.0:
         anode_step(sa, pa, 0.0, dt)
         cathode_step_into(sc, pc, 0.0, dt, work)
@@ -210,7 +210,7 @@ def _advance(
     return i_eff
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _plateau_step(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -258,7 +258,7 @@ def _plateau_step(
     return math.nan, math.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
     """True when ``v`` has reached the step's voltage limit in the step's direction (or diverged)."""
     if not math.isfinite(v):
@@ -270,7 +270,7 @@ def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _anode_passing_time(
     sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t: float
 ) -> float:
@@ -280,7 +280,7 @@ def _anode_passing_time(
     return -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _anode_exhaustion_time(
     sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t_lo: float, t_hi: float
 ) -> float:
@@ -317,7 +317,7 @@ def _anode_exhaustion_time(
     return b
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cc_crossing(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -429,7 +429,7 @@ def _cc_crossing(
     return t_lo, i_lo, v_tlo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cv_trial(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -448,7 +448,7 @@ def _cv_trial(
     return cell_voltage_V(sa, pa, sc, pc, i_eff)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cv_step(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -503,7 +503,7 @@ def _cv_step(
     return sign * lo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> None:
     """Add a sub-step's charge ``dq`` at current ``i`` and its mean voltage (the trapezoid of its
     two rows) to the cycle's sums."""
@@ -515,7 +515,7 @@ def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> No
         cyc[c_idx, CYC_V_DISCHARGE] += v_mean * dq
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _close_substep(
     rec: np.ndarray,
     n_rec: int,
@@ -545,13 +545,13 @@ def _close_substep(
     return t + h, t_step + h, q_step + dq, n_rec
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _cathode_li(sc: np.ndarray, pc: np.ndarray) -> float:
     """Li in the cathode [mAh/cm^2]."""
     return cathode_stoichiometry(sc, pc) * cathode_li_capacity_mAh_cm2(pc)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _record_row(
     rec: np.ndarray,
     n: int,
@@ -577,7 +577,7 @@ def _record_row(
     rec[n, REC_LAM] = lam_li
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_full_cell(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -617,7 +617,7 @@ def run_full_cell(
     sa_lo = np.empty_like(sa)
     sc_lo = np.empty_like(sc)
     sa_x = np.empty_like(sa)
-    work = np.empty(cathode_work_size(pc))  # the cathode step's scratch
+    work = new_cathode_work(pc)  # the cathode step's scratch
     sub_sa = np.empty((max(plateau_substeps, 1), sa.size))  # a plateau step's anode sub-states
     sub_i = np.empty(max(plateau_substeps, 1))
     for k in range(n_steps):

@@ -246,3 +246,29 @@ def test_predicted_split_equals_cold_start(p):
     assert compared >= 20
     assert worst < 2e-6
     np.testing.assert_allclose(warm[:off_c], cold[:off_c], rtol=1e-7, atol=1e-9)
+
+
+def test_cached_factorisations_give_the_fresh_step(p):
+    """A step that reuses the factorisations kept in its scratch (same step length, same
+    parameters) is the step with a new scratch, to the last bit; a change of the step length or
+    of a parameter they depend on (the solid diffusivity, the porosity) is not served from the
+    cache."""
+    reused = cm.new_cathode_work(p)
+    state = cm.initial_state(p, 0.3)
+    fresh_state = state.copy()
+    p_slow = p.copy()
+    p_slow[cm.IDX_D_S] *= 0.5
+    p_dense = p.copy()
+    p_dense[cm.IDX_EPS_P] *= 0.9
+    for step, (dt, pv) in enumerate(
+        [(30.0, p), (30.0, p), (30.0, p), (12.5, p), (30.0, p), (30.0, p_slow), (30.0, p_slow),
+         (30.0, p_dense), (30.0, p)] * 3
+    ):  # fmt: skip
+        cm.cathode_step_into(state, pv, -8.0 if step % 5 else 4.0, dt, reused)
+        cm.cathode_step_into(
+            fresh_state, pv, -8.0 if step % 5 else 4.0, dt, cm.new_cathode_work(pv)
+        )
+        assert np.array_equal(state, fresh_state, equal_nan=True), step
+    key = reused[reused.size - cm.FACTORISATION_KEY_LEN :]
+    assert key[0] == 30.0 and np.isfinite(key).all()
+    assert np.isnan(cm.new_cathode_work(p)[-cm.FACTORISATION_KEY_LEN :]).all()

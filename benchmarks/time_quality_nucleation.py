@@ -1,8 +1,10 @@
 """Timing of two analysis/model hot spots, alternating A/B, CPU seconds (``time.process_time``).
 
+A developer script, not one of ``make.py bench``'s ``bench_*.py`` (it writes no result rows).
+
 Usage::
 
-    PYTHONPATH=src python benchmarks/bench_quality_nucleation.py [quality|nucleation|all] [--repeats 7]
+    PYTHONPATH=src python benchmarks/time_quality_nucleation.py [quality|nucleation|all] [--repeats 7]
 
 * ``quality``: :func:`lilean.analysis.quality.cycle_quality` on a simulated 303-cycle Li||LFP cell
   (3 formation + 300 cycles, Cu) against the per-cycle loop it replaced
