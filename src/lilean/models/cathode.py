@@ -817,7 +817,7 @@ def cathode_work_size(p: np.ndarray) -> int:
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
     n_e = int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
-    return 3 * n_e + 2 * n_r + n_k * n_r + 11 * n_k + FACTORISATION_KEY_LEN
+    return 4 * n_e + 2 * n_r + n_k * n_r + 11 * n_k + FACTORISATION_KEY_LEN
 
 
 @njit(cache=True, error_model="numpy")
@@ -898,6 +898,7 @@ def cathode_step_into(
     newton = work[o + 3 * n_k : o + 11 * n_k]
     g_lo_e = work[o + 11 * n_k : o + 11 * n_k + n_e]  # the electrolyte's lower coefficients
     inv_den_e = work[o + 11 * n_k + n_e : o + 11 * n_k + 2 * n_e]  # and pivots
+    cap_e = work[o + 11 * n_k + 2 * n_e : o + 11 * n_k + 3 * n_e]  # eps dx / dt of each cell
     # the factorisations (electrolyte; particles of one radius) depend on the step length and
     # fixed parameters only: kept in the scratch and reused by the next step of the same length
     key = work[work.size - FACTORISATION_KEY_LEN :]
@@ -922,7 +923,8 @@ def cathode_step_into(
                 dx_u = dx_s if m + 1 < n_sep else dx_p
                 d_u = d_s_eff if m + 1 < n_sep else d_p_eff
                 g_hi = 1.0 / (0.5 * dx_m / d_m + 0.5 * dx_u / d_u)
-            diag = eps_m * dx_m / dt_s + g_lo + g_hi
+            cap_e[m] = eps_m * dx_m / dt_s
+            diag = cap_e[m] + g_lo + g_hi
             inv_den = 1.0 / (diag if m == 0 else diag + g_lo * prev_cp)  # lower = -g_lo
             prev_cp = -g_hi * inv_den if m < n_e - 1 else 0.0
             cp_e[m] = prev_cp
@@ -931,14 +933,12 @@ def cathode_step_into(
     # forward sweep (d' stored in the state)
     prev_dp = 0.0
     for m in range(n_e):
-        dx_m = dx_s if m < n_sep else dx_p
-        eps_m = p[IDX_EPS_SEP] if m < n_sep else p[IDX_EPS_P]
         src = 0.0
         if m >= n_sep:
-            src = salt_flux * dx_m / p[IDX_L_P]
+            src = salt_flux * dx_p / p[IDX_L_P]
         if m == 0:
             src -= salt_flux
-        rhs = eps_m * dx_m / dt_s * state[off_e + m] + src
+        rhs = cap_e[m] * state[off_e + m] + src
         prev_dp = (rhs + g_lo_e[m] * prev_dp) * inv_den_e[m]
         state[off_e + m] = prev_dp
     for m in range(n_e - 2, -1, -1):
