@@ -8,25 +8,29 @@ Usage::
 * Cases: ``--cases`` copies of the study's 303-cycle N/P 25 Li-Cu || LFP simulation (0.4 mAh/cm^2
   LFP, 10 mAh/cm^2 Li, 3 formation cycles at 0.5 C + 300 at 1 C; the cases differ only by their
   ``seed``); :func:`throughput_specs` writes them (``sweep_overhead.py`` uses the same set-up).
-* One round = five runs of the same cases (:data:`ROUND`, reversed every other round, so that
-  the compared pairs stay adjacent and a linear drift of the shared machine's load cancels over
-  two rounds): (serial) a loop of :func:`lilean.sweep.run_case` in this process (simulate +
-  outputs: a worker's work), (w1) :func:`lilean.sweep.run_sweep` on a warm 1-worker
-  ``LocalCluster``, and the machine's own parallel control: (p1) one serial process running all
-  cases, (p2) two serial processes running half each at the same time, then (w2) the sweep on a
-  warm 2-worker cluster. The control processes are started once, warmed up, and kept (they read
-  their seeds from stdin), so no interpreter start or JIT is timed; both clusters stay up all the
-  time, each worker warmed by one case (``client.run``) and a warm-up sweep before the first
-  round. Every sweep's rows (all columns but ``elapsed_s``) must equal the first sweep's.
+* Two phases of rounds; each round runs the same cases several ways, in an order reversed every
+  other round (so that the compared pairs stay adjacent and a linear drift of the shared
+  machine's load cancels over two rounds): (serial) a loop of :func:`lilean.sweep.run_case` in
+  this process (simulate + outputs: a worker's work), (w1) :func:`lilean.sweep.run_sweep` on a
+  warm 1-worker ``LocalCluster``, and the machine's own parallel control: (p1) one serial process
+  running all cases, (p2) two serial processes running half each at the same time, (w2) the sweep
+  on a warm 2-worker cluster. Phase 1 (:data:`ROUND_ONE_WORKER`: serial, w1, p1) runs with only
+  the 1-worker cluster up, as a user's 1-worker sweep would; phase 2 (:data:`ROUND`: all five)
+  starts the 2-worker cluster beside it (its idle scheduler, nannies and workers take CPU from a
+  2-core machine's cases, so phase 1 keeps them out of the 1-worker comparison). The control
+  processes are started once, warmed up, and kept (they read their seeds from stdin), so no
+  interpreter start or JIT is timed; each cluster's worker is warmed by one case
+  (``client.run``) and a warm-up sweep before its first round. Every sweep's rows (all columns
+  but ``elapsed_s``) must equal the first sweep's.
 * Row 1, 1 worker against a serial loop in a plain process (p1: no dask loaded, nothing else
-  running in it; target >= 0.9): per round, wall ratio p1 / w1 and CPU ratio (the loop's CPU
-  against the worker's CPU plus the driver's, which hosts the schedulers, nannies and clients of
-  both clusters), median and range; beside it the worker-only CPU ratio, the driver's and the
+  running in it; target >= 0.9), phase 1: per round, wall ratio p1 / w1 and CPU ratio (the loop's CPU
+  against the worker's CPU plus the driver's, which hosts the scheduler, nanny and client),
+  median and range; beside it the worker-only CPU ratio, the driver's and the
   worker's extra CPU milliseconds per case, and the ratios to the loop in the driver's own process
   (serial / w1; that loop shares its process with the idle clusters' event loop and ran ~5 %
   slower than p1 in most runs here, so it flatters the sweep). The control processes get this
   process's environment from before the clusters started (see ``env0`` in :func:`main`).
-* Row 2, 2 workers: per round, speed-up over 1 worker (w1 / w2) divided by the control's speed-up
+* Row 2, 2 workers, phase 2: per round, speed-up over 1 worker (w1 / w2) divided by the control's speed-up
   (p1 / p2) = efficiency against the control (target >= 90 %), median and range over the rounds;
   the ratio column is the throughput against the control itself (p2 / w2, adjacent runs). CPU:
   workers' CPU (``client.run(time.process_time)`` before and after) plus the driver's, against
@@ -212,6 +216,8 @@ def idle_background(clients: list[Any], seconds: float = 5.0) -> dict[str, float
 #: 2-worker sweep against the 2-process control) and a linear drift of the machine's load
 #: cancels over two rounds
 ROUND = ("serial", "w1", "p1", "p2", "w2")
+#: a round of phase 1 (only the 1-worker cluster up)
+ROUND_ONE_WORKER = ("serial", "w1", "p1")
 
 
 def _q(values: list[float], fmt: str = ".2f", scale: float = 1.0) -> str:
@@ -245,13 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     counter = iter(range(10**6))
     seeds = list(range(args.cases))
     n = args.cases
-    times: dict[str, list[float]] = {k: [] for k in ROUND}
-    cpus: dict[str, list[float]] = {k: [] for k in ROUND}
-    worker_cpus: dict[str, list[float]] = {"w1": [], "w2": []}
-    driver_cpus: dict[str, list[float]] = {"w1": [], "w2": []}
     reference_rows: list[list[tuple[Any, ...]]] = []
 
-    def sweep_on(client: Any, name: str) -> tuple[float, float]:
+    def sweep_on(client: Any) -> tuple[float, float, float, float]:
+        """Wall, CPU (worker + driver), worker CPU and driver CPU of one sweep of the cases."""
         out = tmp / f"tp{next(counter)}.parquet"
         w0, c0 = _workers_cpu(client), time.process_time()
         t0 = time.perf_counter()
@@ -259,13 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - t0
         driver, workers = time.process_time() - c0, _workers_cpu(client) - w0
         assert s.n_failed == 0 and s.n_run == n
-        worker_cpus[name].append(workers)
-        driver_cpus[name].append(driver)
         rows = sweep_rows(out)  # the same rows every time (identity check)
         if not reference_rows:
             reference_rows.append(rows)
         assert rows == reference_rows[0], "a sweep's rows differ from the first sweep's"
-        return wall, workers + driver
+        return wall, workers + driver, workers, driver
 
     def serial() -> tuple[float, float]:
         c0 = time.process_time()
@@ -273,31 +274,50 @@ def main(argv: list[str] | None = None) -> int:
         serial_loop(spec, params)
         return time.perf_counter() - t0, time.process_time() - c0
 
-    client1, cluster1 = make_client(workers=1)
-    client2, cluster2 = make_client(workers=2)
+    def rounds(runs: dict[str, Any], order: tuple[str, ...], phase: str) -> dict[str, Any]:
+        """``args.repeats`` rounds of ``order`` (reversed every other round): per run name its
+        walls and CPUs, and for the sweeps their worker and driver CPU."""
+        got: dict[str, Any] = {"times": {k: [] for k in order}, "cpus": {k: [] for k in order}}
+        got["worker_cpus"] = {k: [] for k in order if k.startswith("w")}
+        got["driver_cpus"] = {k: [] for k in order if k.startswith("w")}
+        for k in range(args.repeats):
+            for name in order if k % 2 == 0 else order[::-1]:
+                wall, cpu, *sweep = runs[name]()
+                got["times"][name].append(wall)
+                got["cpus"][name].append(cpu)
+                if sweep:
+                    got["worker_cpus"][name].append(sweep[0])
+                    got["driver_cpus"][name].append(sweep[1])
+            print(f"{phase} round {k + 1}: "
+                  + ", ".join(f"{n} {got['times'][n][-1]:.2f} s" for n in order),
+                  flush=True)  # fmt: skip
+        return got
+
+    clusters = []
     control = Control(fixed, env=env0)
     try:
-        for client in (client1, client2):
-            warm_workers(client, warm_path)
-            run_sweep(warm_path, tmp / f"warm{next(counter)}.parquet", client=client)
-        background = idle_background([client1, client2])
+        client1, cluster1 = make_client(workers=1)
+        clusters.append((client1, cluster1))
+        warm_workers(client1, warm_path)
+        run_sweep(warm_path, tmp / f"warm{next(counter)}.parquet", client=client1)
         runs = {
             "serial": serial,
-            "w1": lambda: sweep_on(client1, "w1"),
-            "w2": lambda: sweep_on(client2, "w2"),
+            "w1": lambda: sweep_on(client1),
             "p1": lambda: control.run([seeds]),
             "p2": lambda: control.run([seeds[0::2], seeds[1::2]]),
         }
-        for k in range(args.repeats):
-            for name in ROUND if k % 2 == 0 else ROUND[::-1]:
-                wall, cpu = runs[name]()
-                times[name].append(wall)
-                cpus[name].append(cpu)
-            print(f"round {k + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in ROUND),
-                  flush=True)  # fmt: skip
+        background1 = idle_background([client1])
+        phase1 = rounds(runs, ROUND_ONE_WORKER, "phase 1 (1-worker cluster only)")
+        client2, cluster2 = make_client(workers=2)
+        clusters.append((client2, cluster2))
+        warm_workers(client2, warm_path)
+        run_sweep(warm_path, tmp / f"warm{next(counter)}.parquet", client=client2)
+        runs["w2"] = lambda: sweep_on(client2)
+        background = idle_background([client1, client2])
+        phase2 = rounds(runs, ROUND, "phase 2 (both clusters)")
     finally:
         control.close()
-        for c, cl in ((client1, cluster1), (client2, cluster2)):
+        for c, cl in clusters:
             c.close()
             cl.close()
 
@@ -308,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     label = f"{n} x 303-cycle N/P 25 cells"
+    times, cpus = phase1["times"], phase1["cpus"]
+    worker_cpus, driver_cpus = phase1["worker_cpus"], phase1["driver_cpus"]
     wall1 = per_round(times["p1"], times["w1"])
     cpu1 = per_round(cpus["p1"], cpus["w1"])
     cpu1_worker = per_round(cpus["p1"], worker_cpus["w1"])
@@ -318,13 +340,14 @@ def main(argv: list[str] | None = None) -> int:
         1e3 * (w - s) / n for w, s in zip(worker_cpus["w1"], cpus["p1"], strict=True)
     ]
     one = row(
-        f"{label}: sweep on 1 dask worker vs a serial loop in a plain process; wall "
+        f"{label}: sweep on 1 dask worker (only its cluster up) vs a serial loop in a plain "
+        f"process; wall "
         f"{_q(wall1)}, CPU (worker + driver vs the loop) {_q(cpu1)} per round; vs the loop in "
         f"the driver's own process: wall {_q(here_wall)}", "warm",
         times["w1"], "serial loop of run_case (simulate + outputs), a plain process, no dask",
         times["p1"], "same cases, same rows (checked)", cpu=False,
         per_case_s=[t / n for t in times["w1"]], cpu_s=cpus, worker_cpu_s=worker_cpus,
-        driver_cpu_s=driver_cpus, idle_background=background,
+        driver_cpu_s=driver_cpus, idle_background=background1,
     )  # fmt: skip
     one.update(
         lilean_cpu_s=med(cpus["w1"]), reference_cpu_s=med(cpus["p1"]), cpu_ratio=med(cpu1),
@@ -337,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     rows.append(one)
 
+    times, cpus = phase2["times"], phase2["cpus"]
+    worker_cpus, driver_cpus = phase2["worker_cpus"], phase2["driver_cpus"]
     sweep_speedup = per_round(times["w1"], times["w2"])
     control_speedup = per_round(times["p1"], times["p2"])
     eff = per_round(sweep_speedup, control_speedup)
@@ -368,9 +393,10 @@ def main(argv: list[str] | None = None) -> int:
         f"in the driver's process: wall {_q(here_wall)}, CPU {_q(here_cpu)}\n"
         f"2 workers: efficiency vs control {_q(eff, '.0f', 100)} %, "
         f"throughput vs control {_q(direct)}, speed-up {_q(sweep_speedup)}, control speed-up "
-        f"{_q(control_speedup)}, CPU control/sweep {_q(cpu2)}\nidle background (both clusters): "
-        f"driver {background['driver_percent']:.1f} %, workers {background['workers_percent']:.1f} "
-        f"% of a core",
+        f"{_q(control_speedup)}, CPU control/sweep {_q(cpu2)}\nidle background, % of a core "
+        f"(driver, workers): 1-worker cluster {background1['driver_percent']:.1f}, "
+        f"{background1['workers_percent']:.1f}; both clusters {background['driver_percent']:.1f}, "
+        f"{background['workers_percent']:.1f}",
         flush=True,
     )
 
