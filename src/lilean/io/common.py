@@ -148,6 +148,7 @@ def table_from_lines(
     sep: str,
     skip_blank_after_header: bool = True,
     floats: Callable[[str], bool] | None = None,
+    include: Callable[[str], bool] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Parse ``lines[header_index:]`` (header line, then data rows) into a DataFrame of strings.
 
@@ -155,17 +156,14 @@ def table_from_lines(
     file cut off while being written or copied) is dropped and reported, never half-parsed.
     Numbers stay text; convert with :func:`numeric` (which knows the decimal separator).
     ``floats``: columns (by name) to parse as float64 while reading, when every field of the
-    column is a plain number (see :func:`string_table`).
+    column is a plain number (see :func:`string_table`). ``include``: only the columns for which
+    it returns True are in the table (the others are not converted; see :func:`string_table`).
     """
     anomalies: list[str] = []
     body = lines[header_index:]
     if not body:
         raise FileFormatError(path, "no header line found", row=header_index + 1)
-    header = next(csv.reader([body[0]], delimiter=sep))
-    header = [h.strip() for h in header]
-    # drop a trailing empty field produced by a trailing delimiter
-    while header and header[-1] == "" and len(header) > 1:
-        header.pop()
+    header = header_fields(body[0], sep)
     data_lines = body[1:]
     if skip_blank_after_header:
         data_lines = list(filter(str.strip, data_lines))  # lines with a non-blank character
@@ -181,9 +179,30 @@ def table_from_lines(
         if not data_lines:
             raise FileFormatError(path, "the only data row is incomplete", row=header_index + 2)
     text = "\n".join(data_lines)
-    names = [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
-    df = string_table(path, text, sep=sep, names=names, floats=floats)
+    names = _column_names(header)
+    df = string_table(path, text, sep=sep, names=names, floats=floats, include=include)
     return df, anomalies
+
+
+def header_fields(line: str, sep: str) -> list[str]:
+    """The stripped fields of a header line, without the trailing empty fields of trailing
+    delimiters (one field is kept): the header of :func:`table_from_lines`."""
+    header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
+    # drop a trailing empty field produced by a trailing delimiter
+    while header and header[-1] == "" and len(header) > 1:
+        header.pop()
+    return header
+
+
+def table_names(line: str, sep: str) -> list[str]:
+    """The column names :func:`table_from_lines` gives the table of this header line (every
+    column, whether or not ``include`` reads it)."""
+    return _column_names(header_fields(line, sep))
+
+
+def _column_names(header: list[str]) -> list[str]:
+    """Header fields as column names (an empty field: ``unnamed_<index>``)."""
+    return [h if h else f"unnamed_{k}" for k, h in enumerate(header)]
 
 
 #: the dtype pandas gives text read with ``dtype=str`` (pyarrow storage, NaN as missing value)
@@ -202,6 +221,7 @@ def string_table(
     sep: str,
     names: list[str] | None = None,
     floats: Callable[[str], bool] | None = None,
+    include: Callable[[str], bool] | None = None,
 ) -> pd.DataFrame:
     """A delimited text table as a DataFrame of strings (empty fields stay ``""``).
 
@@ -218,6 +238,10 @@ def string_table(
     convert their text (pyarrow's own string -> float64 parser); a column with any other field
     (a blank, a unit, ``N/A``, a decimal comma) stays text, for :func:`numeric` to convert or
     to name the bad row.
+
+    ``include``: only the columns for which it returns True are in the frame, in the file's
+    order (the CSV reader still splits every field and checks every row's width, but converts
+    only these columns); ``None``: every column.
     """
     import pyarrow as pa
     from pyarrow import csv as pacsv
@@ -237,8 +261,9 @@ def string_table(
         skip = 1
     else:
         skip = 0
-    if len(set(names)) == len(names) and not has_nul:
-        as_float = {n for n in names if floats is not None and floats(n)}
+    read = names if include is None else [n for n in names if include(n)]
+    if len(set(names)) == len(names) and not has_nul and read:
+        as_float = {n for n in read if floats is not None and floats(n)}
         table = None
         for _ in range(_FLOAT_RETRIES + 1):
             try:
@@ -254,8 +279,9 @@ def string_table(
                         # text straight as large_string, the type of pandas' Arrow strings
                         # (no cast of every text column afterwards)
                         column_types={
-                            n: pa.float64() if n in as_float else pa.large_string() for n in names
+                            n: pa.float64() if n in as_float else pa.large_string() for n in read
                         },
+                        include_columns=read,
                         null_values=[""],
                         strings_can_be_null=False,
                         quoted_strings_can_be_null=False,
@@ -278,14 +304,14 @@ def string_table(
                             table.column(k).combine_chunks(), dtype=_STR
                         )
                     )
-                    for k, n in enumerate(names)
+                    for k, n in enumerate(read)
                 },
                 copy=False,
             )
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text),
             sep=sep,
             header=None if skip == 0 else 0,
@@ -299,6 +325,9 @@ def string_table(
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise FileFormatError(path, f"malformed table ({exc})") from None
+    if include is None:
+        return frame
+    return frame[[c for c in frame.columns if include(str(c))]]
 
 
 def arrow_strings(values: Any) -> Any | None:

@@ -195,9 +195,12 @@ def _from_record_table(
     start_time: str | None = None,
     active_mass_mg: float | None = None,
     total_time_s: np.ndarray | None = None,
+    columns: list[str] | None = None,
 ) -> CyclingData:
-    """Map a BTSDA record table (CSV or the xls Detail sheet) onto the canonical table."""
-    cols = [str(c) for c in frame.columns]
+    """Map a BTSDA record table (CSV or the xls Detail sheet) onto the canonical table.
+    ``columns``: the file's columns, when ``frame`` holds only those of
+    :func:`_record_columns` (else ``frame.columns``)."""
+    cols = [str(c) for c in frame.columns] if columns is None else columns
     units: dict[str, str] = {}
     cur = _find(cols, ("Current", "Cur"))
     volt = _find(cols, ("Voltage",))
@@ -952,6 +955,25 @@ def _numeric_csv_column(name: str) -> bool:
     return (m.group("name") if m else name).strip().lower() in _NUMERIC_BASES
 
 
+def _record_columns(cols: list[str]) -> set[str]:
+    """The columns :func:`_from_record_table` (and :func:`read_csv`'s start time) can read
+    from a table with these columns: each one its ``_find`` picks."""
+    lookups = (
+        ("Current", "Cur"),
+        ("Voltage",),
+        ("Cycle Index", "Cycle", "CyCle"),
+        ("Step Number", "Step Index", "Step"),
+        ("Step Type", "Status"),
+        ("Total Time", "Cumulative Time", "Test Time"),
+        ("Time", "Step Time", "Relative Time"),
+        ("Chg. Cap.",),
+        ("DChg. Cap.",),
+        ("Capacity", "CapaCity"),
+        ("Date",),
+    )
+    return {c for c in (_find(cols, names) for names in lookups) if c is not None}
+
+
 def read_csv(path: str | Path) -> CyclingData:
     """Read a Neware BTSDA CSV export (flat or nested) into the canonical table."""
     path = Path(path)
@@ -965,6 +987,7 @@ def read_csv(path: str | Path) -> CyclingData:
     if len(head) < len(text) and len(lines) < 3:  # very long lines: the whole text
         lines = first_lines(text.decode("ascii") if isinstance(text, bytes) else text, 3)
     extra: dict[str, Any] = {}
+    columns = None
     if _is_nested(lines):
         if isinstance(text, bytes):
             text = text.decode("ascii")
@@ -972,10 +995,19 @@ def read_csv(path: str | Path) -> CyclingData:
         extra["layout"] = "nested"
     elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
         n_fields = len(next(csv.reader([lines[0]])))
+        # the names string_table gives the columns; only those read are converted
+        columns = [h or f"Unnamed: {k}" for k, h in enumerate(next(csv.reader([lines[0]])))]
+        used = _record_columns(columns) if len(set(columns)) == len(columns) else None
         try:
             # the numeric columns parsed to float64 by the CSV reader (durations, dates and
             # step types stay text; a column that holds anything but numbers stays text too)
-            frame = string_table(path, text, sep=",", floats=_numeric_csv_column)
+            frame = string_table(
+                path,
+                text,
+                sep=",",
+                floats=_numeric_csv_column,
+                include=None if used is None else used.__contains__,
+            )
         except FileFormatError as exc:
             raise FileFormatError(path, f"unparseable CSV ({exc.problem})") from None
         if isinstance(text, bytes):
@@ -989,12 +1021,18 @@ def read_csv(path: str | Path) -> CyclingData:
                 row=len(frame) + 1,
             )
         extra["layout"] = "flat"
+        if used is None:
+            columns = None
+        elif list(frame.columns) != [c for c in columns if c in used]:
+            # the CSV reader named the columns otherwise (an odd header line): all of them
+            frame = string_table(path, text, sep=",", floats=_numeric_csv_column)
+            columns = None
     else:
         raise FileFormatError(
             path, "not a Neware BTSDA CSV export (no DataPoint/Cycle Index header)"
         )
     start_time = None
-    date_col = _find([str(c) for c in frame.columns], ("Date",))
+    date_col = _find([str(c) for c in frame.columns] if columns is None else columns, ("Date",))
     if date_col is not None and len(frame):
         ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
         start_time = None if pd.isna(ts) else ts.isoformat()
@@ -1006,6 +1044,7 @@ def read_csv(path: str | Path) -> CyclingData:
         notes=notes,
         extra=extra,
         start_time=start_time,
+        columns=columns,
     )
 
 

@@ -32,6 +32,7 @@ from lilean.io.common import (
     scaled_column,
     split_header,
     table_from_lines,
+    table_names,
     vendor_capacity_split,
 )
 from lilean.io.registry import Reader, register
@@ -132,6 +133,20 @@ def _unwrap_quoted_lines(lines: list[str], start: int) -> tuple[list[str], int]:
     return out, quoted
 
 
+#: the ``(base)`` of the columns :func:`read` uses (:func:`split_header`, lower case)
+_USED_BASES = frozenset(
+    ("run time", "current", "potential", "cycle number", "step number", "capacity", "temperature")
+)
+
+
+def _used_column(name: str) -> bool:
+    """Whether :func:`read` reads this column (the wall clock for restarts, and the bases)."""
+    return (
+        name.lower().startswith("date and time")
+        or split_header(name, _UNIT)[0].lower() in _USED_BASES
+    )
+
+
 def read(path: str | Path) -> CyclingData:
     """Read a Novonix UHPC CSV file."""
     path = Path(path)
@@ -152,12 +167,17 @@ def read(path: str | Path) -> CyclingData:
         elif in_summary and ":" in s:
             key, _, value = s.partition(":")
             summary[key.strip()] = value.strip()
-    lines, quoted = _unwrap_quoted_lines(lines, k + 1)
+
     # every column but the wall clock is numeric in a UHPC export: parsed to float64 by the
-    # CSV reader (a column holding anything else stays text and is converted by numeric())
-    df, notes = table_from_lines(
-        path, lines, k + 1, sep=",", floats=lambda n: not n.lower().startswith("date")
-    )
+    # CSV reader (a column holding anything else stays text and is converted by numeric());
+    # only the columns read below are converted
+    def floats(n: str) -> bool:
+        return not n.lower().startswith("date")
+
+    lines, quoted = _unwrap_quoted_lines(lines, k + 1)
+    df, notes = table_from_lines(path, lines, k + 1, sep=",", floats=floats, include=_used_column)
+    header_line = lines[k + 1]
+    columns = table_names(header_line, ",")
     if quoted:
         notes.append(f"{quoted} line(s) of the [Data] section wrapped in quotes: unwrapped")
     cols: dict[str, tuple[str, str | None]] = {}
@@ -228,7 +248,7 @@ def read(path: str | Path) -> CyclingData:
         file_format="novonix",
         reader=f"lilean novonix; {library_version('pandas')}",
         units_found=units_found,
-        original_columns=[str(c) for c in df.columns],
+        original_columns=columns,
         cycle=cycle,
         step=step,
         vendor_charge_capacity_mAh=v_ch,
