@@ -47,6 +47,7 @@ from lilean.io.common import (
     parse_datetimes,
     read_text,
     table_from_lines,
+    table_names,
     time_column_s,
     vendor_capacity_split,
 )
@@ -107,6 +108,15 @@ def _find_columns(headers: list[str]) -> dict[str, str]:
                 out[key] = normed[name]
                 break
     return out
+
+
+#: every header spelling :func:`_find_columns` knows (normalised): the columns read (the others
+#: are split by the CSV reader but not converted)
+_KNOWN_NAMES = frozenset(name for names in _NAMES.values() for name in names)
+
+
+def _known_column(header: str) -> bool:
+    return _norm(header) in _KNOWN_NAMES
 
 
 def _is_header(fields: list[str]) -> bool:
@@ -219,7 +229,9 @@ def read(path: str | Path) -> CyclingData:
     # plain numbers (else they stay text for numeric(), which knows the decimal comma)
     wanted = _find_columns(_split_line(lines[k]))
     numbers = {_norm(wanted[key]) for key in wanted if key not in ("state", "clock")}
-    df, notes = table_from_lines(path, lines, k, sep=sep, floats=lambda n: _norm(n) in numbers)
+    df, notes = table_from_lines(
+        path, lines, k, sep=sep, floats=lambda n: _norm(n) in numbers, include=_known_column
+    )
     header = _header_block(lines[:k])
     cols = _find_columns([str(c) for c in df.columns])
     if "time" not in cols:
@@ -234,7 +246,7 @@ def read(path: str | Path) -> CyclingData:
     if decimal == "," and any(df[c].dtype.kind == "f" for c in df.columns):
         # decimal comma: "1.234" in another column is 1234 with a thousands point, which the
         # float parse read as 1.234; read every column as text for numeric(decimal=",")
-        df, notes = table_from_lines(path, lines, k, sep=sep)
+        df, notes = table_from_lines(path, lines, k, sep=sep, include=_known_column)
     units_found: dict[str, str] = {}
     clock = None
     start_time = None
@@ -329,7 +341,7 @@ def read(path: str | Path) -> CyclingData:
         file_format=fmt,
         reader=f"lilean maccor; {library_version('pandas')}",
         units_found=units_found,
-        original_columns=[str(c) for c in df.columns],
+        original_columns=table_names(lines[k], sep),
         cycle=cycle if cycle is None else fill_gaps(cycle),
         step=step if step is None else fill_gaps(step),
         vendor_charge_capacity_mAh=v_ch,
