@@ -184,6 +184,23 @@ def _scaled(frame: pd.DataFrame, col: str, table: dict[str, float], path: Path) 
     return as_float(frame[col], path, col) * table[unit]
 
 
+#: the header names :func:`_find` looks up in a BTSDA record table, per quantity (the first
+#: present wins; the date: the start time, :func:`_first_date`)
+_RECORD_NAMES: dict[str, tuple[str, ...]] = {
+    "current": ("Current", "Cur"),
+    "voltage": ("Voltage",),
+    "cycle": ("Cycle Index", "Cycle", "CyCle"),
+    "step": ("Step Number", "Step Index", "Step"),
+    "step type": ("Step Type", "Status"),
+    "total time": ("Total Time", "Cumulative Time", "Test Time"),
+    "step time": ("Time", "Step Time", "Relative Time"),
+    "charge capacity": ("Chg. Cap.",),
+    "discharge capacity": ("DChg. Cap.",),
+    "capacity": ("Capacity", "CapaCity"),
+    "date": ("Date",),
+}
+
+
 def _from_record_table(
     frame: pd.DataFrame,
     path: Path,
@@ -202,17 +219,17 @@ def _from_record_table(
     :func:`_record_columns` (else ``frame.columns``)."""
     cols = [str(c) for c in frame.columns] if columns is None else columns
     units: dict[str, str] = {}
-    cur = _find(cols, ("Current", "Cur"))
-    volt = _find(cols, ("Voltage",))
+    cur = _find(cols, _RECORD_NAMES["current"])
+    volt = _find(cols, _RECORD_NAMES["voltage"])
     if cur is None or volt is None:
         raise FileFormatError(path, f"no Current(...) / Voltage(...) column; found {cols[:12]}")
     current_A = _scaled(frame, cur, _SCALE, path)
     voltage_V = _scaled(frame, volt, _SCALE, path)
     units[CURRENT], units[VOLTAGE] = cur, volt
 
-    cycle_col = _find(cols, ("Cycle Index", "Cycle", "CyCle"))
-    step_col = _find(cols, ("Step Number", "Step Index", "Step"))
-    type_col = _find(cols, ("Step Type", "Status"))
+    cycle_col = _find(cols, _RECORD_NAMES["cycle"])
+    step_col = _find(cols, _RECORD_NAMES["step"])
+    type_col = _find(cols, _RECORD_NAMES["step type"])
     cycle = as_float(frame[cycle_col], path, cycle_col) if cycle_col else None
     step = as_float(frame[step_col], path, step_col) if step_col else None
     if cycle_col:
@@ -221,8 +238,8 @@ def _from_record_table(
         units[STEP] = step_col
 
     if total_time_s is None:
-        total_col = _find(cols, ("Total Time", "Cumulative Time", "Test Time"))
-        step_time_col = _find(cols, ("Time", "Step Time", "Relative Time"))
+        total_col = _find(cols, _RECORD_NAMES["total time"])
+        step_time_col = _find(cols, _RECORD_NAMES["step time"])
         if total_col is not None:
             total_time_s = parse_duration_s(frame[total_col], path, total_col)
             units[TIME] = total_col
@@ -244,9 +261,9 @@ def _from_record_table(
     # vendor capacity: per-step capacity made signed by the step type
     step_for_q = step if step is not None else np.zeros(len(frame))
     signed_q = None
-    chg_col = _find(cols, ("Chg. Cap.",))
-    dchg_col = _find(cols, ("DChg. Cap.",))
-    cap_col = _find(cols, ("Capacity", "CapaCity"))
+    chg_col = _find(cols, _RECORD_NAMES["charge capacity"])
+    dchg_col = _find(cols, _RECORD_NAMES["discharge capacity"])
+    cap_col = _find(cols, _RECORD_NAMES["capacity"])
     if chg_col and dchg_col and _unit(chg_col) in _CAPACITY_TO_MAH:
         signed_q = _scaled(frame, chg_col, _CAPACITY_TO_MAH, path) - _scaled(
             frame, dchg_col, _CAPACITY_TO_MAH, path
@@ -956,22 +973,19 @@ def _numeric_csv_column(name: str) -> bool:
 
 
 def _record_columns(cols: list[str]) -> set[str]:
-    """The columns :func:`_from_record_table` (and :func:`read_csv`'s start time) can read
+    """The columns :func:`_from_record_table` (and :func:`_first_date`) can read
     from a table with these columns: each one its ``_find`` picks."""
-    lookups = (
-        ("Current", "Cur"),
-        ("Voltage",),
-        ("Cycle Index", "Cycle", "CyCle"),
-        ("Step Number", "Step Index", "Step"),
-        ("Step Type", "Status"),
-        ("Total Time", "Cumulative Time", "Test Time"),
-        ("Time", "Step Time", "Relative Time"),
-        ("Chg. Cap.",),
-        ("DChg. Cap.",),
-        ("Capacity", "CapaCity"),
-        ("Date",),
-    )
-    return {c for c in (_find(cols, names) for names in lookups) if c is not None}
+    return {c for c in (_find(cols, names) for names in _RECORD_NAMES.values()) if c is not None}
+
+
+def _first_date(frame: pd.DataFrame, columns: list[str]) -> str | None:
+    """ISO start time from the first row of the record table's ``Date`` column (``columns``:
+    the table's column names), ``None`` without one or when it does not parse."""
+    date_col = _find(columns, _RECORD_NAMES["date"])
+    if date_col is None or not len(frame):
+        return None
+    ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
+    return None if pd.isna(ts) else ts.isoformat()
 
 
 def read_csv(path: str | Path) -> CyclingData:
@@ -994,9 +1008,10 @@ def read_csv(path: str | Path) -> CyclingData:
         frame = _nested_records(text, path, notes, extra)
         extra["layout"] = "nested"
     elif lines and "DataPoint" in lines[0] and "Cycle Index" in lines[0]:
-        n_fields = len(next(csv.reader([lines[0]])))
+        header = next(csv.reader([lines[0]]))
+        n_fields = len(header)
         # the names string_table gives the columns; only those read are converted
-        columns = [h or f"Unnamed: {k}" for k, h in enumerate(next(csv.reader([lines[0]])))]
+        columns = [h or f"Unnamed: {k}" for k, h in enumerate(header)]
         used = _record_columns(columns) if len(set(columns)) == len(columns) else None
         try:
             # the numeric columns parsed to float64 by the CSV reader (durations, dates and
@@ -1031,11 +1046,9 @@ def read_csv(path: str | Path) -> CyclingData:
         raise FileFormatError(
             path, "not a Neware BTSDA CSV export (no DataPoint/Cycle Index header)"
         )
-    start_time = None
-    date_col = _find([str(c) for c in frame.columns] if columns is None else columns, ("Date",))
-    if date_col is not None and len(frame):
-        ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
-        start_time = None if pd.isna(ts) else ts.isoformat()
+    if columns is None:
+        columns = [str(c) for c in frame.columns]
+    start_time = _first_date(frame, columns)
     return _from_record_table(
         frame,
         path,
@@ -1227,11 +1240,7 @@ def read_xlsx(path: str | Path) -> CyclingData:
     width = len(header)
     body = [r for r in rows[1:] if any(v not in ("", None) for v in r)]
     frame = pd.DataFrame([list(r[:width]) for r in body], columns=header).astype(str)
-    start_time = None
-    date_col = _find(header, ("Date",))
-    if date_col is not None and len(frame):
-        ts = pd.to_datetime(frame[date_col].iloc[0], errors="coerce")
-        start_time = None if pd.isna(ts) else ts.isoformat()
+    start_time = _first_date(frame, header)
     return _from_record_table(
         frame,
         path,

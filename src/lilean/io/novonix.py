@@ -167,17 +167,19 @@ def read(path: str | Path) -> CyclingData:
         elif in_summary and ":" in s:
             key, _, value = s.partition(":")
             summary[key.strip()] = value.strip()
-
+    lines, quoted = _unwrap_quoted_lines(lines, k + 1)
     # every column but the wall clock is numeric in a UHPC export: parsed to float64 by the
     # CSV reader (a column holding anything else stays text and is converted by numeric());
     # only the columns read below are converted
-    def floats(n: str) -> bool:
-        return not n.lower().startswith("date")
-
-    lines, quoted = _unwrap_quoted_lines(lines, k + 1)
-    df, notes = table_from_lines(path, lines, k + 1, sep=",", floats=floats, include=_used_column)
-    header_line = lines[k + 1]
-    columns = table_names(header_line, ",")
+    df, notes = table_from_lines(
+        path,
+        lines,
+        k + 1,
+        sep=",",
+        floats=lambda n: not n.lower().startswith("date"),
+        include=_used_column,
+    )
+    columns = table_names(lines[k + 1], ",")
     if quoted:
         notes.append(f"{quoted} line(s) of the [Data] section wrapped in quotes: unwrapped")
     cols: dict[str, tuple[str, str | None]] = {}
