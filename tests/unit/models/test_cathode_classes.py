@@ -216,7 +216,9 @@ def test_fallback_split_equals_newton_split(p, x0, spread, flux_fraction):
     kc = p[cm.IDX_K_REACTION] * math.sqrt(p[cm.IDX_C_E0]) * p[cm.IDX_C_MAX]
     two_rt_f = 2 * R_GAS * p[cm.IDX_T_K] / F
     j_newton = np.full(n_k, flux)
-    e_newton = cm._split_current(p, alpha.copy(), beta, flux, kc, j_newton, 1e-7, np.empty(7 * n_k))
+    e_newton = cm._split_current(
+        p, alpha.copy(), beta, flux, kc, j_newton, 1e-7, np.empty(cm.split_work_size(n_k))
+    )
     j_fallback = np.full(n_k, flux)
     e_fallback = cm._split_current_bracketed(
         p, alpha.copy(), beta, flux, kc, j_fallback, two_rt_f, math.nan
@@ -224,6 +226,37 @@ def test_fallback_split_equals_newton_split(p, x0, spread, flux_fraction):
     assert e_fallback == pytest.approx(e_newton, abs=1e-8)
     assert np.sum(share * j_fallback) == pytest.approx(flux, rel=1e-9, abs=1e-9 * (hi - lo))
     np.testing.assert_allclose(j_fallback, j_newton, rtol=1e-6, atol=1e-9 * (hi - lo))
+
+
+@pytest.mark.parametrize("n_classes", [3, 8, 12, 13])
+def test_split_ignores_the_scratch_contents(params, n_classes):
+    """The split pads its class arrays to whole vectors (``padded_class_count``) with neutral
+    classes of its own: what the scratch held before (NaN, huge values) changes no bit of the
+    potential or the fluxes, for class counts below, at and between multiples of the width."""
+    p_n = cm.cathode_parameter_vector(params.replace({"cathode.particle_classes": n_classes}))
+    n_k = cm.n_particle_classes(p_n)
+    assert n_k == n_classes
+    assert cm.padded_class_count(n_k) % cm.CLASS_VECTOR_WIDTH == 0
+    assert n_k <= cm.padded_class_count(n_k) < n_k + cm.CLASS_VECTOR_WIDTH
+    table = _classes(p_n)
+    n_r = int(p_n[cm.IDX_N_SHELLS])
+    alpha = np.clip(0.6 + 0.2 * np.linspace(-1.0, 1.0, n_k), 1e-3, 1 - 1e-3)
+    beta = 0.5 * table[:, 1] / n_r / (F * p_n[cm.IDX_C_MAX] * p_n[cm.IDX_D_S]) * 50.0
+    share = (table[:, 0] / table[:, 1]) / np.sum(table[:, 0] / table[:, 1])
+    flux = 0.3 * float(np.sum(share * (alpha - 1.0) / beta))  # a discharge inside the range
+    kc = p_n[cm.IDX_K_REACTION] * math.sqrt(p_n[cm.IDX_C_E0]) * p_n[cm.IDX_C_MAX]
+    results = []
+    for fill in (math.nan, 1e300, 0.0):
+        j = np.full(n_k, flux)
+        work = np.full(cm.split_work_size(n_k), fill)
+        e = cm._split_current(p_n, alpha.copy(), beta, flux, kc, j, 1e-7, work)
+        results.append((e, j))
+    e_0, j_0 = results[0]
+    assert math.isfinite(e_0)
+    assert np.sum(share * j_0) == pytest.approx(flux, rel=1e-9)
+    for e, j in results[1:]:
+        assert e == e_0
+        np.testing.assert_array_equal(j, j_0)
 
 
 def test_predicted_split_equals_cold_start(p):
