@@ -1120,39 +1120,15 @@ def cathode_step_into(
 
 @njit(cache=True, error_model="numpy")
 def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
-    """Volume-averaged Li stoichiometry x of the LFP (all particle classes):
-    ``sum_c w_c sum_k ((k+1)^3 - k^3) x_ck / n^3`` (equal-thickness shells; ``w_c`` the class's
-    volume fraction).
-
-    The classes' inner sums are independent chains of additions: four of them run side by side
-    (each in its own order, so the result is the same to the bit as one class after the other),
-    which the CPU overlaps instead of waiting on one chain of ``n_k n`` additions."""
+    """Volume-averaged Li stoichiometry x of the LFP (all particle classes)."""
     n_r = int(p[IDX_N_SHELLS])
-    n_k = int(p[IDX_N_CLASSES])
     total = 0.0
-    c = 0
-    while c + 4 <= n_k:
-        i0 = c * n_r
-        part_0 = 0.0
-        part_1 = 0.0
-        part_2 = 0.0
-        part_3 = 0.0
-        for k in range(n_r):
-            vol = 3 * k * k + 3 * k + 1  # (k + 1)^3 - k^3
-            part_0 += vol * state[i0 + k]
-            part_1 += vol * state[i0 + n_r + k]
-            part_2 += vol * state[i0 + 2 * n_r + k]
-            part_3 += vol * state[i0 + 3 * n_r + k]
-        total += p[IDX_CLASSES + 3 * c] * part_0
-        total += p[IDX_CLASSES + 3 * (c + 1)] * part_1
-        total += p[IDX_CLASSES + 3 * (c + 2)] * part_2
-        total += p[IDX_CLASSES + 3 * (c + 3)] * part_3
-        c += 4
-    for rest in range(c, n_k):
+    for c in range(int(p[IDX_N_CLASSES])):
         part = 0.0
         for k in range(n_r):
-            part += (3 * k * k + 3 * k + 1) * state[rest * n_r + k]
-        total += p[IDX_CLASSES + 3 * rest] * part
+            # equal-thickness shells: volume ~ (k+1)^3 - k^3
+            part += (3 * k * k + 3 * k + 1) * state[c * n_r + k]  # (k + 1)^3 - k^3
+        total += p[IDX_CLASSES + 3 * c] * part
     return total / n_r**3
 
 
