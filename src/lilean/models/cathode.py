@@ -384,8 +384,8 @@ def state_size(p: np.ndarray) -> int:
 def initial_state(p: np.ndarray, stoichiometry: float) -> np.ndarray:
     """Uniform Li fraction ``x`` in the particle (1 = LiFePO4) and uniform electrolyte at ``c_e0``.
 
-    Layout: ``state[k n_shells:(k + 1) n_shells]`` = shell stoichiometries of class ``k`` (centre
-    first), then the electrolyte concentrations [mol/m^3] from the Li-metal side of the separator
+    Layout: ``state[k K:(k + 1) K]`` = the stoichiometries of shell ``k`` (centre first) of the ``K``
+    particle classes (shell-major: the step's sweeps over the classes run on contiguous memory), then the electrolyte concentrations [mol/m^3] from the Li-metal side of the separator
     to the current collector (from :func:`electrolyte_offset`), then the cache of the last step's
     split (empty: NaN).
     """
@@ -561,6 +561,13 @@ def padded_class_count(n_k: int) -> int:
 def split_work_size(n_k: int) -> int:
     """Floats of scratch :func:`_split_current` needs for ``n_k`` particle classes."""
     return 11 * padded_class_count(n_k)
+
+
+@njit(cache=True, error_model="numpy")
+def potential_work_size(n_k: int) -> int:
+    """Floats of scratch :func:`particle_potential_into` needs for ``n_k`` particle classes: the
+    classes' ``alpha``, ``beta`` and ``j``, then the scratch of :func:`_split_current`."""
+    return 3 * n_k + split_work_size(n_k)
 
 
 @njit(cache=True, fastmath=FAST_FINITE_MATH, error_model="numpy")
@@ -856,7 +863,19 @@ def cathode_work_size(p: np.ndarray) -> int:
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
     n_e = int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
-    return 4 * n_e + 2 * n_r + n_k * n_r + 3 * n_k + split_work_size(n_k) + FACTORISATION_KEY_LEN
+    return 4 * n_e + 2 * n_r + n_k * n_r + potential_work_size(n_k) + FACTORISATION_KEY_LEN
+
+
+@njit(cache=True, error_model="numpy")
+def _split_scratch_offset(p: np.ndarray) -> int:
+    """Where the split's part of a step scratch starts (:func:`cathode_step_into`'s layout: the
+    electrolyte's upper factors, the particles' upper factors and pivots, the unit-flux responses,
+    then the classes' ``alpha``, ``beta``, ``j`` and the workspace of :func:`_split_current`, the
+    :func:`potential_work_size` floats that every step rewrites before it reads them; the cached
+    factorisations follow)."""
+    n_r = int(p[IDX_N_SHELLS])
+    n_e = int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
+    return n_e + 2 * n_r + n_particle_classes(p) * n_r
 
 
 @njit(cache=True, error_model="numpy")
@@ -930,11 +949,11 @@ def cathode_step_into(
     cp = work[n_e : n_e + n_r]
     pivot = work[n_e + n_r : n_e + 2 * n_r]
     resp = work[n_e + 2 * n_r : n_e + 2 * n_r + n_resp]
-    o = n_e + 2 * n_r + n_k * n_r
+    o = _split_scratch_offset(p)
     alpha = work[o : o + n_k]
     beta = work[o + n_k : o + 2 * n_k]
     j = work[o + 2 * n_k : o + 3 * n_k]
-    o_e = o + 3 * n_k + split_work_size(n_k)
+    o_e = o + potential_work_size(n_k)
     newton = work[o + 3 * n_k : o_e]
     n_v = padded_class_count(n_k)  # the split's slopes: newton[5 n_v:], newton[6 n_v:]
     g_lo_e = work[o_e : o_e + n_e]  # the electrolyte's lower coefficients
@@ -992,9 +1011,9 @@ def cathode_step_into(
     inv_dt = 1.0 / dt_s
     inv_n3 = 1.0 / (3.0 * n_r**3)
     vol_dt_0 = inv_n3 * inv_dt  # the centre shell's ((0 + 1)^3 - 0^3) / (3 n^3) / dt
-    shells = state[: n_k * n_r].reshape((n_k, n_r))  # shell k of class c: state[c n_r + k]
+    shells = state[: n_k * n_r].reshape((n_r, n_k))  # shell k of class c: state[k n_k + c]
     # the classes of one radius share a factorisation and are swept together, shell by shell (their
-    # recurrences are independent: the CPU overlaps them instead of waiting on one chain)
+    # recurrences are independent and a shell's classes contiguous: one vector per shell)
     n_groups = 1 if same_radius else n_k
     for grp in range(n_groups):
         c_lo = grp
@@ -1025,22 +1044,22 @@ def cathode_step_into(
             for k in range(n_r - 2, -1, -1):
                 resp[rb + k] -= cp[k] * resp[rb + k + 1]
         # ... and the zero-flux solve of every class of the group, in place on the state (through
-        # the (class, shell) view: its indices are loop counters, which the compiler knows are not
+        # the (shell, class) view: its indices are loop counters, which the compiler knows are not
         # negative, so no index wrap-around is computed per element)
         for c in range(c_lo, c_hi):
-            shells[c, 0] = vol_dt_0 * shells[c, 0] * pivot[0]
+            shells[0, c] = vol_dt_0 * shells[0, c] * pivot[0]
         for k in range(1, n_r):
             vol_dt = (3 * k * k + 3 * k + 1) * inv_n3 * inv_dt
             g_in = g_scale * (k * k)
             piv = pivot[k]
             for c in range(c_lo, c_hi):
-                shells[c, k] = (vol_dt * shells[c, k] + g_in * shells[c, k - 1]) * piv
+                shells[k, c] = (vol_dt * shells[k, c] + g_in * shells[k - 1, c]) * piv
         for k in range(n_r - 2, -1, -1):
             cp_k = cp[k]
             for c in range(c_lo, c_hi):
-                shells[c, k] -= cp_k * shells[c, k + 1]
+                shells[k, c] -= cp_k * shells[k + 1, c]
         for c in range(c_lo, c_hi):
-            alpha[c] = shells[c, n_r - 1]
+            alpha[c] = shells[n_r - 1, c]
             beta[c] = -resp[rb + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
     cached = math.isfinite(state[off_c + 1])
@@ -1102,10 +1121,14 @@ def cathode_step_into(
     for c in range(n_k):
         state[off_c + 3 + 2 * n_k + c] = state[off_c + 3 + n_k + c] if extrapolate else math.nan
         state[off_c + 3 + n_k + c] = j[c] - state[off_c + 2 + c] if repeat else math.nan
-    for c in range(n_k):
-        rb = 0 if same_radius else c * n_r
-        for k in range(n_r):
-            shells[c, k] += j[c] * resp[rb + k]
+    for k in range(n_r):
+        if same_radius:
+            r_k = resp[k]
+            for c in range(n_k):
+                shells[k, c] += j[c] * r_k
+        else:
+            for c in range(n_k):
+                shells[k, c] += j[c] * resp[c * n_r + k]
     state[off_c] = flux
     state[off_c + 1] = e_pot
     for c in range(n_k):
@@ -1122,12 +1145,13 @@ def cathode_step_into(
 def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
     """Volume-averaged Li stoichiometry x of the LFP (all particle classes)."""
     n_r = int(p[IDX_N_SHELLS])
+    n_k = int(p[IDX_N_CLASSES])
     total = 0.0
-    for c in range(int(p[IDX_N_CLASSES])):
+    for c in range(n_k):
         part = 0.0
         for k in range(n_r):
             # equal-thickness shells: volume ~ (k+1)^3 - k^3
-            part += (3 * k * k + 3 * k + 1) * state[c * n_r + k]  # (k + 1)^3 - k^3
+            part += (3 * k * k + 3 * k + 1) * state[k * n_k + c]  # (k + 1)^3 - k^3
         total += p[IDX_CLASSES + 3 * c] * part
     return total / n_r**3
 
@@ -1138,10 +1162,11 @@ def _surface_x(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) ->
     outer shell with the mean flux ``J``: ``x_surf = x_N - (dr/2) J / (F c_max D_s)``."""
     n_r = int(p[IDX_N_SHELLS])
     j = _surface_flux_A_m2(p, current_density_A_m2)
+    n_k = int(p[IDX_N_CLASSES])
     total = 0.0
-    for c in range(int(p[IDX_N_CLASSES])):
+    for c in range(n_k):
         dr = p[IDX_CLASSES + 3 * c + 1] / n_r
-        x_c = state[c * n_r + n_r - 1] - 0.5 * dr * j / (FARADAY * p[IDX_C_MAX] * p[IDX_D_S])
+        x_c = state[(n_r - 1) * n_k + c] - 0.5 * dr * j / (FARADAY * p[IDX_C_MAX] * p[IDX_D_S])
         total += p[IDX_CLASSES + 3 * c] * x_c
     return total
 
@@ -1167,28 +1192,48 @@ def electrolyte_concentration_at_anode(
 
 
 @njit(cache=True, error_model="numpy")
+def _potential_is_cached(state: np.ndarray, p: np.ndarray, flux_A_m2: float) -> bool:
+    """The split cached by the last :func:`cathode_step_into` was taken at this mean surface flux
+    (to 1e-12 relative: the full cell steps with the current its anode passed, a charge round trip
+    of the requested one that is not bit-exact)."""
+    off_c = split_cache_offset(p)
+    return abs(state[off_c] - flux_A_m2) <= 1e-12 * abs(flux_A_m2)
+
+
+@njit(cache=True, error_model="numpy")
 def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: float) -> float:
+    """:func:`particle_potential_into` with a scratch of its own (allocated only when the cached
+    split does not apply)."""
+    if _potential_is_cached(state, p, _surface_flux_A_m2(p, current_density_A_m2)):
+        return state[split_cache_offset(p) + 1]
+    work = np.empty(potential_work_size(n_particle_classes(p)))
+    return particle_potential_into(state, p, current_density_A_m2, work)
+
+
+@njit(cache=True, error_model="numpy")
+def particle_potential_into(
+    state: np.ndarray, p: np.ndarray, current_density_A_m2: float, work: np.ndarray
+) -> float:
     """Particle side of the cathode potential [V]: OCV at the surfaces + Butler-Volmer + particle
     contact resistance, common to all classes (:func:`_split_current` on the present state; the
-    value cached by the last :func:`cathode_step` is used when it was taken at this current to
-    1e-12 relative: the full cell steps with the current its anode passed, a charge round trip of
-    the requested one that is not bit-exact; the cached split is converged to ~1e-8 V, the fresh
-    one to ~1e-13 V, so 300 cycles of the N/P 25 cell move by < 2e-7 relative in capacity)."""
+    value cached by the last :func:`cathode_step` is used when it was taken at this current,
+    :func:`_potential_is_cached`; the cached split is converged to ~1e-8 V, the fresh one to
+    ~1e-13 V, so 300 cycles of the N/P 25 cell move by < 2e-7 relative in capacity). ``work``:
+    scratch of :func:`potential_work_size` floats."""
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
     off_c = split_cache_offset(p)
     flux = _surface_flux_A_m2(p, current_density_A_m2)
-    if abs(state[off_c] - flux) <= 1e-12 * abs(flux):
+    if _potential_is_cached(state, p, flux):
         return state[off_c + 1]
     c_max = p[IDX_C_MAX]
-    work = np.empty(3 * n_k + split_work_size(n_k))
     alpha = work[:n_k]
     beta = work[n_k : 2 * n_k]
     j = work[2 * n_k : 3 * n_k]
     cached = math.isfinite(state[off_c + 1])
     for c in range(n_k):
         dr = p[IDX_CLASSES + 3 * c + 1] / n_r
-        alpha[c] = state[c * n_r + n_r - 1]
+        alpha[c] = state[(n_r - 1) * n_k + c]
         beta[c] = 0.5 * dr / (FARADAY * c_max * p[IDX_D_S])
         j[c] = flux + (state[off_c + 2 + c] - state[off_c]) if cached else flux
     kc = p[IDX_K_REACTION] * math.sqrt(_mean_cathode_electrolyte(state, p)) * c_max
@@ -1207,8 +1252,29 @@ def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: 
     current vanishes there, so no finite potential drives the current (PyBaMM stops on the same
     surface-stoichiometry events).
     """
+    e_particle = particle_potential_V(state, p, current_density_A_m2)
+    return _cathode_potential(state, p, current_density_A_m2, e_particle)
+
+
+@njit(cache=True, error_model="numpy")
+def cathode_potential_into(
+    state: np.ndarray, p: np.ndarray, current_density_A_m2: float, work: np.ndarray
+) -> float:
+    """:func:`cathode_potential_V` without an allocation: the particle side by
+    :func:`particle_potential_into` in a step's scratch ``work`` (:func:`new_cathode_work`; it
+    overwrites only the split's part, :func:`_split_scratch_offset`)."""
+    o = _split_scratch_offset(p)
+    split_work = work[o : o + potential_work_size(n_particle_classes(p))]
+    e_particle = particle_potential_into(state, p, current_density_A_m2, split_work)
+    return _cathode_potential(state, p, current_density_A_m2, e_particle)
+
+
+@njit(cache=True, error_model="numpy")
+def _cathode_potential(
+    state: np.ndarray, p: np.ndarray, current_density_A_m2: float, e_particle: float
+) -> float:
+    """The cathode potential from its particle side ``e_particle`` [V] (:func:`cathode_potential_V`)."""
     i = current_density_A_m2
-    e_particle = particle_potential_V(state, p, i)
     if not math.isfinite(e_particle):
         return e_particle
     off_e = electrolyte_offset(p)

@@ -65,8 +65,14 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from lilean.models._bracket import bracket_next, bracket_push, bracket_record, bracket_step
-from lilean.models._numba_cache import drop_stale_numba_cache
+from lilean.models._bracket import (
+    BRACKET_RECORD_SIZE,
+    bracket_init,
+    bracket_next,
+    bracket_push,
+    bracket_step,
+)
+from lilean.models._numba_cache import WITHOUT_REFCOUNT, drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
     P_VFUSE,
@@ -90,7 +96,7 @@ from lilean.models.cathode import (
     IDX_LAM_PER_CYCLE,
     IDX_LAM_PER_HOUR,
     apply_active_material_loss,
-    cathode_potential_V,
+    cathode_potential_into,
     cathode_step_into,
     cathode_stoichiometry,
     new_cathode_work,
@@ -157,6 +163,14 @@ N_REC = 10
 N_CYC = 11
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _copy_into(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[:] = src`` as a plain loop (numba's slice assignment may copy the source through a
+    temporary, an allocation, which :data:`WITHOUT_REFCOUNT` kernels cannot make)."""
+    for k in range(src.size):
+        dst[k] = src[k]
+
+
 @njit(cache=True, error_model="numpy")
 def cathode_li_capacity_mAh_cm2(pc: np.ndarray) -> float:
     """Li capacity of the remaining LFP for x: 0 -> 1, ``eps_s L_p c_max F / 3.6 * 1e-4`` [mAh/cm^2]."""
@@ -165,12 +179,19 @@ def cathode_li_capacity_mAh_cm2(pc: np.ndarray) -> float:
 
 @njit(cache=True, error_model="numpy")
 def cell_voltage_V(
-    sa: np.ndarray, pa: np.ndarray, sc: np.ndarray, pc: np.ndarray, i_mA_cm2: float
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    i_mA_cm2: float,
+    work: np.ndarray,
 ) -> float:
-    """``V = E_LFP(i) - eta_anode(-i)`` [V] at cell current density ``i_mA_cm2`` (+ = charge)."""
+    """``V = E_LFP(i) - eta_anode(-i)`` [V] at cell current density ``i_mA_cm2`` (+ = charge).
+    ``work``: the cathode step's scratch (:func:`lilean.models.cathode.new_cathode_work`)."""
     if sa[S_SHORT] > 0.0:
         return i_mA_cm2 * pa[P_RSHORT] * 1e-3
-    return _voltage_at(sa, pa, cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2), i_mA_cm2)
+    e_cathode = cathode_potential_into(sc, pc, A_M2_PER_MA_CM2 * i_mA_cm2, work)
+    return _voltage_at(sa, pa, e_cathode, i_mA_cm2)
 
 
 @njit(cache=True, error_model="numpy")
@@ -201,7 +222,7 @@ def _advance(
     passed = anode_step(sa, pa, -i_mA_cm2, dt)  # anode oxidation charge, mAh/cm^2
     i_eff = -passed * SECONDS_PER_HOUR / dt if dt > 0.0 else 0.0
     cathode_step_into(sc, pc, A_M2_PER_MA_CM2 * i_eff, dt, work)
-    if sa[S_SHORT] > 0.0 and cathode_potential_V(sc, pc, 0.0) > pa[P_VFUSE]:
+    if sa[S_SHORT] > 0.0 and cathode_potential_into(sc, pc, 0.0, work) > pa[P_VFUSE]:
         # soft short: the cell's EMF across the Li filament melts it open at once
         # (lilean.models.anode.filament_fuse_voltage_V); the burnt protrusion restarts from zero
         sa[S_SHORT] = 0.0
@@ -242,19 +263,19 @@ def _plateau_step(
         if sa[S_SHORT] > 0.0 or abs(i_k) < abs(i_set) * (1.0 - EXHAUSTED_RTOL):
             ok = False
             break
-        sub_sa[k, :] = sa
+        _copy_into(sub_sa[k], sa)
         sub_i[k] = i_k
         passed += q
     if ok:
         cathode_step_into(
             sc, pc, A_M2_PER_MA_CM2 * (-passed * SECONDS_PER_HOUR / (m * h)), m * h, work
         )
-        e_end = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * sub_i[m - 1])
+        e_end = cathode_potential_into(sc, pc, A_M2_PER_MA_CM2 * sub_i[m - 1], work)
         v_end = _voltage_at(sa, pa, e_end, sub_i[m - 1])
         if not _hit(v_end, sign, v_up, v_lo):
             return e_end, v_end
-    sa[:] = sa_b
-    sc[:] = sc_b
+    _copy_into(sa, sa_b)
+    _copy_into(sc, sc_b)
     return math.nan, math.nan
 
 
@@ -276,7 +297,7 @@ def _anode_passing_time(
 ) -> float:
     """``T(t)``: the time the charge the anode (started from ``sa_b``, stepped in ``sa_x``) passes
     in ``t`` at ``i_set`` would take at the full set current (``t`` unless it runs out)."""
-    sa_x[:] = sa_b
+    _copy_into(sa_x, sa_b)
     return -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set
 
 
@@ -337,13 +358,15 @@ def _cc_crossing(
     v_h: float,
     exhausted_h: bool,
     work: np.ndarray,
+    sc_w: np.ndarray,
+    search: np.ndarray,
 ) -> tuple[float, float, float]:
     """Largest sub-step ``t <= h`` that stays on the allowed side of the cut-off (the cut-off is
     crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
 
     ``sa_b``/``sc_b`` hold the state at the sub-step's start (voltage ``v_0``), ``sa``/``sc`` the
     state after ``h`` (voltage ``v_h``; ``exhausted_h``: the anode could not pass ``i_set``);
-    ``sa_lo``/``sc_lo``/``sa_x`` are scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
+    ``sa_lo``/``sc_lo``/``sa_x``/``sc_w`` and ``search`` (:data:`BRACKET_RECORD_SIZE`) are scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
     alone (:func:`_anode_exhaustion_time`), and closes the bracket. Then a bracketing search on
     ``V(t)`` aimed at the middle of the accepted window (half :data:`CUTOFF_TOLERANCE_V` inside the
     cut-off), trials by :func:`lilean.models._bracket.bracket_next` (inverse quadratic
@@ -362,14 +385,15 @@ def _cc_crossing(
     t_hi = h
     f_lo = v_0 - v_aim
     f_hi = v_h - v_aim if (math.isfinite(v_h) and not exhausted_h) else math.nan
-    search = bracket_record(0.0, f_lo, h, f_hi)
+    bracket_init(search, 0.0, f_lo, h, f_hi)
     if exhausted_h:
         t_hi = _anode_exhaustion_time(sa_b, pa, sa_x, i_set, 0.0, h)
     # each trial restarts from the sub-step's start state but takes the cathode's cached split (the
     # warm start of its particle-class split) from the last trial with a finite one: the trials
     # converge on the crossing, so the last trial's split predicts the next one's best
     off_cache = split_cache_offset(pc)
-    warm = sc[off_cache:].copy()
+    warm = sc_w[: sc.size - off_cache]
+    _copy_into(warm, sc[off_cache:])
     have_warm = math.isfinite(warm[1])
     for _ in range(80):
         if abs(v_tlo - v_cut) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
@@ -387,14 +411,14 @@ def _cc_crossing(
             bracket_step(search, t)
         else:
             t = bracket_next(search, t_lo, f_lo, t_hi, f_hi, margin)
-        sa[:] = sa_b
-        sc[:] = sc_b
+        _copy_into(sa, sa_b)
+        _copy_into(sc, sc_b)
         if have_warm:
-            sc[off_cache:] = warm
+            _copy_into(sc[off_cache:], warm)
         i_t = _advance(sa, pa, sc, pc, i_set, t, work)
-        v_t = cell_voltage_V(sa, pa, sc, pc, i_t)
+        v_t = cell_voltage_V(sa, pa, sc, pc, i_t, work)
         if math.isfinite(sc[off_cache + 1]):
-            warm[:] = sc[off_cache:]
+            _copy_into(warm, sc[off_cache:])
             have_warm = True
         exhausted = abs(i_t) < abs(i_set) * (1.0 - EXHAUSTED_RTOL)
         f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
@@ -412,15 +436,15 @@ def _cc_crossing(
             i_lo = i_t
             v_tlo = v_t
             f_lo = f_t
-            sa_lo[:] = sa
-            sc_lo[:] = sc
+            _copy_into(sa_lo, sa)
+            _copy_into(sc_lo, sc)
             lo_saved = True
     if lo_saved:
-        sa[:] = sa_lo
-        sc[:] = sc_lo
+        _copy_into(sa, sa_lo)
+        _copy_into(sc, sc_lo)
     else:
-        sa[:] = sa_b
-        sc[:] = sc_b
+        _copy_into(sa, sa_b)
+        _copy_into(sc, sc_b)
     if abs(v_tlo - v_cut) > CUTOFF_TOLERANCE_V and math.isfinite(v_cut):
         # the bracket collapsed onto a divergence (LFP surface saturated / emptied, anode
         # reservoir exhausted): the physical voltage runs through the cut-off within it, so the
@@ -442,10 +466,10 @@ def _cv_trial(
     work: np.ndarray,
 ) -> float:
     """Restore, advance by ``h`` at ``i``, return the voltage at the end (at the current passed)."""
-    sa[:] = sa_b
-    sc[:] = sc_b
+    _copy_into(sa, sa_b)
+    _copy_into(sc, sc_b)
     i_eff = _advance(sa, pa, sc, pc, i, h, work)
-    return cell_voltage_V(sa, pa, sc, pc, i_eff)
+    return cell_voltage_V(sa, pa, sc, pc, i_eff, work)
 
 
 @njit(cache=True, error_model="numpy")
@@ -458,24 +482,28 @@ def _cv_step(
     i_max: float,
     h: float,
     work: np.ndarray,
+    sa_b: np.ndarray,
+    sc_b: np.ndarray,
+    search: np.ndarray,
 ) -> float:
     """One implicit constant-voltage step: the current ``i`` (same sign as ``i_max``,
     ``|i| <= |i_max|``) whose end-of-step voltage equals ``v_set`` (backward Euler in the current),
     by a bracketing search on ``|i|`` in ``[0, |i_max|]`` (:func:`lilean.models._bracket.bracket_next`).
-    The state is left advanced with it.
+    The state is left advanced with it. ``sa_b``/``sc_b`` (state sizes) and ``search``
+    (:data:`BRACKET_RECORD_SIZE`) are scratch.
 
     Bounding ``|i|`` by the previous step's current makes the taper monotonic (the cell is relaxing
     towards ``v_set``; a current that would have to rise means the hold is being overtaken by
     relaxation, and the bound then holds the step at the previous current's voltage side).
     """
     sign = 1.0 if i_max > 0.0 else -1.0
-    sa_b = sa.copy()
-    sc_b = sc.copy()
+    _copy_into(sa_b, sa)
+    _copy_into(sc_b, sc)
     lo = 0.0
     f_lo = sign * (_cv_trial(sa, pa, sc, pc, sa_b, sc_b, 0.0, h, work) - v_set)
     if f_lo >= 0.0:  # already at/over the set voltage without current: no current flows
-        sa[:] = sa_b
-        sc[:] = sc_b
+        _copy_into(sa, sa_b)
+        _copy_into(sc, sc_b)
         _advance(sa, pa, sc, pc, 0.0, h, work)
         return 0.0
     # search on the current's magnitude u in [0, |i_max|] (lilean.models._bracket.bracket_next)
@@ -484,7 +512,7 @@ def _cv_step(
     f_hi = sign * (v_hi - v_set) if math.isfinite(v_hi) else math.nan
     if math.isfinite(f_hi) and f_hi <= 0.0:  # even the bound does not reach v_set: keep it
         return i_max
-    search = bracket_record(lo, f_lo, hi, f_hi)
+    bracket_init(search, lo, f_lo, hi, f_hi)
     for _ in range(80):
         u = bracket_next(search, lo, f_lo, hi, f_hi, 0.0)
         v = _cv_trial(sa, pa, sc, pc, sa_b, sc_b, sign * u, h, work)
@@ -605,21 +633,58 @@ def run_full_cell(
     (recording stops when ``rec`` is full, the simulation goes on; size it with
     :func:`record_rows`).
     """
+    # the scratch of every step (the kernel allocates nothing)
+    sub = max(plateau_substeps, 1)
+    return _run_full_cell(
+        sa, pa, sc, pc, cycle, mode, current_mA_cm2, voltage_V, duration_s, v_upper_V, v_lower_V,
+        i_cutoff_mA_cm2, capacity_cutoff_mAh_cm2, n_sub, plateau_substeps, rec, cyc,
+        np.empty_like(sa), np.empty_like(sc), np.empty_like(sa), np.empty_like(sc),
+        np.empty_like(sa), np.empty_like(sc), new_cathode_work(pc), np.empty((sub, sa.size)),
+        np.empty(sub), np.empty(BRACKET_RECORD_SIZE),
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
+def _run_full_cell(
+    sa: np.ndarray,
+    pa: np.ndarray,
+    sc: np.ndarray,
+    pc: np.ndarray,
+    cycle: np.ndarray,
+    mode: np.ndarray,
+    current_mA_cm2: np.ndarray,
+    voltage_V: np.ndarray,
+    duration_s: np.ndarray,
+    v_upper_V: np.ndarray,
+    v_lower_V: np.ndarray,
+    i_cutoff_mA_cm2: np.ndarray,
+    capacity_cutoff_mAh_cm2: np.ndarray,
+    n_sub: int,
+    plateau_substeps: int,
+    rec: np.ndarray,
+    cyc: np.ndarray,
+    sa_b: np.ndarray,
+    sc_b: np.ndarray,
+    sa_lo: np.ndarray,
+    sc_lo: np.ndarray,
+    sa_x: np.ndarray,
+    sc_w: np.ndarray,
+    work: np.ndarray,
+    sub_sa: np.ndarray,
+    sub_i: np.ndarray,
+    search: np.ndarray,
+) -> int:
+    """:func:`run_full_cell` in the scratch its wrapper allocates: ``sa_b``/``sc_b`` the CC
+    sub-step's start state (and the CV step's), ``sa_lo``/``sc_lo``/``sa_x``/``sc_w`` and
+    ``search`` the cut-off and CV searches', ``work`` the cathode step's
+    (:func:`lilean.models.cathode.new_cathode_work`), ``sub_sa``/``sub_i`` a plateau step's anode
+    sub-states and currents (``max(plateau_substeps, 1)`` rows)."""
     n_rec = 0
     t = 0.0
     lam_li = 0.0
     n_steps = mode.size
     cap_rec = rec.shape[0]
     t_cycle_start = 0.0
-    # scratch for the CC sub-step's start state and the cut-off search (no allocation per step)
-    sa_b = np.empty_like(sa)
-    sc_b = np.empty_like(sc)
-    sa_lo = np.empty_like(sa)
-    sc_lo = np.empty_like(sc)
-    sa_x = np.empty_like(sa)
-    work = new_cathode_work(pc)  # the cathode step's scratch
-    sub_sa = np.empty((max(plateau_substeps, 1), sa.size))  # a plateau step's anode sub-states
-    sub_i = np.empty(max(plateau_substeps, 1))
     for k in range(n_steps):
         c_idx = cycle[k] - 1
         mo = mode[k]
@@ -636,7 +701,7 @@ def run_full_cell(
             dt = t_nominal / n_sub
         else:
             # hold: the direction is the one that moves the open-circuit voltage to the set value
-            v_oc = cell_voltage_V(sa, pa, sc, pc, 0.0)
+            v_oc = cell_voltage_V(sa, pa, sc, pc, 0.0, work)
             sign = 1.0 if voltage_V[k] >= v_oc else -1.0
             i_ref = max(abs(i_cutoff_mA_cm2[k]) * CV_REFERENCE_FACTOR, q_cath / CV_REFERENCE_HOURS)
             t_nominal = q_cath / i_ref * SECONDS_PER_HOUR
@@ -652,7 +717,7 @@ def run_full_cell(
             if abs(i_prev) < abs(i_cutoff_mA_cm2[k]):
                 i_prev = sign * abs(i_cutoff_mA_cm2[k]) * CV_REFERENCE_FACTOR
         i_start = 0.0 if mo == MODE_REST else (i_set if mo == MODE_CC else i_prev)
-        v_start = cell_voltage_V(sa, pa, sc, pc, i_start)
+        v_start = cell_voltage_V(sa, pa, sc, pc, i_start, work)
         blocked = mo == MODE_CC and _hit(v_start, sign, v_upper_V[k], v_lower_V[k])
         if mo == MODE_CV and not (
             math.isfinite(v_start) and sign * (v_start - voltage_V[k]) <= CUTOFF_TOLERANCE_V
@@ -665,7 +730,7 @@ def run_full_cell(
             # the limit is already reached under load: the step ends at once (the cycler's check
             # before it applies the current); record the open-circuit state
             i_start = 0.0
-            v_start = cell_voltage_V(sa, pa, sc, pc, 0.0)
+            v_start = cell_voltage_V(sa, pa, sc, pc, 0.0, work)
         if n_rec < cap_rec:
             _record_row(
                 rec, n_rec, t, v_start, i_start, cycle[k], k + 1, sa, _cathode_li(sc, pc), lam_li
@@ -683,15 +748,15 @@ def run_full_cell(
             h = min(dt, t_end - t_step)
             if mo == MODE_REST:
                 i_eff = _advance(sa, pa, sc, pc, 0.0, h, work)
-                v = cell_voltage_V(sa, pa, sc, pc, 0.0)
+                v = cell_voltage_V(sa, pa, sc, pc, 0.0, work)
             elif mo == MODE_CC:
                 if math.isfinite(q_cut):
                     h_cap = (q_cut - q_step) * SECONDS_PER_HOUR / abs(i_set)
                     if h_cap <= h:
                         h = h_cap
                         done = True  # capacity limit reached at the end of this sub-step
-                sa_b[:] = sa
-                sc_b[:] = sc
+                _copy_into(sa_b, sa)
+                _copy_into(sc_b, sc)
                 # a plateau step: m sub-steps of the anode, one of the cathode; it ends a sub-step
                 # before the step's end, its capacity limit or a cut-off (else the plain sub-step)
                 m = 0
@@ -701,7 +766,7 @@ def run_full_cell(
                         left = min(left, (q_cut - q_step) * SECONDS_PER_HOUR / abs(i_set))
                     m = min(plateau_substeps, int(left / h) - 1)
                 if m > 1:
-                    e_0 = cathode_potential_V(sc, pc, A_M2_PER_MA_CM2 * i_set)
+                    e_0 = cathode_potential_into(sc, pc, A_M2_PER_MA_CM2 * i_set, work)
                     li_0 = _cathode_li(sc, pc)
                     e_1, v = _plateau_step(
                         sa, pa, sc, pc, sa_b, sc_b, i_set, h, m, sign, v_upper_V[k],
@@ -724,20 +789,20 @@ def run_full_cell(
                         m = 0  # undone: the plain sub-step (and its cut-off search) instead
                 if m <= 1:
                     i_eff = _advance(sa, pa, sc, pc, i_set, h, work)
-                    v = cell_voltage_V(sa, pa, sc, pc, i_eff)
+                    v = cell_voltage_V(sa, pa, sc, pc, i_eff, work)
                 plateau = abs(v - v_sub) < PLATEAU_DV_PER_SUBSTEP_V * max(m, 1)
                 exhausted = abs(i_eff) < abs(i_set) * (1.0 - EXHAUSTED_RTOL)
                 if _hit(v, sign, v_upper_V[k], v_lower_V[k]) or exhausted:
                     h, i_eff, v = _cc_crossing(
                         sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, sa_x, i_set, h, sign,
-                        v_upper_V[k], v_lower_V[k], v_sub, v, exhausted, work,
+                        v_upper_V[k], v_lower_V[k], v_sub, v, exhausted, work, sc_w, search,
                     )  # fmt: skip
                     done = True
                 if sa[S_SHORT] > 0.0 and sign < 0.0:
                     done = True  # a shorted cell delivers nothing
             else:
-                i_eff = _cv_step(sa, pa, sc, pc, voltage_V[k], i_cv, h, work)
-                v = cell_voltage_V(sa, pa, sc, pc, i_eff)
+                i_eff = _cv_step(sa, pa, sc, pc, voltage_V[k], i_cv, h, work, sa_b, sc_b, search)
+                v = cell_voltage_V(sa, pa, sc, pc, i_eff, work)
                 ratio = abs(i_eff) / abs(i_cv) if i_cv != 0.0 else 0.0
                 if abs(i_eff) <= abs(i_cutoff_mA_cm2[k]) or i_eff == 0.0:
                     done = True
