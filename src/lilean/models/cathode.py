@@ -1043,21 +1043,27 @@ def cathode_step_into(
                 resp[rb + k] = d1
             for k in range(n_r - 2, -1, -1):
                 resp[rb + k] -= cp[k] * resp[rb + k + 1]
-        # ... and the zero-flux solve of every class of the group, in place on the state (through
-        # the (shell, class) view: its indices are loop counters, which the compiler knows are not
-        # negative, so no index wrap-around is computed per element)
-        for c in range(c_lo, c_hi):
-            shells[0, c] = vol_dt_0 * shells[0, c] * pivot[0]
+        # ... and the zero-flux solve of every class of the group, in place on the state, on views
+        # of each shell's group of classes (indices from 0, which the compiler knows are not
+        # negative: no index wrap-around per element, and the loops vectorise)
+        n_c = c_hi - c_lo
+        row = state[c_lo:c_hi]  # shell 0 of the group's classes
+        for c in range(n_c):
+            row[c] = vol_dt_0 * row[c] * pivot[0]
         for k in range(1, n_r):
             vol_dt = (3 * k * k + 3 * k + 1) * inv_n3 * inv_dt
             g_in = g_scale * (k * k)
             piv = pivot[k]
-            for c in range(c_lo, c_hi):
-                shells[k, c] = (vol_dt * shells[k, c] + g_in * shells[k - 1, c]) * piv
+            inner = row
+            row = state[k * n_k + c_lo : k * n_k + c_hi]
+            for c in range(n_c):
+                row[c] = (vol_dt * row[c] + g_in * inner[c]) * piv
         for k in range(n_r - 2, -1, -1):
             cp_k = cp[k]
-            for c in range(c_lo, c_hi):
-                shells[k, c] -= cp_k * shells[k + 1, c]
+            outer = row
+            row = state[k * n_k + c_lo : k * n_k + c_hi]
+            for c in range(n_c):
+                row[c] -= cp_k * outer[c]
         for c in range(c_lo, c_hi):
             alpha[c] = shells[n_r - 1, c]
             beta[c] = -resp[rb + n_r - 1] + 0.5 * radius / (n_r * FARADAY * c_max * d_s)
