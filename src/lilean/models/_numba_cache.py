@@ -1,18 +1,8 @@
-"""Keep numba's on-disk cache honest across modules; the compile option of kernels that allocate
-nothing."""
+"""Keep numba's on-disk cache honest across modules."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-#: numba option of a kernel that allocates nothing (it works on its arguments, views of them and
-#: scratch its caller allocates): no reference counting of arrays. With it on, numba's runtime
-#: (NRT) increments and decrements an atomic counter for every view a kernel makes, e.g. each
-#: slice of a scratch array: ~12 % of the 303-cycle full cell's kernel time (perf samples in
-#: ``NRT_incref``/``NRT_decref``). numba compiles the functions such a kernel calls the same way,
-#: so none of them may allocate either (numba refuses to compile one that does).
-WITHOUT_REFCOUNT: dict[str, Any] = {"_nrt": False}
 
 
 def drop_stale_numba_cache(module_file: str, *dependencies: str) -> None:

@@ -32,7 +32,10 @@ from lilean.models._numba_cache import drop_stale_numba_cache
 
 drop_stale_numba_cache(
     __file__,
-    *(str(Path(__file__).with_name(n)) for n in ("cathode.py", "_bracket.py", "_fastmath.py")),
+    *(
+        str(Path(__file__).with_name(n))
+        for n in ("cathode.py", "_bracket.py", "_fastmath.py", "_kernel.py")
+    ),
 )
 
 

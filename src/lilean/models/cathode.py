@@ -111,17 +111,20 @@ import numpy as np
 from numba import njit
 
 from lilean.errors import ParameterError
-from lilean.models._bracket import bracket_next, bracket_push, bracket_record
+from lilean.models._bracket import BRACKET_RECORD_SIZE, bracket_init, bracket_next, bracket_push
 from lilean.models._fastmath import exp_fast, log_fast
+from lilean.models._kernel import WITHOUT_REFCOUNT, copy_into
 from lilean.models._numba_cache import drop_stale_numba_cache
 
 if TYPE_CHECKING:
     from lilean.parameters.set import ParameterSet
     from lilean.schema import CyclingData
 
-# the kernels call lilean.models._bracket: numba's cache of this file is keyed on it alone
+# the kernels call lilean.models._bracket, _fastmath and _kernel: numba's cache of this file is
+# keyed on it alone
 drop_stale_numba_cache(
-    __file__, *(str(Path(__file__).with_name(n)) for n in ("_bracket.py", "_fastmath.py"))
+    __file__,
+    *(str(Path(__file__).with_name(n)) for n in ("_bracket.py", "_fastmath.py", "_kernel.py")),
 )
 
 FARADAY = 96485.33212  # C/mol
@@ -1363,8 +1366,10 @@ def half_cell_voltage_V(
     anode_i0_coefficient: float,
     anode_i0_exponent: float,
     anode_resistance_ohm_m2: float,
+    work: np.ndarray,
 ) -> float:
-    """Li || LFP half-cell voltage: cathode potential minus the Li-metal electrode potential."""
+    """Li || LFP half-cell voltage: cathode potential minus the Li-metal electrode potential.
+    ``work``: the cathode step's scratch (:func:`new_cathode_work`)."""
     c0 = electrolyte_concentration_at_anode(state, p, current_density_A_m2)
     e_an = li_metal_overpotential_V(
         current_density_A_m2,
@@ -1374,7 +1379,7 @@ def half_cell_voltage_V(
         anode_i0_exponent,
         anode_resistance_ohm_m2,
     )
-    return cathode_potential_V(state, p, current_density_A_m2) - e_an
+    return cathode_potential_into(state, p, current_density_A_m2, work) - e_an
 
 
 @njit(cache=True, error_model="numpy")
@@ -1412,25 +1417,50 @@ def run_constant_current(
     returns the number of rows written; the state is advanced in place. Stops early if the output
     arrays are full.
     """
+    return _run_constant_current(
+        state, p, current_density_A_m2, dt_s, v_limit, max_time_s,
+        anode_i0_coefficient, anode_i0_exponent, anode_resistance_ohm_m2, out_time_s, out_voltage_V,
+        np.empty_like(state), new_cathode_work(p), np.empty(BRACKET_RECORD_SIZE),
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
+def _run_constant_current(
+    state: np.ndarray,
+    p: np.ndarray,
+    current_density_A_m2: float,
+    dt_s: float,
+    v_limit: float,
+    max_time_s: float,
+    anode_i0_coefficient: float,
+    anode_i0_exponent: float,
+    anode_resistance_ohm_m2: float,
+    out_time_s: np.ndarray,
+    out_voltage_V: np.ndarray,
+    backup: np.ndarray,
+    work: np.ndarray,
+    search: np.ndarray,
+) -> int:
+    """:func:`run_constant_current` in the scratch its wrapper allocates: ``backup`` the state
+    before the step, ``work`` the cathode step's (:func:`new_cathode_work`), ``search`` the
+    cut-off search's record (:data:`lilean.models._bracket.BRACKET_RECORD_SIZE`)."""
     sign = 1.0 if current_density_A_m2 > 0 else -1.0
     a0 = anode_i0_coefficient
     a1 = anode_i0_exponent
     a2 = anode_resistance_ohm_m2
-    v = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+    v = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2, work)
     out_time_s[0] = 0.0
     out_voltage_V[0] = v
     n = 1
     t = 0.0
     if sign * (v - v_limit) >= 0.0:
         return n
-    backup = state.copy()
-    work = new_cathode_work(p)
     cap = out_time_s.size
     while t < max_time_s and n < cap:
         h = min(dt_s, max_time_s - t)
-        backup[:] = state
+        copy_into(backup, state)
         cathode_step_into(state, p, current_density_A_m2, h, work)
-        v_new = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+        v_new = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2, work)
         if sign * (v_new - v_limit) >= 0.0 or not math.isfinite(v_new):
             # shorten the step to land on the cut-off: bracketing search on the step length
             # (lilean.models._bracket.bracket_next: Brent's safeguards), re-stepping from the
@@ -1442,12 +1472,12 @@ def run_constant_current(
             rt_f = GAS_CONSTANT * p[IDX_T_K] / FARADAY
             f_lo = _saturation_residual(v, v_limit, sign, rt_f)
             f_hi = _saturation_residual(v_hi, v_limit, sign, rt_f)
-            search = bracket_record(lo, f_lo, hi, f_hi)
+            bracket_init(search, lo, f_lo, hi, f_hi)
             for _ in range(100):
                 mid = bracket_next(search, lo, f_lo, hi, f_hi, 0.0)
-                state[:] = backup
+                copy_into(state, backup)
                 cathode_step_into(state, p, current_density_A_m2, mid, work)
-                v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+                v_mid = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2, work)
                 f_mid = _saturation_residual(v_mid, v_limit, sign, rt_f)
                 bracket_push(search, mid, f_mid)
                 if not math.isfinite(v_mid) or sign * (v_mid - v_limit) >= 0.0:
@@ -1465,12 +1495,14 @@ def run_constant_current(
             t_end = hi
             if not (math.isfinite(v_hi) and abs(v_hi - v_limit) <= abs(v_lo - v_limit)):
                 t_end = lo
-            state[:] = backup
+            copy_into(state, backup)
             cathode_step_into(state, p, current_density_A_m2, t_end, work)
             if t_end > 0.0:
                 t += t_end
                 out_time_s[n] = t
-                out_voltage_V[n] = half_cell_voltage_V(state, p, current_density_A_m2, a0, a1, a2)
+                out_voltage_V[n] = half_cell_voltage_V(
+                    state, p, current_density_A_m2, a0, a1, a2, work
+                )
                 n += 1
             return n
         t += h

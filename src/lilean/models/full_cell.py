@@ -72,7 +72,8 @@ from lilean.models._bracket import (
     bracket_push,
     bracket_step,
 )
-from lilean.models._numba_cache import WITHOUT_REFCOUNT, drop_stale_numba_cache
+from lilean.models._kernel import WITHOUT_REFCOUNT, copy_into
+from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.anode import (
     P_RSHORT,
     P_VFUSE,
@@ -108,7 +109,14 @@ drop_stale_numba_cache(
     __file__,
     *(
         str(Path(__file__).with_name(n))
-        for n in ("anode.py", "cathode.py", "electrolyte.py", "_bracket.py", "_fastmath.py")
+        for n in (
+            "anode.py",
+            "cathode.py",
+            "electrolyte.py",
+            "_bracket.py",
+            "_fastmath.py",
+            "_kernel.py",
+        )
     ),
 )
 
@@ -161,14 +169,6 @@ N_REC = 10
     CYC_SOFT_SHORTS,
 ) = range(11)
 N_CYC = 11
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _copy_into(dst: np.ndarray, src: np.ndarray) -> None:
-    """``dst[:] = src`` as a plain loop (numba's slice assignment may copy the source through a
-    temporary, an allocation, which :data:`WITHOUT_REFCOUNT` kernels cannot make)."""
-    for k in range(src.size):
-        dst[k] = src[k]
 
 
 @njit(cache=True, error_model="numpy")
@@ -263,7 +263,7 @@ def _plateau_step(
         if sa[S_SHORT] > 0.0 or abs(i_k) < abs(i_set) * (1.0 - EXHAUSTED_RTOL):
             ok = False
             break
-        _copy_into(sub_sa[k], sa)
+        copy_into(sub_sa[k], sa)
         sub_i[k] = i_k
         passed += q
     if ok:
@@ -274,8 +274,8 @@ def _plateau_step(
         v_end = _voltage_at(sa, pa, e_end, sub_i[m - 1])
         if not _hit(v_end, sign, v_up, v_lo):
             return e_end, v_end
-    _copy_into(sa, sa_b)
-    _copy_into(sc, sc_b)
+    copy_into(sa, sa_b)
+    copy_into(sc, sc_b)
     return math.nan, math.nan
 
 
@@ -297,7 +297,7 @@ def _anode_passing_time(
 ) -> float:
     """``T(t)``: the time the charge the anode (started from ``sa_b``, stepped in ``sa_x``) passes
     in ``t`` at ``i_set`` would take at the full set current (``t`` unless it runs out)."""
-    _copy_into(sa_x, sa_b)
+    copy_into(sa_x, sa_b)
     return -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set
 
 
@@ -393,7 +393,7 @@ def _cc_crossing(
     # converge on the crossing, so the last trial's split predicts the next one's best
     off_cache = split_cache_offset(pc)
     warm = sc_w[: sc.size - off_cache]
-    _copy_into(warm, sc[off_cache:])
+    copy_into(warm, sc[off_cache:])
     have_warm = math.isfinite(warm[1])
     for _ in range(80):
         if abs(v_tlo - v_cut) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
@@ -411,14 +411,14 @@ def _cc_crossing(
             bracket_step(search, t)
         else:
             t = bracket_next(search, t_lo, f_lo, t_hi, f_hi, margin)
-        _copy_into(sa, sa_b)
-        _copy_into(sc, sc_b)
+        copy_into(sa, sa_b)
+        copy_into(sc, sc_b)
         if have_warm:
-            _copy_into(sc[off_cache:], warm)
+            copy_into(sc[off_cache:], warm)
         i_t = _advance(sa, pa, sc, pc, i_set, t, work)
         v_t = cell_voltage_V(sa, pa, sc, pc, i_t, work)
         if math.isfinite(sc[off_cache + 1]):
-            _copy_into(warm, sc[off_cache:])
+            copy_into(warm, sc[off_cache:])
             have_warm = True
         exhausted = abs(i_t) < abs(i_set) * (1.0 - EXHAUSTED_RTOL)
         f_t = v_t - v_aim if (math.isfinite(v_t) and not exhausted) else math.nan
@@ -436,15 +436,15 @@ def _cc_crossing(
             i_lo = i_t
             v_tlo = v_t
             f_lo = f_t
-            _copy_into(sa_lo, sa)
-            _copy_into(sc_lo, sc)
+            copy_into(sa_lo, sa)
+            copy_into(sc_lo, sc)
             lo_saved = True
     if lo_saved:
-        _copy_into(sa, sa_lo)
-        _copy_into(sc, sc_lo)
+        copy_into(sa, sa_lo)
+        copy_into(sc, sc_lo)
     else:
-        _copy_into(sa, sa_b)
-        _copy_into(sc, sc_b)
+        copy_into(sa, sa_b)
+        copy_into(sc, sc_b)
     if abs(v_tlo - v_cut) > CUTOFF_TOLERANCE_V and math.isfinite(v_cut):
         # the bracket collapsed onto a divergence (LFP surface saturated / emptied, anode
         # reservoir exhausted): the physical voltage runs through the cut-off within it, so the
@@ -466,8 +466,8 @@ def _cv_trial(
     work: np.ndarray,
 ) -> float:
     """Restore, advance by ``h`` at ``i``, return the voltage at the end (at the current passed)."""
-    _copy_into(sa, sa_b)
-    _copy_into(sc, sc_b)
+    copy_into(sa, sa_b)
+    copy_into(sc, sc_b)
     i_eff = _advance(sa, pa, sc, pc, i, h, work)
     return cell_voltage_V(sa, pa, sc, pc, i_eff, work)
 
@@ -497,13 +497,13 @@ def _cv_step(
     relaxation, and the bound then holds the step at the previous current's voltage side).
     """
     sign = 1.0 if i_max > 0.0 else -1.0
-    _copy_into(sa_b, sa)
-    _copy_into(sc_b, sc)
+    copy_into(sa_b, sa)
+    copy_into(sc_b, sc)
     lo = 0.0
     f_lo = sign * (_cv_trial(sa, pa, sc, pc, sa_b, sc_b, 0.0, h, work) - v_set)
     if f_lo >= 0.0:  # already at/over the set voltage without current: no current flows
-        _copy_into(sa, sa_b)
-        _copy_into(sc, sc_b)
+        copy_into(sa, sa_b)
+        copy_into(sc, sc_b)
         _advance(sa, pa, sc, pc, 0.0, h, work)
         return 0.0
     # search on the current's magnitude u in [0, |i_max|] (lilean.models._bracket.bracket_next)
@@ -755,8 +755,8 @@ def _run_full_cell(
                     if h_cap <= h:
                         h = h_cap
                         done = True  # capacity limit reached at the end of this sub-step
-                _copy_into(sa_b, sa)
-                _copy_into(sc_b, sc)
+                copy_into(sa_b, sa)
+                copy_into(sc_b, sc)
                 # a plateau step: m sub-steps of the anode, one of the cathode; it ends a sub-step
                 # before the step's end, its capacity limit or a cut-off (else the plain sub-step)
                 m = 0
