@@ -76,8 +76,8 @@ particle-size distribution (sd 0.4 of ln R) against PyBaMM's SPMe with ``"partic
 in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM counterpart; in the one-class
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
-Cost: the step solves every class's particle (one factorisation per radius, one scratch allocation
-per step) and the split (Newton from a first-order predictor: every class's potential linearised
+Cost: the step solves every class's particle (one factorisation per radius, kept in the caller's
+scratch between steps of one length) and the split (Newton from a first-order predictor: every class's potential linearised
 at the last step's converged split, with its cached slopes ``dF/dj`` and ``dF/dx_s``, and moved by
 the known change of the class's zero-flux surface state; the time extrapolation of the fluxes over
 runs of equal steps where no slopes are cached; updates that would more than halve a surface's
@@ -87,8 +87,9 @@ take ~2.9 Newton updates on average (~2.75 in plain constant-current sub-steps, 
 empty or fill one after another and the class at the steep end of the OCV needs a second; ~4 in
 the 3.2k trial steps of the 606 cut-off searches, which start from the last trial's split) and ~40
 fall back to the safeguarded Newton search on the common potential, so the cost grows with ``K``:
-``cathode_step`` takes ~2.6 us per 1 C step with the default 12 classes against ~0.6 us for the
-single particle. The potential, the split and the step are compiled with LLVM's fast-math flags
+:func:`cathode_step_into` takes ~1.2-1.5 us per 1 C step with the default 12 classes against ~0.3 us
+for the single particle (the time loops that call it allocate its scratch once and count no array
+references, :data:`lilean.models._kernel.WITHOUT_REFCOUNT`). The potential, the split and the step are compiled with LLVM's fast-math flags
 except ``nnan``/``ninf`` (:data:`FAST_FINITE_MATH`: ~3-5 % faster; results move by ~1e-11 V).
 ``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
 Fewer classes are not converged (6 or 8 classes move the rate table by up to 3 % from 24, 12
