@@ -7,7 +7,7 @@ bracket ``(lo, hi)`` whose low end is on the allowed side (``f < 0``) and whose 
 it (``f >= 0``, or no finite residual where the voltage diverged). One rule proposes every trial,
 Brent's safeguarded interpolation (Brent1973, ch. 4), on a small search record:
 
-    rec = bracket_record(lo, f_lo, hi, f_hi)            # or bracket_init(rec, ...) into scratch
+    bracket_init(rec, lo, f_lo, hi, f_hi)               # rec: BRACKET_RECORD_SIZE floats
     t = bracket_next(rec, lo, f_lo, hi, f_hi, margin)   # then evaluate f(t), narrow the bracket
     bracket_push(rec, t, f_t)                           # remember a finite residual
 """
@@ -22,24 +22,15 @@ from numba import njit
 # the search record: the three latest finite points (a: latest), the last trial and the last two
 # steps between trials
 _TA, _FA, _TB, _FB, _TC, _FC, _T_LAST, _STEP_1, _STEP_2 = range(9)
-
-
 #: floats of a search record
 BRACKET_RECORD_SIZE = 9
 
 
 @njit(cache=True, error_model="numpy")
-def bracket_record(lo: float, f_lo: float, hi: float, f_hi: float) -> np.ndarray:
-    """A new search record for the bracket ``(lo, hi)`` (``f_hi`` NaN where it is not finite)."""
-    rec = np.empty(BRACKET_RECORD_SIZE)
-    bracket_init(rec, lo, f_lo, hi, f_hi)
-    return rec
-
-
-@njit(cache=True, error_model="numpy")
 def bracket_init(rec: np.ndarray, lo: float, f_lo: float, hi: float, f_hi: float) -> None:
-    """:func:`bracket_record` into ``rec`` (:data:`BRACKET_RECORD_SIZE` floats, e.g. a search's
-    scratch reused from one search to the next)."""
+    """Start a search record in ``rec`` (:data:`BRACKET_RECORD_SIZE` floats, a search's scratch,
+    reused from one search to the next) for the bracket ``(lo, hi)`` (``f_hi`` NaN where it is
+    not finite)."""
     rec[:] = math.nan
     if math.isfinite(f_hi):
         rec[_TA], rec[_FA], rec[_TB], rec[_FB] = hi, f_hi, lo, f_lo

@@ -10,7 +10,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lilean.models._bracket import bracket_next, bracket_push, bracket_record
+from lilean.models._bracket import BRACKET_RECORD_SIZE, bracket_init, bracket_next, bracket_push
+
+
+def _record(lo: float, f_lo: float, hi: float, f_hi: float) -> np.ndarray:
+    rec = np.empty(BRACKET_RECORD_SIZE)
+    bracket_init(rec, lo, f_lo, hi, f_hi)
+    return rec
 
 
 def _search(f: Callable[[float], float], tol_t: float) -> tuple[float, int]:
@@ -18,7 +24,7 @@ def _search(f: Callable[[float], float], tol_t: float) -> tuple[float, int]:
     (diverged) past the crossing. Returns the bracket's allowed end and the trials taken."""
     lo, hi = 0.0, 1.0
     f_lo, f_hi = f(lo), f(hi)
-    rec = bracket_record(lo, f_lo, hi, f_hi)
+    rec = _record(lo, f_lo, hi, f_hi)
     for n in range(1, 200):
         t = bracket_next(rec, lo, f_lo, hi, f_hi, 0.0)
         assert lo < t < hi
@@ -63,14 +69,14 @@ def test_diverging_crossing_stays_in_bracket_and_converges(t_star: float, depth:
 
 
 def test_bisects_without_finite_points() -> None:
-    rec = bracket_record(0.2, math.nan, 0.6, math.nan)
+    rec = _record(0.2, math.nan, 0.6, math.nan)
     t = bracket_next(rec, 0.2, math.nan, 0.6, math.nan, 0.0)
     assert t == 0.4
     assert np.isfinite(t)
 
 
 def test_push_ignores_non_finite_residuals() -> None:
-    rec = bracket_record(0.0, -1.0, 1.0, math.nan)
+    rec = _record(0.0, -1.0, 1.0, math.nan)
     before = rec.copy()
     bracket_push(rec, 0.5, math.nan)
     np.testing.assert_array_equal(rec[:6], before[:6])
