@@ -77,20 +77,22 @@ in capacity at 1 C and 2 C. The contact resistances per class have no PyBaMM cou
 limit the term is an electrode contact resistance :math:`r/(aL_p)` and matches PyBaMM's.
 
 Cost: the step solves every class's particle (one factorisation per radius, kept in the caller's
-scratch between steps of one length) and the split (Newton from a first-order predictor: every class's potential linearised
-at the last step's converged split, with its cached slopes ``dF/dj`` and ``dF/dx_s``, and moved by
-the known change of the class's zero-flux surface state; the time extrapolation of the fluxes over
-runs of equal steps where no slopes are cached; updates that would more than halve a surface's
-distance to 0 or 1 are taken in the logit of the surface stoichiometry, so no damping is needed).
+scratch between steps of one length) and the split (Newton from a first-order predictor: every
+class's potential linearised at the last step's converged split, with its cached slopes ``dF/dj``
+and ``dF/dx_s``, and moved by the known change of the class's zero-flux surface state; the time
+extrapolation of the fluxes over runs of equal steps where no slopes are cached; updates that would
+more than halve a surface's distance to 0 or 1 are taken in the logit of the surface
+stoichiometry, so no damping is needed).
 The split dominates: in the 303-cycle N/P 25 run (``benchmarks/bench_full_cell.py``) ~24.7k splits
 take ~2.9 Newton updates on average (~2.75 in plain constant-current sub-steps, where the classes
 empty or fill one after another and the class at the steep end of the OCV needs a second; ~4 in
 the 3.2k trial steps of the 606 cut-off searches, which start from the last trial's split) and ~40
 fall back to the safeguarded Newton search on the common potential, so the cost grows with ``K``:
-:func:`cathode_step_into` takes ~1.2-1.5 us per 1 C step with the default 12 classes against ~0.3 us
-for the single particle (the time loops that call it allocate its scratch once and count no array
-references, :data:`lilean.models._kernel.WITHOUT_REFCOUNT`). The potential, the split and the step are compiled with LLVM's fast-math flags
-except ``nnan``/``ninf`` (:data:`FAST_FINITE_MATH`: ~3-5 % faster; results move by ~1e-11 V).
+:func:`cathode_step_into` takes ~1.2-1.5 us per 1 C step with the default 12 classes against
+~0.3 us for the single particle (the time loops that call it allocate its scratch once and count
+no array references, :data:`lilean.models._kernel.WITHOUT_REFCOUNT`). The potential, the split
+and the step are compiled with LLVM's fast-math flags except ``nnan``/``ninf``
+(:data:`FAST_FINITE_MATH`: ~3-5 % faster; results move by ~1e-11 V).
 ``cathode.particle_classes = 1`` with no particle contact resistance is the SPMe at its old speed.
 Fewer classes are not converged (6 or 8 classes move the rate table by up to 3 % from 24, 12
 classes by 1.1 %).
@@ -388,8 +390,9 @@ def state_size(p: np.ndarray) -> int:
 def initial_state(p: np.ndarray, stoichiometry: float) -> np.ndarray:
     """Uniform Li fraction ``x`` in the particle (1 = LiFePO4) and uniform electrolyte at ``c_e0``.
 
-    Layout: ``state[k K:(k + 1) K]`` = the stoichiometries of shell ``k`` (centre first) of the ``K``
-    particle classes (shell-major: the step's sweeps over the classes run on contiguous memory), then the electrolyte concentrations [mol/m^3] from the Li-metal side of the separator
+    Layout: ``state[k K:(k + 1) K]`` = the stoichiometries of shell ``k`` (centre first) of the
+    ``K`` particle classes (shell-major: the step's sweeps over the classes run on contiguous
+    memory), then the electrolyte concentrations [mol/m^3] from the Li-metal side of the separator
     to the current collector (from :func:`electrolyte_offset`), then the cache of the last step's
     split (empty: NaN).
     """
@@ -864,10 +867,10 @@ FACTORISATION_KEY_LEN = 1 + len(_FACTORISATION_PARAMETERS)
 @njit(cache=True, error_model="numpy")
 def cathode_work_size(p: np.ndarray) -> int:
     """Length of the scratch array :func:`cathode_step_into` needs (:func:`new_cathode_work`)."""
-    n_r = int(p[IDX_N_SHELLS])
-    n_k = int(p[IDX_N_CLASSES])
     n_e = int(p[IDX_N_SEP]) + int(p[IDX_N_CAT])
-    return 4 * n_e + 2 * n_r + n_k * n_r + potential_work_size(n_k) + FACTORISATION_KEY_LEN
+    # the split's part, then the electrolyte's lower coefficients, pivots and capacities, the key
+    split_end = _split_scratch_offset(p) + potential_work_size(n_particle_classes(p))
+    return split_end + 3 * n_e + FACTORISATION_KEY_LEN
 
 
 @njit(cache=True, error_model="numpy")
@@ -1283,7 +1286,8 @@ def cathode_potential_into(
 def _cathode_potential(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float, e_particle: float
 ) -> float:
-    """The cathode potential from its particle side ``e_particle`` [V] (:func:`cathode_potential_V`)."""
+    """The cathode potential from its particle side ``e_particle`` [V]
+    (:func:`cathode_potential_V`)."""
     i = current_density_A_m2
     if not math.isfinite(e_particle):
         return e_particle

@@ -366,7 +366,8 @@ def _cc_crossing(
 
     ``sa_b``/``sc_b`` hold the state at the sub-step's start (voltage ``v_0``), ``sa``/``sc`` the
     state after ``h`` (voltage ``v_h``; ``exhausted_h``: the anode could not pass ``i_set``);
-    ``sa_lo``/``sc_lo``/``sa_x``/``sc_w`` and ``search`` (:data:`BRACKET_RECORD_SIZE`) are scratch. Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
+    ``sa_lo``/``sc_lo``/``sa_x``/``sc_w`` and ``search`` (:data:`BRACKET_RECORD_SIZE`) are scratch.
+    Where the anode runs out within ``h``, its exhaustion time is found first, on the anode
     alone (:func:`_anode_exhaustion_time`), and closes the bracket. Then a bracketing search on
     ``V(t)`` aimed at the middle of the accepted window (half :data:`CUTOFF_TOLERANCE_V` inside the
     cut-off), trials by :func:`lilean.models._bracket.bracket_next` (inverse quadratic
