@@ -1156,16 +1156,30 @@ def cathode_step_into(
 
 @njit(cache=True, error_model="numpy")
 def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
-    """Volume-averaged Li stoichiometry x of the LFP (all particle classes)."""
+    """Volume-averaged Li stoichiometry x of the LFP (all particle classes):
+    :func:`cathode_stoichiometry_into` with its scratch allocated."""
+    return cathode_stoichiometry_into(state, p, np.empty(int(p[IDX_N_CLASSES])))
+
+
+@njit(cache=True, error_model="numpy")
+def cathode_stoichiometry_into(state: np.ndarray, p: np.ndarray, part: np.ndarray) -> float:
+    """Volume-averaged Li stoichiometry of the LFP,
+    ``x = sum_c w_c sum_k ((k + 1)^3 - k^3) x_kc / N^3`` (``w_c`` the volume fraction of class
+    ``c``, ``N`` equal-thickness shells). ``part``: scratch of at least one float per class, which
+    holds each class's shell sum; the sums run shell by shell over a shell's classes (contiguous in
+    the state: one vector per shell), each class's in the order of its shells."""
     n_r = int(p[IDX_N_SHELLS])
     n_k = int(p[IDX_N_CLASSES])
+    for c in range(n_k):
+        part[c] = 0.0
+    for k in range(n_r):
+        weight = 3 * k * k + 3 * k + 1  # (k + 1)^3 - k^3
+        shell = state[k * n_k : (k + 1) * n_k]
+        for c in range(n_k):
+            part[c] += weight * shell[c]
     total = 0.0
     for c in range(n_k):
-        part = 0.0
-        for k in range(n_r):
-            # equal-thickness shells: volume ~ (k+1)^3 - k^3
-            part += (3 * k * k + 3 * k + 1) * state[k * n_k + c]  # (k + 1)^3 - k^3
-        total += p[IDX_CLASSES + 3 * c] * part
+        total += p[IDX_CLASSES + 3 * c] * part[c]
     return total / n_r**3
 
 

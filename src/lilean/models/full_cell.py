@@ -99,7 +99,8 @@ from lilean.models.cathode import (
     apply_active_material_loss,
     cathode_potential_into,
     cathode_step_into,
-    cathode_stoichiometry,
+    cathode_stoichiometry_into,
+    n_particle_classes,
     new_cathode_work,
     split_cache_offset,
 )
@@ -575,9 +576,10 @@ def _close_substep(
 
 
 @njit(cache=True, error_model="numpy")
-def _cathode_li(sc: np.ndarray, pc: np.ndarray) -> float:
-    """Li in the cathode [mAh/cm^2]."""
-    return cathode_stoichiometry(sc, pc) * cathode_li_capacity_mAh_cm2(pc)
+def _cathode_li(sc: np.ndarray, pc: np.ndarray, part: np.ndarray) -> float:
+    """Li in the cathode [mAh/cm^2] (``part``: the scratch of
+    :func:`lilean.models.cathode.cathode_stoichiometry_into`)."""
+    return cathode_stoichiometry_into(sc, pc, part) * cathode_li_capacity_mAh_cm2(pc)
 
 
 @njit(cache=True, error_model="numpy")
@@ -641,7 +643,7 @@ def run_full_cell(
         i_cutoff_mA_cm2, capacity_cutoff_mAh_cm2, n_sub, plateau_substeps, rec, cyc,
         np.empty_like(sa), np.empty_like(sc), np.empty_like(sa), np.empty_like(sc),
         np.empty_like(sa), np.empty_like(sc), new_cathode_work(pc), np.empty((sub, sa.size)),
-        np.empty(sub), np.empty(BRACKET_RECORD_SIZE),
+        np.empty(sub), np.empty(BRACKET_RECORD_SIZE), np.empty(n_particle_classes(pc)),
     )  # fmt: skip
 
 
@@ -674,12 +676,14 @@ def _run_full_cell(
     sub_sa: np.ndarray,
     sub_i: np.ndarray,
     search: np.ndarray,
+    part: np.ndarray,
 ) -> int:
     """:func:`run_full_cell` in the scratch its wrapper allocates: ``sa_b``/``sc_b`` the CC
     sub-step's start state (and the CV step's), ``sa_lo``/``sc_lo``/``sa_x``/``sc_w`` and
     ``search`` the cut-off and CV searches', ``work`` the cathode step's
     (:func:`lilean.models.cathode.new_cathode_work`), ``sub_sa``/``sub_i`` a plateau step's anode
-    sub-states and currents (``max(plateau_substeps, 1)`` rows)."""
+    sub-states and currents (``max(plateau_substeps, 1)`` rows), ``part`` the cathode Li sum's (one
+    float per particle class)."""
     n_rec = 0
     t = 0.0
     lam_li = 0.0
@@ -734,7 +738,16 @@ def _run_full_cell(
             v_start = cell_voltage_V(sa, pa, sc, pc, 0.0, work)
         if n_rec < cap_rec:
             _record_row(
-                rec, n_rec, t, v_start, i_start, cycle[k], k + 1, sa, _cathode_li(sc, pc), lam_li
+                rec,
+                n_rec,
+                t,
+                v_start,
+                i_start,
+                cycle[k],
+                k + 1,
+                sa,
+                _cathode_li(sc, pc, part),
+                lam_li,
             )
             n_rec += 1
         t_step = 0.0
@@ -768,13 +781,13 @@ def _run_full_cell(
                     m = min(plateau_substeps, int(left / h) - 1)
                 if m > 1:
                     e_0 = cathode_potential_into(sc, pc, A_M2_PER_MA_CM2 * i_set, work)
-                    li_0 = _cathode_li(sc, pc)
+                    li_0 = _cathode_li(sc, pc, part)
                     e_1, v = _plateau_step(
                         sa, pa, sc, pc, sa_b, sc_b, i_set, h, m, sign, v_upper_V[k],
                         v_lower_V[k], sub_sa, sub_i, work,
                     )  # fmt: skip
                     if math.isfinite(e_1):
-                        li_1 = _cathode_li(sc, pc)
+                        li_1 = _cathode_li(sc, pc, part)
                         # the first m - 1 sub-steps' rows (the last one: below, as any sub-step's)
                         for sub in range(m - 1):
                             f = (sub + 1.0) / m
@@ -818,7 +831,7 @@ def _run_full_cell(
                 done = True
             t, t_step, q_step, n_rec = _close_substep(
                 rec, n_rec, cyc, c_idx, t, t_step, q_step, h, i_eff, v, v_prev,
-                cycle[k], k + 1, sa, _cathode_li(sc, pc), lam_li,
+                cycle[k], k + 1, sa, _cathode_li(sc, pc, part), lam_li,
             )  # fmt: skip
             v_prev = v
             v_sub = v
@@ -837,7 +850,11 @@ def _run_full_cell(
             hours = (t - t_cycle_start) / SECONDS_PER_HOUR
             frac = 1.0 - (1.0 - pc[IDX_LAM_PER_CYCLE]) * math.exp(-pc[IDX_LAM_PER_HOUR] * hours)
             if frac > 0.0:
-                lam_li += frac * cathode_stoichiometry(sc, pc) * cathode_li_capacity_mAh_cm2(pc)
+                lam_li += (
+                    frac
+                    * cathode_stoichiometry_into(sc, pc, part)
+                    * cathode_li_capacity_mAh_cm2(pc)
+                )
                 apply_active_material_loss(pc, frac)
             t_cycle_start = t
     return n_rec
