@@ -141,6 +141,13 @@ CUTOFF_TOLERANCE_V = 1e-6
 #: gaps 2-4 mV further away); ``calibration/numerical_convergence.py`` prints the resolution error
 PLATEAU_SUBSTEPS = 4  # the default of run_full_cell's ``plateau_substeps`` (1: none)
 PLATEAU_DV_PER_SUBSTEP_V = 0.002
+#: floats of the cut-off searches' memory (:func:`_cc_crossing`): per direction the last two ends
+#: as fractions of their sub-step and the last first trial's miss
+CROSSING_HINT_SIZE = 6
+#: the memory is used where the last two ends lie within this fraction of a sub-step of each
+#: other and the last first trial missed by less than the second
+CROSSING_HINT_MAX_DRIFT = 0.05
+CROSSING_HINT_MAX_MISS = 0.02
 #: CV hold: first time step [s], nominal time scale = capacity / (1C) [h], safety length in nominal
 #: times when the hold has no duration, the largest starting current (C-rate) and rows budgeted
 CV_FIRST_STEP_S = 1.0
@@ -361,6 +368,7 @@ def _cc_crossing(
     work: np.ndarray,
     sc_w: np.ndarray,
     search: np.ndarray,
+    hint: np.ndarray,
 ) -> tuple[float, float, float]:
     """Largest sub-step ``t <= h`` that stays on the allowed side of the cut-off (the cut-off is
     crossed, the voltage diverges or the anode can no longer pass ``i_set`` within ``h``).
@@ -377,6 +385,15 @@ def _cc_crossing(
     step. The state is left advanced to the allowed end. Returns (t, current passed, voltage) there; when the
     bracket collapses onto a divergence the voltage returned is the cut-off (the physical voltage
     crosses it inside the collapsed bracket).
+
+    ``hint`` (:data:`CROSSING_HINT_SIZE` floats, kept by the time loop from one search to the next):
+    where the last two searches of the same direction (charge, discharge) ended, as fractions of
+    their sub-step, and how far the first trial of the last one was from its end. From one cycle
+    to the next the crossing moves by a nearly constant fraction of the sub-step (the capacity fades
+    smoothly), so the first two trials go to the crossing extrapolated from the last two and to
+    twice the last first trial's miss beyond it, on the side of the cut-off (a bracket around the
+    crossing, closed by interpolation in one or two more trials); the bracket's own interpolation
+    where a trial would leave the bracket.
     """
     v_cut = v_up if sign > 0.0 else v_lo
     v_aim = v_cut - sign * 0.5 * CUTOFF_TOLERANCE_V
@@ -397,12 +414,35 @@ def _cc_crossing(
     warm = sc_w[: sc.size - off_cache]
     copy_into(warm, sc[off_cache:])
     have_warm = math.isfinite(warm[1])
-    for _ in range(80):
+    o_h = 0 if sign < 0.0 else CROSSING_HINT_SIZE // 2
+    frac_1 = hint[o_h]
+    frac_2 = hint[o_h + 1]
+    # only where the last two ends and the last first trial agree (not across a change of rate
+    # or of regime: a drift of under CROSSING_HINT_MAX_DRIFT and a miss under CROSSING_HINT_MAX_MISS)
+    last_miss = hint[o_h + 2]  # NaN where the last search had no hint
+    steady = (
+        abs(frac_1 - frac_2) < CROSSING_HINT_MAX_DRIFT and not last_miss >= CROSSING_HINT_MAX_MISS
+    )
+    guess = frac_1 + (frac_1 - frac_2) if steady else math.nan
+    miss = max(2.0 * last_miss, 1e-5) if math.isfinite(last_miss) else CROSSING_HINT_MAX_MISS
+    first_t = math.nan
+    hinted = False  # the first trial was the extrapolated crossing
+    hinted_search = False
+    for trial in range(80):
         if abs(v_tlo - v_cut) <= CUTOFF_TOLERANCE_V or t_hi - t_lo <= 1e-7 * h:
             break
         margin = 1e-9 * h
         t = math.nan
-        if exhausted_h and not math.isfinite(f_hi):
+        if trial == 0:
+            t = guess * h
+        elif trial == 1 and hinted:
+            # past the first trial toward the crossing: the allowed side moved up to it, or not
+            t = first_t + miss * h if t_lo == first_t else first_t - miss * h
+        if t_lo + margin < t < t_hi - margin:  # (false for NaN)
+            hinted = trial == 0
+            hinted_search = hinted_search or hinted
+            bracket_step(search, t)
+        elif exhausted_h and not math.isfinite(f_hi):
             # the bracket ends at the anode's exhaustion: try just before it
             if t_hi - t_lo > 0.5e-7 * h:
                 t = t_hi - 0.4e-7 * h
@@ -417,6 +457,8 @@ def _cc_crossing(
         copy_into(sc, sc_b)
         if have_warm:
             copy_into(sc[off_cache:], warm)
+        if trial == 0:
+            first_t = t
         i_t = _advance(sa, pa, sc, pc, i_set, t, work)
         v_t = cell_voltage_V(sa, pa, sc, pc, i_t, work)
         if math.isfinite(sc[off_cache + 1]):
@@ -447,6 +489,9 @@ def _cc_crossing(
     else:
         copy_into(sa, sa_b)
         copy_into(sc, sc_b)
+    hint[o_h + 1] = frac_1
+    hint[o_h] = t_lo / h
+    hint[o_h + 2] = abs(first_t - t_lo) / h if hinted_search else math.nan
     if abs(v_tlo - v_cut) > CUTOFF_TOLERANCE_V and math.isfinite(v_cut):
         # the bracket collapsed onto a divergence (LFP surface saturated / emptied, anode
         # reservoir exhausted): the physical voltage runs through the cut-off within it, so the
@@ -644,6 +689,7 @@ def run_full_cell(
         np.empty_like(sa), np.empty_like(sc), np.empty_like(sa), np.empty_like(sc),
         np.empty_like(sa), np.empty_like(sc), new_cathode_work(pc), np.empty((sub, sa.size)),
         np.empty(sub), np.empty(BRACKET_RECORD_SIZE), np.empty(n_particle_classes(pc)),
+        np.full(CROSSING_HINT_SIZE, np.nan),
     )  # fmt: skip
 
 
@@ -677,13 +723,14 @@ def _run_full_cell(
     sub_i: np.ndarray,
     search: np.ndarray,
     part: np.ndarray,
+    hint: np.ndarray,
 ) -> int:
     """:func:`run_full_cell` in the scratch its wrapper allocates: ``sa_b``/``sc_b`` the CC
     sub-step's start state (and the CV step's), ``sa_lo``/``sc_lo``/``sa_x``/``sc_w`` and
     ``search`` the cut-off and CV searches', ``work`` the cathode step's
     (:func:`lilean.models.cathode.new_cathode_work`), ``sub_sa``/``sub_i`` a plateau step's anode
     sub-states and currents (``max(plateau_substeps, 1)`` rows), ``part`` the cathode Li sum's (one
-    float per particle class)."""
+    float per particle class), ``hint`` the cut-off searches' memory (:func:`_cc_crossing`)."""
     n_rec = 0
     t = 0.0
     lam_li = 0.0
@@ -810,6 +857,7 @@ def _run_full_cell(
                     h, i_eff, v = _cc_crossing(
                         sa, pa, sc, pc, sa_b, sc_b, sa_lo, sc_lo, sa_x, i_set, h, sign,
                         v_upper_V[k], v_lower_V[k], v_sub, v, exhausted, work, sc_w, search,
+                        hint,
                     )  # fmt: skip
                     done = True
                 if sa[S_SHORT] > 0.0 and sign < 0.0:
