@@ -30,6 +30,7 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -520,6 +521,95 @@ def _with_total_time(df: Any, add_total_time: Any) -> Any:
     return df.with_columns(pl.Series("total_time_s", total, dtype=pl.Float64))
 
 
+def _bts9_19_records(mm: Any, nda: Any) -> Any:
+    """fastnda's ``nda._read_bts9_19`` (the BTS9 record struct of record version 19, nda 130)
+    with its step times from numpy: the same parse of the records (fastnda's ``_df_from_blocks``
+    and column expressions); ``step_time_s = total_time_s -`` the largest total time of the step
+    before (fastnda: a polars group-by on ``step_count``, sorted, shifted by one and joined back,
+    which costs more than the parse). ``step_count`` counts changes of the step index (1, 2, ... in
+    row order), so every step is one run of rows: the group maxima are ``np.maximum.reduceat``
+    over the runs and the join a repeat. The same values, dtypes and column order."""
+    import polars as pl
+
+    blocks = nda._bts9_data_blocks(mm)
+    begin = blocks[0][0]
+    identifier_bytes = mm[begin : begin + 2]
+    identifier = int.from_bytes(identifier_bytes, byteorder="little", signed=False)
+    dtypes = nda._BTS9_19_DTYPES
+    record_len = nda._bts9_record_len(mm, blocks, identifier_bytes, frozenset(dtypes))
+    frame = nda._df_from_blocks(mm, blocks, record_len, np.dtype(dtypes[record_len]), identifier)
+    frame = frame.with_columns(
+        [
+            pl.col("capacity_mAs").clip(lower_bound=0).alias("charge_capacity_mAh") / 3600,
+            pl.col("capacity_mAs").clip(upper_bound=0).abs().alias("discharge_capacity_mAh") / 3600,
+            pl.col("energy_mWs").clip(lower_bound=0).alias("charge_energy_mWh") / 3600,
+            pl.col("energy_mWs").clip(upper_bound=0).abs().alias("discharge_energy_mWh") / 3600,
+            (pl.col("total_time_s") + pl.col("time_ns") / 1e9).cast(pl.Float64),
+            (pl.col("unix_time_s") + pl.col("uts_ns") / 1e9).alias("unix_time_s"),
+            pl.col("cycle_count") + 1,
+            nda._count_changes(pl.col("step_index")).alias("step_count"),
+        ]
+    )
+    total = frame["total_time_s"].to_numpy()
+    if total.size == 0 or np.isnan(total).any():  # (a NaN maximum: polars and numpy differ)
+        return nda._read_bts9_19(mm)
+    steps = frame["step_count"].to_numpy()
+    firsts = np.flatnonzero(np.concatenate([[True], steps[1:] != steps[:-1]]))
+    before = np.zeros(firsts.size)
+    before[1:] = np.maximum.reduceat(total, firsts)[:-1]
+    step_time = total - np.repeat(before, np.diff(firsts, append=total.size))
+    frame = frame.with_columns(pl.Series("step_time_s", step_time, dtype=pl.Float64))
+    return frame.drop(["uts_ns", "energy_mWs", "capacity_mAs", "time_ns"])
+
+
+def _parse_nda(path: Path) -> Any:
+    """``fastnda.nda.read_nda(path)``, the same table, with :func:`_bts9_19_records` for files of
+    a confirmed BTS9 record version that fastnda reads with its struct 19 (nda 130: no warning
+    from fastnda's dispatch; its de-duplication and sort unchanged); every other file through
+    fastnda's own function."""
+    import mmap
+
+    from fastnda import nda
+
+    try:
+        version_at, bts9_readers = nda._BTS9_VERSION_AT, nda._BTS9_READERS
+        confirmed_nda, confirmed_bts9 = nda._CONFIRMED_NDA_VERSIONS, nda._CONFIRMED_BTS9_VERSIONS
+        ours = (
+            bts9_readers.get(19) is nda._read_bts9_19
+            and nda._NDA_READERS.get(130) is nda._read_bts9
+        )
+        ours = ours and all(
+            hasattr(nda, n)
+            for n in (
+                "_bts9_data_blocks",
+                "_BTS9_19_DTYPES",
+                "_bts9_record_len",
+                "_df_from_blocks",
+                "_count_changes",
+            )
+        )
+    except AttributeError:  # a fastnda without these building blocks
+        ours = False
+    if not ours:
+        return nda.read_nda(path)
+    with path.open("rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        nda_version = int(mm[14]) if len(mm) > 14 else -1
+        bts9_version = int.from_bytes(mm[version_at : version_at + 2], "little")
+        if (
+            mm[:6] != NDA_MAGIC
+            or nda._NDA_READERS.get(nda_version) is not nda._read_bts9
+            or nda_version not in confirmed_nda
+            or bts9_version not in confirmed_bts9
+            or bts9_readers.get(bts9_version) is not nda._read_bts9_19
+        ):
+            return nda.read_nda(path)
+        df = _bts9_19_records(mm, nda)
+    if (df["index"].diff() > 0).all():
+        return df
+    return df.unique(subset="index").sort(by="index")
+
+
 def fastnda_table(path: Path) -> Any:
     """``fastnda.read(path, cycle_mode="chg", raw_categories=True)``: the same table, from
     fastnda's own parser of the format (``fastnda.nda.read_nda`` / ``fastnda.ndax.read_ndax``),
@@ -533,10 +623,13 @@ def fastnda_table(path: Path) -> Any:
     import fastnda
 
     suffix = path.suffix.lower()
+    parse: Callable[[Path], Any]
     if suffix == ".nda":
-        from fastnda.nda import read_nda as parse
+        parse = _parse_nda
     elif suffix == ".ndax":
-        from fastnda.ndax import read_ndax as parse
+        from fastnda.ndax import read_ndax
+
+        parse = read_ndax
     else:
         return fastnda.read(str(path), raw_categories=True)
     try:  # fastnda's own building blocks; a fastnda without them: its read() itself
