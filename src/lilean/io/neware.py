@@ -610,6 +610,160 @@ def _parse_nda(path: Path) -> Any:
     return df.unique(subset="index").sort(by="index")
 
 
+#: the runInfo columns fastnda's ``.ndax`` reader fills forward onto the records without one
+_NDAX_FILLED = (
+    "dt",
+    "step_count",
+    "step_time_s",
+    "unix_time_s",
+    "charge_capacity_mAh",
+    "discharge_capacity_mAh",
+    "charge_energy_mWh",
+    "discharge_energy_mWh",
+)
+#: fastnda's warning when an ``.ndax`` record clock runs backwards
+_FASTNDA_NDAX_CLOCK_WARNING = (
+    "IMPORTANT: This ndax has negative jumps in the 'unix_time_s' column! "
+    "Use the 'total_time_s' column for analysis."
+)
+#: :func:`_run_cumsums`: the runs longer than the padded matrix's width (the 95th percentile of
+#: the run lengths) are summed one by one, up to this many (else None: fastnda's own sums)
+_LONG_RUNS_MAX = 256
+
+
+def _run_cumsums(values: list[np.ndarray], run: np.ndarray) -> list[np.ndarray] | None:
+    """The running sum of each array restarted at every change of ``run`` (runs contiguous, as
+    polars' ``cum_sum().over(run)``), each run summed in row order from its first value, exactly
+    (no global cumsum minus an offset): the runs up to the 95th percentile of their lengths as the
+    rows of a zero-padded matrix summed along its rows, the longer ones (at most
+    :data:`_LONG_RUNS_MAX`, else None) one by one."""
+    n = run.size
+    starts = np.flatnonzero(np.concatenate([[True], run[1:] != run[:-1]]))
+    lengths = np.diff(starts, append=n)
+    width = max(1, int(np.percentile(lengths, 95)))
+    long_runs = np.flatnonzero(lengths > width)
+    if long_runs.size > _LONG_RUNS_MAX:
+        return None
+    short = np.repeat(lengths <= width, lengths)
+    row = np.repeat(np.arange(starts.size), lengths)[short]
+    col = (np.arange(n) - np.repeat(starts, lengths))[short]
+    out = []
+    for x in values:
+        m = np.zeros((starts.size, width))
+        m[row, col] = x[short]
+        np.cumsum(m, axis=1, out=m)
+        y = np.empty(n)
+        y[short] = m[row, col]
+        for r in long_runs:
+            a, b = starts[r], starts[r] + lengths[r]
+            np.cumsum(x[a:b], out=y[a:b])
+        out.append(y)
+    return out
+
+
+def _ndax_interpolation(df: Any, ndax: Any) -> Any:
+    """fastnda's ``ndax._data_interpolation`` (records without a runInfo row get its times,
+    capacities and energies carried forward from the last one, plus ``dt`` and the charge and
+    energy of the records since), the same expressions in polars, except the three running sums
+    per group, ``cum_sum().over("group_idx")`` in fastnda, here :func:`_run_cumsums` (the same
+    sums, in the same order, several times faster). Tables with a missing value where the sums
+    need one, or groups too uneven for the padded sum: fastnda's function itself."""
+    import polars as pl
+
+    if df.height == 0 or not {*_NDAX_FILLED, "current_mA", "voltage_V"} <= set(df.columns):
+        return ndax._data_interpolation(df)
+    out = df.with_columns(
+        [
+            pl.col("step_time_s").is_null().alias("nan_mask"),
+            pl.col("step_time_s").is_not_null().cum_sum().shift(1).fill_null(0).alias("group_idx"),
+            pl.col(*_NDAX_FILLED).fill_null(strategy="forward"),
+        ]
+    )
+    if any(out[c].null_count() for c in ("dt", "current_mA", "voltage_V")):
+        return ndax._data_interpolation(df)
+    dt = out["dt"].to_numpy()
+    current = out["current_mA"].to_numpy()
+    voltage = out["voltage_V"].to_numpy()
+    sums = _run_cumsums(
+        [dt, dt * current / 3600, dt * voltage * current / 3600], out["group_idx"].to_numpy()
+    )
+    if sums is None:
+        return ndax._data_interpolation(df)
+    mask = out["nan_mask"].to_numpy()
+    out = out.with_columns(
+        [
+            pl.Series("cdt", sums[0] * mask),
+            pl.Series("inc_capacity", sums[1] * mask),
+            pl.Series("inc_energy", sums[2] * mask),
+        ]
+    )
+    out = out.with_columns(
+        [
+            (pl.col("step_time_s") + pl.col("cdt")).alias("step_time_s"),
+            (pl.col("unix_time_s") + pl.col("cdt")).alias("unix_time_s"),
+            (
+                pl.col("charge_capacity_mAh").abs() + pl.col("inc_capacity").clip(lower_bound=0)
+            ).alias("charge_capacity_mAh"),
+            (
+                pl.col("discharge_capacity_mAh").abs() - pl.col("inc_capacity").clip(upper_bound=0)
+            ).alias("discharge_capacity_mAh"),
+            (pl.col("charge_energy_mWh").abs() + pl.col("inc_energy").clip(lower_bound=0)).alias(
+                "charge_energy_mWh"
+            ),
+            (pl.col("discharge_energy_mWh").abs() - pl.col("inc_energy").clip(upper_bound=0)).alias(
+                "discharge_energy_mWh"
+            ),
+        ]
+    ).drop(["nan_mask", "group_idx", "cdt", "inc_capacity", "inc_energy", "dt"])
+    if (out["unix_time_s"].diff() < 0).any():
+        ndax.logger.warning(_FASTNDA_NDAX_CLOCK_WARNING)
+    return out
+
+
+def _parse_ndax(path: Path) -> Any:
+    """``fastnda.ndax.read_ndax(path)``, the same table, with :func:`_ndax_interpolation`:
+    fastnda's parse of every member (in its threads), its joins and its merge of the auxiliary
+    channels, unchanged."""
+    import zipfile
+
+    import polars as pl
+    from fastnda import ndax
+
+    try:
+        find_aux, read_members = ndax._find_auxiliary_channels, ndax._read_ndc_files
+        chl_map, chl_scale = ndax.AUX_CHL_MAP, ndax.AUX_CHL_SCALE_MAP
+        _ = (ndax._data_interpolation, ndax.logger)
+    except AttributeError:  # a fastnda without these building blocks
+        return ndax.read_ndax(path)
+    with zipfile.ZipFile(str(path)) as zf:
+        aux_channels = find_aux(zf)
+        dfs = read_members(zf, ["data.ndc", "data_runInfo.ndc", "data_step.ndc", *aux_channels])
+    df = dfs["data.ndc"]
+    if "data_runInfo.ndc" in dfs:
+        df = df.join(dfs["data_runInfo.ndc"], how="left", on="index")
+        df = _ndax_interpolation(df, ndax)
+        if "data_step.ndc" in dfs:
+            df = df.join(dfs["data_step.ndc"], how="left", on="step_count")
+    for k, (member, info) in enumerate(aux_channels.items()):
+        aux = dfs.get(member)
+        if aux is None:
+            continue
+        aux_id = info.get("AuxID", -k)  # (fastnda: -k where the channel has no ID)
+        kind = info.get("ChlType")
+        if "?" in aux.columns and kind in chl_map:
+            scale = chl_scale.get(kind, 1)
+            if scale != 1:
+                aux = aux.with_columns(pl.col("?") * scale)
+            aux = aux.rename({"?": f"aux{aux_id}_{chl_map[kind]}"})
+        else:
+            aux = aux.rename({c: f"aux{aux_id}_{c}" for c in aux.columns if c != "index"})
+        if len(df) == len(aux):
+            df = pl.concat([df, aux.drop("index")], how="horizontal")
+        else:
+            df = df.join(aux, how="left", on="index")
+    return df
+
+
 def fastnda_table(path: Path) -> Any:
     """``fastnda.read(path, cycle_mode="chg", raw_categories=True)``: the same table, from
     fastnda's own parser of the format (``fastnda.nda.read_nda`` / ``fastnda.ndax.read_ndax``),
@@ -627,9 +781,7 @@ def fastnda_table(path: Path) -> Any:
     if suffix == ".nda":
         parse = _parse_nda
     elif suffix == ".ndax":
-        from fastnda.ndax import read_ndax
-
-        parse = read_ndax
+        parse = _parse_ndax
     else:
         return fastnda.read(str(path), raw_categories=True)
     try:  # fastnda's own building blocks; a fastnda without them: its read() itself

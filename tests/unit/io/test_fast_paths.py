@@ -204,3 +204,29 @@ def test_maccor_decimal_comma_file_is_not_read_with_float_columns(tmp_path):
     steps = np.diff(cd.data["Time [s]"].to_numpy())[:5]
     # one whole unit per row (its unit inferred from the clock), not a thousandth of it
     assert np.all(steps == steps[0]) and steps[0] >= 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_run_cumsums_equal_polars_cum_sum_over_runs_exactly(seed):
+    """The Neware ``.ndax`` path's running sums per run (short runs as a padded matrix, the long
+    ones one by one) are exactly polars' ``cum_sum().over(run)``, which fastnda uses: the same
+    float sums in the same order, also where runs of one row meet runs of hundreds."""
+    pl = pytest.importorskip("polars")
+    from lilean.io.neware import _run_cumsums
+
+    rng = np.random.default_rng(seed)
+    lengths = np.concatenate([rng.integers(1, 8, 400), rng.integers(100, 900, 12)])
+    rng.shuffle(lengths)
+    run = np.repeat(np.arange(lengths.size), lengths)
+    x = [rng.normal(size=run.size) * 10.0 ** rng.integers(-3, 4, run.size) for _ in range(2)]
+    ours = _run_cumsums(x, run)
+    assert ours is not None
+    frame = pl.DataFrame({"run": run, "a": x[0], "b": x[1]})
+    theirs = frame.select(pl.col("a", "b").cum_sum().over("run"))
+    np.testing.assert_array_equal(ours[0], theirs["a"].to_numpy())
+    np.testing.assert_array_equal(ours[1], theirs["b"].to_numpy())
+    # and a global cumsum minus each run's offset is not exact (the test can tell the two apart)
+    offset = np.cumsum(x[0]) - np.repeat(
+        np.cumsum(x[0])[np.cumsum(lengths) - lengths] - x[0][np.cumsum(lengths) - lengths], lengths
+    )
+    assert not np.array_equal(offset, ours[0])
