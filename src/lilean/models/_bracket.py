@@ -15,9 +15,15 @@ Brent's safeguarded interpolation (Brent1973, ch. 4), on a small search record:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from numba import njit
+
+from lilean.models._kernel import WITHOUT_REFCOUNT
+from lilean.models._numba_cache import drop_stale_numba_cache
+
+drop_stale_numba_cache(__file__, str(Path(__file__).with_name("_kernel.py")))
 
 # the search record: the three latest finite points (a: latest), the last trial and the last two
 # steps between trials
@@ -26,7 +32,7 @@ _TA, _FA, _TB, _FB, _TC, _FC, _T_LAST, _STEP_1, _STEP_2 = range(9)
 BRACKET_RECORD_SIZE = 9
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def bracket_init(rec: np.ndarray, lo: float, f_lo: float, hi: float, f_hi: float) -> None:
     """Start a search record in ``rec`` (:data:`BRACKET_RECORD_SIZE` floats, a search's scratch,
     reused from one search to the next) for the bracket ``(lo, hi)`` (``f_hi`` NaN where it is
@@ -41,7 +47,7 @@ def bracket_init(rec: np.ndarray, lo: float, f_lo: float, hi: float, f_hi: float
     rec[_STEP_2] = 2.0 * (hi - lo)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def bracket_push(rec: np.ndarray, t: float, f_t: float) -> None:
     """Remember the trial ``(t, f_t)`` among the latest finite points (ignored if ``f_t`` is not
     finite)."""
@@ -51,7 +57,7 @@ def bracket_push(rec: np.ndarray, t: float, f_t: float) -> None:
         rec[_TA], rec[_FA] = t, f_t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def bracket_next(
     rec: np.ndarray, t_lo: float, f_lo: float, t_hi: float, f_hi: float, margin: float
 ) -> float:
@@ -84,7 +90,7 @@ def bracket_next(
     return t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def bracket_step(rec: np.ndarray, t: float) -> None:
     """Record ``t`` as the last trial (for a trial chosen outside :func:`bracket_next`)."""
     rec[_STEP_2] = rec[_STEP_1]

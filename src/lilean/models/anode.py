@@ -78,6 +78,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from lilean.models._kernel import WITHOUT_REFCOUNT
 from lilean.models._numba_cache import drop_stale_numba_cache
 from lilean.models.electrolyte import (
     KAPPA_FLOOR_RATIO,
@@ -86,7 +87,9 @@ from lilean.models.electrolyte import (
 )
 from lilean.parameters.anode import AnodeParameters
 
-drop_stale_numba_cache(__file__, str(Path(__file__).with_name("electrolyte.py")))
+drop_stale_numba_cache(
+    __file__, *(str(Path(__file__).with_name(n)) for n in ("electrolyte.py", "_kernel.py"))
+)
 
 F_C_MOL = 96485.33212
 R_J_MOL_K = 8.314462618
@@ -343,20 +346,20 @@ def initial_anode_state(
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def coverage(state: np.ndarray, p: np.ndarray) -> float:
     """Substrate coverage ``theta = Q_act / (Q_act + q_cov)`` (dimensionless, 0..1)."""
     q = max(state[S_ACT], 0.0)
     return q / (q + p[P_QCOV])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def fresh_area_factor(state: np.ndarray, p: np.ndarray) -> float:
     """``a_fresh = m (1 + k_dead Q_dead)``: fresh Li surface per mAh cycled, relative to flat."""
     return state[S_AREA] * (1.0 + p[P_KDEAD] * state[S_DEAD])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def corrosion_area_factor(state: np.ndarray, p: np.ndarray) -> float:
     """``a_corr = m theta (1 + s Q_act + k_dead Q_dead)``: Li/electrolyte area of the reservoir."""
     return (
@@ -366,13 +369,13 @@ def corrosion_area_factor(state: np.ndarray, p: np.ndarray) -> float:
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def electrolyte_unlimited(p: np.ndarray) -> bool:
     """No inventory given (``P_QSALT = P_QSOLV = inf``): no consumption, no feedback."""
     return not (math.isfinite(p[P_QSALT]) or math.isfinite(p[P_QSOLV]))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def liquid_fraction(state: np.ndarray, p: np.ndarray) -> float:
     """Liquid electrolyte left / initial: ``v = phi_solv f_solv + (1 - phi_solv) f_salt``."""
     if electrolyte_unlimited(p):
@@ -380,7 +383,7 @@ def liquid_fraction(state: np.ndarray, p: np.ndarray) -> float:
     return p[P_PHISOLV] * state[S_SOLV] + (1.0 - p[P_PHISOLV]) * state[S_SALT]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def update_electrolyte_feedback(state: np.ndarray, p: np.ndarray) -> None:
     """Recompute the electrolyte's feedback from the fractions left (in place; cached in the state
     because the voltage is evaluated far more often than the electrolyte changes):
@@ -405,25 +408,25 @@ def update_electrolyte_feedback(state: np.ndarray, p: np.ndarray) -> None:
     state[S_SOLV_UPD] = state[S_SOLV]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def salt_concentration_ratio(state: np.ndarray, p: np.ndarray) -> float:
     """``c / c0 = f_salt / v`` (the salt left in the liquid left; :mod:`lilean.models.electrolyte`)."""
     return 1.0 if electrolyte_unlimited(p) else state[S_CRATIO]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def conductivity_ratio(state: np.ndarray, p: np.ndarray) -> float:
     """``kappa(c) / kappa(c0)`` (Valoen & Reimers 2005), floored at ``KAPPA_FLOOR_RATIO``."""
     return 1.0 if electrolyte_unlimited(p) else state[S_KRATIO]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def sand_time_ratio(state: np.ndarray, p: np.ndarray) -> float:
     """Sand's time / its value at ``c0``: ``D(c) c^2 / (D(c0) c0^2)`` (Sand's equation)."""
     return 1.0 if electrolyte_unlimited(p) else state[S_SRATIO]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def separator_resistance_increase_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
     """Rise of the separator's ionic resistance with electrolyte consumption [ohm cm^2]:
     ``R_sep (kappa0 / (kappa w) - 1)`` with the wetted share ``w = min(v / phi_pore, 1)`` (dry-out).
@@ -431,13 +434,13 @@ def separator_resistance_increase_ohm_cm2(state: np.ndarray, p: np.ndarray) -> f
     return 0.0 if electrolyte_unlimited(p) else state[S_RSEPINC]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def sei_allowance_mAh_cm2(state: np.ndarray, p: np.ndarray) -> float:
     """SEI Li the electrolyte left can still form: ``min(f_salt Q_salt, f_solv Q_solvent)``."""
     return max(min(state[S_SALT] * p[P_QSALT], state[S_SOLV] * p[P_QSOLV]), 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def consume_electrolyte(state: np.ndarray, p: np.ndarray, sei_mAh_cm2: float) -> None:
     """Book ``sei_mAh_cm2`` of SEI Li against the salt and solvent fractions left (in place)."""
     if sei_mAh_cm2 <= 0.0:
@@ -451,7 +454,7 @@ def consume_electrolyte(state: np.ndarray, p: np.ndarray, sei_mAh_cm2: float) ->
         update_electrolyte_feedback(state, p)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def share_electrolyte(src: np.ndarray, dst: np.ndarray) -> None:
     """Two electrodes in one electrolyte (symmetric cell): ``dst`` takes the electrolyte left after
     ``src``'s step (in place). Called between the two electrodes' steps and after them, so each
@@ -466,7 +469,7 @@ def share_electrolyte(src: np.ndarray, dst: np.ndarray) -> None:
     dst[S_SOLV_UPD] = src[S_SOLV_UPD]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def dead_layer_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
     """``R_dead = L_dead tau / (kappa eps_p)`` with ``L_dead = 4.85e-4 cm Q_dead / (1 - eps_p)``
     (``kappa`` falls with the salt left, :func:`conductivity_ratio`)."""
@@ -474,7 +477,7 @@ def dead_layer_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
     return thickness_cm * p[P_TAU] / (p[P_KAPPA] * conductivity_ratio(state, p) * p[P_POR])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def dead_layer_limiting_current_mA_cm2(state: np.ndarray, p: np.ndarray) -> float:
     """``i_lim = F D_eff c / ((1 - t+) L_dead)`` [mA/cm^2], ``D_eff = D eps_p / tau`` (inf: no dead Li)."""
     thickness_cm = LI_UM_PER_MAH_CM2 * 1e-4 * state[S_DEAD] / (1.0 - p[P_POR])
@@ -485,14 +488,14 @@ def dead_layer_limiting_current_mA_cm2(state: np.ndarray, p: np.ndarray) -> floa
     return F_C_MOL * d_eff * c_mol_cm3 / ((1.0 - p[P_TPLUS]) * thickness_cm) * 1e3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def dead_layer_diffusion_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
     """Small-signal (i -> 0) resistance of :func:`dead_layer_concentration_overpotential_V`:
     ``(2RT/F)(1 - t+) / i_lim`` [ohm cm^2] (its DC limit; for the impedance model)."""
     return p[P_THERMAL] * (1.0 - p[P_TPLUS]) / dead_layer_limiting_current_mA_cm2(state, p) * 1e3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def dead_layer_concentration_overpotential_V(
     state: np.ndarray, p: np.ndarray, i_mA_cm2: float
 ) -> float:
@@ -513,13 +516,13 @@ def dead_layer_concentration_overpotential_V(
     return eta if i_mA_cm2 > 0.0 else -eta
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def interface_resistance_ohm_cm2(state: np.ndarray, p: np.ndarray) -> float:
     """``R_SEI0 + rho_SEI Q_sei`` [ohm cm^2] (both half-cycles)."""
     return p[P_RSEI0] + p[P_RHOSEI] * state[S_SEI]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def anode_overpotential_V(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float) -> float:
     """Electrode potential vs Li/Li+ [V] at oxidation current density ``i_ox_mA_cm2`` (+ = stripping).
 
@@ -552,7 +555,7 @@ def anode_overpotential_V(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float) 
     return eta
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def anode_step(state: np.ndarray, p: np.ndarray, i_ox_mA_cm2: float, dt_s: float) -> float:
     """Advance one electrode by ``dt_s`` at oxidation current density ``i_ox_mA_cm2`` (in place).
 

@@ -493,7 +493,7 @@ def _surface_flux_A_m2(p: np.ndarray, current_density_A_m2: float) -> float:
     return current_density_A_m2 / (a * p[IDX_L_P])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _mean_cathode_electrolyte(state: np.ndarray, p: np.ndarray) -> float:
     off = electrolyte_offset(p) + int(p[IDX_N_SEP])
     n_cat = int(p[IDX_N_CAT])
@@ -1161,7 +1161,7 @@ def cathode_stoichiometry(state: np.ndarray, p: np.ndarray) -> float:
     return cathode_stoichiometry_into(state, p, np.empty(int(p[IDX_N_CLASSES])))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def cathode_stoichiometry_into(state: np.ndarray, p: np.ndarray, part: np.ndarray) -> float:
     """Volume-averaged Li stoichiometry of the LFP,
     ``x = sum_c w_c sum_k ((k + 1)^3 - k^3) x_kc / N^3`` (``w_c`` the volume fraction of class
@@ -1237,7 +1237,7 @@ def particle_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2:
     return particle_potential_into(state, p, current_density_A_m2, work)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def particle_potential_into(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float, work: np.ndarray
 ) -> float:
@@ -1283,7 +1283,7 @@ def cathode_potential_V(state: np.ndarray, p: np.ndarray, current_density_A_m2: 
     return _cathode_potential(state, p, current_density_A_m2, e_particle)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def cathode_potential_into(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float, work: np.ndarray
 ) -> float:
@@ -1296,7 +1296,7 @@ def cathode_potential_into(
     return _cathode_potential(state, p, current_density_A_m2, e_particle)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _cathode_potential(
     state: np.ndarray, p: np.ndarray, current_density_A_m2: float, e_particle: float
 ) -> float:

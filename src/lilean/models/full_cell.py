@@ -179,13 +179,13 @@ N_REC = 10
 N_CYC = 11
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def cathode_li_capacity_mAh_cm2(pc: np.ndarray) -> float:
     """Li capacity of the remaining LFP for x: 0 -> 1, ``eps_s L_p c_max F / 3.6 * 1e-4`` [mAh/cm^2]."""
     return pc[IDX_EPS_S] * pc[IDX_L_P] * pc[IDX_C_MAX] * FARADAY / 3.6 * 1e-4
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def cell_voltage_V(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -202,7 +202,7 @@ def cell_voltage_V(
     return _voltage_at(sa, pa, e_cathode, i_mA_cm2)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _voltage_at(sa: np.ndarray, pa: np.ndarray, e_cathode_V: float, i_mA_cm2: float) -> float:
     """``V = E_LFP - eta_anode(-i) - i R_el`` [V] for the cathode potential ``e_cathode_V`` (not
     shorted): electrolyte consumed by the anode's SEI raises the separator's resistance (anode
@@ -211,7 +211,7 @@ def _voltage_at(sa: np.ndarray, pa: np.ndarray, e_cathode_V: float, i_mA_cm2: fl
     return e_cathode_V - anode_overpotential_V(sa, pa, -i_mA_cm2) - i_mA_cm2 * r_el * 1e-3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _advance(
     sa: np.ndarray,
     pa: np.ndarray,
@@ -287,7 +287,7 @@ def _plateau_step(
     return math.nan, math.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
     """True when ``v`` has reached the step's voltage limit in the step's direction (or diverged)."""
     if not math.isfinite(v):
@@ -299,7 +299,7 @@ def _hit(v: float, sign: float, v_up: float, v_lo: float) -> bool:
     return False
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _anode_passing_time(
     sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t: float
 ) -> float:
@@ -309,7 +309,7 @@ def _anode_passing_time(
     return -anode_step(sa_x, pa, -i_set, t) * SECONDS_PER_HOUR / i_set
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _anode_exhaustion_time(
     sa_b: np.ndarray, pa: np.ndarray, sa_x: np.ndarray, i_set: float, t_lo: float, t_hi: float
 ) -> float:
@@ -578,7 +578,7 @@ def _cv_step(
     return sign * lo
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> None:
     """Add a sub-step's charge ``dq`` at current ``i`` and its mean voltage (the trapezoid of its
     two rows) to the cycle's sums."""
@@ -590,7 +590,7 @@ def _book(cyc: np.ndarray, c_idx: int, i: float, dq: float, v_mean: float) -> No
         cyc[c_idx, CYC_V_DISCHARGE] += v_mean * dq
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _close_substep(
     rec: np.ndarray,
     n_rec: int,
@@ -620,14 +620,14 @@ def _close_substep(
     return t + h, t_step + h, q_step + dq, n_rec
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _cathode_li(sc: np.ndarray, pc: np.ndarray, part: np.ndarray) -> float:
     """Li in the cathode [mAh/cm^2] (``part``: the scratch of
     :func:`lilean.models.cathode.cathode_stoichiometry_into`)."""
     return cathode_stoichiometry_into(sc, pc, part) * cathode_li_capacity_mAh_cm2(pc)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
 def _record_row(
     rec: np.ndarray,
     n: int,

@@ -40,7 +40,8 @@ from lilean.models.anode import (
 from lilean.parameters.anode import AnodeParameters
 
 drop_stale_numba_cache(
-    __file__, *(str(Path(__file__).with_name(n)) for n in ("anode.py", "electrolyte.py"))
+    __file__,
+    *(str(Path(__file__).with_name(n)) for n in ("anode.py", "electrolyte.py", "_kernel.py")),
 )
 
 #: fractions of each half-cycle at which the voltage is recorded (dense at the start: the peak)
