@@ -25,11 +25,15 @@ from lilean.models._numba_cache import drop_stale_numba_cache
 
 drop_stale_numba_cache(__file__, str(Path(__file__).with_name("_kernel.py")))
 
-# the search record: the three latest finite points (a: latest), the last trial and the last two
-# steps between trials
-_TA, _FA, _TB, _FB, _TC, _FC, _T_LAST, _STEP_1, _STEP_2 = range(9)
+# the search record: the three latest finite points (a: latest), the last trial, the last two
+# steps between trials and the last step in from the high end (:func:`bracket_next`)
+_TA, _FA, _TB, _FB, _TC, _FC, _T_LAST, _STEP_1, _STEP_2, _T_END = range(10)
 #: floats of a search record
-BRACKET_RECORD_SIZE = 9
+BRACKET_RECORD_SIZE = 10
+#: :func:`bracket_next`'s step in from a high end that is the root to rounding: this fraction of
+#: the bracket (at least twice the margin), where the high end's residual is at most this fraction
+#: of the allowed end's
+END_STEP_FRACTION = 1e-3
 
 
 @njit(cache=True, error_model="numpy", **WITHOUT_REFCOUNT)
@@ -68,7 +72,11 @@ def bracket_next(
     through the latest two (extrapolated from the allowed side where the high end has no finite
     residual), else regula falsi on the bracket; bisection where every interpolant leaves the
     bracket or the step from the last trial is not below half of the step before last (the
-    bracket then shrinks at least geometrically).
+    bracket then shrinks at least geometrically). Where the high end is the root to rounding
+    (``|f_hi| <= END_STEP_FRACTION |f_lo|``: every interpolant lands on it), a step of
+    :data:`END_STEP_FRACTION` of the bracket in from it instead of the bisection, which would
+    creep up on it from the allowed side one halving a trial; not twice in a row where such a step
+    landed past the crossing (a residual flat at zero: bisection between).
     """
     t_a, f_a, t_b, f_b, t_c, f_c = rec[_TA], rec[_FA], rec[_TB], rec[_FB], rec[_TC], rec[_FC]
     t = math.nan
@@ -85,7 +93,12 @@ def bracket_next(
     if not abs(t - rec[_T_LAST]) < 0.5 * rec[_STEP_2]:
         t = math.nan
     if not (t_lo + margin < t < t_hi - margin):
-        t = 0.5 * (t_lo + t_hi)
+        at_root = math.isfinite(f_hi) and abs(f_hi) <= END_STEP_FRACTION * abs(f_lo)
+        if at_root and rec[_T_END] != t_hi:
+            t = t_hi - max(2.0 * margin, END_STEP_FRACTION * (t_hi - t_lo))
+            rec[_T_END] = t
+        if not (t_lo + margin < t < t_hi - margin):
+            t = 0.5 * (t_lo + t_hi)
     bracket_step(rec, t)
     return t
 

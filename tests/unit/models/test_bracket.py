@@ -82,3 +82,32 @@ def test_push_ignores_non_finite_residuals() -> None:
     np.testing.assert_array_equal(rec[:6], before[:6])
     bracket_push(rec, 0.5, -0.2)
     assert rec[0] == 0.5 and rec[1] == -0.2 and rec[2] == 0.0 and rec[3] == -1.0
+
+
+def test_a_trial_on_the_root_is_followed_by_steps_in_from_it_not_by_bisection() -> None:
+    """A trial that lands on the root (residual 0 or rounding) ends the bracket's high side there;
+    every interpolant then lands on that end, and the trials step in from it (a thousandth of
+    the bracket each) instead of bisecting up to it from the allowed side (a case hypothesis
+    found: 32 trials, 18 of them halvings, before the step)."""
+    root, k = 0.31023189690552955, 21.037420920975336
+
+    def f(t: float) -> float:
+        return math.expm1(k * (t - root)) / k
+
+    lo, n = _search(f, 1e-12)
+    assert abs(lo - root) < 1e-11
+    assert n <= 18
+
+
+def test_a_residual_flat_at_zero_still_converges_on_its_allowed_end() -> None:
+    """Where the residual is exactly 0 over an interval, steps in from the high end land past
+    the crossing again; bisection alternates with them, so the bracket still closes on the
+    interval's lower end (the allowed side's last point)."""
+    a, b = 0.4, 0.45
+
+    def f(t: float) -> float:
+        return t - a if t < a else (0.0 if t <= b else t - b)
+
+    lo, n = _search(f, 1e-12)
+    assert a - 1e-12 <= lo <= a
+    assert n <= 80
