@@ -10,7 +10,8 @@ table: units, cycle/step bookkeeping, capacities, hash). References, each on its
 path and returning its own native table: galvani ``MPRfile(...).data`` (numpy record array) for
 BioLogic .mpr; fastnda ``read`` (polars) and NewareNDA ``read`` for Neware .nda/.ndax;
 python-calamine ``CalamineWorkbook ... to_python()`` of the data sheet for .xlsx; pyarrow
-``csv.read_csv`` for text exports it can parse; access-parser ``parse_table`` of
+``csv.read_csv`` for text exports it can parse (a table whose every line is wrapped in quotes
+with its quotes removed first: parsed as it stands, it would be one column of text); access-parser ``parse_table`` of
 ``Channel_Normal_Table`` (dict of lists) for Arbin .res (the only MS Access reader installed:
 no mdbtools). Each row states what each side produces (``lilean_produces``,
 ``reference_produces``); the CPU-time ratio (``cpu_ratio``, this process and its threads) is the
@@ -116,6 +117,33 @@ def ref_pyarrow_csv(path: Path, *, delimiter: str = ",", skip_rows: int = 0) -> 
     )
 
 
+def ref_pyarrow_unwrapped_csv(path: Path, *, marker: bytes) -> Any:
+    """pyarrow's CSV parse of a table whose lines are each wrapped in one pair of quotes (a
+    Novonix export as some tools write it: ``"2022-04-11 10:58:07 AM,1,0,..."``), below the
+    line ``marker``: the file's bytes from the line after it, the quotes removed (one C pass),
+    then parsed. Parsed as it stands, such a table is one column of text per line, which is
+    not the work of reading it."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    raw = path.read_bytes()
+    start = raw.index(b"\n", raw.index(marker)) + 1
+    return csv.read_csv(
+        pa.BufferReader(raw[start:].replace(b'"', b"")),
+        read_options=csv.ReadOptions(encoding="latin-1"),
+    )
+
+
+def _wrapped_line(path: Path, index: int) -> bool:
+    """Whether 0-based line ``index`` is one quoted field holding commas (``"a,b,c"``)."""
+    with open(path, encoding="latin-1") as fh:
+        for k, line in enumerate(fh):
+            if k == index:
+                text = line.strip()
+                return len(text) > 1 and text[0] == text[-1] == '"' and "," in text
+    return False
+
+
 #: what lilean's side does beyond the raw reader (printed with each row: where lilean is below
 #: 1.0x, this is the work the raw reader does not do)
 EXTRA_WORK = (
@@ -138,7 +166,8 @@ REFERENCE_PRODUCES = {
     "fastnda": "polars DataFrame of the records (fastnda columns, cycle numbers, float32 V/I)",
     "NewareNDA": "pandas DataFrame of the records",
     "python-calamine": "Python lists of the data sheet's cell values",
-    "pyarrow.csv": "Arrow table, column types inferred (text as strings)",
+    "pyarrow.csv": "Arrow table, column types inferred (text as strings; lines wrapped in "
+    "quotes unwrapped first)",
     "access-parser": "dict of Python lists (Channel_Normal_Table only)",
 }
 
@@ -156,6 +185,8 @@ def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
     if ext == ".csv":
         skip = _header_line(path, "[Data]")
         skip = skip + 1 if skip else 0  # Novonix: the table starts below "[Data]"
+        if skip and _wrapped_line(path, skip):
+            return [("pyarrow.csv", lambda: ref_pyarrow_unwrapped_csv(path, marker=b"[Data]"))]
         return [("pyarrow.csv", lambda: ref_pyarrow_csv(path, skip_rows=skip))]
     if ext[1:].isdigit():  # Maccor text export (.001, .010, ...): tab-separated below a title
         skip = _header_line(path, "Rec#")
