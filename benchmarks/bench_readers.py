@@ -11,8 +11,8 @@ path and returning its own native table: galvani ``MPRfile(...).data`` (numpy re
 BioLogic .mpr; fastnda ``read`` (polars) and NewareNDA ``read`` for Neware .nda/.ndax;
 python-calamine ``CalamineWorkbook ... to_python()`` of the data sheet for .xlsx; pyarrow
 ``csv.read_csv`` for text exports it can parse (a table whose every line is wrapped in quotes
-with its quotes removed first: parsed as it stands, it would be one column of text); access-parser ``parse_table`` of
-``Channel_Normal_Table`` (dict of lists) for Arbin .res (the only MS Access reader installed:
+with its quotes removed first: parsed as it stands, it would be one column of text);
+access-parser ``parse_table`` of ``Channel_Normal_Table`` (dict of lists) for Arbin .res (the only MS Access reader installed:
 no mdbtools). Each row states what each side produces (``lilean_produces``,
 ``reference_produces``); the CPU-time ratio (``cpu_ratio``, this process and its threads) is the
 one to quote on a shared machine. The row's ratio is against the *fastest* of the
@@ -117,17 +117,19 @@ def ref_pyarrow_csv(path: Path, *, delimiter: str = ",", skip_rows: int = 0) -> 
     )
 
 
-def ref_pyarrow_unwrapped_csv(path: Path, *, marker: bytes) -> Any:
+def ref_pyarrow_unwrapped_csv(path: Path, *, skip_rows: int) -> Any:
     """pyarrow's CSV parse of a table whose lines are each wrapped in one pair of quotes (a
-    Novonix export as some tools write it: ``"2022-04-11 10:58:07 AM,1,0,..."``), below the
-    line ``marker``: the file's bytes from the line after it, the quotes removed (one C pass),
-    then parsed. Parsed as it stands, such a table is one column of text per line, which is
-    not the work of reading it."""
+    Novonix export as some tools write it: ``"2022-04-11 10:58:07 AM,1,0,..."``), from 0-based
+    line ``skip_rows`` on (the lines :func:`ref_pyarrow_csv` would skip): the file's bytes from
+    that line, the quotes removed (one C pass), then parsed. Parsed as it stands, such a table
+    is one column of text per line, which is not the work of reading it."""
     import pyarrow as pa
     from pyarrow import csv
 
     raw = path.read_bytes()
-    start = raw.index(b"\n", raw.index(marker)) + 1
+    start = 0
+    for _ in range(skip_rows):
+        start = raw.index(b"\n", start) + 1
     return csv.read_csv(
         pa.BufferReader(raw[start:].replace(b'"', b"")),
         read_options=csv.ReadOptions(encoding="latin-1"),
@@ -166,8 +168,8 @@ REFERENCE_PRODUCES = {
     "fastnda": "polars DataFrame of the records (fastnda columns, cycle numbers, float32 V/I)",
     "NewareNDA": "pandas DataFrame of the records",
     "python-calamine": "Python lists of the data sheet's cell values",
-    "pyarrow.csv": "Arrow table, column types inferred (text as strings; lines wrapped in "
-    "quotes unwrapped first)",
+    "pyarrow.csv": "Arrow table, column types inferred (text as strings; a table whose every "
+    "line is wrapped in quotes unwrapped first)",
     "access-parser": "dict of Python lists (Channel_Normal_Table only)",
 }
 
@@ -186,7 +188,7 @@ def references(path: Path) -> list[tuple[str, Callable[[], Any]]]:
         skip = _header_line(path, "[Data]")
         skip = skip + 1 if skip else 0  # Novonix: the table starts below "[Data]"
         if skip and _wrapped_line(path, skip):
-            return [("pyarrow.csv", lambda: ref_pyarrow_unwrapped_csv(path, marker=b"[Data]"))]
+            return [("pyarrow.csv", lambda: ref_pyarrow_unwrapped_csv(path, skip_rows=skip))]
         return [("pyarrow.csv", lambda: ref_pyarrow_csv(path, skip_rows=skip))]
     if ext[1:].isdigit():  # Maccor text export (.001, .010, ...): tab-separated below a title
         skip = _header_line(path, "Rec#")
