@@ -346,3 +346,42 @@ def test_adaptive_batches_grow_for_cheap_cases_and_still_shrink_at_the_end(
         assert s <= max(1, math.ceil(remaining / (2 * n_workers)))
         remaining -= s
     assert sizes[-1] == 1
+
+
+def test_an_interrupt_mutes_dask_logs_before_it_raises_and_teardown_restores_them() -> None:
+    """The signal handler mutes distributed's, tornado's and asyncio's loggers before the
+    interrupt propagates (distributed's ``sync`` schedules a cancel callback on its event loop
+    then, which can log a traceback before the driver's teardown begins); restore puts the
+    levels back as they were."""
+    import logging
+    import signal
+
+    from lilean.sweep.run import SweepInterrupted, _DaskLogMute, _signals_interrupt
+
+    tornado_app = logging.getLogger("tornado.application")
+    distributed = logging.getLogger("distributed")
+    before = distributed.level, tornado_app.level
+    distributed.setLevel(logging.WARNING)
+    # a child with a level of its own, as distributed's logging config sets it
+    tornado_app.setLevel(logging.ERROR)
+    try:
+        assert tornado_app.isEnabledFor(logging.ERROR)
+        mute = _DaskLogMute()
+        seen: list[bool] = []
+        with pytest.raises(SweepInterrupted):
+            with _signals_interrupt(mute):
+                try:
+                    signal.raise_signal(signal.SIGINT)  # the handler runs before the next line
+                    pytest.fail("SIGINT raised nothing")
+                except SweepInterrupted:
+                    seen.append(tornado_app.isEnabledFor(logging.ERROR))
+                    seen.append(distributed.isEnabledFor(logging.CRITICAL))
+                    raise
+        assert seen == [False, True]
+        mute.mute()  # idempotent: the levels saved are the ones before the first call
+        mute.restore()
+        assert tornado_app.level == logging.ERROR
+        assert distributed.level == logging.WARNING
+    finally:
+        distributed.setLevel(before[0])
+        tornado_app.setLevel(before[1])

@@ -140,14 +140,55 @@ def make_client(scheduler: str | None = None, workers: int | None = None) -> tup
     return distributed.Client(cluster), cluster
 
 
+class _DaskLogMute:
+    """distributed's, tornado's and asyncio's log lines silenced from an interrupt until the
+    cluster is torn down (:meth:`mute`; idempotent), then their levels as they were
+    (:meth:`restore`).
+
+    Each root logger and every existing logger below one that has a level of its own is set
+    to CRITICAL: distributed's logging config gives some children their own level (e.g.
+    ``tornado.application: error``), which the root's level does not override."""
+
+    ROOTS = ("distributed", "tornado", "asyncio")
+
+    def __init__(self) -> None:
+        self._levels: list[tuple[logging.Logger, int]] | None = None
+
+    def mute(self) -> None:
+        if self._levels is not None:
+            return
+        names = [*self.ROOTS]
+        names += [
+            name
+            for name, lg in logging.root.manager.loggerDict.items()
+            if name.split(".", 1)[0] in self.ROOTS
+            and name not in self.ROOTS
+            and isinstance(lg, logging.Logger)
+            and lg.level != logging.NOTSET
+        ]
+        self._levels = [(lg, lg.level) for lg in map(logging.getLogger, names)]
+        for lg, _level in self._levels:
+            lg.setLevel(logging.CRITICAL)
+
+    def restore(self) -> None:
+        for lg, level in self._levels or ():
+            lg.setLevel(level)
+        self._levels = None
+
+
 @contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGINT raise :class:`SweepInterrupted` in the driver (main thread only)."""
+def _signals_interrupt(mute: _DaskLogMute) -> Iterator[None]:
+    """SIGTERM and SIGINT raise :class:`SweepInterrupted` in the driver (main thread only),
+    with ``mute`` on first: the interrupt, passing through distributed's ``sync``, schedules
+    its ``cancel`` callback on the client's event loop, which can run (and, in distributed's
+    race between that callback and the future it cancels, log a NameError traceback through
+    ``tornado.application``) before the driver reaches its teardown."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: Any) -> None:
+        mute.mute()
         raise SweepInterrupted(signum)
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -156,20 +197,6 @@ def _signals_interrupt() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-
-
-@contextlib.contextmanager
-def _quiet_dask() -> Iterator[None]:
-    """Silence distributed's log lines while a cluster is torn down after an interrupt."""
-    loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
 def auto_batch_size(n_todo: int, n_workers: int) -> int:
@@ -292,7 +319,7 @@ def run_sweep(
     largest = 0
     buffer: list[dict[str, Any]] = []
     live: set[Any] = set()
-    interrupted = False
+    mute = _DaskLogMute()
 
     def submit(batch: list[tuple[int, str, dict[str, Any]]]) -> None:
         nonlocal largest
@@ -304,7 +331,7 @@ def run_sweep(
         pending.add(fut)
 
     try:
-        with _signals_interrupt():
+        with _signals_interrupt(mute):
             # hash=False: a fresh key per run. With content hashing a resumed run on the same
             # client reuses the key that the interrupted run's cancellation is still releasing.
             params_future = client.scatter(base, broadcast=True, hash=False)
@@ -333,19 +360,22 @@ def run_sweep(
                 if progress:
                     progress(n_skipped + n_run, total)
     except KeyboardInterrupt:
-        interrupted = True
+        mute.mute()  # a KeyboardInterrupt of any origin: its teardown logs nothing either
         raise
     finally:
         # flush what finished, even on Ctrl-C, SIGTERM or an error: only cases in flight are lost
-        with _ignoring_sigint(), _quiet_dask() if interrupted else contextlib.nullcontext():
-            if buffer:
-                write_part(out, next_part, buffer, columns, the_hash)
-            if live:
-                client.cancel(list(live))
-            if own:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+        try:
+            with _ignoring_sigint():
+                if buffer:
+                    write_part(out, next_part, buffer, columns, the_hash)
+                if live:
+                    client.cancel(list(live))
+                if own:
+                    client.close()
+                    if cluster is not None:
+                        cluster.close()
+        finally:
+            mute.restore()
     return SweepSummary(
         out,
         total,
